@@ -1,0 +1,50 @@
+# Thin wrapper over CMake presets. Every target installs missing Debian packages first.
+.PHONY: all deps build debug run test bench bench-unpack fuzz format tidy clean
+
+JOBS ?= $(shell nproc)
+DEMO_DIR := build/demo
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+debug: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug -j $(JOBS)
+
+# The main job on the built-in demo image (made by a script from real tools).
+run: build
+	@bash scripts/make-demo-image.sh $(DEMO_DIR)
+	@rm -rf $(DEMO_DIR)/out
+	./build/release/src/cli/clearbox unpack $(DEMO_DIR)/router.bin -o $(DEMO_DIR)/out; \
+	  rc=$$?; echo "exit code $$rc; manifest: $(DEMO_DIR)/out/manifest.json"; \
+	  test $$rc -eq 0 -o $$rc -eq 3
+
+# The whole suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test: debug
+	@cd build/debug && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: bench-unpack
+
+bench-unpack: build
+	@bash bench/unpack_router.sh
+
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@bash scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+format:
+	@find src tests fuzz bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+tidy: build
+	@find src -name '*.cpp' ! -name '*_test.cpp' | xargs clang-tidy -p build/release --quiet
+
+clean:
+	@rm -rf build

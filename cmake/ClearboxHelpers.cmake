@@ -1,0 +1,51 @@
+# Shared compile settings and helpers for every clearbox library, test and fuzzer.
+
+add_library(clearbox_options INTERFACE)
+target_compile_options(clearbox_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wnull-dereference
+  -Wimplicit-fallthrough)
+if(CLEARBOX_WERROR)
+  target_compile_options(clearbox_options INTERFACE -Werror)
+endif()
+target_compile_definitions(clearbox_options INTERFACE _FILE_OFFSET_BITS=64)
+target_include_directories(clearbox_options INTERFACE ${PROJECT_SOURCE_DIR}/src)
+
+if(CLEARBOX_SANITIZE)
+  target_compile_options(clearbox_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(clearbox_options INTERFACE -fsanitize=address,undefined)
+endif()
+if(CLEARBOX_FUZZ)
+  target_compile_options(clearbox_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined)
+  target_link_options(clearbox_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# clearbox_add_library(NAME SOURCES... DEPS ...): one CMake library per src/ folder.
+function(clearbox_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC clearbox_options ${ARG_DEPS})
+endfunction()
+
+# clearbox_add_test(NAME SOURCES... DEPS ...): a GoogleTest binary registered with CTest.
+function(clearbox_add_test name)
+  if(NOT CLEARBOX_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE clearbox_options clearbox_test_support ${ARG_DEPS}
+    GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "CLEARBOX_BIN=$<TARGET_FILE:clearbox>;CLEARBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
+
+# clearbox_add_fuzzer(NAME SOURCE DEPS ...): a libFuzzer target (only with CLEARBOX_FUZZ).
+function(clearbox_add_fuzzer name source)
+  if(NOT CLEARBOX_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE clearbox_options ${ARGN})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+endfunction()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the built-in demo image DIR/router.bin from real tools: a vendor header, an
+# LZMA-compressed "kernel" and a SquashFS (xz) root filesystem holding a gzip'd tarball.
+# Deterministic: fixed contents and timestamps.
+set -euo pipefail
+out="${1:-build/demo}"
+mkdir -p "$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+
+root="$work/rootfs"
+mkdir -p "$root"/{bin,etc/init.d,lib,www,usr/share/doc}
+cp /bin/busybox "$root/bin/" 2>/dev/null || cp /bin/ls "$root/bin/busybox"
+ln -sf busybox "$root/bin/sh"
+cp /bin/ls /bin/cat "$root/bin/"
+printf 'root:$1$abc$def:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
+printf '#!/bin/sh\ntelnetd -l /bin/sh\n' > "$root/etc/init.d/rcS"
+chmod 755 "$root/etc/init.d/rcS"
+printf '<html><body>demo router</body></html>\n' > "$root/www/index.html"
+seq 1 20000 > "$root/usr/share/doc/numbers.txt"
+tar -C "$root/usr/share/doc" --mtime=@$SOURCE_DATE_EPOCH --sort=name --owner=0 --group=0 \
+  -cf - numbers.txt | gzip -n > "$root/usr/share/doc/backup.tar.gz"
+find "$root" -exec touch -h -d @$SOURCE_DATE_EPOCH {} +
+
+mksquashfs "$root" "$work/rootfs.sqfs" -comp xz -noappend -all-root -quiet -no-progress \
+  -mkfs-time $SOURCE_DATE_EPOCH >/dev/null
+
+# A stand-in kernel: real code bytes, LZMA-alone compressed as in many router images.
+head -c 600000 /bin/bash > "$work/kernel.bin" 2>/dev/null || head -c 600000 /bin/ls > "$work/kernel.bin"
+xz --format=lzma -6 -c "$work/kernel.bin" > "$work/kernel.lzma"
+
+{
+  # A 64-byte vendor header: magic, version, padding.
+  printf 'DEMOFW01'; printf 'v1.0.0-demo'; head -c 45 /dev/zero
+  cat "$work/kernel.lzma"
+  # Align the filesystem to 64 KiB as flash layouts do.
+  size=$((64 + $(stat -c %s "$work/kernel.lzma")))
+  pad=$(( (65536 - size % 65536) % 65536 ))
+  head -c "$pad" /dev/zero | tr '\0' '\377'
+  cat "$work/rootfs.sqfs"
+} > "$out/router.bin"
+echo "demo image: $out/router.bin ($(stat -c %s "$out/router.bin") bytes)"

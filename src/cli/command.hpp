@@ -1,0 +1,15 @@
+// One CLI subcommand: registers its options on the app and runs when selected.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace clearbox::cli {
+
+// Adds a subcommand to `app`; `*run` is set to the code that executes it and returns the
+// process exit code.
+using CommandRegistrar = void (*)(CLI::App& app, std::function<int()>* run);
+
+void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run);
+
+}  // namespace clearbox::cli

@@ -1,0 +1,33 @@
+// clearbox: the command-line entry point; dispatches to one subcommand.
+#include <cstdio>
+#include <exception>
+#include <functional>
+
+#include "cli/command.hpp"
+#include "unpack/engine.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"clearbox: an open verification lab for firmware and software releases"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "clearbox 0.1.0");
+  std::function<int()> run;
+  clearbox::cli::RegisterUnpackCommand(app, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return clearbox::unpack::kExitUsage;
+  }
+  try {
+    return run ? run() : clearbox::unpack::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "clearbox: internal error: %s\n", e.what());
+    return clearbox::unpack::kExitInternal;
+  }
+}

@@ -1,0 +1,33 @@
+// The unpack engine: scan -> probe -> extract -> recurse, with limits, over worker threads.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "core/budget.hpp"
+#include "core/result.hpp"
+#include "unpack/manifest.hpp"
+
+namespace clearbox::unpack {
+
+struct UnpackOptions {
+  std::string image_path;  // the input file
+  std::string output_dir;  // created if missing; must be empty if it exists
+  Limits limits;
+  std::size_t threads = 0;  // 0 = one per core
+  bool progress = false;    // print a progress line on stderr
+};
+
+// Unpacks the image recursively into options.output_dir and writes manifest.json there.
+// Fails (kInvalidArgument/kIo) only when the image or the output directory is unusable;
+// everything that goes wrong inside the image is a problem in the returned manifest.
+Result<Manifest> Unpack(const UnpackOptions& options);
+
+// Exit codes of `clearbox unpack`, documented in --help and the README.
+inline constexpr int kExitComplete = 0;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitWithProblems = 3;
+inline constexpr int kExitUnusableInput = 4;
+inline constexpr int kExitInternal = 70;
+
+}  // namespace clearbox::unpack

@@ -1,0 +1,37 @@
+// Helpers shared by the single-stream decompressors: output naming and lazy file creation.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "unpack/handler.hpp"
+
+namespace clearbox::unpack {
+
+// Name for a decompressed stream: the container name with a known suffix replaced (e.g.
+// {".gz", ""}, {".tgz", ".tar"}), else `fallback`.
+std::string DecompressedName(const std::string& container_name,
+                             std::initializer_list<std::pair<std::string_view, std::string_view>> suffixes,
+                             std::string_view fallback = "decompressed");
+
+// A file that is created only when the first bytes arrive, so that a false candidate leaves
+// nothing behind.
+class LazyOutput {
+ public:
+  LazyOutput(ExtractContext& ctx, std::string name) : ctx_(ctx), name_(std::move(name)) {}
+  // Writes bytes, creating the file on first use.
+  Result<void> Write(ByteView bytes);
+  // Closes the file if it was created.
+  Result<void> Close();
+  std::uint64_t written() const { return writer_ ? writer_->size() : 0; }
+
+ private:
+  ExtractContext& ctx_;
+  std::string name_;
+  std::optional<FileWriter> writer_;
+};
+
+}  // namespace clearbox::unpack

@@ -1,0 +1,17 @@
+// Accessors of every handler instance; one line per handler, grouped by family.
+#pragma once
+
+#include "unpack/handler.hpp"
+
+namespace clearbox::unpack {
+
+// compression
+const Handler& GetGzipHandler();
+
+// archive
+
+// filesystem
+
+// firmware
+
+}  // namespace clearbox::unpack

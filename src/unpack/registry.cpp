@@ -1,0 +1,53 @@
+#include "unpack/registry.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "unpack/handlers/handlers.hpp"
+
+namespace clearbox::unpack {
+namespace {
+
+std::vector<const Handler*> BuildList() {
+  // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
+  std::vector<const Handler*> list = {
+      &GetGzipHandler(),
+  };
+  std::sort(list.begin(), list.end(),
+            [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });
+  return list;
+}
+
+}  // namespace
+
+std::span<const Handler* const> AllHandlers() {
+  static const std::vector<const Handler*> kHandlers = BuildList();
+  return kHandlers;
+}
+
+void ExtractContext::ReportProblem(const Error& error, std::string_view where) {
+  ProblemRecord p;
+  p.kind = std::string(ErrorCodeName(error.code));
+  p.path = where.empty() ? out_.display_prefix() : out_.display_prefix() + "/" + std::string(where);
+  p.offset = chunk_offset_;
+  p.handler = handler_name_;
+  p.message = error.message;
+  std::lock_guard lock(mutex_);
+  problems_.push_back(std::move(p));
+}
+
+bool ExtractContext::ContinueAfter(const Result<void>& result, std::string_view where) {
+  if (result) return true;
+  switch (result.error().code) {
+    case ErrorCode::kLimitExceeded:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kIo:
+    case ErrorCode::kInternal:
+      return false;
+    default:
+      ReportProblem(result.error(), where);
+      return true;
+  }
+}
+
+}  // namespace clearbox::unpack

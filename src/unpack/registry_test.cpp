@@ -1,0 +1,56 @@
+#include "unpack/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "unpack/signature_scanner.hpp"
+
+namespace clearbox::unpack {
+namespace {
+
+TEST(Registry, NamesAreUniqueSortedAndWellFormed) {
+  std::set<std::string> names;
+  std::string previous;
+  const std::set<std::string> families = {"compression", "archive", "filesystem", "firmware"};
+  for (const Handler* h : AllHandlers()) {
+    const std::string name(h->Name());
+    EXPECT_TRUE(names.insert(name).second) << "duplicate handler " << name;
+    EXPECT_LT(previous, name);
+    previous = name;
+    EXPECT_TRUE(families.count(std::string(h->Family()))) << name;
+    EXPECT_FALSE(h->Signatures().empty()) << name;
+    for (char c : name) EXPECT_TRUE(std::islower(c) || std::isdigit(c) || c == '-') << name;
+  }
+  EXPECT_FALSE(names.empty());
+}
+
+TEST(Registry, ScannerCompilesAllSignatures) {
+  auto scanner = SignatureScanner::Build(AllHandlers());
+  ASSERT_TRUE(scanner) << scanner.error().message;
+}
+
+TEST(SignatureScanner, FindsMagicAtAnyOffsetInOrder) {
+  auto scanner = SignatureScanner::Build(AllHandlers());
+  ASSERT_TRUE(scanner);
+  std::vector<std::uint8_t> data(100000, 0x55);
+  const std::uint8_t gz[] = {0x1f, 0x8b, 0x08};
+  for (std::size_t at : {std::size_t{77}, std::size_t{65536 - 1}, std::size_t{99990}}) {
+    std::copy(std::begin(gz), std::end(gz), data.begin() + static_cast<long>(at));
+  }
+  std::uint64_t stopped = 0;
+  auto found = (*scanner)->Scan(data, 0, data.size(), 1000, &stopped);
+  ASSERT_TRUE(found);
+  std::vector<std::uint64_t> starts;
+  for (const auto& c : *found) {
+    if (AllHandlers()[c.handler_index]->Name() == "gzip") starts.push_back(c.start);
+  }
+  EXPECT_EQ(starts, (std::vector<std::uint64_t>{77, 65535, 99990}));
+  auto capped = (*scanner)->Scan(data, 0, data.size(), 1, &stopped);
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->size(), 1u);
+  EXPECT_EQ(stopped, 65535u);
+}
+
+}  // namespace
+}  // namespace clearbox::unpack
