@@ -12,6 +12,7 @@ std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   std::vector<const Handler*> list = {
       &GetGzipHandler(),
+      &GetJffs2Handler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });

@@ -11,6 +11,7 @@ const Handler& GetGzipHandler();
 // archive
 
 // filesystem
+const Handler& GetJffs2Handler();
 
 // firmware
 
