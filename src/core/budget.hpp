@@ -58,13 +58,13 @@ class ChunkBudget {
   // Fails with kTimeout once the handler's time is up; handlers call it in long loops.
   Result<void> CheckDeadline() const;
 
-  std::uint64_t output_bytes() const { return output_; }
+  std::uint64_t output_bytes() const { return output_.load(std::memory_order_relaxed); }
   Budget& run() { return run_; }
 
  private:
   Budget& run_;
   std::uint64_t input_;
-  std::uint64_t output_ = 0;
+  std::atomic<std::uint64_t> output_{0};  // atomic: a handler may write from several threads
   std::chrono::steady_clock::time_point deadline_;
 };
 

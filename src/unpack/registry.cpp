@@ -13,6 +13,7 @@ std::vector<const Handler*> BuildList() {
   std::vector<const Handler*> list = {
       &GetGzipHandler(),
       &GetJffs2Handler(),
+      &GetSquashfsHandler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });

@@ -12,6 +12,7 @@ const Handler& GetGzipHandler();
 
 // filesystem
 const Handler& GetJffs2Handler();
+const Handler& GetSquashfsHandler();
 
 // firmware
 
