@@ -11,9 +11,15 @@ namespace {
 std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   std::vector<const Handler*> list = {
+      &GetSevenZipHandler(),
+      &GetArHandler(),
+      &GetCpioHandler(),
       &GetGzipHandler(),
+      &GetIso9660Handler(),
       &GetJffs2Handler(),
       &GetSquashfsHandler(),
+      &GetTarHandler(),
+      &GetZipHandler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });

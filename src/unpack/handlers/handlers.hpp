@@ -9,6 +9,12 @@ namespace clearbox::unpack {
 const Handler& GetGzipHandler();
 
 // archive
+const Handler& GetArHandler();
+const Handler& GetCpioHandler();
+const Handler& GetIso9660Handler();
+const Handler& GetSevenZipHandler();
+const Handler& GetTarHandler();
+const Handler& GetZipHandler();
 
 // filesystem
 const Handler& GetJffs2Handler();
