@@ -19,6 +19,8 @@ const Handler& GetZipHandler();
 // filesystem
 const Handler& GetJffs2Handler();
 const Handler& GetSquashfsHandler();
+const Handler& GetUbiHandler();
+const Handler& GetUbifsHandler();
 
 // firmware
 
