@@ -19,8 +19,8 @@ std::vector<const Handler*> BuildList() {
       &GetJffs2Handler(),
       &GetSquashfsHandler(),
       &GetTarHandler(),
-      &GetUbifsHandler(),
       &GetUbiHandler(),
+      &GetUbifsHandler(),
       &GetZipHandler(),
   };
   std::sort(list.begin(), list.end(),
