@@ -21,6 +21,7 @@ std::vector<const Handler*> BuildList() {
       &GetTarHandler(),
       &GetUbiHandler(),
       &GetUbifsHandler(),
+      &GetUImageHandler(),
       &GetZipHandler(),
   };
   std::sort(list.begin(), list.end(),

@@ -23,5 +23,6 @@ const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
 
 // firmware
+const Handler& GetUImageHandler();
 
 }  // namespace clearbox::unpack
