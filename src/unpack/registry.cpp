@@ -14,6 +14,7 @@ std::vector<const Handler*> BuildList() {
       &GetSevenZipHandler(),
       &GetArHandler(),
       &GetCpioHandler(),
+      &GetFitHandler(),
       &GetGzipHandler(),
       &GetIso9660Handler(),
       &GetJffs2Handler(),

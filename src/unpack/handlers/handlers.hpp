@@ -23,6 +23,7 @@ const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
 
 // firmware
+const Handler& GetFitHandler();
 const Handler& GetUImageHandler();
 
 }  // namespace clearbox::unpack
