@@ -86,9 +86,7 @@ class ArHandler final : public Handler {
     if (!extent) return Forward(extent);
     auto result =
         ExtractWithLibarchive(data.subspan(0, extent->length), LibarchiveFormat::kAr, ctx);
-    if (result && extent->truncated) {
-      return Fail(ErrorCode::kTruncated, "ar member runs past the end of the data");
-    }
+    if (extent->truncated) return AsTruncated(result, "ar member runs past the end of the data");
     return result;
   }
 };

@@ -50,7 +50,8 @@ struct CpioMember {
 // Parses the header at `pos`; kNotThisFormat for a bad header, kTruncated if cut off.
 Result<CpioMember> ParseMember(ByteView data, std::uint64_t pos, bool newc) {
   const std::size_t header = newc ? kNewcHeader : kOdcHeader;
-  if (data.size() - pos < header) return Fail(ErrorCode::kTruncated, "cpio header cut off");
+  // kMalformed marks a cut header or name, kTruncated cut member data (see CpioLength).
+  if (data.size() - pos < header) return Fail(ErrorCode::kMalformed, "cpio header cut off");
   const std::uint8_t* h = data.data() + pos;
   CpioMember m;
   if (newc) {
@@ -80,7 +81,7 @@ Result<CpioMember> ParseMember(ByteView data, std::uint64_t pos, bool newc) {
   m.name_offset = pos + header;
   std::uint64_t end = m.name_offset + m.name_size;
   if (newc) end = (end + 3) & ~std::uint64_t{3};
-  if (end > data.size()) return Fail(ErrorCode::kTruncated, "cpio name cut off");
+  if (end > data.size()) return Fail(ErrorCode::kMalformed, "cpio name cut off");
   if (data[m.name_offset + m.name_size - 1] != 0) {
     return Fail(ErrorCode::kNotThisFormat, "cpio name not NUL-terminated");
   }
@@ -109,8 +110,10 @@ Result<CpioExtent> CpioLength(ByteView data) {
     }
     auto m = ParseMember(data, pos, newc);
     if (!m) {
-      if (members == 0 && m.error().code == ErrorCode::kNotThisFormat) return Forward(m);
-      if (m.error().code == ErrorCode::kTruncated) return CpioExtent{data.size(), false, true};
+      const ErrorCode code = m.error().code;
+      if (code == ErrorCode::kTruncated) return CpioExtent{data.size(), false, true};
+      if (members == 0) return Fail(ErrorCode::kNotThisFormat, m.error().message);
+      if (code == ErrorCode::kMalformed) return CpioExtent{data.size(), false, true};
       return CpioExtent{pos, false, false};
     }
     ++members;
@@ -149,9 +152,7 @@ class CpioHandler final : public Handler {
     if (!extent) return Forward(extent);
     auto result =
         ExtractWithLibarchive(data.subspan(0, extent->length), LibarchiveFormat::kCpio, ctx);
-    if (result && extent->truncated) {
-      return Fail(ErrorCode::kTruncated, "cpio member runs past the end of the data");
-    }
+    if (extent->truncated) return AsTruncated(result, "cpio member runs past the end of the data");
     if (result && !extent->trailer) {
       ctx.ReportProblem(ErrorCode::kTruncated, "", "cpio archive without TRAILER!!!");
     }

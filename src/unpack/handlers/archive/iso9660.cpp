@@ -54,10 +54,9 @@ class Iso9660Handler final : public Handler {
     if (!length) return Forward(length);
     const std::uint64_t have = std::min<std::uint64_t>(*length, data.size());
     auto result = ExtractWithLibarchive(data.subspan(0, have), LibarchiveFormat::kIso9660, ctx);
-    if (result && have < *length) {
-      return Fail(ErrorCode::kTruncated, "ISO 9660 volume declares " + std::to_string(*length) +
-                                             " bytes but only " + std::to_string(have) +
-                                             " are present");
+    if (have < *length) {
+      return AsTruncated(result, "ISO 9660 volume declares " + std::to_string(*length) +
+                                     " bytes but only " + std::to_string(have) + " are present");
     }
     return result;
   }

@@ -221,7 +221,7 @@ Result<std::uint64_t> ExtractWithLibarchive(ByteView data, LibarchiveFormat form
       }
       case AE_IFREG:
       default: {
-        if (type != AE_IFREG && !has_data) {
+        if (type != AE_IFREG && type != 0 && !has_data) {
           ctx.ReportProblem(ErrorCode::kUnsupported, name,
                             "entry of unknown type " + std::to_string(type) + " skipped");
           break;
@@ -240,6 +240,13 @@ Result<std::uint64_t> ExtractWithLibarchive(ByteView data, LibarchiveFormat form
                                                     " entries: " + fatal_message);
   }
   return static_cast<std::uint64_t>(data.size());
+}
+
+Result<std::uint64_t> AsTruncated(const Result<std::uint64_t>& extracted, const std::string& why) {
+  if (extracted) return Fail(ErrorCode::kTruncated, why);
+  const ErrorCode code = extracted.error().code;
+  if (code != ErrorCode::kMalformed && code != ErrorCode::kTruncated) return extracted;
+  return Fail(ErrorCode::kTruncated, why + " (" + extracted.error().message + ")");
 }
 
 }  // namespace clearbox::unpack

@@ -26,4 +26,8 @@ enum class LibarchiveFormat : std::uint8_t {
 Result<std::uint64_t> ExtractWithLibarchive(ByteView data, LibarchiveFormat format,
                                             ExtractContext& ctx);
 
+// For a chunk our own parser found cut off: turns success or a libarchive format error into
+// kTruncated carrying `why` (and libarchive's message); limit and I/O errors pass unchanged.
+Result<std::uint64_t> AsTruncated(const Result<std::uint64_t>& extracted, const std::string& why);
+
 }  // namespace clearbox::unpack

@@ -145,9 +145,7 @@ class TarHandler final : public Handler {
     if (!extent) return Forward(extent);
     auto result =
         ExtractWithLibarchive(data.subspan(0, extent->length), LibarchiveFormat::kTar, ctx);
-    if (result && extent->truncated) {
-      return Fail(ErrorCode::kTruncated, "tar member runs past the end of the data");
-    }
+    if (extent->truncated) return AsTruncated(result, "tar member runs past the end of the data");
     if (result && !extent->ended) {
       ctx.ReportProblem(ErrorCode::kTruncated, "", "tar has no end-of-archive blocks");
     }

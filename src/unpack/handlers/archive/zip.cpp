@@ -149,9 +149,8 @@ class ZipHandler final : public Handler {
     if (extent->has_directory) {
       return ExtractWithLibarchive(chunk, LibarchiveFormat::kZipSeekable, ctx);
     }
-    auto result = ExtractWithLibarchive(chunk, LibarchiveFormat::kZipStreamable, ctx);
-    if (!result) return result;
-    return Fail(ErrorCode::kTruncated, "zip ends before its central directory");
+    return AsTruncated(ExtractWithLibarchive(chunk, LibarchiveFormat::kZipStreamable, ctx),
+                       "zip ends before its central directory");
   }
 };
 
