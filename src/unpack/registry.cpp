@@ -20,6 +20,7 @@ std::vector<const Handler*> BuildList() {
       &GetJffs2Handler(),
       &GetSquashfsHandler(),
       &GetTarHandler(),
+      &GetTrxHandler(),
       &GetUbiHandler(),
       &GetUbifsHandler(),
       &GetUImageHandler(),

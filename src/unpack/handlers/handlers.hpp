@@ -24,6 +24,7 @@ const Handler& GetUbifsHandler();
 
 // firmware
 const Handler& GetFitHandler();
+const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
 
 }  // namespace clearbox::unpack
