@@ -66,7 +66,7 @@ struct NodeHeader {
   bool truncated = false;
 };
 
-bool ReadNodeHeader(ByteView data, std::size_t pos, Endian e, NodeHeader* out) {
+bool CheckNodeHeader(ByteView data, std::size_t pos, Endian e, NodeHeader* out) {
   if (pos > data.size() || data.size() - pos < kHeaderSize) return false;
   const std::uint8_t* p = data.data() + pos;
   if (LoadU16(p, e) != kMagic) return false;
@@ -93,7 +93,7 @@ LogExtent ScanExtent(ByteView data, Endian e) {
   std::size_t first_marker = SIZE_MAX, marker_step = 0;
   NodeHeader h;
   while (pos + 4 <= data.size()) {
-    if (ReadNodeHeader(data, pos, e, &h)) {
+    if (CheckNodeHeader(data, pos, e, &h)) {
       if (h.truncated) return {data.size(), nodes + 1};
       if ((h.type | kNodeAccurate) == kTypeCleanmarker) {
         if (first_marker == SIZE_MAX)
@@ -128,8 +128,8 @@ LogExtent ScanExtent(ByteView data, Endian e) {
 
 Result<Endian> DetectEndian(ByteView data) {
   NodeHeader h;
-  if (ReadNodeHeader(data, 0, Endian::kLittle, &h)) return Endian::kLittle;
-  if (ReadNodeHeader(data, 0, Endian::kBig, &h)) return Endian::kBig;
+  if (CheckNodeHeader(data, 0, Endian::kLittle, &h)) return Endian::kLittle;
+  if (CheckNodeHeader(data, 0, Endian::kBig, &h)) return Endian::kBig;
   return Fail(ErrorCode::kNotThisFormat, "no valid jffs2 node header");
 }
 
@@ -259,7 +259,7 @@ struct Jffs2Image {
   bool truncated = false;
 };
 
-void ParseDirent(ByteView node, Endian e, Jffs2Image& img) {
+void AddDirent(ByteView node, Endian e, Jffs2Image& img) {
   if (node.size() < kDirentSize) {
     ++img.bad_crc;
     return;
@@ -292,7 +292,7 @@ void ParseDirent(ByteView node, Endian e, Jffs2Image& img) {
   if (version >= slot.version) slot = DirentInfo{version, ino, p[29]};
 }
 
-void ParseInode(ByteView node, Endian e, Jffs2Image& img) {
+void AddInode(ByteView node, Endian e, Jffs2Image& img) {
   if (node.size() < kInodeSize) {
     ++img.bad_crc;
     return;
@@ -336,7 +336,7 @@ Result<Jffs2Image> ParseLog(ByteView data, Endian e, ExtractContext& ctx) {
   std::size_t steps = 0;
   while (pos + 4 <= data.size()) {
     if ((++steps & 0xFFF) == 0) CLEARBOX_TRY(ctx.budget().CheckDeadline());
-    if (!ReadNodeHeader(data, pos, e, &h)) {
+    if (!CheckNodeHeader(data, pos, e, &h)) {
       pos += 4;  // padding or damage: resynchronise on the next word
       continue;
     }
@@ -346,9 +346,9 @@ Result<Jffs2Image> ParseLog(ByteView data, Endian e, ExtractContext& ctx) {
     }
     const ByteView node = data.subspan(pos, h.totlen);
     if (h.type == kTypeDirent)
-      ParseDirent(node, e, img);
+      AddDirent(node, e, img);
     else if (h.type == kTypeInode)
-      ParseInode(node, e, img);
+      AddInode(node, e, img);
     pos += Align4(h.totlen);
   }
   return img;

@@ -33,7 +33,7 @@ struct EcHeader {
   std::uint32_t image_seq = 0;
 };
 
-bool ReadEcHeader(ByteView data, std::size_t pos, EcHeader* out) {
+bool CheckEcHeader(ByteView data, std::size_t pos, EcHeader* out) {
   if (pos > data.size() || data.size() - pos < kHeaderSize) return false;
   const std::uint8_t* p = data.data() + pos;
   if (std::memcmp(p, "UBI#", 4) != 0 || p[4] != 1) return false;
@@ -67,13 +67,13 @@ bool SameImage(const EcHeader& a, const EcHeader& b) {
 
 Result<Geometry> ReadGeometry(ByteView data) {
   Geometry g;
-  if (!ReadEcHeader(data, 0, &g.first)) return Fail(ErrorCode::kNotThisFormat, "no UBI EC header");
+  if (!CheckEcHeader(data, 0, &g.first)) return Fail(ErrorCode::kNotThisFormat, "no UBI EC header");
   // The PEB size: the smallest power of two past the data offset where the next EC header
   // of the same image sits.
   for (std::size_t size = kMinPeb; size <= kMaxPeb; size *= 2) {
     if (size <= g.first.data_offset) continue;
     EcHeader next;
-    if (ReadEcHeader(data, size, &next) && SameImage(next, g.first)) {
+    if (CheckEcHeader(data, size, &next) && SameImage(next, g.first)) {
       g.peb_size = size;
       break;
     }
@@ -87,7 +87,7 @@ Result<Geometry> ReadGeometry(ByteView data) {
     if (i > data.size() / g.peb_size + 1) break;
     const std::size_t pos = i * g.peb_size;
     EcHeader h;
-    if (ReadEcHeader(data, pos, &h) && SameImage(h, g.first)) {
+    if (CheckEcHeader(data, pos, &h) && SameImage(h, g.first)) {
       last_valid = i;
       continue;
     }
@@ -159,7 +159,7 @@ class UbiHandler final : public Handler {
       if ((i & 0xFF) == 0) CLEARBOX_TRY(ctx.budget().CheckDeadline());
       const std::size_t base = i * g->peb_size;
       EcHeader ec;
-      if (!ReadEcHeader(data, base, &ec)) continue;  // erased
+      if (!CheckEcHeader(data, base, &ec)) continue;  // erased
       const std::size_t vid = base + ec.vid_hdr_offset;
       if (vid > data.size() || data.size() - vid < kHeaderSize) continue;
       const std::uint8_t* p = data.data() + vid;

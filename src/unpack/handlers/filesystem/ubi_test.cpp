@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
+#include "unpack/handlers/filesystem/ubi_test_support.hpp"
 
 namespace clearbox::unpack {
 namespace {
@@ -83,6 +84,49 @@ TEST(Ubi, GarbageIsRejected) {
   WriteFileBytes(tmp / "junk.bin", junk);
   const auto m = UnpackForTest(tmp / "junk.bin", tmp / "out");
   EXPECT_TRUE(FindChunkDir(m, "ubi").empty());
+}
+
+// Mutates EC/VID headers and volume-table records and re-seals their CRCs so that the
+// parser, not the CRC check, meets the damage; nothing may crash, hang or leak.
+TEST(Ubi, ResealedMutationsNeverCrash) {
+  using namespace flash_test;
+  TempDir tmp;
+  TreeFacts src;
+  MakeUbiImage(tmp, &src);
+  const std::string image = ReadFileBytes(tmp / "ubi.img");
+  constexpr std::size_t kPeb = 128 * 1024;
+  const std::size_t pebs = image.size() / kPeb;
+  ASSERT_GE(pebs, 4u);
+  Rng rng{4321};
+  static constexpr std::uint8_t kSpecial[] = {0, 1, 0x7F, 0x80, 0xFE, 0xFF};
+  for (int iter = 0; iter < 80; ++iter) {
+    std::string img = image;
+    for (int k = 0; k < 1 + static_cast<int>(rng.Below(3)); ++k) {
+      const std::size_t peb = rng.Below(pebs) * kPeb;
+      std::size_t at;
+      switch (rng.Below(3)) {
+        case 0: at = peb + 4 + rng.Below(56); break;                           // EC header
+        case 1: at = peb + 512 + 4 + rng.Below(56); break;                     // VID header
+        default: at = rng.Below(2) * kPeb + 2048 + rng.Below(4 * 172); break;  // vtbl
+      }
+      img[at] = static_cast<char>(rng.Below(2) ? kSpecial[rng.Below(6)] : rng.Below(256));
+    }
+    for (std::size_t p = 0; p < pebs; ++p) {
+      const std::size_t peb = p * kPeb;
+      PutU32(img, peb + 60, LinuxCrc(0xFFFFFFFF, img, peb, 60), true);
+      const std::size_t vid = GetU32(img, peb + 16, true);
+      if (vid + 64 <= kPeb)
+        PutU32(img, peb + vid + 60, LinuxCrc(0xFFFFFFFF, img, peb + vid, 60), true);
+    }
+    for (std::size_t copy = 0; copy < 2; ++copy) {
+      for (std::size_t r = 0; r < 4; ++r) {
+        const std::size_t rec = copy * kPeb + 2048 + r * 172;
+        PutU32(img, rec + 168, LinuxCrc(0xFFFFFFFF, img, rec, 168), true);
+      }
+    }
+    if (rng.Below(5) == 0) img.resize(rng.Below(img.size()));
+    RunHandlerOn("ubi", img, tmp / "out");
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -40,7 +41,7 @@ struct Node {
   std::uint64_t sqnum = 0;
 };
 
-bool ReadNode(ByteView data, std::uint64_t pos, Node* out) {
+bool CheckNode(ByteView data, std::uint64_t pos, Node* out) {
   if (pos > data.size() || data.size() - pos < kCommonHeaderSize) return false;
   const std::uint8_t* p = data.data() + pos;
   if (LoadU32(p, Endian::kLittle) != kMagic) return false;
@@ -62,7 +63,7 @@ struct Superblock {
 
 Result<Superblock> ReadSuperblock(ByteView data) {
   Node n;
-  if (!ReadNode(data, 0, &n) || n.type != kSbNode || n.bytes.size() < 48) {
+  if (!CheckNode(data, 0, &n) || n.type != kSbNode || n.bytes.size() < 48) {
     if (data.size() >= 24 && LoadU32(data.data(), Endian::kLittle) == kMagic &&
         data[20] == kSbNode && LoadU32(data.data() + 16, Endian::kLittle) == kSbNodeSize &&
         data.size() < kSbNodeSize) {
@@ -203,7 +204,7 @@ class IndexWalker {
       return false;
     }
     const std::uint64_t pos = std::uint64_t{lnum} * sb_.leb_size + offs;
-    if (!ReadNode(data_, pos, n) || offs + n->bytes.size() > sb_.leb_size) {
+    if (!CheckNode(data_, pos, n) || offs + n->bytes.size() > sb_.leb_size) {
       ++tree_.bad_nodes;
       return false;
     }
@@ -378,27 +379,23 @@ class TreeWriter {
   std::unordered_map<std::uint64_t, std::string> written_;
 };
 
-// The newest valid master node in LEBs 1 and 2.
-bool FindMaster(ByteView data, const Superblock& sb, Node* best) {
-  bool found = false;
+// The newest valid master node in LEBs 1 and 2, if any.
+std::optional<Node> FindMaster(ByteView data, const Superblock& sb) {
+  std::optional<Node> best;
   for (std::uint32_t lnum = 1; lnum <= 2; ++lnum) {
     for (std::uint64_t offs = 0; offs + kMstNodeSize <= sb.leb_size; offs += sb.min_io) {
-      Node n;
       const std::uint64_t pos = std::uint64_t{lnum} * sb.leb_size + offs;
-      if (!ReadNode(data, pos, &n)) {
-        if (pos + 4 <= data.size() && LoadU32(data.data() + pos, Endian::kLittle) != kMagic) {
-          // Master nodes are written back to back at min_io alignment; stop at erased space.
-          if (LoadU32(data.data() + pos, Endian::kLittle) == 0xFFFFFFFFu) break;
-        }
-        continue;
-      }
-      if (n.type == kMstNode && n.bytes.size() >= 60 && (!found || n.sqnum > best->sqnum)) {
-        *best = n;
-        found = true;
+      if (pos + 4 > data.size()) break;
+      // Master nodes are written back to back at min_io alignment; erased space ends them.
+      if (LoadU32(data.data() + pos, Endian::kLittle) == 0xFFFFFFFFu) break;
+      Node n;
+      if (!CheckNode(data, pos, &n)) continue;
+      if (n.type == kMstNode && n.bytes.size() >= 60 && (!best || n.sqnum > best->sqnum)) {
+        best = n;
       }
     }
   }
-  return found;
+  return best;
 }
 
 class UbifsHandler final : public Handler {
@@ -424,12 +421,10 @@ class UbifsHandler final : public Handler {
       ctx.ReportProblem(ErrorCode::kTruncated, "",
                         "UBIFS image shorter than its " + std::to_string(sb->leb_cnt) + " LEBs");
     }
-    Node master;
-    if (!FindMaster(data, *sb, &master)) {
-      return Fail(ErrorCode::kMalformed, "no valid UBIFS master node");
-    }
-    const std::uint32_t root_lnum = LoadU32(master.bytes.data() + 48, Endian::kLittle);
-    const std::uint32_t root_offs = LoadU32(master.bytes.data() + 52, Endian::kLittle);
+    const std::optional<Node> master = FindMaster(data, *sb);
+    if (!master) return Fail(ErrorCode::kMalformed, "no valid UBIFS master node");
+    const std::uint32_t root_lnum = LoadU32(master->bytes.data() + 48, Endian::kLittle);
+    const std::uint32_t root_offs = LoadU32(master->bytes.data() + 52, Endian::kLittle);
     IndexWalker walker(data, *sb, ctx);
     CLEARBOX_TRY(walker.Walk(root_lnum, root_offs, 0));
     const UbifsTree& tree = walker.tree();

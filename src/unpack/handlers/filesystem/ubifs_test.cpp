@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
+#include "unpack/handlers/filesystem/ubi_test_support.hpp"
 
 namespace clearbox::unpack {
 namespace {
@@ -105,6 +106,43 @@ TEST(Ubifs, UbiImageUnpacksToTheSourceTree) {
   EXPECT_NE(dir.find("rootfs.ubifs.extract/"), std::string::npos);
   EXPECT_EQ(ManifestFilesUnder(m, dir), src);
   for (const auto& p : m.problems) ADD_FAILURE() << p.kind << ": " << p.message;
+}
+
+// Mutates node fields of a real image and re-seals the node CRCs so that the parser, not
+// the CRC check, meets the damage; nothing may crash, hang or leak.
+TEST(Ubifs, ResealedMutationsNeverCrash) {
+  using namespace flash_test;
+  TempDir tmp;
+  MakeSampleTree(tmp / "src");
+  ASSERT_EQ(
+      RunShell("cd " + (tmp / "src").string() + " && ln -s etc/passwd pw && ln etc/passwd hard"),
+      0);
+  ASSERT_EQ(RunShell(MkfsUbifs(tmp, "lzo", "img.ubifs")), 0);
+  const std::string image = ReadFileBytes(tmp / "img.ubifs");
+  std::vector<std::size_t> nodes;
+  for (std::size_t pos = 0; pos + 24 <= image.size(); pos += 8) {
+    if (GetU32(image, pos, false) == 0x06101831) nodes.push_back(pos);
+  }
+  ASSERT_GT(nodes.size(), 20u);
+  Rng rng{1234};
+  static constexpr std::uint8_t kSpecial[] = {0, 1, 0x7F, 0x80, 0xFE, 0xFF};
+  for (int iter = 0; iter < 80; ++iter) {
+    std::string img = image;
+    for (int k = 0; k < 1 + static_cast<int>(rng.Below(3)); ++k) {
+      const std::size_t node = nodes[rng.Below(nodes.size())];
+      const std::size_t at = node + 8 + rng.Below(120);
+      if (at >= img.size()) continue;
+      img[at] = static_cast<char>(rng.Below(2) ? kSpecial[rng.Below(6)] : rng.Below(256));
+    }
+    for (std::size_t node : nodes) {
+      const std::size_t len = GetU32(img, node + 16, false);
+      if (len >= 8 && node + len <= img.size()) {
+        PutU32(img, node + 4, LinuxCrc(0xFFFFFFFF, img, node + 8, len - 8), false);
+      }
+    }
+    if (rng.Below(5) == 0) img.resize(rng.Below(img.size()));
+    RunHandlerOn("ubifs", img, tmp / "out");
+  }
 }
 
 }  // namespace
