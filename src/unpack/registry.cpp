@@ -12,6 +12,7 @@ std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   std::vector<const Handler*> list = {
       &GetSevenZipHandler(),
+      &GetAndroidSparseHandler(),
       &GetArHandler(),
       &GetCpioHandler(),
       &GetFitHandler(),

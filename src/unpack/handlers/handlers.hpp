@@ -23,6 +23,7 @@ const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
 
 // firmware
+const Handler& GetAndroidSparseHandler();
 const Handler& GetFitHandler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
