@@ -1,5 +1,6 @@
 // Mutated real archives through Probe and Extract of every archive handler: under ASan and
 // UBSan nothing may crash, hang, or write outside the scratch directory.
+#include <cstdlib>
 #include <vector>
 
 #include "unpack/handlers/archive/archive_test_util.hpp"
@@ -9,7 +10,14 @@ namespace {
 
 using namespace archive_test;
 
-constexpr int kMutations = 40;
+constexpr int kDefaultMutations = 40;
+
+// Mutants per fixture; CLEARBOX_ARCHIVE_MUTATIONS raises it for a longer local stress run.
+int MutationCount() {
+  const char* env = std::getenv("CLEARBOX_ARCHIVE_MUTATIONS");
+  const int n = env ? std::atoi(env) : 0;
+  return n > 0 ? n : kDefaultMutations;
+}
 
 // Probes and, when accepted, extracts `bytes` with `handler` into `out` under small limits.
 void ProbeAndExtract(const Handler& handler, const std::string& bytes, const fs::path& out) {
@@ -48,7 +56,8 @@ void Mutate(const Handler& handler, const std::string& original, const fs::path&
     x ^= x << 17;
     return x;
   };
-  for (int i = 0; i < kMutations; ++i) {
+  const int mutations = MutationCount();
+  for (int i = 0; i < mutations; ++i) {
     std::string bytes = original;
     const int flips = 1 + static_cast<int>(next() % 8);
     for (int f = 0; f < flips; ++f) {
