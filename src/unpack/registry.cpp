@@ -11,19 +11,20 @@ namespace {
 std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   std::vector<const Handler*> list = {
-      &GetSevenZipHandler(),
       &GetAndroidSparseHandler(),
       &GetArHandler(),
       &GetCpioHandler(),
+      &GetExtfsHandler(),
       &GetFitHandler(),
       &GetGzipHandler(),
       &GetIso9660Handler(),
       &GetJffs2Handler(),
+      &GetSevenZipHandler(),
       &GetSquashfsHandler(),
       &GetTarHandler(),
       &GetTrxHandler(),
-      &GetUbiHandler(),
       &GetUbifsHandler(),
+      &GetUbiHandler(),
       &GetUImageHandler(),
       &GetZipHandler(),
   };

@@ -17,10 +17,11 @@ const Handler& GetTarHandler();
 const Handler& GetZipHandler();
 
 // filesystem
+const Handler& GetExtfsHandler();
 const Handler& GetJffs2Handler();
 const Handler& GetSquashfsHandler();
-const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
+const Handler& GetUbiHandler();
 
 // firmware
 const Handler& GetAndroidSparseHandler();
