@@ -11,6 +11,7 @@ namespace {
 std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   std::vector<const Handler*> list = {
+      &GetSevenZipHandler(),
       &GetAndroidSparseHandler(),
       &GetArHandler(),
       &GetCpioHandler(),
@@ -19,12 +20,11 @@ std::vector<const Handler*> BuildList() {
       &GetGzipHandler(),
       &GetIso9660Handler(),
       &GetJffs2Handler(),
-      &GetSevenZipHandler(),
       &GetSquashfsHandler(),
       &GetTarHandler(),
       &GetTrxHandler(),
-      &GetUbifsHandler(),
       &GetUbiHandler(),
+      &GetUbifsHandler(),
       &GetUImageHandler(),
       &GetZipHandler(),
   };

@@ -20,8 +20,8 @@ const Handler& GetZipHandler();
 const Handler& GetExtfsHandler();
 const Handler& GetJffs2Handler();
 const Handler& GetSquashfsHandler();
-const Handler& GetUbifsHandler();
 const Handler& GetUbiHandler();
+const Handler& GetUbifsHandler();
 
 // firmware
 const Handler& GetAndroidSparseHandler();
