@@ -6,7 +6,13 @@
 namespace clearbox::unpack {
 
 // compression
+const Handler& GetBzip2Handler();
 const Handler& GetGzipHandler();
+const Handler& GetLz4Handler();
+const Handler& GetLzmaHandler();
+const Handler& GetLzopHandler();
+const Handler& GetXzHandler();
+const Handler& GetZstdHandler();
 
 // archive
 const Handler& GetArHandler();

@@ -15,6 +15,16 @@ std::string DecompressedName(
   return std::string(fallback);
 }
 
+std::string SafeStoredName(const std::string& stored) {
+  const auto slash = stored.find_last_of("/\\");
+  std::string base = slash == std::string::npos ? stored : stored.substr(slash + 1);
+  if (base.empty() || base == "." || base == ".." || base.size() > 200) return "";
+  for (char c : base) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "";
+  }
+  return base;
+}
+
 Result<void> LazyOutput::Write(ByteView bytes) {
   if (bytes.empty()) return {};
   if (!writer_) {

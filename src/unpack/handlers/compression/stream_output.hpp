@@ -1,6 +1,7 @@
 // Helpers shared by the single-stream decompressors: output naming and lazy file creation.
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -13,9 +14,17 @@ namespace clearbox::unpack {
 
 // Name for a decompressed stream: the container name with a known suffix replaced (e.g.
 // {".gz", ""}, {".tgz", ".tar"}), else `fallback`.
-std::string DecompressedName(const std::string& container_name,
-                             std::initializer_list<std::pair<std::string_view, std::string_view>> suffixes,
-                             std::string_view fallback = "decompressed");
+std::string DecompressedName(
+    const std::string& container_name,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> suffixes,
+    std::string_view fallback = "decompressed");
+
+// Keeps only a plain file name from a name stored in a stream header: no directories, nothing
+// hidden behind "." or "..", no control characters; "" when nothing usable is left.
+std::string SafeStoredName(const std::string& stored);
+
+// Size of the bounded output buffers the stream decompressors use.
+inline constexpr std::size_t kStreamBufferBytes = 256 * 1024;
 
 // A file that is created only when the first bytes arrive, so that a false candidate leaves
 // nothing behind.
