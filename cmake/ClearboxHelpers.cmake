@@ -2,7 +2,7 @@
 
 add_library(clearbox_options INTERFACE)
 target_compile_options(clearbox_options INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wnull-dereference
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
   -Wimplicit-fallthrough)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 reports false -Wrestrict/-Wstringop-overflow inside libstdc++ std::string at -O2+
