@@ -1,3 +1,3 @@
 #include "fuzz/handler_fuzz.hpp"
 
-CLEARBOX_HANDLER_FUZZER("android_sparse")
+CLEARBOX_HANDLER_FUZZER("android-sparse")

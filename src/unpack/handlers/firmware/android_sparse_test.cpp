@@ -41,13 +41,13 @@ TEST(AndroidSparse, Ext4RoundTripWithImg2simg) {
   MakeSparseExt4(tmp);
   ASSERT_LT(fs::file_size(tmp / "sparse.img"), fs::file_size(tmp / "raw.img"));
   const auto m = UnpackForTest(tmp / "sparse.img", tmp / "out");
-  const std::string dir = FindChunkDir(m, "android_sparse");
-  ASSERT_EQ(dir, "0x00000000.android_sparse");
+  const std::string dir = FindChunkDir(m, "android-sparse");
+  ASSERT_EQ(dir, "0x00000000.android-sparse");
   fs::create_directories(tmp / "expect");
   fs::copy_file(tmp / "raw.img", tmp / "expect/unsparsed.img");
   EXPECT_EQ(ManifestFilesUnder(m, dir), HashTree(tmp / "expect"));
   EXPECT_EQ(m.chunks[0].length, fs::file_size(tmp / "sparse.img"));
-  for (const auto& p : m.problems) EXPECT_NE(p.handler, "android_sparse") << p.message;
+  for (const auto& p : m.problems) EXPECT_NE(p.handler, "android-sparse") << p.message;
 }
 
 TEST(AndroidSparse, NonZeroFillChunksAreExpanded) {
@@ -60,7 +60,7 @@ TEST(AndroidSparse, NonZeroFillChunksAreExpanded) {
   ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && img2simg expect/unsparsed.img s.img"), 0);
   ASSERT_LT(fs::file_size(tmp / "s.img"), 40000u);
   const auto m = UnpackForTest(tmp / "s.img", tmp / "out");
-  EXPECT_EQ(ManifestFilesUnder(m, FindChunkDir(m, "android_sparse")), HashTree(tmp / "expect"));
+  EXPECT_EQ(ManifestFilesUnder(m, FindChunkDir(m, "android-sparse")), HashTree(tmp / "expect"));
   EXPECT_TRUE(m.problems.empty());
 }
 
@@ -83,7 +83,7 @@ TEST(AndroidSparse, GarbageWithMagicIsRejected) {
   for (std::size_t at : {0u, 12345u, 70000u}) junk.replace(at, 4, "\x3a\xff\x26\xed");
   WriteFileBytes(tmp / "junk.bin", junk);
   const auto m = UnpackForTest(tmp / "junk.bin", tmp / "out");
-  EXPECT_TRUE(FindChunkDir(m, "android_sparse").empty());
+  EXPECT_TRUE(FindChunkDir(m, "android-sparse").empty());
 }
 
 TEST(AndroidSparse, HostileBillionsOfBlocksEndInALimit) {

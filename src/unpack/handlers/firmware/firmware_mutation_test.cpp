@@ -119,7 +119,7 @@ TEST(FirmwareMutation, AndroidSparse) {
   raw += std::string(8192, '\0') + PseudoRandomBytes(55, 4096);
   WriteFileBytes(tmp / "raw.img", raw);
   ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && img2simg raw.img s.img"), 0);
-  Mutate("android_sparse", ReadFileBytes(tmp / "s.img"), 400);
+  Mutate("android-sparse", ReadFileBytes(tmp / "s.img"), 400);
 }
 
 }  // namespace
