@@ -23,8 +23,10 @@ const Handler& GetTarHandler();
 const Handler& GetZipHandler();
 
 // filesystem
+const Handler& GetCramfsHandler();
 const Handler& GetExtfsHandler();
 const Handler& GetJffs2Handler();
+const Handler& GetRomfsHandler();
 const Handler& GetSquashfsHandler();
 const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
