@@ -155,7 +155,7 @@ TEST(Jffs2, ResealedMutationsNeverCrash) {
     ASSERT_GT(nodes.size(), 20u);
     Rng rng{big ? 77u : 99u};
     static constexpr std::uint8_t kSpecial[] = {0, 1, 0x7F, 0x80, 0xFE, 0xFF};
-    for (int iter = 0; iter < 40; ++iter) {
+    for (int iter = 0; iter < 30; ++iter) {
       std::string img = image;
       for (int k = 0; k < 1 + static_cast<int>(rng.Below(3)); ++k) {
         const std::size_t node = nodes[rng.Below(nodes.size())];

@@ -95,6 +95,12 @@ Result<Geometry> ReadGeometry(ByteView data) {
     break;
   }
   g.peb_count = last_valid + 1;
+  // Whole erased PEBs right after the last used one still belong to the UBI device.
+  while ((g.peb_count + 1) * g.peb_size <= data.size()) {
+    const ByteView peb = data.subspan(g.peb_count * g.peb_size, g.peb_size);
+    if (!std::all_of(peb.begin(), peb.end(), [](std::uint8_t b) { return b == 0xFF; })) break;
+    ++g.peb_count;
+  }
   if (g.peb_count * g.peb_size > data.size()) {
     g.truncated = true;
   }
@@ -171,6 +177,7 @@ class UbiHandler final : public Handler {
       }
       const std::uint32_t vol_id = LoadU32(p + 8, Endian::kBig);
       const std::uint32_t lnum = LoadU32(p + 12, Endian::kBig);
+      if (vol_id > kLayoutVolumeId) continue;  // other internal volumes (fastmap)
       if (lnum >= g->peb_count || (vol_id >= kMaxVolumes && vol_id != kLayoutVolumeId)) {
         ++bad_headers;
         continue;

@@ -129,5 +129,18 @@ TEST(Ubi, ResealedMutationsNeverCrash) {
   }
 }
 
+TEST(Ubi, TrailingErasedBlocksBelongToTheImage) {
+  TempDir tmp;
+  TreeFacts src;
+  MakeUbiImage(tmp, &src);
+  const std::string image = ReadFileBytes(tmp / "ubi.img");
+  WriteFileBytes(tmp / "dump.bin", image + std::string(3 * 128 * 1024, '\xff') + "tail");
+  const auto m = UnpackForTest(tmp / "dump.bin", tmp / "out");
+  ASSERT_FALSE(m.chunks.empty());
+  EXPECT_EQ(m.chunks.front().format, "ubi");
+  EXPECT_EQ(m.chunks.front().length, image.size() + 3 * 128 * 1024);
+  EXPECT_EQ(ManifestFilesUnder(m, FindChunkDir(m, "ubifs")), src);
+}
+
 }  // namespace
 }  // namespace clearbox::unpack

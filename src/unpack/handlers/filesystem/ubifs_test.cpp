@@ -126,7 +126,7 @@ TEST(Ubifs, ResealedMutationsNeverCrash) {
   ASSERT_GT(nodes.size(), 20u);
   Rng rng{1234};
   static constexpr std::uint8_t kSpecial[] = {0, 1, 0x7F, 0x80, 0xFE, 0xFF};
-  for (int iter = 0; iter < 80; ++iter) {
+  for (int iter = 0; iter < 60; ++iter) {
     std::string img = image;
     for (int k = 0; k < 1 + static_cast<int>(rng.Below(3)); ++k) {
       const std::size_t node = nodes[rng.Below(nodes.size())];
