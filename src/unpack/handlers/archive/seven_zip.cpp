@@ -23,9 +23,7 @@ Result<std::uint64_t> SevenZipLength(ByteView data) {
   const std::uint64_t next_offset = LoadU64(data.data() + 12, Endian::kLittle);
   const std::uint64_t next_size = LoadU64(data.data() + 20, Endian::kLittle);
   const std::uint64_t room = data.size() - kSignatureHeader;
-  if (next_size == 0 && next_offset == 0) {
-    return Fail(ErrorCode::kMalformed, "7z archive without a header (unfinished archive)");
-  }
+  if (next_size == 0) return kSignatureHeader;  // an empty archive
   if (next_offset > room || next_size > room - next_offset) {
     return Fail(ErrorCode::kTruncated, "7z archive ends before its header: needs " +
                                            std::to_string(next_offset) + " + " +

@@ -42,6 +42,18 @@ TEST(SevenZip, TruncatedArchiveReportsIt) {
   EXPECT_TRUE(HasProblem(m, "truncated"));
 }
 
+TEST(SevenZip, EmptyArchiveIsAccepted) {
+  TempDir tmp;
+  WriteFileBytes(tmp / "one", "x");
+  Shell(tmp.path(), std::string(HaveTool("7zz") ? "7zz" : "7z") + " a -bd -bso0 e.7z one && " +
+                        (HaveTool("7zz") ? "7zz" : "7z") + " d -bd -bso0 e.7z one");
+  const std::string bytes = ReadFileBytes(tmp / "e.7z");
+  const ByteView view(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  auto probe = GetSevenZipHandler().Probe(view);
+  ASSERT_TRUE(probe.has_value()) << probe.error().message;
+  EXPECT_EQ(*probe, bytes.size());
+}
+
 TEST(SevenZip, GarbageIsRejected) {
   ExpectRejected(GetSevenZipHandler(),
                  std::string("7z\xBC\xAF\x27\x1C", 6) + PseudoRandomBytes(6, 100));

@@ -124,6 +124,8 @@ Result<ZipExtent> ZipLength(ByteView data) {
     ++members;
     pos = next;
   }
+  // Complete members followed by the start of a central directory that was cut off.
+  if (members > 0 && HasBytesAt(data, pos, "PK\x01\x02")) return ZipExtent{data.size(), false};
   return Fail(ErrorCode::kNotThisFormat, "no consistent zip end of central directory");
 }
 

@@ -52,6 +52,17 @@ TEST(Zip, TruncatedArchiveReportsIt) {
   EXPECT_FALSE(chunk->complete);
 }
 
+TEST(Zip, CutInsideCentralDirectoryKeepsEveryMember) {
+  TempDir tmp;
+  const TreeFacts facts = MakeSampleTree(tmp / "src");
+  Shell(tmp / "src", "zip -q -r -9 ../img.zip .");
+  const std::string zip = ReadFileBytes(tmp / "img.zip");
+  WriteFileBytes(tmp / "cut.zip", zip.substr(0, zip.size() - 30));
+  const Manifest m = UnpackForTest(tmp / "cut.zip", tmp / "out");
+  EXPECT_TRUE(HasProblem(m, "truncated"));
+  EXPECT_EQ(ManifestFilesUnder(m, FindChunkDir(m, "zip")), facts);
+}
+
 TEST(Zip, GarbageIsRejected) {
   ExpectRejected(GetZipHandler(), "PK\x03\x04" + PseudoRandomBytes(4, 500));
   std::string header("PK\x03\x04\x14\x00\x00\x00\x08\x00", 10);
