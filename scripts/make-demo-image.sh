@@ -23,8 +23,7 @@ tar -C "$root/usr/share/doc" --mtime=@$SOURCE_DATE_EPOCH --sort=name --owner=0 -
   -cf - numbers.txt | gzip -n > "$root/usr/share/doc/backup.tar.gz"
 find "$root" -exec touch -h -d @$SOURCE_DATE_EPOCH {} +
 
-mksquashfs "$root" "$work/rootfs.sqfs" -comp xz -noappend -all-root -quiet -no-progress \
-  -mkfs-time $SOURCE_DATE_EPOCH >/dev/null
+mksquashfs "$root" "$work/rootfs.sqfs" -comp xz -noappend -all-root -quiet -no-progress >/dev/null
 
 # A stand-in kernel: real code bytes, LZMA-alone compressed as in many router images.
 head -c 600000 /bin/bash > "$work/kernel.bin" 2>/dev/null || head -c 600000 /bin/ls > "$work/kernel.bin"
