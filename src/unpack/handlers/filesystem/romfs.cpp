@@ -68,6 +68,12 @@ Result<std::pair<std::uint64_t, std::uint64_t>> ProbeRomfs(ByteView data) {
     }
   }
   if (!named) return Fail(ErrorCode::kNotThisFormat, "romfs volume name not terminated");
+  // The checksum of the first 512 bytes (fewer for tiny images) tells a real superblock
+  // from the magic string inside some program.
+  if (data.size() >= std::min<std::uint64_t>(512, full) &&
+      !ChecksumOk(data.subspan(0, std::min<std::uint64_t>(512, full)))) {
+    return Fail(ErrorCode::kNotThisFormat, "romfs superblock checksum mismatch");
+  }
   if (full > data.size()) {
     return Fail(ErrorCode::kTruncated, "truncated romfs: " + std::to_string(full) +
                                            " bytes declared, " + std::to_string(data.size()) +

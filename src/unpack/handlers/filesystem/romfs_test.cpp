@@ -62,6 +62,7 @@ TEST(Romfs, GarbageIsRejected) {
   WriteFileBytes(tmp / "junk.bin", "-rom1fs-" + PseudoRandomBytes(8, 2000));
   const auto m = UnpackForTest(tmp / "junk.bin", tmp / "out");
   EXPECT_EQ(FindChunkDir(m, "romfs"), "");
+  EXPECT_FALSE(HasProblem(m, "truncated"));  // the checksum rejects the false magic
 }
 
 TEST(Romfs, HostileSymlinksStayInside) {
