@@ -79,8 +79,8 @@ TEST(Hostile, NestedZipBombIsBounded) {
                      " && head -c 67108864 /dev/zero > zeros && zip -q -9 l1.zip zeros"
                      " && for i in 1 2 3 4 5 6 7 8; do cp l1.zip a$i.zip; done"
                      " && zip -q -0 l2.zip a*.zip"
-                     " && for i in 1 2 3 4 5 6 7 8; do cp l2.zip b$i.zip; done"
-                     " && zip -q -0 bomb.zip b*.zip && rm zeros a*.zip b*.zip l1.zip l2.zip"),
+                     " && for i in 1 2 3 4 5 6 7 8; do cp l2.zip c$i.zip; done"
+                     " && zip -q -0 bomb.zip c*.zip && rm zeros a*.zip c*.zip l1.zip l2.zip"),
             0);
   int code = 0;
   const auto m =
