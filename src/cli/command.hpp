@@ -11,5 +11,10 @@ namespace clearbox::cli {
 using CommandRegistrar = void (*)(CLI::App& app, std::function<int()>* run);
 
 void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run);
+// Transparency (src/ledger): keys, attestations, the tiled log and offline verification.
+void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
+void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);
+void RegisterLogCommand(CLI::App& app, std::function<int()>* run);
+void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
 
 }  // namespace clearbox::cli
