@@ -114,7 +114,7 @@ std::string ManifestToJson(const Manifest& m) {
     problems.push_back(std::move(j));
   }
   root["problems"] = std::move(problems);
-  return root.dump(2) + "\n";
+  return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<Manifest> ParseManifestJson(std::string_view text) {
