@@ -18,7 +18,7 @@ measure() {
   read -r secs kib < <(tail -n 1 "$log")
   echo "$name $secs $kib"
 }
-rm -rf "$dir/cb-out" "$dir/unsquashfs-out" "$dir/binwalk-out"
+rm -rf "$dir/cb-out" "$dir/unsquashfs-out" "$dir/binwalk-out"; mkdir -p "$dir/binwalk-out"
 sync
 cb=$(measure clearbox "$clearbox" unpack "$dir/router.bin" -o "$dir/cb-out")
 us=$(measure unsquashfs unsquashfs -no-progress -d "$dir/unsquashfs-out" "$dir/rootfs.sqfs")
