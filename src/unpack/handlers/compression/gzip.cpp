@@ -61,17 +61,6 @@ Result<GzipHeader> ParseGzipHeader(ByteView data) {
   return h;
 }
 
-// Keeps only a plain file name from the header: no directories, nothing hidden or empty.
-std::string SafeStoredName(const std::string& stored) {
-  const auto slash = stored.find_last_of("/\\");
-  std::string base = slash == std::string::npos ? stored : stored.substr(slash + 1);
-  if (base.empty() || base == "." || base == ".." || base.size() > 200) return "";
-  for (char c : base) {
-    if (static_cast<unsigned char>(c) < 0x20) return "";
-  }
-  return base;
-}
-
 class GzipHandler final : public Handler {
  public:
   std::string_view Name() const override { return "gzip"; }
@@ -96,7 +85,7 @@ class GzipHandler final : public Handler {
     }
     LazyOutput out(ctx, name);
     std::uint64_t consumed = 0;
-    std::vector<std::uint8_t> buffer(256 * 1024);
+    std::vector<std::uint8_t> buffer(kStreamBufferBytes);
     // Members follow each other until the data stops looking like gzip.
     while (consumed < data.size()) {
       const ByteView member = data.subspan(consumed);
