@@ -8,11 +8,13 @@
 
 #include <fcntl.h>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <thread>
 
 #include "ledger/checkpoint.hpp"
+#include "ledger/ledger_test_util.hpp"
 #include "ledger/log_store.hpp"
 #include "ledger/note.hpp"
 #include "ledger/verify.hpp"
@@ -278,6 +280,65 @@ TEST(LedgerCli, CrashDuringAppendNeverLosesPrintedIndices) {
       runs, completed, killed_mid, printed.size(),
       static_cast<unsigned long long>((*store)->checkpoint().size),
       static_cast<long long>(one_run.count()));
+}
+
+}  // namespace
+}  // namespace clearbox::ledger
+
+namespace clearbox::ledger {
+namespace {
+
+// An independent implementation accepts our output: a Go program built against Debian's
+// golang.org/x/mod (sumdb/note, sumdb/tlog) verifies our checkpoint signatures and inclusion
+// proofs for trees of many sizes.
+TEST(LedgerCli, GoSumdbVerifierAcceptsOurProofs) {
+  const char* src = testing::SourceDir();
+  ASSERT_NE(src, nullptr);
+  ASSERT_TRUE(clearbox::testing::HaveTool("go")) << "go missing: bash scripts/install-deps.sh";
+  ASSERT_TRUE(fs::exists("/usr/share/gocode/src/golang.org/x/mod/sumdb/note"))
+      << "golang-golang-x-mod-dev missing";
+  TempDir tmp;
+  std::string out;
+  const fs::path bin = tmp / "goverify";
+  ASSERT_EQ(RunShell("cd " + Q(tmp.path()) +
+                         " && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE=" +
+                         Q(tmp / "gocache") + " go build -o " + Q(bin) + " " +
+                         Q(fs::path(src) / "src/ledger/goverify/main.go") + " 2>&1",
+                     &out),
+            0)
+      << out;
+  const fs::path dir = tmp / "log";
+  ASSERT_EQ(Clearbox("keygen go.example/log -o " + Q(tmp / "k"), &out), 0) << out;
+  ASSERT_EQ(
+      Clearbox("log init " + Q(dir) + " --origin go.example/log --key " + Q(tmp / "k.skey"), &out),
+      0);
+  const std::string vkey = FirstLine(ReadFileBytes(tmp / "k.vkey"));
+  std::uint64_t size = 0;
+  int checked = 0;
+  for (std::uint64_t batch : {1, 1, 1, 2, 3, 8, 240, 1, 300, 17}) {
+    std::string files;
+    for (std::uint64_t i = 0; i < batch; ++i) {
+      const fs::path f = tmp / ("entry" + std::to_string(size + i));
+      WriteFileBytes(f, "go entry " + std::to_string(size + i));
+      files += " " + Q(f);
+    }
+    ASSERT_EQ(Clearbox("log append " + Q(dir) + files, &out), 0) << out;
+    size += batch;
+    for (std::uint64_t index : {std::uint64_t{0}, size / 2, size - 1}) {
+      const fs::path proof = tmp / "p";
+      ASSERT_EQ(
+          Clearbox("log proof " + Q(dir) + " --index " + std::to_string(index) + " -o " + Q(proof),
+                   &out),
+          0);
+      ASSERT_EQ(RunShell(Q(bin) + " '" + vkey + "' " + Q(proof) + " " +
+                             Q(tmp / ("entry" + std::to_string(index))) + " 2>&1",
+                         &out),
+                0)
+          << "size " << size << " index " << index << ": " << out;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 30);
 }
 
 }  // namespace

@@ -15,8 +15,18 @@
 namespace clearbox::ledger::testing {
 
 // The oracle folder: $CLEARBOX_SOURCE_DIR/../shared/oracle. Missing is a test failure.
-inline std::filesystem::path OracleDir() {
+// The source tree: $CLEARBOX_SOURCE_DIR, else the path CMake compiled in (CTest's ENVIRONMENT
+// list from clearbox_add_test does not always reach discovered tests).
+inline const char* SourceDir() {
   const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
+#ifdef CLEARBOX_LEDGER_SOURCE_DIR
+  if (src == nullptr) src = CLEARBOX_LEDGER_SOURCE_DIR;
+#endif
+  return src;
+}
+
+inline std::filesystem::path OracleDir() {
+  const char* src = SourceDir();
   EXPECT_NE(src, nullptr) << "CLEARBOX_SOURCE_DIR is not set";
   std::filesystem::path dir = std::filesystem::path(src ? src : ".") / ".." / "shared" / "oracle";
   EXPECT_TRUE(std::filesystem::is_directory(dir)) << "oracle folder missing: " << dir;
