@@ -42,7 +42,8 @@ function(clearbox_add_test name)
   target_link_libraries(${name} PRIVATE clearbox_options clearbox_test_support ${ARG_DEPS}
     GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "CLEARBOX_BIN=$<TARGET_FILE:clearbox>;CLEARBOX_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ENVIRONMENT "CLEARBOX_BIN=$<TARGET_FILE:clearbox>"
+      ENVIRONMENT_MODIFICATION "CLEARBOX_SOURCE_DIR=set:${PROJECT_SOURCE_DIR}")
 endfunction()
 
 # clearbox_add_fuzzer(NAME SOURCE DEPS ...): a libFuzzer target (only with CLEARBOX_FUZZ).
