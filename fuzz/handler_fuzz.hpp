@@ -2,12 +2,12 @@
 // the input, into a scratch directory, under small limits.
 #pragma once
 
+#include <unistd.h>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 #include "unpack/handler.hpp"
 #include "unpack/registry.hpp"
@@ -47,8 +47,8 @@ inline void FuzzHandler(std::string_view name, const std::uint8_t* data, std::si
 }  // namespace clearbox::fuzz
 
 // Defines LLVMFuzzerTestOneInput for one handler.
-#define CLEARBOX_HANDLER_FUZZER(name)                                                    \
+#define CLEARBOX_HANDLER_FUZZER(name)                                                 \
   extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
-    ::clearbox::fuzz::FuzzHandler(name, data, size);                                   \
-    return 0;                                                                          \
+    ::clearbox::fuzz::FuzzHandler(name, data, size);                                  \
+    return 0;                                                                         \
   }

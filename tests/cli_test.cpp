@@ -21,14 +21,16 @@ TEST(Cli, ExitCodesSayWhatHappened) {
   std::string out;
   EXPECT_EQ(RunShell(ClearboxBinary() + " unpack", &out), unpack::kExitUsage);
   EXPECT_EQ(RunShell(ClearboxBinary() + " unpack " + (tmp / "nope").string() + " -o " +
-                         (tmp / "o1").string(), &out),
+                         (tmp / "o1").string(),
+                     &out),
             unpack::kExitUnusableInput);
   EXPECT_NE(out.find("cannot read image"), std::string::npos);
 
   WriteFileBytes(tmp / "f", "hello\n");
   ASSERT_EQ(RunShell("gzip -n -k " + (tmp / "f").string()), 0);
   EXPECT_EQ(RunShell(ClearboxBinary() + " unpack " + (tmp / "f.gz").string() + " -o " +
-                     (tmp / "o2").string(), &out),
+                         (tmp / "o2").string(),
+                     &out),
             unpack::kExitComplete)
       << out;
   EXPECT_TRUE(fs::exists(tmp / "o2/manifest.json"));
@@ -36,7 +38,8 @@ TEST(Cli, ExitCodesSayWhatHappened) {
 
   WriteFileBytes(tmp / "noise", PseudoRandomBytes(5, 1000));
   EXPECT_EQ(RunShell(ClearboxBinary() + " unpack " + (tmp / "noise").string() + " -o " +
-                     (tmp / "o3").string(), &out),
+                         (tmp / "o3").string(),
+                     &out),
             unpack::kExitWithProblems);
 }
 

@@ -15,9 +15,8 @@ using namespace clearbox::testing;
 unpack::Manifest RunCli(const fs::path& image, const fs::path& out, const std::string& extra,
                         int* exit_code) {
   std::string log;
-  *exit_code = RunShell(ClearboxBinary() + " unpack " + image.string() + " -o " + out.string() +
-                            " " + extra,
-                        &log);
+  *exit_code = RunShell(
+      ClearboxBinary() + " unpack " + image.string() + " -o " + out.string() + " " + extra, &log);
   auto manifest = unpack::ParseManifestJson(ReadFileBytes(out / "manifest.json"));
   EXPECT_TRUE(manifest) << log;
   return manifest ? *manifest : unpack::Manifest{};
@@ -83,8 +82,7 @@ TEST(Hostile, NestedZipBombIsBounded) {
                      " && zip -q -0 bomb.zip c*.zip && rm zeros a*.zip c*.zip l1.zip l2.zip"),
             0);
   int code = 0;
-  const auto m =
-      RunCli(tmp / "bomb.zip", tmp / "out", "--max-total-bytes 268435456", &code);
+  const auto m = RunCli(tmp / "bomb.zip", tmp / "out", "--max-total-bytes 268435456", &code);
   EXPECT_EQ(code, unpack::kExitWithProblems);
   EXPECT_TRUE(HasProblem(m, "limit-exceeded"));
   std::uint64_t written = 0;

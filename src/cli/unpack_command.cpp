@@ -60,8 +60,7 @@ void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run) {
                   "Output directory (created; must be empty if it exists)")
       ->required();
   auto& limits = args->options.limits;
-  cmd->add_option("--max-depth", limits.max_depth, "Nesting depth limit")
-      ->capture_default_str();
+  cmd->add_option("--max-depth", limits.max_depth, "Nesting depth limit")->capture_default_str();
   cmd->add_option("--max-total-bytes", limits.max_total_bytes, "Total bytes written limit")
       ->capture_default_str();
   cmd->add_option("--max-files", limits.max_files, "Limit on created files, directories, links")

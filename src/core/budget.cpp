@@ -7,9 +7,9 @@ namespace clearbox {
 Result<void> Budget::ChargeBytes(std::uint64_t n) {
   const std::uint64_t total = bytes_.fetch_add(n, std::memory_order_relaxed) + n;
   if (total > limits_.max_total_bytes) {
-    return Fail(ErrorCode::kLimitExceeded,
-                "total output limit of " + std::to_string(limits_.max_total_bytes) +
-                    " bytes reached (--max-total-bytes)");
+    return Fail(ErrorCode::kLimitExceeded, "total output limit of " +
+                                               std::to_string(limits_.max_total_bytes) +
+                                               " bytes reached (--max-total-bytes)");
   }
   return {};
 }
@@ -17,9 +17,9 @@ Result<void> Budget::ChargeBytes(std::uint64_t n) {
 Result<void> Budget::ChargeFile() {
   const std::uint64_t total = files_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (total > limits_.max_files) {
-    return Fail(ErrorCode::kLimitExceeded,
-                "file count limit of " + std::to_string(limits_.max_files) +
-                    " reached (--max-files)");
+    return Fail(
+        ErrorCode::kLimitExceeded,
+        "file count limit of " + std::to_string(limits_.max_files) + " reached (--max-files)");
   }
   return {};
 }
@@ -36,10 +36,10 @@ Result<void> ChunkBudget::ChargeOutput(std::uint64_t n) {
   const auto& limits = run_.limits();
   if (output_ > Limits::kRatioFloorBytes &&
       static_cast<double>(output_) > limits.max_ratio * static_cast<double>(input_ ? input_ : 1)) {
-    return Fail(ErrorCode::kLimitExceeded,
-                "expansion ratio over " + std::to_string(static_cast<int>(limits.max_ratio)) +
-                    ":1 (" + std::to_string(output_) + " bytes out of " + std::to_string(input_) +
-                    " in; --max-ratio)");
+    return Fail(ErrorCode::kLimitExceeded, "expansion ratio over " +
+                                               std::to_string(static_cast<int>(limits.max_ratio)) +
+                                               ":1 (" + std::to_string(output_) + " bytes out of " +
+                                               std::to_string(input_) + " in; --max-ratio)");
   }
   return CheckDeadline();
 }

@@ -9,7 +9,9 @@ Progress::Progress(bool enabled) : enabled_(enabled) {
   if (enabled_) printer_ = std::thread([this] { PrinterLoop(); });
 }
 
-Progress::~Progress() { Stop(); }
+Progress::~Progress() {
+  Stop();
+}
 
 void Progress::SetCurrent(const std::string& what) {
   if (!enabled_) return;

@@ -55,24 +55,29 @@ class Unexpected {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : has_value_(true) { new (&value_) T(value); }  // NOLINT
+  Result(const T& value) : has_value_(true) { new (&value_) T(value); }        // NOLINT
   Result(T&& value) : has_value_(true) { new (&value_) T(std::move(value)); }  // NOLINT
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, Result> &&
-             !std::is_same_v<std::decay_t<U>, Unexpected> && !std::is_same_v<std::decay_t<U>, T>)
-  Result(U&& value) : has_value_(true) {  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
+           !std::is_same_v<std::decay_t<U>, Unexpected> && !std::is_same_v<std::decay_t<U>, T>)
+      Result(U&& value)
+      : has_value_(true) {  // NOLINT
     new (&value_) T(std::forward<U>(value));
   }
   Result(Unexpected unexpected) : has_value_(false) {  // NOLINT
     new (&error_) Error(std::move(unexpected).error());
   }
   Result(const Result& other) : has_value_(other.has_value_) {
-    if (has_value_) new (&value_) T(other.value_);
-    else new (&error_) Error(other.error_);
+    if (has_value_)
+      new (&value_) T(other.value_);
+    else
+      new (&error_) Error(other.error_);
   }
   Result(Result&& other) noexcept : has_value_(other.has_value_) {
-    if (has_value_) new (&value_) T(std::move(other.value_));
-    else new (&error_) Error(std::move(other.error_));
+    if (has_value_)
+      new (&value_) T(std::move(other.value_));
+    else
+      new (&error_) Error(std::move(other.error_));
   }
   Result& operator=(Result other) {
     this->~Result();
@@ -80,8 +85,10 @@ class [[nodiscard]] Result {
     return *this;
   }
   ~Result() {
-    if (has_value_) value_.~T();
-    else error_.~Error();
+    if (has_value_)
+      value_.~T();
+    else
+      error_.~Error();
   }
   bool has_value() const { return has_value_; }
   explicit operator bool() const { return has_value_; }
@@ -111,7 +118,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Unexpected unexpected) : has_value_(false), error_(std::move(unexpected).error()) {}  // NOLINT
+  Result(Unexpected unexpected)
+      : has_value_(false), error_(std::move(unexpected).error()) {}  // NOLINT
   bool has_value() const { return has_value_; }
   explicit operator bool() const { return has_value_; }
   void value() const {}
@@ -137,10 +145,10 @@ inline Unexpected Forward(const Result<T>& failed) {
 }  // namespace clearbox
 
 // Evaluates a Result-returning expression and returns its error from the current function.
-#define CLEARBOX_TRY(expr)                                   \
-  do {                                                       \
-    auto clearbox_try_result_ = (expr);                      \
-    if (!clearbox_try_result_) {                             \
+#define CLEARBOX_TRY(expr)                                         \
+  do {                                                             \
+    auto clearbox_try_result_ = (expr);                            \
+    if (!clearbox_try_result_) {                                   \
       return ::clearbox::Unexpected(clearbox_try_result_.error()); \
-    }                                                        \
+    }                                                              \
   } while (false)

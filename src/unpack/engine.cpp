@@ -89,8 +89,8 @@ class Engine {
 
   void AddProblem(const Error& e, const std::string& path, std::optional<std::uint64_t> offset,
                   std::string handler) {
-    AddProblem(ProblemRecord{std::string(ErrorCodeName(e.code)), path, offset,
-                             std::move(handler), e.message});
+    AddProblem(ProblemRecord{std::string(ErrorCodeName(e.code)), path, offset, std::move(handler),
+                             e.message});
   }
 
   // Directory beside a container that holds the extractions of its chunks. The image's
@@ -133,17 +133,20 @@ class Engine {
     const std::uint64_t overlap = scanner_.max_signature_offset();
 
     while (window < data.size() && !carving_stopped) {
-      const std::uint64_t window_end = std::min<std::uint64_t>(data.size(), window + kScanWindowBytes);
+      const std::uint64_t window_end =
+          std::min<std::uint64_t>(data.size(), window + kScanWindowBytes);
       std::uint64_t stopped_at = window_end;
-      auto candidates = scanner_.Scan(data, window, std::min<std::uint64_t>(data.size(), window_end + overlap),
-                                      kMaxCandidatesPerWindow, &stopped_at);
+      auto candidates =
+          scanner_.Scan(data, window, std::min<std::uint64_t>(data.size(), window_end + overlap),
+                        kMaxCandidatesPerWindow, &stopped_at);
       if (!candidates) {
         AddProblem(candidates.error(), where, window, "engine");
         break;
       }
       // Candidates whose start lies in this window (a chunk whose magic sits further in,
       // like ISO 9660 at 32 KiB, is seen in the overlap).
-      const std::uint64_t process_end = std::min(window_end, stopped_at > window ? stopped_at : window + 1);
+      const std::uint64_t process_end =
+          std::min(window_end, stopped_at > window ? stopped_at : window + 1);
       for (const Candidate& c : *candidates) {
         if (c.start < cursor || c.start >= process_end) continue;
         const Handler& handler = *handlers_[c.handler_index];
@@ -226,7 +229,8 @@ class Engine {
     progress_.SetCurrent(std::string(handler.Name()) + " in " +
                          (task.rel_path.empty() ? Basename(options_.image_path) : task.rel_path));
     std::vector<ProblemRecord> problems;
-    ExtractContext ctx(**out, chunk_budget, Basename(task.rel_path.empty() ? options_.image_path : task.rel_path),
+    ExtractContext ctx(**out, chunk_budget,
+                       Basename(task.rel_path.empty() ? options_.image_path : task.rel_path),
                        problems, std::string(handler.Name()), offset);
     Result<std::uint64_t> consumed = Fail(ErrorCode::kInternal, "handler did not run");
     try {
@@ -302,8 +306,8 @@ class Engine {
     std::uint64_t pos = 0;
     for (const auto& f : found) {
       if (f.start > pos) {
-        gaps.push_back({task.rel_path, pos, f.start - pos,
-                        ShannonEntropy(data.subspan(pos, f.start - pos))});
+        gaps.push_back(
+            {task.rel_path, pos, f.start - pos, ShannonEntropy(data.subspan(pos, f.start - pos))});
       }
       pos = std::max(pos, f.start + f.length);
     }

@@ -33,8 +33,9 @@ TEST(Engine, CarvesGzipBehindAHeaderAndRecordsGaps) {
   EXPECT_DOUBLE_EQ(m.gaps[1].entropy, 0.0);
   const auto files = ManifestFilesUnder(m, "0x00000200.gzip");
   ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files.begin()->second.sha256, Sha256Hex(ByteView(
-      reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())));
+  EXPECT_EQ(
+      files.begin()->second.sha256,
+      Sha256Hex(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())));
   EXPECT_TRUE(m.problems.empty());
   EXPECT_TRUE(fs::exists(tmp / "out/manifest.json"));
 }
@@ -42,8 +43,7 @@ TEST(Engine, CarvesGzipBehindAHeaderAndRecordsGaps) {
 TEST(Engine, TwoRunsGiveByteIdenticalManifests) {
   TempDir tmp;
   MakeSampleTree(tmp / "src");
-  ASSERT_EQ(RunShell("cd " + (tmp / "src").string() +
-                     " && tar cf - . | gzip -n > ../fw.tgz"), 0);
+  ASSERT_EQ(RunShell("cd " + (tmp / "src").string() + " && tar cf - . | gzip -n > ../fw.tgz"), 0);
   UnpackForTest(tmp / "fw.tgz", tmp / "a");
   UnpackForTest(tmp / "fw.tgz", tmp / "b");
   const std::string a = ReadFileBytes(tmp / "a/manifest.json");
@@ -56,7 +56,8 @@ TEST(Engine, NestingDepthLimitIsRecorded) {
   WriteFileBytes(tmp / "l", "innermost payload\n");
   // 50 levels of gzip inside gzip.
   ASSERT_EQ(RunShell("cd " + tmp.path().string() +
-                     " && for i in $(seq 1 50); do gzip -n -c l > l.gz && mv l.gz l; done"), 0);
+                     " && for i in $(seq 1 50); do gzip -n -c l > l.gz && mv l.gz l; done"),
+            0);
   Limits limits;
   limits.max_depth = 10;
   const Manifest m = UnpackForTest(tmp / "l", tmp / "out", limits);

@@ -28,8 +28,12 @@ class ExtractContext {
   ExtractContext(SafeDir& out, ChunkBudget& budget, std::string container_name,
                  std::vector<ProblemRecord>& problems, std::string handler_name,
                  std::uint64_t chunk_offset)
-      : out_(out), budget_(budget), container_name_(std::move(container_name)),
-        problems_(problems), handler_name_(std::move(handler_name)), chunk_offset_(chunk_offset) {}
+      : out_(out),
+        budget_(budget),
+        container_name_(std::move(container_name)),
+        problems_(problems),
+        handler_name_(std::move(handler_name)),
+        chunk_offset_(chunk_offset) {}
 
   SafeDir& out() { return out_; }
   ChunkBudget& budget() { return budget_; }

@@ -24,9 +24,9 @@ std::string_view EntryTypeName(EntryType type) {
 }
 
 static std::optional<EntryType> EntryTypeFromName(std::string_view name) {
-  for (auto t : {EntryType::kFile, EntryType::kDirectory, EntryType::kSymlink,
-                 EntryType::kHardlink, EntryType::kCharDevice, EntryType::kBlockDevice,
-                 EntryType::kFifo, EntryType::kSocket}) {
+  for (auto t :
+       {EntryType::kFile, EntryType::kDirectory, EntryType::kSymlink, EntryType::kHardlink,
+        EntryType::kCharDevice, EntryType::kBlockDevice, EntryType::kFifo, EntryType::kSocket}) {
     if (EntryTypeName(t) == name) return t;
   }
   return std::nullopt;

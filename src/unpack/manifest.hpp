@@ -27,7 +27,7 @@ std::string_view EntryTypeName(EntryType type);
 
 // One object a handler produced (or recorded without creating, for devices and unsafe links).
 struct ExtractedEntry {
-  std::string path;         // relative to the output directory, '/'-separated
+  std::string path;  // relative to the output directory, '/'-separated
   EntryType type = EntryType::kFile;
   std::uint64_t size = 0;   // bytes, for files and hard links
   std::string sha256;       // hex, for files and hard links
@@ -44,11 +44,11 @@ struct ChunkRecord {
   std::string container;     // file that holds it, relative to the output dir; "" = the image
   std::uint64_t offset = 0;  // bytes from the start of the container
   std::optional<std::uint64_t> length;  // bytes; absent when extraction failed before knowing
-  std::string format;        // handler name, e.g. "squashfs"
-  std::string handler;       // family/name, e.g. "filesystem/squashfs"
-  std::string extracted_to;  // directory relative to the output dir
-  std::uint32_t depth = 0;   // nesting level of the container (the image is 0)
-  bool complete = true;      // false when the handler stopped with an error
+  std::string format;                   // handler name, e.g. "squashfs"
+  std::string handler;                  // family/name, e.g. "filesystem/squashfs"
+  std::string extracted_to;             // directory relative to the output dir
+  std::uint32_t depth = 0;              // nesting level of the container (the image is 0)
+  bool complete = true;                 // false when the handler stopped with an error
 };
 
 // Bytes of a container that no handler claimed.
@@ -61,10 +61,10 @@ struct GapRecord {
 
 // Anything that stopped or shortened the unpacking of part of the image.
 struct ProblemRecord {
-  std::string kind;     // ErrorCodeName of the cause, e.g. "limit-exceeded", "traversal"
-  std::string path;     // container or member path where it happened
+  std::string kind;  // ErrorCodeName of the cause, e.g. "limit-exceeded", "traversal"
+  std::string path;  // container or member path where it happened
   std::optional<std::uint64_t> offset;  // within the container, when known
-  std::string handler;  // handler name, or "engine"
+  std::string handler;                  // handler name, or "engine"
   std::string message;
 };
 

@@ -15,11 +15,15 @@ constexpr std::size_t kMaxComponentLength = 255;
 constexpr std::size_t kMaxPathLength = 4096;
 constexpr std::size_t kMaxPathDepth = 256;
 
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string Errno(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // Modes we give objects on disk: never setuid/setgid/sticky, always owner-writable so that
 // later members can be written into directories the archive marked read-only.
-mode_t DiskFileMode(std::uint32_t mode) { return (mode & 0777 & ~0022u) | 0600; }
+mode_t DiskFileMode(std::uint32_t mode) {
+  return (mode & 0777 & ~0022u) | 0600;
+}
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> parts;
@@ -115,7 +119,9 @@ Result<void> FileWriter::Close() {
 // SafeDir
 
 SafeDir::SafeDir(int root_fd, std::string abs_path, std::string prefix, ChunkBudget* budget)
-    : root_fd_(root_fd), abs_path_(std::move(abs_path)), prefix_(std::move(prefix)),
+    : root_fd_(root_fd),
+      abs_path_(std::move(abs_path)),
+      prefix_(std::move(prefix)),
       budget_(budget) {}
 
 SafeDir::~SafeDir() {
@@ -123,8 +129,7 @@ SafeDir::~SafeDir() {
 }
 
 Result<std::unique_ptr<SafeDir>> SafeDir::Create(const std::string& abs_path,
-                                                 std::string display_prefix,
-                                                 ChunkBudget* budget) {
+                                                 std::string display_prefix, ChunkBudget* budget) {
   if (::mkdir(abs_path.c_str(), 0755) != 0) {
     return Fail(ErrorCode::kIo, Errno("cannot create directory " + abs_path));
   }
@@ -226,9 +231,8 @@ Result<int> SafeDir::OpenDirectoryPath(const std::string& rel_dir) {
       const int err = errno;
       ::close(fd);
       if (err == ELOOP || err == ENOTDIR) {
-        return Fail(ErrorCode::kTraversal,
-                    "refusing to write through '" + Display(walked) +
-                        "': it is a symlink or not a directory");
+        return Fail(ErrorCode::kTraversal, "refusing to write through '" + Display(walked) +
+                                               "': it is a symlink or not a directory");
       }
       errno = err;
       return Fail(ErrorCode::kIo, Errno("cannot open directory " + Display(walked)));
@@ -325,8 +329,9 @@ Result<void> SafeDir::CreateSymlink(std::string_view member, std::string_view ta
   const auto slash = rel->rfind('/');
   const std::string link_dir = slash == std::string::npos ? "" : rel->substr(0, slash);
   const bool absolute = target.front() == '/';
-  const std::string joined =
-      absolute ? std::string(target) : (link_dir.empty() ? "" : link_dir + "/") + std::string(target);
+  const std::string joined = absolute
+                                 ? std::string(target)
+                                 : (link_dir.empty() ? "" : link_dir + "/") + std::string(target);
   auto resolved = NormalizeMember(joined);
   if (!resolved) {
     entry.created = false;

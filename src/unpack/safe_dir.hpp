@@ -55,8 +55,7 @@ class SafeDir {
   // Creates the directory `abs_path` (it must not exist; parents must) and roots a SafeDir
   // there. `display_prefix` is the root's path relative to the output dir, for manifests.
   static Result<std::unique_ptr<SafeDir>> Create(const std::string& abs_path,
-                                                 std::string display_prefix,
-                                                 ChunkBudget* budget);
+                                                 std::string display_prefix, ChunkBudget* budget);
   ~SafeDir();
   SafeDir(const SafeDir&) = delete;
   SafeDir& operator=(const SafeDir&) = delete;

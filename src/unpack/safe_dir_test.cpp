@@ -56,8 +56,7 @@ TEST_F(SafeDirFixture, WritesFilesWithHashAndRecordsThem) {
 
 TEST_F(SafeDirFixture, RefusesTraversalAndAbsoluteEscape) {
   EXPECT_EQ(dir->WriteFile("../evil", Bytes("x"), 0644).error().code, ErrorCode::kTraversal);
-  EXPECT_EQ(dir->WriteFile("a/../../evil", Bytes("x"), 0644).error().code,
-            ErrorCode::kTraversal);
+  EXPECT_EQ(dir->WriteFile("a/../../evil", Bytes("x"), 0644).error().code, ErrorCode::kTraversal);
   ASSERT_TRUE(dir->WriteFile("/abs", Bytes("x"), 0644));  // lands inside the root
   EXPECT_TRUE(fs::exists(tmp.path() / "root/abs"));
   EXPECT_TRUE(Outside().empty());

@@ -51,8 +51,7 @@ Result<std::unique_ptr<SignatureScanner>> SignatureScanner::Build(
 }
 
 Result<std::vector<Candidate>> SignatureScanner::Scan(ByteView data, std::uint64_t from,
-                                                      std::uint64_t to,
-                                                      std::size_t max_candidates,
+                                                      std::uint64_t to, std::size_t max_candidates,
                                                       std::uint64_t* stopped_at) const {
   std::vector<Candidate> out;
   to = std::min<std::uint64_t>(to, data.size());

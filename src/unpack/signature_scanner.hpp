@@ -29,8 +29,7 @@ class SignatureScanner {
   // then handler index. At most `max_candidates`; `*stopped_at` receives the magic position
   // where collection stopped when the cap was hit (else `to`).
   Result<std::vector<Candidate>> Scan(ByteView data, std::uint64_t from, std::uint64_t to,
-                                      std::size_t max_candidates,
-                                      std::uint64_t* stopped_at) const;
+                                      std::size_t max_candidates, std::uint64_t* stopped_at) const;
 
   std::uint32_t max_signature_offset() const { return max_offset_; }
 

@@ -125,8 +125,8 @@ class GzipHandler final : public Handler {
       if (rc != Z_STREAM_END) {
         (void)out.Close();
         if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
-          return Fail(ErrorCode::kMalformed, "gzip data corrupt after " +
-                                                 std::to_string(out.written()) + " output bytes");
+          return Fail(ErrorCode::kMalformed,
+                      "gzip data corrupt after " + std::to_string(out.written()) + " output bytes");
         }
         return Fail(ErrorCode::kTruncated, "gzip stream ends early after " +
                                                std::to_string(out.written()) + " output bytes");

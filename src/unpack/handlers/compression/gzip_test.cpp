@@ -24,8 +24,8 @@ TEST(Gzip, MultiMemberStreamIsOneFile) {
   TempDir tmp;
   WriteFileBytes(tmp / "a", "first part\n");
   WriteFileBytes(tmp / "b", "second part\n");
-  ASSERT_EQ(RunShell("cd " + tmp.path().string() +
-                     " && gzip -n -c a > m.gz && gzip -n -c b >> m.gz"), 0);
+  ASSERT_EQ(
+      RunShell("cd " + tmp.path().string() + " && gzip -n -c a > m.gz && gzip -n -c b >> m.gz"), 0);
   const auto m = UnpackForTest(tmp / "m.gz", tmp / "out");
   ASSERT_EQ(m.chunks.size(), 1u);
   const auto files = ManifestFilesUnder(m, m.chunks[0].extracted_to);
@@ -36,8 +36,8 @@ TEST(Gzip, MultiMemberStreamIsOneFile) {
 TEST(Gzip, TruncatedStreamKeepsPartialOutputAndReportsIt) {
   TempDir tmp;
   WriteFileBytes(tmp / "data", PseudoRandomBytes(12, 300000));
-  ASSERT_EQ(RunShell("cd " + tmp.path().string() +
-                     " && gzip -n -c data | head -c 150000 > cut.gz"), 0);
+  ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && gzip -n -c data | head -c 150000 > cut.gz"),
+            0);
   const auto m = UnpackForTest(tmp / "cut.gz", tmp / "out");
   EXPECT_TRUE(HasProblem(m, "truncated"));
   ASSERT_EQ(m.chunks.size(), 1u);
