@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "unpack/engine.hpp"
+
 namespace clearbox::cli {
 
 // Adds a subcommand to `app`; `*run` is set to the code that executes it and returns the
@@ -11,6 +13,10 @@ namespace clearbox::cli {
 using CommandRegistrar = void (*)(CLI::App& app, std::function<int()>* run);
 
 void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run);
+void RegisterScanCommand(CLI::App& app, std::function<int()>* run);
+
+// Adds the unpacker's limit and thread options (shared by unpack and scan) to `cmd`.
+void AddUnpackLimitOptions(CLI::App& cmd, unpack::UnpackOptions& options);
 // Transparency (src/ledger): keys, attestations, the tiled log and offline verification.
 void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);

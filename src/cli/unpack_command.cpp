@@ -44,6 +44,22 @@ int RunUnpack(const UnpackArgs& args) {
 
 }  // namespace
 
+void AddUnpackLimitOptions(CLI::App& cmd, unpack::UnpackOptions& options) {
+  auto& limits = options.limits;
+  cmd.add_option("--max-depth", limits.max_depth, "Nesting depth limit")->capture_default_str();
+  cmd.add_option("--max-total-bytes", limits.max_total_bytes, "Total bytes written limit")
+      ->capture_default_str();
+  cmd.add_option("--max-files", limits.max_files, "Limit on created files, directories, links")
+      ->capture_default_str();
+  cmd.add_option("--max-ratio", limits.max_ratio,
+                  "Expansion ratio limit per chunk (checked past 16 MiB of output)")
+      ->capture_default_str();
+  cmd.add_option("--handler-timeout", limits.handler_seconds, "Seconds allowed per chunk")
+      ->capture_default_str();
+  cmd.add_option("-j,--threads", options.threads, "Worker threads (0 = one per core)")
+      ->capture_default_str();
+}
+
 void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run) {
   auto args = std::make_shared<UnpackArgs>();
   auto* cmd = app.add_subcommand("unpack", "Recursively extract a firmware image into a directory");
@@ -59,19 +75,7 @@ void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("-o,--output", args->options.output_dir,
                   "Output directory (created; must be empty if it exists)")
       ->required();
-  auto& limits = args->options.limits;
-  cmd->add_option("--max-depth", limits.max_depth, "Nesting depth limit")->capture_default_str();
-  cmd->add_option("--max-total-bytes", limits.max_total_bytes, "Total bytes written limit")
-      ->capture_default_str();
-  cmd->add_option("--max-files", limits.max_files, "Limit on created files, directories, links")
-      ->capture_default_str();
-  cmd->add_option("--max-ratio", limits.max_ratio,
-                  "Expansion ratio limit per chunk (checked past 16 MiB of output)")
-      ->capture_default_str();
-  cmd->add_option("--handler-timeout", limits.handler_seconds, "Seconds allowed per chunk")
-      ->capture_default_str();
-  cmd->add_option("-j,--threads", args->options.threads, "Worker threads (0 = one per core)")
-      ->capture_default_str();
+  AddUnpackLimitOptions(*cmd, args->options);
   cmd->callback([run, args] { *run = [args] { return RunUnpack(*args); }; });
 }
 

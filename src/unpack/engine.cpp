@@ -55,7 +55,23 @@ struct ScanTask {
   std::string rel_path;  // relative to the output dir; "" for the image
   std::uint32_t depth = 0;
   std::vector<std::string> chain;
+  std::uint32_t mode = 0;  // as the container stated it
+  std::string sha256;
 };
+
+FileKind KindOf(EntryType type) {
+  switch (type) {
+    case EntryType::kFile:
+    case EntryType::kHardlink:
+      return FileKind::kRegular;
+    case EntryType::kDirectory:
+      return FileKind::kDirectory;
+    case EntryType::kSymlink:
+      return FileKind::kSymlink;
+    default:
+      return FileKind::kOther;
+  }
+}
 
 class Engine {
  public:
@@ -70,7 +86,9 @@ class Engine {
   Manifest Run(const std::string& out_abs, ImageRecord image) {
     out_abs_ = out_abs;
     manifest_.image = std::move(image);
-    Submit(ScanTask{options_.image_path, "", 0, {}});
+    ScanTask image_task;
+    image_task.abs_path = options_.image_path;
+    Submit(std::move(image_task));
     pool_.WaitIdle();
     progress_.Stop();
     Canonicalize(manifest_);
@@ -91,6 +109,26 @@ class Engine {
                   std::string handler) {
     AddProblem(ProblemRecord{std::string(ErrorCodeName(e.code)), path, offset, std::move(handler),
                              e.message});
+  }
+
+  // Hands one object to the caller's analysers; their failures never stop unpacking.
+  void NotifyEntry(const FileView& view) {
+    if (!options_.on_entry) return;
+    try {
+      options_.on_entry(view);
+    } catch (const std::exception& e) {
+      AddProblem(Error{ErrorCode::kInternal, std::string("analysis failed: ") + e.what()},
+                 std::string(view.path), std::nullopt, "engine");
+    }
+  }
+
+  // A file past the depth limit is not carved but is still analysed.
+  void NotifyUnscannedFile(const ExtractedEntry& entry) {
+    if (!options_.on_entry) return;
+    auto mapped = MappedFile::Open(out_abs_ + "/" + entry.path);
+    if (!mapped) return;
+    NotifyEntry(
+        FileView{entry.path, FileKind::kRegular, entry.mode, {}, entry.sha256, mapped->bytes()});
   }
 
   // Directory beside a container that holds the extractions of its chunks. The image's
@@ -121,6 +159,9 @@ class Engine {
       return;
     }
     const ByteView data = mapped->bytes();
+    if (!task.rel_path.empty()) {
+      NotifyEntry(FileView{task.rel_path, FileKind::kRegular, task.mode, {}, task.sha256, data});
+    }
     if (data.empty()) return;
 
     std::vector<FoundChunk> found;
@@ -192,12 +233,21 @@ class Engine {
 
     RecordGaps(task, data, found);
     for (auto& entry : produced) {
-      if (entry.type != EntryType::kFile || !entry.created) continue;
+      if (!entry.created) continue;
+      if (entry.type != EntryType::kFile) {
+        // Hard links share the content of a file that is analysed on its own.
+        if (entry.type != EntryType::kHardlink) {
+          NotifyEntry(FileView{entry.path, KindOf(entry.type), entry.mode, entry.link_target,
+                               {}, {}});
+        }
+        continue;
+      }
       if (task.depth + 1 > options_.limits.max_depth) {
         AddProblem(Error{ErrorCode::kLimitExceeded,
                          "nesting depth limit of " + std::to_string(options_.limits.max_depth) +
                              " reached; not unpacked further (--max-depth)"},
                    entry.path, std::nullopt, "engine");
+        NotifyUnscannedFile(entry);
         continue;
       }
       ScanTask child;
@@ -205,6 +255,8 @@ class Engine {
       child.rel_path = entry.path;
       child.depth = task.depth + 1;
       child.chain = entry.chain;
+      child.mode = entry.mode;
+      child.sha256 = entry.sha256;
       Submit(std::move(child));
     }
     std::lock_guard lock(mutex_);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <mutex>
+
 #include "core/hashing.hpp"
 #include "support/test_support.hpp"
 
@@ -49,6 +52,46 @@ TEST(Engine, TwoRunsGiveByteIdenticalManifests) {
   const std::string a = ReadFileBytes(tmp / "a/manifest.json");
   EXPECT_FALSE(a.empty());
   EXPECT_EQ(a, ReadFileBytes(tmp / "b/manifest.json"));
+}
+
+TEST(Engine, HandsEveryCreatedObjectToTheAnalysisCallbackWithItsContent) {
+  TempDir tmp;
+  MakeSampleTree(tmp / "src");
+  ASSERT_EQ(RunShell("cd " + (tmp / "src").string() +
+                     " && ln -s a/b.txt link && tar cf - . | gzip -n > ../fw.tgz"),
+            0);
+  std::mutex mutex;
+  std::map<std::string, std::string> seen;  // path -> sha256 of the bytes passed
+  std::map<std::string, FileKind> kinds;
+  UnpackOptions options;
+  options.image_path = (tmp / "fw.tgz").string();
+  options.output_dir = (tmp / "out").string();
+  options.on_entry = [&](const FileView& view) {
+    std::lock_guard lock(mutex);
+    kinds[std::string(view.path)] = view.kind;
+    if (view.kind == FileKind::kRegular) {
+      seen[std::string(view.path)] = Sha256Hex(view.bytes);
+      EXPECT_EQ(view.sha256, seen[std::string(view.path)]) << view.path;
+    }
+  };
+  auto m = Unpack(options);
+  ASSERT_TRUE(m);
+  std::size_t regular = 0;
+  for (const auto& e : m->files) {
+    ASSERT_TRUE(kinds.count(e.path)) << e.path;
+    if (e.type == EntryType::kFile) {
+      ++regular;
+      EXPECT_EQ(seen[e.path], e.sha256) << e.path;
+    }
+    if (e.type == EntryType::kSymlink) {
+      EXPECT_EQ(kinds[e.path], FileKind::kSymlink);
+    }
+    if (e.type == EntryType::kDirectory) {
+      EXPECT_EQ(kinds[e.path], FileKind::kDirectory);
+    }
+  }
+  EXPECT_GT(regular, 3u);
+  EXPECT_EQ(kinds.size(), m->files.size());
 }
 
 TEST(Engine, NestingDepthLimitIsRecorded) {
