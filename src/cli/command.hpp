@@ -22,5 +22,6 @@ void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);
 void RegisterLogCommand(CLI::App& app, std::function<int()>* run);
 void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
+void RegisterChecksecCommand(CLI::App& app, std::function<int()>* run);
 
 }  // namespace clearbox::cli
