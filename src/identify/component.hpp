@@ -1,0 +1,36 @@
+// Component and ComponentEvidence: what the identification step reports for one software
+// component found in an unpacked firmware tree.
+#pragma once
+
+#include <compare>
+#include <string>
+#include <vector>
+
+namespace clearbox::identify {
+
+// One reason to believe a component is present: where, how and what was seen.
+struct ComponentEvidence {
+  std::string path;  // relative to the tree root given to Finish, '/'-separated
+  std::string
+      method;  // "dpkg", "opkg", "apk", "signature", "kernel-banner", "vermagic", "filename"
+  std::string detail;  // the matched text (escaped) or the package-database fields
+  auto operator<=>(const ComponentEvidence&) const = default;
+};
+
+// One software component with its identity, its evidence and the files it owns.
+struct Component {
+  std::string name;     // package name (package databases) or rule component name (signatures)
+  std::string version;  // upstream version (no epoch, no distro revision, no repack suffix)
+  std::string cpe;      // "cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*", empty if no version
+  std::string
+      purl;  // pkg:deb/debian/..., pkg:opkg/openwrt/..., pkg:apk/alpine/..., pkg:generic/...
+  double confidence = 0.0;                  // 0..1; package db > signature with version > filename
+  std::vector<ComponentEvidence> evidence;  // sorted, unique
+  std::vector<std::string> files;  // files of the tree that belong to it (package lists), sorted
+  std::string package_version;     // full distro version (epoch:upstream-revision) or empty
+  std::string source;              // distro source package name (package databases) or empty
+  std::string arch;                // package architecture or empty
+  bool cpe_guessed = false;        // true when vendor:product is the source name, not rule data
+};
+
+}  // namespace clearbox::identify

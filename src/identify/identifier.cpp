@@ -1,0 +1,446 @@
+#include "identify/identifier.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "core/mapped_file.hpp"
+#include "core/thread_pool.hpp"
+#include "identify/pkgdb.hpp"
+
+namespace clearbox::identify {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool EndsWithPath(std::string_view rel, std::string_view suffix) {
+  if (rel == suffix) return true;
+  return rel.size() > suffix.size() && rel.ends_with(suffix) &&
+         rel[rel.size() - suffix.size() - 1] == '/';
+}
+
+std::string JoinRel(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  return std::string(a) + "/" + std::string(b);
+}
+
+Result<std::string> ReadCapped(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Fail(ErrorCode::kIo, "not a regular file: " + path.string());
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxPackageDbBytes) {
+    return Fail(ErrorCode::kLimitExceeded, "package database over the size cap: " + path.string());
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kIo, "cannot open " + path.string());
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Resolves absolute paths of a package list inside one root filesystem, following symlinks
+// component by component without leaving that root; caches resolved directories.
+class RootResolver {
+ public:
+  RootResolver(const fs::path& tree_root, std::string rootfs)
+      : tree_root_(tree_root), rootfs_(std::move(rootfs)) {}
+
+  // Tree-relative path of the existing non-directory object `abs` names, or nullopt.
+  std::optional<std::string> ResolveFile(std::string_view abs) {
+    const std::size_t slash = abs.rfind('/');
+    const std::string_view dir = slash == std::string_view::npos ? "" : abs.substr(0, slash);
+    const std::string_view name = slash == std::string_view::npos ? abs : abs.substr(slash + 1);
+    if (name.empty() || name == "." || name == "..") return std::nullopt;
+    auto resolved_dir = ResolveDir(dir);
+    if (!resolved_dir) return std::nullopt;
+    const std::string inner = JoinRel(*resolved_dir, name);
+    struct stat st {};
+    if (::lstat((tree_root_ / rootfs_ / inner).c_str(), &st) != 0 || S_ISDIR(st.st_mode)) {
+      return std::nullopt;
+    }
+    return JoinRel(rootfs_, inner);
+  }
+
+ private:
+  // Root-relative real path of directory `abs` ("" = the root), or nullopt.
+  std::optional<std::string> ResolveDir(std::string_view abs) {
+    const std::string key(abs);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::optional<std::string> result = Walk(abs);
+    if (cache_.size() < 100000) cache_.emplace(key, result);
+    return result;
+  }
+
+  std::optional<std::string> Walk(std::string_view abs) {
+    std::vector<std::string> pending;  // components still to walk, in reverse order
+    auto push_path = [&pending](std::string_view p) {
+      std::vector<std::string> parts;
+      std::size_t pos = 0;
+      while (pos <= p.size()) {
+        std::size_t end = p.find('/', pos);
+        if (end == std::string_view::npos) end = p.size();
+        if (end > pos) parts.emplace_back(p.substr(pos, end - pos));
+        pos = end + 1;
+      }
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
+    };
+    push_path(abs);
+    std::vector<std::string> current;
+    int hops = 0;
+    while (!pending.empty()) {
+      std::string part = std::move(pending.back());
+      pending.pop_back();
+      if (part == ".") continue;
+      if (part == "..") {
+        if (!current.empty()) current.pop_back();
+        continue;
+      }
+      current.push_back(part);
+      std::string rel;
+      for (const auto& c : current) rel = JoinRel(rel, c);
+      const fs::path on_disk = tree_root_ / rootfs_ / rel;
+      struct stat st {};
+      if (::lstat(on_disk.c_str(), &st) != 0) return std::nullopt;
+      if (S_ISLNK(st.st_mode)) {
+        if (++hops > kMaxSymlinkHops) return std::nullopt;
+        char target[4096];
+        const ssize_t n = ::readlink(on_disk.c_str(), target, sizeof(target) - 1);
+        if (n <= 0) return std::nullopt;
+        const std::string_view t(target, static_cast<std::size_t>(n));
+        current.pop_back();
+        if (t.front() == '/') current.clear();
+        push_path(t);
+        continue;
+      }
+      if (!S_ISDIR(st.st_mode)) return std::nullopt;
+    }
+    std::string rel;
+    for (const auto& c : current) rel = JoinRel(rel, c);
+    return rel;
+  }
+
+  fs::path tree_root_;
+  std::string rootfs_;
+  std::unordered_map<std::string, std::optional<std::string>> cache_;
+};
+
+// Agreement of a signature version with a package's upstream version: equal, or one is the
+// other plus a finer part ("6.4" and "6.4.20221231", "2.1.12-stable" and "2.1.12").
+bool VersionsAgree(std::string_view signature, std::string_view package) {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string a = lower(signature), b = lower(package);
+  if (a.empty() || b.empty()) return false;
+  if (a == b) return true;
+  auto extends = [](const std::string& longer, const std::string& shorter) {
+    return longer.size() > shorter.size() && longer.starts_with(shorter) &&
+           std::string_view(".-+~_").find(longer[shorter.size()]) != std::string_view::npos;
+  };
+  return extends(a, b) || extends(b, a);
+}
+
+struct Built {
+  Component component;
+  std::string source;  // for rule lookups
+};
+
+std::string DpkgDetail(const PackageRecord& r) {
+  std::string d = "Package: " + r.name + "; Version: " + r.version;
+  if (!r.arch.empty()) d += "; Architecture: " + r.arch;
+  if (!r.source.empty()) d += "; Source: " + r.source;
+  return d;
+}
+
+}  // namespace
+
+ComponentIdentifier::ComponentIdentifier(std::shared_ptr<const SignatureMatcher> matcher)
+    : matcher_(std::move(matcher)), mutex_(std::make_unique<std::mutex>()) {}
+ComponentIdentifier::ComponentIdentifier(ComponentIdentifier&&) noexcept = default;
+ComponentIdentifier& ComponentIdentifier::operator=(ComponentIdentifier&&) noexcept = default;
+ComponentIdentifier::~ComponentIdentifier() = default;
+
+Result<ComponentIdentifier> ComponentIdentifier::Create(const fs::path& signature_dir) {
+  auto rules = LoadSignatureRules(signature_dir);
+  if (!rules) return Forward(rules);
+  return Create(std::move(*rules));
+}
+
+Result<ComponentIdentifier> ComponentIdentifier::Create(std::vector<SignatureRule> rules) {
+  auto matcher = SignatureMatcher::Build(std::move(rules));
+  if (!matcher) return Forward(matcher);
+  return ComponentIdentifier(std::move(*matcher));
+}
+
+void ComponentIdentifier::AddFile(const FileView& file) {
+  if (file.kind != FileKind::kRegular) return;
+  std::vector<SignatureHit> hits = matcher_->ScanPath(file.path);
+  auto content = matcher_->Scan(file.bytes, file.path);
+  std::string problem;
+  if (content) {
+    for (auto& h : *content) hits.push_back(std::move(h));
+  } else {
+    problem = std::string(file.path) + ": " + content.error().message;
+  }
+  if (hits.empty() && problem.empty()) return;
+  std::lock_guard lock(*mutex_);
+  if (!problem.empty()) problems_.push_back(std::move(problem));
+  for (auto& h : hits) {
+    if (hits_.size() >= kMaxSignatureHits) {
+      problems_.push_back("signature hit cap reached; later hits dropped");
+      break;
+    }
+    hits_.push_back({std::string(file.path), std::move(h)});
+  }
+}
+
+std::vector<std::string> ComponentIdentifier::problems() const {
+  std::lock_guard lock(*mutex_);
+  std::vector<std::string> out = problems_;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<PackageDatabase> ComponentIdentifier::FindPackageDatabases(const fs::path& tree_root) {
+  static constexpr std::pair<std::string_view, std::string_view> kDatabases[] = {
+      {"var/lib/dpkg/status", "dpkg"}, {"usr/lib/opkg/status", "opkg"},
+      {"var/lib/opkg/status", "opkg"}, {"usr/lib/ipkg/status", "opkg"},
+      {"var/lib/ipkg/status", "opkg"}, {"lib/apk/db/installed", "apk"},
+  };
+  std::vector<PackageDatabase> out;
+  std::error_code ec;
+  std::size_t walked = 0;
+  auto it = fs::recursive_directory_iterator(tree_root,
+                                             fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (++walked > kMaxTreeEntriesWalked) break;
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec) || it->is_symlink(type_ec)) continue;
+    const std::string rel = it->path().lexically_relative(tree_root).generic_string();
+    for (const auto& [suffix, kind] : kDatabases) {
+      if (!EndsWithPath(rel, suffix)) continue;
+      std::string rootfs = rel.substr(0, rel.size() - suffix.size());
+      if (!rootfs.empty()) rootfs.pop_back();
+      out.push_back({rel, std::string(kind), rootfs});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const PackageDatabase& a, const PackageDatabase& b) { return a.path < b.path; });
+  return out;
+}
+
+std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
+  const std::vector<SignatureRule>& rules = matcher_->rules();
+  // Package names -> rule: binary names first, then source names.
+  std::map<std::string, std::size_t> rule_by_package;
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    for (const auto& p : rules[r].packages) rule_by_package.emplace(p, r);
+  }
+  auto rule_for = [&](const std::string& name,
+                      const std::string& source) -> std::optional<std::size_t> {
+    if (auto it = rule_by_package.find(name); it != rule_by_package.end()) return it->second;
+    if (!source.empty()) {
+      if (auto it = rule_by_package.find(source); it != rule_by_package.end()) return it->second;
+    }
+    return std::nullopt;
+  };
+  auto rule_covers = [&](const SignatureRule& rule, const Component& c) {
+    for (const auto& p : rule.packages) {
+      if (p == c.name || (!c.source.empty() && p == c.source)) return true;
+    }
+    return rule.component == c.name || (!c.source.empty() && rule.component == c.source);
+  };
+
+  std::vector<Component> packages;
+  std::vector<std::string> local_problems;
+  for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
+    auto text = ReadCapped(tree_root / db.path);
+    if (!text) {
+      local_problems.push_back(db.path + ": " + text.error().message);
+      continue;
+    }
+    Result<std::vector<PackageRecord>> records =
+        db.kind == "apk" ? ParseApkInstalled(*text) : ParseDpkgStatus(*text);
+    if (!records) {
+      local_problems.push_back(db.path + ": " + records.error().message);
+      continue;
+    }
+    const std::string db_dir = fs::path(db.path).parent_path().generic_string();
+    RootResolver resolver(tree_root, db.rootfs);
+    for (PackageRecord& record : *records) {
+      if (db.kind != "apk") {
+        const std::string info = JoinRel(db_dir, "info");
+        if (db.kind == "opkg" && (record.version.empty() || record.source.empty())) {
+          // OpenWrt keeps the full stanza in info/<name>.control.
+          if (auto control = ReadCapped(tree_root / info / (record.name + ".control"))) {
+            if (auto stanzas = ParseDpkgStatus(*control); stanzas && !stanzas->empty()) {
+              const PackageRecord& c = stanzas->front();
+              if (record.version.empty()) record.version = c.version;
+              if (record.source.empty()) record.source = c.source;
+              if (record.arch.empty()) record.arch = c.arch;
+            }
+          }
+        }
+        std::vector<std::string> candidates;
+        if (!record.arch.empty()) candidates.push_back(record.name + ":" + record.arch + ".list");
+        candidates.push_back(record.name + ".list");
+        for (const auto& list_name : candidates) {
+          auto list_text = ReadCapped(tree_root / info / list_name);
+          if (!list_text) continue;
+          if (auto list = ParseFileList(*list_text)) {
+            record.files = std::move(*list);
+          } else {
+            local_problems.push_back(JoinRel(info, list_name) + ": " + list.error().message);
+          }
+          break;
+        }
+      }
+      if (record.version.empty()) continue;
+      Component c;
+      c.name = record.name;
+      c.package_version = record.version;
+      c.source = record.source;
+      c.arch = record.arch;
+      const std::string upstream = db.kind == "apk" ? ApkUpstreamVersion(record.version)
+                                                    : DebianUpstreamVersion(record.version);
+      c.version = StripRepackSuffix(upstream);
+      std::string purl = db.kind == "dpkg"  ? "pkg:deb/debian/"
+                         : db.kind == "apk" ? "pkg:apk/alpine/"
+                                            : "pkg:opkg/openwrt/";
+      purl += PurlEncode(record.name) + "@" + PurlEncode(record.version);
+      if (!record.arch.empty()) purl += "?arch=" + PurlEncode(record.arch);
+      c.purl = purl;
+      if (auto r = rule_for(record.name, record.source)) {
+        c.cpe = MakeCpe(rules[*r].vendor, rules[*r].product, c.version);
+      } else {
+        const std::string& base = record.source.empty() ? record.name : record.source;
+        c.cpe = MakeCpe(base, base, c.version);
+        c.cpe_guessed = true;
+      }
+      c.confidence = kConfidencePackageDb;
+      c.evidence.push_back({db.path, db.kind, DpkgDetail(record)});
+      for (const auto& f : record.files) {
+        if (auto rel = resolver.ResolveFile(f)) c.files.push_back(std::move(*rel));
+      }
+      packages.push_back(std::move(c));
+    }
+  }
+
+  std::vector<PendingHit> hits;
+  {
+    std::lock_guard lock(*mutex_);
+    hits = hits_;
+    for (auto& p : local_problems) problems_.push_back(std::move(p));
+  }
+  std::sort(hits.begin(), hits.end(), [](const PendingHit& a, const PendingHit& b) {
+    return std::tie(a.path, a.hit.rule, a.hit.pattern, a.hit.version, a.hit.offset) <
+           std::tie(b.path, b.hit.rule, b.hit.pattern, b.hit.version, b.hit.offset);
+  });
+
+  std::sort(packages.begin(), packages.end(), [](const Component& a, const Component& b) {
+    return std::tie(a.name, a.package_version, a.purl, a.evidence) <
+           std::tie(b.name, b.package_version, b.purl, b.evidence);
+  });
+  std::unordered_map<std::string, std::size_t> owner;
+  for (std::size_t i = 0; i < packages.size(); ++i) {
+    for (const auto& f : packages[i].files) owner.emplace(f, i);
+  }
+
+  std::map<std::pair<std::string, std::string>, Component> by_signature;
+  for (const PendingHit& pending : hits) {
+    const SignatureRule& rule = rules[pending.hit.rule];
+    const SignaturePattern& pattern = rule.patterns[pending.hit.pattern];
+    ComponentEvidence evidence{pending.path, pattern.method, pending.hit.matched};
+    Component* target = nullptr;
+    if (auto it = owner.find(pending.path); it != owner.end()) {
+      Component& p = packages[it->second];
+      if (rule_covers(rule, p) && VersionsAgree(pending.hit.version, p.version)) target = &p;
+    }
+    if (!target) {
+      for (Component& p : packages) {
+        if (rule_covers(rule, p) && VersionsAgree(pending.hit.version, p.version)) {
+          target = &p;
+          break;
+        }
+      }
+    }
+    if (target) {
+      target->evidence.push_back(std::move(evidence));
+      target->confidence = kConfidenceConfirmed;
+      if (target->cpe_guessed) {
+        target->cpe = MakeCpe(rule.vendor, rule.product, target->version);
+        target->cpe_guessed = false;
+      }
+      continue;
+    }
+    Component& c = by_signature[{rule.component, pending.hit.version}];
+    if (c.name.empty()) {
+      c.name = rule.component;
+      c.version = pending.hit.version;
+      c.cpe = MakeCpe(rule.vendor, rule.product, c.version);
+      c.purl = "pkg:generic/" + PurlEncode(rule.purl_name) + "@" + PurlEncode(c.version);
+    }
+    c.confidence = std::max(c.confidence, pattern.confidence);
+    c.evidence.push_back(std::move(evidence));
+    c.files.push_back(pending.path);
+  }
+
+  std::vector<Component> out = std::move(packages);
+  for (auto& [key, c] : by_signature) out.push_back(std::move(c));
+  for (Component& c : out) {
+    std::sort(c.evidence.begin(), c.evidence.end());
+    c.evidence.erase(std::unique(c.evidence.begin(), c.evidence.end()), c.evidence.end());
+    if (c.evidence.size() > kMaxEvidencePerComponent) c.evidence.resize(kMaxEvidencePerComponent);
+    std::sort(c.files.begin(), c.files.end());
+    c.files.erase(std::unique(c.files.begin(), c.files.end()), c.files.end());
+  }
+  std::sort(out.begin(), out.end(), [](const Component& a, const Component& b) {
+    return std::tie(a.name, a.version, a.purl, a.evidence) <
+           std::tie(b.name, b.version, b.purl, b.evidence);
+  });
+  return out;
+}
+
+std::vector<Component> IdentifyTree(ComponentIdentifier& identifier, const fs::path& tree_root,
+                                    unsigned threads) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  auto it = fs::recursive_directory_iterator(tree_root,
+                                             fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_symlink(type_ec) || !it->is_regular_file(type_ec)) continue;
+    files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  ThreadPool pool(threads == 0 ? DefaultThreadCount() : threads);
+  for (const fs::path& path : files) {
+    pool.Submit([&identifier, &tree_root, path] {
+      auto mapped = MappedFile::Open(path.string());
+      if (!mapped) return;
+      const std::string rel = path.lexically_relative(tree_root).generic_string();
+      FileView view;
+      view.path = rel;
+      view.kind = FileKind::kRegular;
+      view.bytes = mapped->bytes();
+      identifier.AddFile(view);
+    });
+  }
+  pool.WaitIdle();
+  return identifier.Finish(tree_root);
+}
+
+}  // namespace clearbox::identify

@@ -1,0 +1,323 @@
+// ComponentIdentifier end to end: a rootfs made from real Debian packages installed on this
+// machine (their files, status stanzas and .list files), found through the dpkg database and
+// through signatures alone; OpenWrt opkg and Alpine apk databases at any depth; merging of
+// evidence; determinism across runs and thread counts.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/data_dir.hpp"
+#include "identify/identifier.hpp"
+#include "identify/pkgdb.hpp"
+#include "support/test_support.hpp"
+
+namespace clearbox::identify {
+namespace {
+
+namespace fs = std::filesystem;
+using clearbox::testing::RunShell;
+using clearbox::testing::TempDir;
+using clearbox::testing::WriteFileBytes;
+
+ComponentIdentifier MakeIdentifier() {
+  auto identifier = ComponentIdentifier::Create(DataDir() / "signatures");
+  EXPECT_TRUE(identifier) << identifier.error().message;
+  if (!identifier) std::abort();
+  return std::move(*identifier);
+}
+
+std::vector<Component> Identify(const fs::path& root, unsigned threads) {
+  ComponentIdentifier identifier = MakeIdentifier();
+  return IdentifyTree(identifier, root, threads);
+}
+
+// Canonical text of a component list, for determinism checks.
+std::string Dump(const std::vector<Component>& components) {
+  std::ostringstream out;
+  for (const auto& c : components) {
+    out << c.name << '|' << c.version << '|' << c.cpe << '|' << c.purl << '|' << c.confidence << '|'
+        << c.package_version << '|' << c.source << '|' << c.arch << '\n';
+    for (const auto& e : c.evidence)
+      out << "  " << e.path << '|' << e.method << '|' << e.detail << '\n';
+    for (const auto& f : c.files) out << "  f " << f << '\n';
+  }
+  return out.str();
+}
+
+bool Agree(const std::string& found, const std::string& expected) {
+  if (found == expected) return true;
+  auto extends = [](const std::string& a, const std::string& b) {
+    return a.size() > b.size() && a.starts_with(b) &&
+           std::string(".-+~").find(a[b.size()]) != std::string::npos;
+  };
+  return extends(found, expected) || extends(expected, found);
+}
+
+// The firmware-like packages of scripts/deps/identify.txt that are installed here.
+std::vector<std::string> InstalledPackages() {
+  const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
+  std::ifstream in(fs::path(src ? src : ".") / "scripts" / "deps" / "identify.txt");
+  EXPECT_TRUE(in) << "scripts/deps/identify.txt not readable";
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    std::string pkg;
+    if (!(words >> pkg)) continue;
+    std::string status;
+    if (RunShell("dpkg-query -W -f='${Status}' " + pkg + " 2>/dev/null", &status) == 0 &&
+        status.find("ok installed") != std::string::npos) {
+      out.push_back(pkg);
+    }
+  }
+  return out;
+}
+
+class DebianRootfs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    packages_ = InstalledPackages();
+    // The tree as an unpacker leaves it: the rootfs one level down.
+    const fs::path root = dir_->path() / "0x00000000.squashfs";
+    std::string script =
+        "set -e; R='" + root.string() + "'; mkdir -p \"$R/var/lib/dpkg/info\"; for p in";
+    for (const auto& p : packages_) script += " " + p;
+    script +=
+        "; do a=$(dpkg-query -W -f='${Architecture}' $p);"
+        " dpkg -L $p | while IFS= read -r f; do"
+        "  if [ -L \"$f\" ] || { [ -f \"$f\" ] && [ ! -d \"$f\" ]; }; then"
+        "   mkdir -p \"$R$(dirname \"$f\")\"; cp -P \"$f\" \"$R$f\"; fi; done;"
+        " dpkg-query -s $p >> \"$R/var/lib/dpkg/status\"; echo >> \"$R/var/lib/dpkg/status\";"
+        " for l in /var/lib/dpkg/info/$p.list /var/lib/dpkg/info/$p:$a.list; do"
+        "  [ -f \"$l\" ] && cp \"$l\" \"$R/var/lib/dpkg/info/\"; done; true; done";
+    std::string output;
+    ASSERT_EQ(RunShell(script + " 2>&1", &output), 0) << output;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path Root() { return dir_->path(); }
+  static TempDir* dir_;
+  static std::vector<std::string> packages_;
+};
+TempDir* DebianRootfs::dir_ = nullptr;
+std::vector<std::string> DebianRootfs::packages_;
+
+TEST_F(DebianRootfs, EveryPackageFoundFromDpkgAndMostFromSignaturesAlone) {
+  ASSERT_GE(packages_.size(), 30u) << "run scripts/install-deps.sh";
+  const std::string status_text =
+      clearbox::testing::ReadFileBytes(Root() / "0x00000000.squashfs/var/lib/dpkg/status");
+  auto records = ParseDpkgStatus(status_text);
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), packages_.size());
+
+  // 1. With the dpkg database.
+  const std::vector<Component> with_db = Identify(Root(), 2);
+  std::map<std::string, const Component*> by_purl_name;
+  for (const auto& c : with_db) {
+    if (c.purl.starts_with("pkg:deb/")) by_purl_name[c.name] = &c;
+  }
+  for (const auto& r : *records) {
+    auto it = by_purl_name.find(r.name);
+    ASSERT_NE(it, by_purl_name.end()) << r.name << " not found";
+    const Component& c = *it->second;
+    EXPECT_EQ(c.version, StripRepackSuffix(DebianUpstreamVersion(r.version))) << r.name;
+    EXPECT_EQ(c.package_version, r.version);
+    EXPECT_TRUE(c.purl.starts_with("pkg:deb/debian/" + r.name + "@")) << c.purl;
+    EXPECT_NE(c.purl.find("?arch=" + r.arch), std::string::npos) << c.purl;
+    EXPECT_FALSE(c.files.empty()) << r.name;
+    EXPECT_GE(c.confidence, kConfidencePackageDb);
+    ASSERT_FALSE(c.evidence.empty());
+    EXPECT_EQ(c.evidence.front().method, "dpkg");
+    EXPECT_TRUE(c.cpe.starts_with("cpe:2.3:a:")) << c.cpe;
+    for (const auto& f : c.files) {
+      EXPECT_TRUE(fs::exists(fs::symlink_status(Root() / f))) << f;
+    }
+  }
+  // Signature evidence merges into the owning package: no generic duplicate of a package.
+  const auto& libssl = by_purl_name.at("libssl3");
+  EXPECT_EQ(libssl->confidence, kConfidenceConfirmed);
+  EXPECT_EQ(libssl->cpe.substr(0, 28), "cpe:2.3:a:openssl:openssl:3.");
+  bool has_signature = false;
+  for (const auto& e : libssl->evidence) has_signature |= e.method == "signature";
+  EXPECT_TRUE(has_signature);
+  std::size_t generic_with_db = 0;
+  for (const auto& c : with_db) {
+    if (c.purl.starts_with("pkg:generic/")) {
+      ++generic_with_db;
+      std::printf("  generic component with dpkg db present: %s %s (%s)\n", c.name.c_str(),
+                  c.version.c_str(), c.evidence.front().path.c_str());
+    }
+  }
+
+  // 2. Determinism across runs and thread counts.
+  EXPECT_EQ(Dump(with_db), Dump(Identify(Root(), 1)));
+
+  // 3. Signatures alone: delete the database.
+  fs::remove_all(Root() / "0x00000000.squashfs/var/lib/dpkg");
+  const std::vector<Component> sig_only = Identify(Root(), 2);
+  EXPECT_EQ(Dump(sig_only), Dump(Identify(Root(), 1)));
+  auto matcher_rules = MakeIdentifier().matcher().rules();
+  std::size_t expected = 0, found = 0;
+  std::set<std::pair<std::string, std::string>> expected_pairs;
+  std::vector<std::string> missed;
+  for (const auto& r : *records) {
+    const SignatureRule* rule = nullptr;
+    for (const auto& candidate : matcher_rules) {
+      for (const auto& p : candidate.packages) {
+        if (p == r.name) rule = &candidate;
+      }
+    }
+    if (!rule) {
+      for (const auto& candidate : matcher_rules) {
+        for (const auto& p : candidate.packages) {
+          if (p == r.source) rule = &candidate;
+        }
+      }
+    }
+    if (!rule || rule->patterns.empty()) continue;
+    ++expected;
+    const std::string upstream = StripRepackSuffix(DebianUpstreamVersion(r.version));
+    expected_pairs.insert({rule->component, upstream});
+    bool ok = false;
+    for (const auto& c : sig_only) ok |= c.name == rule->component && Agree(c.version, upstream);
+    if (ok) {
+      ++found;
+    } else {
+      missed.push_back(r.name + " (" + rule->component + " " + upstream + ")");
+    }
+  }
+  std::size_t false_components = 0, reported = 0;
+  for (const auto& c : sig_only) {
+    ++reported;
+    bool ok = false;
+    for (const auto& [name, version] : expected_pairs)
+      ok |= c.name == name && Agree(c.version, version);
+    if (!ok) {
+      ++false_components;
+      std::printf("  false component: %s %s (%s: %s)\n", c.name.c_str(), c.version.c_str(),
+                  c.evidence.front().path.c_str(), c.evidence.front().detail.c_str());
+    }
+  }
+  for (const auto& m : missed) std::printf("  missed by signatures: %s\n", m.c_str());
+  std::printf(
+      "debian rootfs: %zu packages, all found with the dpkg db (%zu extra generic components); "
+      "signatures alone: %zu of %zu packages with signatures found (recall %.1f%%), "
+      "%zu components reported, %zu false (precision %.1f%%)\n",
+      records->size(), generic_with_db, found, expected,
+      100.0 * found / std::max<std::size_t>(1, expected), reported, false_components,
+      100.0 * (reported - false_components) / std::max<std::size_t>(1, reported));
+  EXPECT_GE(expected, 25u);
+  EXPECT_GE(static_cast<double>(found) / expected, 0.85);
+  EXPECT_LE(false_components, 3u);
+}
+
+TEST(Identifier, OpkgAndApkDatabasesAtAnyDepthMergeWithSignatures) {
+  TempDir dir;
+  // An OpenWrt rootfs two levels down, with the real busybox binary of this machine.
+  const fs::path owrt = dir.path() / "0x100.trx" / "0x200.squashfs";
+  std::string busybox_version;
+  ASSERT_EQ(RunShell("dpkg-query -W -f='${Version}' busybox", &busybox_version), 0);
+  const std::string upstream = StripRepackSuffix(DebianUpstreamVersion(busybox_version));
+  fs::create_directories(owrt / "bin");
+  fs::copy_file("/bin/busybox", owrt / "bin" / "busybox");
+  WriteFileBytes(owrt / "usr/lib/opkg/status",
+                 "Package: busybox\nVersion: " + upstream +
+                     "-1\nStatus: install user installed\nArchitecture: mips_24kc\n\n"
+                     "Package: uhttpd\nVersion: 2023-06-25-34a8a74d-1\n"
+                     "Status: install user installed\nArchitecture: mips_24kc\n\n");
+  WriteFileBytes(owrt / "usr/lib/opkg/info/busybox.control",
+                 "Package: busybox\nVersion: " + upstream + "-1\nSourceName: busybox\n");
+  WriteFileBytes(owrt / "usr/lib/opkg/info/busybox.list", "/bin/busybox\n/bin/sh\n");
+  fs::create_symlink("busybox", owrt / "bin" / "sh");
+  // An Alpine rootfs with usr-merged lib: the list names /lib/x, the file is usr/lib/x.
+  const fs::path alp = dir.path() / "alpine.tar.extract" / "0x0.tar";
+  fs::create_directories(alp / "usr/lib");
+  fs::create_symlink("usr/lib", alp / "lib");
+  WriteFileBytes(alp / "usr/lib/libz.so.1.2.13",
+                 std::string("\0 deflate 1.2.13 Copyright 1995-2022 Jean-loup Gailly\0", 55));
+  WriteFileBytes(
+      alp / "lib/apk/db/installed",
+      "P:zlib\nV:1.2.13-r1\nA:x86_64\no:zlib\nF:lib\nR:libz.so.1.2.13\nR:missing.so\n\n");
+
+  const auto databases = ComponentIdentifier::FindPackageDatabases(dir.path());
+  ASSERT_EQ(databases.size(), 2u);
+  EXPECT_EQ(databases[0].path, "0x100.trx/0x200.squashfs/usr/lib/opkg/status");
+  EXPECT_EQ(databases[0].rootfs, "0x100.trx/0x200.squashfs");
+  EXPECT_EQ(databases[1].kind, "apk");
+
+  const auto components = Identify(dir.path(), 2);
+  const Component* busybox = nullptr;
+  const Component* zlib = nullptr;
+  const Component* uhttpd = nullptr;
+  for (const auto& c : components) {
+    if (c.name == "busybox") busybox = &c;
+    if (c.name == "zlib") zlib = &c;
+    if (c.name == "uhttpd") uhttpd = &c;
+    EXPECT_FALSE(c.purl.starts_with("pkg:generic/")) << "unmerged: " << c.name << " " << c.version;
+  }
+  ASSERT_TRUE(busybox && zlib && uhttpd);
+  EXPECT_EQ(busybox->version, upstream);
+  EXPECT_EQ(busybox->purl, "pkg:opkg/openwrt/busybox@" + upstream + "-1?arch=mips_24kc");
+  EXPECT_EQ(busybox->cpe, "cpe:2.3:a:busybox:busybox:" + upstream + ":*:*:*:*:*:*:*");
+  EXPECT_EQ(busybox->confidence, kConfidenceConfirmed);
+  EXPECT_EQ(busybox->files, (std::vector<std::string>{"0x100.trx/0x200.squashfs/bin/busybox",
+                                                      "0x100.trx/0x200.squashfs/bin/sh"}));
+  ASSERT_EQ(busybox->evidence.size(), 2u);
+  EXPECT_EQ(busybox->evidence[0].method, "opkg");
+  EXPECT_EQ(busybox->evidence[1].method, "signature");
+  EXPECT_EQ(busybox->evidence[1].path, "0x100.trx/0x200.squashfs/bin/busybox");
+  EXPECT_EQ(uhttpd->cpe.substr(0, 27), "cpe:2.3:a:openwrt:uhttpd:20");
+  EXPECT_FALSE(uhttpd->cpe_guessed);
+  EXPECT_EQ(zlib->version, "1.2.13");
+  EXPECT_EQ(zlib->purl, "pkg:apk/alpine/zlib@1.2.13-r1?arch=x86_64");
+  EXPECT_EQ(zlib->files,
+            (std::vector<std::string>{"alpine.tar.extract/0x0.tar/usr/lib/libz.so.1.2.13"}));
+  EXPECT_EQ(zlib->confidence, kConfidenceConfirmed);
+}
+
+TEST(Identifier, SignatureComponentsKernelAndDisagreeingVersions) {
+  TempDir dir;
+  // The running kernel's banner (real text) and a module's vermagic in a modules tree.
+  std::string banner;
+  ASSERT_EQ(RunShell("cat /proc/version", &banner), 0);
+  std::string release;
+  ASSERT_EQ(RunShell("uname -r | tr -d '\\n'", &release), 0);
+  WriteFileBytes(dir / "0x40.lzma/kernel", std::string("\0\0", 2) + banner + std::string("\0", 1));
+  WriteFileBytes(dir / ("root/lib/modules/" + release + "/kernel/x.ko"),
+                 std::string("\0license=GPL\0vermagic=", 22) + release +
+                     std::string(" SMP mod_unload \0", 17));
+  // A package db whose busybox version disagrees with the binary: two components.
+  fs::create_directories(dir / "root/bin");
+  fs::copy_file("/bin/busybox", dir / "root/bin/busybox");
+  WriteFileBytes(dir / "root/var/lib/dpkg/status",
+                 "Package: busybox\nStatus: install ok installed\nVersion: 1:0.99.0-1\n"
+                 "Architecture: mips\n\n");
+  WriteFileBytes(dir / "root/var/lib/dpkg/info/busybox.list", "/bin/busybox\n");
+  const auto components = Identify(dir.path(), 2);
+  std::map<std::string, std::vector<const Component*>> by_name;
+  for (const auto& c : components) by_name[c.name].push_back(&c);
+  ASSERT_EQ(by_name["linux"].size(), 1u) << Dump(components);
+  const Component& linux = *by_name["linux"][0];
+  EXPECT_TRUE(release.starts_with(linux.version)) << linux.version << " vs " << release;
+  std::set<std::string> methods;
+  for (const auto& e : linux.evidence) methods.insert(e.method);
+  EXPECT_TRUE(methods.contains("kernel-banner"));
+  EXPECT_TRUE(methods.contains("vermagic"));
+  EXPECT_TRUE(methods.contains("filename"));
+  EXPECT_EQ(linux.purl, "pkg:generic/linux@" + linux.version);
+  ASSERT_EQ(by_name["busybox"].size(), 2u);
+  EXPECT_EQ(by_name["busybox"][0]->version, "0.99.0");
+  EXPECT_TRUE(by_name["busybox"][1]->purl.starts_with("pkg:generic/busybox@1."));
+  EXPECT_EQ(by_name["busybox"][1]->files, (std::vector<std::string>{"root/bin/busybox"}));
+}
+
+}  // namespace
+}  // namespace clearbox::identify

@@ -1,0 +1,117 @@
+// Package-database parsers on hand-written databases in the real formats (dpkg status,
+// OpenWrt opkg status/control/list, Alpine apk installed) and on hostile input.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "identify/pkgdb.hpp"
+
+namespace clearbox::identify {
+namespace {
+
+TEST(PkgDb, DpkgStatusStanzasAndStates) {
+  const std::string status =
+      "Package: libssl3\n"
+      "Status: install ok installed\n"
+      "Architecture: amd64\n"
+      "Multi-Arch: same\n"
+      "Source: openssl\n"
+      "Version: 3.0.19-1~deb12u2\n"
+      "Description: Secure Sockets Layer toolkit - shared libraries\n"
+      " This package is part of the OpenSSL project's implementation of the SSL and TLS\n"
+      " .\n"
+      "\n"
+      "Package: oldpkg\n"
+      "Status: deinstall ok config-files\n"
+      "Version: 1.0-1\n"
+      "\n"
+      "Package: zlib1g\r\n"
+      "Status: install ok installed\r\n"
+      "Source: zlib (1:1.2.13.dfsg-1)\r\n"
+      "Version: 1:1.2.13.dfsg-1\r\n"
+      "Architecture: amd64\r\n";
+  auto records = ParseDpkgStatus(status);
+  ASSERT_TRUE(records) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].name, "libssl3");
+  EXPECT_EQ((*records)[0].version, "3.0.19-1~deb12u2");
+  EXPECT_EQ((*records)[0].source, "openssl");
+  EXPECT_EQ((*records)[0].arch, "amd64");
+  EXPECT_EQ((*records)[1].name, "zlib1g");
+  EXPECT_EQ((*records)[1].source, "zlib");
+  EXPECT_EQ((*records)[1].version, "1:1.2.13.dfsg-1");
+}
+
+TEST(PkgDb, ContinuationLinesJoinAndOrphansAreIgnored) {
+  auto stanzas = ParseControlStanzas(" orphan continuation\nA: 1\n more\nnot a field line\nB:2\n");
+  ASSERT_TRUE(stanzas);
+  ASSERT_EQ(stanzas->size(), 1u);
+  EXPECT_EQ(FieldValue((*stanzas)[0], "a"), "1\nmore");
+  EXPECT_EQ(FieldValue((*stanzas)[0], "B"), "2");
+  EXPECT_EQ(FieldValue((*stanzas)[0], "C"), "");
+}
+
+TEST(PkgDb, OpkgStatusAndControl) {
+  // OpenWrt: status has no Source; the control file has SourceName.
+  const std::string status =
+      "Package: busybox\nVersion: 1.36.1-1\nDepends: libc\nStatus: install user installed\n"
+      "Architecture: mips_24kc\nInstalled-Time: 1700000000\n\n";
+  auto records = ParseDpkgStatus(status);
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].version, "1.36.1-1");
+  auto control = ParseDpkgStatus("Package: busybox\nVersion: 1.36.1-1\nSourceName: busybox\n");
+  ASSERT_TRUE(control);
+  EXPECT_EQ((*control)[0].source, "busybox");
+}
+
+TEST(PkgDb, FileLists) {
+  auto list = ParseFileList("/.\n/usr\n/usr/bin/x\r\n\n/lib/libc.so\t0755\n");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(*list, (std::vector<std::string>{"/usr", "/usr/bin/x", "/lib/libc.so"}));
+}
+
+TEST(PkgDb, ApkInstalled) {
+  const std::string db =
+      "C:Q1abc=\nP:busybox\nV:1.36.1-r15\nA:x86_64\no:busybox\nF:bin\nR:busybox\nF:etc\n"
+      "R:securetty\nR:../evil\n\nP:musl\nV:1.2.4-r2\nA:x86_64\nF:lib\nR:ld-musl-x86_64.so.1\n";
+  auto records = ParseApkInstalled(db);
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].name, "busybox");
+  EXPECT_EQ((*records)[0].files, (std::vector<std::string>{"/bin/busybox", "/etc/securetty"}));
+  EXPECT_EQ((*records)[1].files, (std::vector<std::string>{"/lib/ld-musl-x86_64.so.1"}));
+  EXPECT_EQ(ApkUpstreamVersion("1.36.1-r15"), "1.36.1");
+  EXPECT_EQ(ApkUpstreamVersion("1.2"), "1.2");
+}
+
+TEST(PkgDb, UpstreamVersions) {
+  EXPECT_EQ(DebianUpstreamVersion("1:1.2.13.dfsg-1"), "1.2.13.dfsg");
+  EXPECT_EQ(DebianUpstreamVersion("3.0.19-1~deb12u2"), "3.0.19");
+  EXPECT_EQ(DebianUpstreamVersion("2.1.12-stable-8"), "2.1.12-stable");
+  EXPECT_EQ(DebianUpstreamVersion("1:9.2p1-2+deb12u6"), "9.2p1");
+  EXPECT_EQ(DebianUpstreamVersion("0.16"), "0.16");
+  EXPECT_EQ(StripRepackSuffix("1.2.13.dfsg"), "1.2.13");
+  EXPECT_EQ(StripRepackSuffix("2.9.14+dfsg"), "2.9.14");
+  EXPECT_EQ(StripRepackSuffix("5.9.3+dfsg"), "5.9.3");
+  EXPECT_EQ(StripRepackSuffix("1.0+really0.9"), "0.9");
+}
+
+TEST(PkgDb, HostileInputIsBounded) {
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxPackages; ++i) many += "Package: p\nVersion: 1\n\n";
+  auto r = ParseDpkgStatus(many);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kLimitExceeded);
+  // Garbage never crashes and yields no bogus packages.
+  std::string garbage;
+  for (int i = 0; i < 5000; ++i) garbage.push_back(static_cast<char>((i * 131) % 256));
+  auto g = ParseDpkgStatus(garbage);
+  ASSERT_TRUE(g);
+  for (const auto& p : *g) EXPECT_FALSE(p.name.empty());
+  auto a = ParseApkInstalled(garbage);
+  ASSERT_TRUE(a);
+}
+
+}  // namespace
+}  // namespace clearbox::identify

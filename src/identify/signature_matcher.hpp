@@ -1,0 +1,104 @@
+// Version-signature rules (data/signatures/*.json) and the matcher that runs all of them
+// over a file in one vectorscan pass.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/byte_reader.hpp"
+#include "core/result.hpp"
+
+namespace clearbox::identify {
+
+// Caps on the work one file may cause.
+inline constexpr std::size_t kMaxRawMatchesPerFile = 200000;  // vectorscan callbacks
+inline constexpr std::size_t kMaxCandidatesPerFile = 4096;    // distinct match starts kept
+inline constexpr std::size_t kMaxMatchBytes = 1024;           // longest match we confirm
+inline constexpr std::size_t kMaxVersionLength = 64;
+inline constexpr std::size_t kMaxRuleFileBytes = 4u << 20;
+
+// One way to see a component: a byte pattern over file contents (`regex`) or, when `regex`
+// is empty, a pattern over the file's path (`path_regex` then carries the version capture).
+struct SignaturePattern {
+  std::string regex;       // PCRE subset shared by vectorscan and std::regex; group 1 = version
+  std::string path_regex;  // optional constraint on the path (std::regex search)
+  std::string method = "signature";  // evidence method reported for hits
+  double confidence = 0.8;
+  bool single = false;       // drop the file's hits of this pattern when they disagree on version
+  bool join_groups = false;  // version = all groups joined with '.', leading zeros dropped
+};
+
+// A component and the patterns that reveal it (one entry of a rule file's "rules" array).
+struct SignatureRule {
+  std::string component;                   // our component name, e.g. "openssl"
+  std::string vendor, product;             // CPE 2.3 vendor and product
+  std::string purl_name;                   // pkg:generic/<purl_name>, defaults to component
+  std::vector<std::string> packages;       // distro binary or source package names that are it
+  std::vector<SignaturePattern> patterns;  // may be empty: the rule then only names packages
+  std::string origin;                      // rule file name, for messages
+};
+
+// Parses one rule file ({"rules": [...]}); `origin` names it in errors.
+Result<std::vector<SignatureRule>> ParseSignatureRules(std::string_view json,
+                                                       std::string_view origin);
+
+// Loads every *.json under `dir` in name order.
+Result<std::vector<SignatureRule>> LoadSignatureRules(const std::filesystem::path& dir);
+
+// One confirmed match: which rule and pattern, the version captured and where.
+struct SignatureHit {
+  std::uint32_t rule = 0;
+  std::uint32_t pattern = 0;
+  std::string version;
+  std::string matched;  // the matched bytes, escaped (\xNN) and shortened
+  std::uint64_t offset = 0;
+};
+
+// All rules compiled into one vectorscan database; Scan is thread-safe (per-thread scratch).
+class SignatureMatcher {
+ public:
+  // Compiles every content pattern into one database and every pattern into std::regex.
+  static Result<std::shared_ptr<const SignatureMatcher>> Build(std::vector<SignatureRule> rules);
+  ~SignatureMatcher();
+  SignatureMatcher(const SignatureMatcher&) = delete;
+  SignatureMatcher& operator=(const SignatureMatcher&) = delete;
+
+  // Hits in `data` (a file whose tree path is `path`), sorted by rule, pattern, offset;
+  // one hit per (rule, pattern, version).
+  Result<std::vector<SignatureHit>> Scan(ByteView data, std::string_view path) const;
+
+  // Hits of path-only patterns for `path`.
+  std::vector<SignatureHit> ScanPath(std::string_view path) const;
+
+  const std::vector<SignatureRule>& rules() const { return rules_; }
+
+ private:
+  SignatureMatcher() = default;
+  struct Compiled {
+    std::uint32_t rule = 0, pattern = 0;
+    std::regex content;  // anchored confirmation of a vectorscan match
+    std::regex path;     // constraint or path-only pattern
+    bool has_path = false;
+  };
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<SignatureRule> rules_;
+  std::vector<Compiled> content_;  // indexed by vectorscan id
+  std::vector<Compiled> path_only_;
+};
+
+// "cpe:2.3:a:<vendor>:<product>:<version>:*:*:*:*:*:*:*" with CPE 2.3 escaping.
+std::string MakeCpe(std::string_view vendor, std::string_view product, std::string_view version);
+
+// Percent-encodes a PURL name or version segment (keeps A-Z a-z 0-9 . - _ ~ and ':').
+std::string PurlEncode(std::string_view text);
+
+// Printable form of matched bytes: ASCII kept, others as \xNN, at most `max_chars`.
+std::string EscapeMatched(std::string_view bytes, std::size_t max_chars = 160);
+
+}  // namespace clearbox::identify
