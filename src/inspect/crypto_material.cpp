@@ -1,0 +1,399 @@
+#include "inspect/crypto_material.hpp"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <ctime>
+#include <memory>
+
+namespace clearbox::inspect {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct SigFree {
+  void operator()(X509_SIG* s) const { X509_SIG_free(s); }
+};
+struct OpenSslFree {
+  void operator()(void* p) const { OPENSSL_free(p); }
+};
+
+std::string Truncate(std::string s, std::size_t max = 240) {
+  if (s.size() > max) {
+    s.resize(max);
+    s += "...";
+  }
+  return s;
+}
+
+// Describes a key as "RSA 2048 bits", "EC 256 bits", "ED25519 256 bits".
+std::string DescribeKey(const EVP_PKEY* key, bool* weak) {
+  const int id = EVP_PKEY_get_base_id(key);
+  const int bits = EVP_PKEY_get_bits(key);
+  const char* name = OBJ_nid2sn(id);
+  std::string text = name ? name : "unknown";
+  if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) text = "RSA";
+  if (id == EVP_PKEY_DSA) text = "DSA";
+  if (id == EVP_PKEY_EC) text = "EC";
+  text += " " + std::to_string(bits) + " bits";
+  if (weak) {
+    *weak =
+        (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS || id == EVP_PKEY_DSA) && bits < kMinRsaBits;
+  }
+  return text;
+}
+
+void AddKeyFindings(const CryptoContext& ctx, std::uint64_t offset, const std::string& format,
+                    const std::string& description, bool encrypted, bool weak,
+                    std::vector<Finding>& out) {
+  Finding f;
+  f.path = std::string(ctx.path);
+  f.offset = offset;
+  f.evidence = Truncate(format + ": " + description);
+  if (encrypted) {
+    f.rule = "secret.private-key-encrypted";
+    f.severity = "medium";
+    f.message = "Passphrase-protected private key (" + format + ") is stored in the image.";
+  } else {
+    f.rule = "secret.private-key";
+    f.severity = "high";
+    f.message = "Unencrypted private key (" + format + ") is stored in the image.";
+  }
+  out.push_back(f);
+  if (weak) {
+    Finding w = f;
+    w.rule = "secret.weak-private-key";
+    w.severity = "medium";
+    w.message = "Private key is shorter than " + std::to_string(kMinRsaBits) + " bits (" +
+                description + ").";
+    out.push_back(w);
+  }
+}
+
+std::string NameText(const X509_NAME* name) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || !name) return "";
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return Truncate(len > 0 ? std::string(data, static_cast<std::size_t>(len)) : "", 160);
+}
+
+std::string TimeText(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return "?";
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buffer;
+}
+
+void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offset,
+                        const std::string& format, std::vector<Finding>& out) {
+  if (ctx.trust_store) return;
+  const std::string subject = NameText(X509_get_subject_name(cert));
+  const std::string not_after = TimeText(X509_get0_notAfter(cert));
+  const int sig_nid = X509_get_signature_nid(cert);
+  int md_nid = NID_undef, pk_nid = NID_undef;
+  if (sig_nid != NID_undef) OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid);
+  const char* sig_name = sig_nid != NID_undef ? OBJ_nid2ln(sig_nid) : nullptr;
+  std::string key_text = "unknown key";
+  bool weak_key = false;
+  if (EVP_PKEY* key = X509_get0_pubkey(cert)) key_text = DescribeKey(key, &weak_key);
+  const std::string evidence =
+      Truncate(format + ": subject=" + subject + "; notAfter=" + not_after +
+               "; signature=" + (sig_name ? sig_name : "unknown") + "; key=" + key_text);
+  auto add = [&](const char* rule, const char* severity, const std::string& message) {
+    out.push_back({rule, severity, std::string(ctx.path), message, evidence, offset});
+  };
+  const std::string who = subject.empty() ? "(empty subject)" : subject;
+  const time_t now = static_cast<time_t>(ctx.now_unix);
+  const ASN1_TIME* na = X509_get0_notAfter(cert);
+  if (na && ASN1_TIME_cmp_time_t(na, now) < 0 && ASN1_TIME_cmp_time_t(na, now) != -2) {
+    add("cert.expired", "medium", "Certificate " + who + " expired on " + not_after + ".");
+  }
+  if (X509_self_signed(cert, 0) == 1) {
+    add("cert.self-signed", "medium", "Certificate " + who + " is self-signed.");
+  }
+  if (weak_key) {
+    add("cert.weak-key", "medium", "Certificate " + who + " has a weak key (" + key_text + ").");
+  }
+  if (md_nid == NID_md5 || md_nid == NID_md4 || md_nid == NID_md2) {
+    add("cert.weak-signature", "high",
+        "Certificate " + who + " is signed with " + OBJ_nid2sn(md_nid) + ".");
+  } else if (md_nid == NID_sha1) {
+    add("cert.weak-signature", "medium", "Certificate " + who + " is signed with SHA-1.");
+  }
+}
+
+// Describes an EncryptedPrivateKeyInfo's algorithm; false when it is not one.
+bool DescribeEncryptedPkcs8(const unsigned char* der, long len, std::string* description) {
+  const unsigned char* p = der;
+  std::unique_ptr<X509_SIG, SigFree> sig(d2i_X509_SIG(nullptr, &p, len));
+  if (!sig || p != der + len) return false;
+  const X509_ALGOR* alg = nullptr;
+  const ASN1_OCTET_STRING* digest = nullptr;
+  X509_SIG_get0(sig.get(), &alg, &digest);
+  if (!alg || !digest || ASN1_STRING_length(digest) < 16) return false;
+  const ASN1_OBJECT* oid = nullptr;
+  X509_ALGOR_get0(&oid, nullptr, nullptr, alg);
+  char text[128] = {0};
+  OBJ_obj2txt(text, sizeof text, oid, 1);
+  const std::string dotted = text;
+  // PKCS#5 (1.2.840.113549.1.5.*) and PKCS#12 PBE (1.2.840.113549.1.12.1.*) schemes.
+  if (dotted.rfind("1.2.840.113549.1.5.", 0) != 0 &&
+      dotted.rfind("1.2.840.113549.1.12.1.", 0) != 0) {
+    return false;
+  }
+  const int nid = OBJ_obj2nid(oid);
+  *description = nid != NID_undef ? OBJ_nid2ln(nid) : dotted;
+  return true;
+}
+
+// Parses an unencrypted private key (PKCS#8 or traditional); nullptr when it is not one.
+std::unique_ptr<EVP_PKEY, PkeyFree> ParsePrivateKeyDer(const unsigned char* der, long len) {
+  const unsigned char* p = der;
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(d2i_AutoPrivateKey(nullptr, &p, len));
+  if (!key || p != der + len) return nullptr;
+  return key;
+}
+
+// Length of the DER TLV at data[offset] (a SEQUENCE), or 0.
+std::size_t DerObjectLength(ByteView data, std::uint64_t offset) {
+  if (offset >= data.size() || data.size() - offset < 2) return 0;
+  const std::uint8_t* p = data.data() + offset;
+  const std::size_t avail = data.size() - offset;
+  if (p[0] != 0x30) return 0;
+  std::size_t header = 2, length = 0;
+  if (p[1] < 0x80) {
+    length = p[1];
+  } else {
+    const std::size_t count = p[1] & 0x7f;
+    if (count == 0 || count > 3 || avail < 2 + count) return 0;
+    for (std::size_t i = 0; i < count; ++i) length = (length << 8) | p[2 + i];
+    header += count;
+  }
+  const std::size_t total = header + length;
+  if (total > avail || total > kMaxDerObjectBytes) return 0;
+  return total;
+}
+
+// Reads an SSH wire string (uint32 length + bytes).
+Result<ByteView> SshString(ByteReader& reader) {
+  auto length = reader.U32();
+  if (!length) return Forward(length);
+  return reader.Bytes(*length);
+}
+
+std::string AsString(ByteView bytes) {
+  return std::string(AsText(bytes));
+}
+
+int MpintBits(ByteView mpint) {
+  std::size_t i = 0;
+  while (i < mpint.size() && mpint[i] == 0) ++i;
+  if (i == mpint.size()) return 0;
+  int bits = static_cast<int>((mpint.size() - i) * 8);
+  for (std::uint8_t top = mpint[i]; (top & 0x80) == 0; top = static_cast<std::uint8_t>(top << 1)) {
+    --bits;
+  }
+  return bits;
+}
+
+}  // namespace
+
+Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob) {
+  static constexpr std::string_view kMagic("openssh-key-v1\0", 15);
+  if (!HasBytesAt(blob, 0, kMagic)) return Fail(ErrorCode::kNotThisFormat, "no openssh magic");
+  ByteReader reader(blob.subspan(kMagic.size()), Endian::kBig);
+  OpenSshKeyInfo info;
+  auto cipher = SshString(reader);
+  if (!cipher) return Forward(cipher);
+  auto kdf = SshString(reader);
+  if (!kdf) return Forward(kdf);
+  auto kdf_options = SshString(reader);
+  if (!kdf_options) return Forward(kdf_options);
+  auto count = reader.U32();
+  if (!count) return Forward(count);
+  if (*count == 0 || *count > kMaxOpenSshKeys) {
+    return Fail(ErrorCode::kMalformed, "implausible openssh key count");
+  }
+  info.cipher = AsString(*cipher);
+  info.kdf = AsString(*kdf);
+  info.keys = *count;
+  if (info.cipher.empty() || info.cipher.size() > 64 || info.kdf.size() > 64) {
+    return Fail(ErrorCode::kMalformed, "implausible openssh cipher name");
+  }
+  auto public_key = SshString(reader);
+  if (!public_key) return Forward(public_key);
+  ByteReader pub(*public_key, Endian::kBig);
+  auto type = SshString(pub);
+  if (!type) return Forward(type);
+  info.key_type = AsString(*type);
+  if (info.key_type.empty() || info.key_type.size() > 64) {
+    return Fail(ErrorCode::kMalformed, "implausible openssh key type");
+  }
+  if (info.key_type == "ssh-rsa") {
+    auto e = SshString(pub);
+    auto n = e ? SshString(pub) : Result<ByteView>(Unexpected(e.error()));
+    if (n) info.bits = MpintBits(*n);
+  } else if (info.key_type == "ssh-dss") {
+    auto p = SshString(pub);
+    if (p) info.bits = MpintBits(*p);
+  } else if (info.key_type == "ssh-ed25519" || info.key_type == "sk-ssh-ed25519@openssh.com") {
+    info.bits = 256;
+  } else if (info.key_type.rfind("ecdsa-sha2-nistp", 0) == 0) {
+    info.bits = std::atoi(info.key_type.c_str() + 16);
+  }
+  return info;
+}
+
+bool IsTrustStorePath(std::string_view path) {
+  std::string p = "/" + std::string(path);
+  for (std::string_view dir :
+       {"/etc/ssl/certs/", "/usr/share/ca-certificates/", "/etc/pki/ca-trust/",
+        "/etc/pki/tls/certs/", "/usr/local/share/ca-certificates/", "/etc/ca-certificates/"}) {
+    if (p.find(dir) != std::string::npos) return true;
+  }
+  const std::size_t slash = p.rfind('/');
+  const std::string_view base = std::string_view(p).substr(slash + 1);
+  return base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
+         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt";
+}
+
+std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& ctx,
+                         std::vector<Finding>& out) {
+  static constexpr std::string_view kBegin = "-----BEGIN ";
+  if (!HasBytesAt(data, offset, kBegin)) return 0;
+  const std::string_view text = AsText(data).substr(offset);
+  const std::size_t label_end = text.find("-----", kBegin.size());
+  if (label_end == std::string_view::npos || label_end - kBegin.size() > 64) return 0;
+  const std::string label(text.substr(kBegin.size(), label_end - kBegin.size()));
+  const std::string end_marker = "-----END " + label + "-----";
+  const std::string_view window = text.substr(0, std::min(text.size(), kMaxPemBlockBytes));
+  const std::size_t end_pos = window.find(end_marker);
+  if (end_pos == std::string_view::npos) return 0;
+  const std::size_t block_len = end_pos + end_marker.size();
+  const std::string header_line = "-----BEGIN " + label + "-----";
+
+  if (label == "PGP PRIVATE KEY BLOCK") {
+    if (block_len < 200) return 0;
+    AddKeyFindings(ctx, offset, "PGP", "OpenPGP secret key block", false, false, out);
+    return block_len;
+  }
+
+  std::unique_ptr<BIO, BioFree> bio(
+      BIO_new_mem_buf(text.data(), static_cast<int>(std::min<std::size_t>(block_len, INT32_MAX))));
+  if (!bio) return 0;
+  char* name_raw = nullptr;
+  char* header_raw = nullptr;
+  unsigned char* der_raw = nullptr;
+  long der_len = 0;
+  if (PEM_read_bio(bio.get(), &name_raw, &header_raw, &der_raw, &der_len) != 1) return 0;
+  std::unique_ptr<char, OpenSslFree> name(name_raw);
+  std::unique_ptr<char, OpenSslFree> header(header_raw);
+  std::unique_ptr<unsigned char, OpenSslFree> der(der_raw);
+  if (der_len <= 0) return 0;
+  const std::string headers = header_raw ? header_raw : "";
+
+  if (label == "OPENSSH PRIVATE KEY") {
+    auto info = ParseOpenSshKey(ByteView(der.get(), static_cast<std::size_t>(der_len)));
+    if (!info) return 0;
+    std::string description = info->key_type;
+    if (info->bits > 0) description += " " + std::to_string(info->bits) + " bits";
+    if (info->encrypted()) description += ", cipher " + info->cipher + ", kdf " + info->kdf;
+    const bool weak = (info->key_type == "ssh-rsa" || info->key_type == "ssh-dss") &&
+                      info->bits > 0 && info->bits < kMinRsaBits;
+    AddKeyFindings(ctx, offset, "OpenSSH", description, info->encrypted(), weak, out);
+    return block_len;
+  }
+  if (label == "ENCRYPTED PRIVATE KEY") {
+    std::string description;
+    if (!DescribeEncryptedPkcs8(der.get(), der_len, &description)) return 0;
+    AddKeyFindings(ctx, offset, "PEM PKCS#8", "encrypted with " + description, true, false, out);
+    return block_len;
+  }
+  if (label == "PRIVATE KEY" || label == "RSA PRIVATE KEY" || label == "EC PRIVATE KEY" ||
+      label == "DSA PRIVATE KEY") {
+    const std::string format = label == "PRIVATE KEY" ? "PEM PKCS#8" : "PEM " + label;
+    if (headers.find("ENCRYPTED") != std::string::npos) {
+      std::string cipher = "unknown cipher";
+      const std::size_t dek = headers.find("DEK-Info:");
+      if (dek != std::string::npos) {
+        std::size_t from = dek + 9;
+        while (from < headers.size() && headers[from] == ' ') ++from;
+        const std::size_t comma = headers.find_first_of(",\n", from);
+        cipher =
+            headers.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+      }
+      if (der_len < 32) return 0;
+      AddKeyFindings(ctx, offset, format, "encrypted with " + Truncate(cipher, 40), true, false,
+                     out);
+      return block_len;
+    }
+    auto key = ParsePrivateKeyDer(der.get(), der_len);
+    if (!key) return 0;
+    bool weak = false;
+    const std::string description = DescribeKey(key.get(), &weak);
+    AddKeyFindings(ctx, offset, format, description, false, weak, out);
+    return block_len;
+  }
+  if (label == "CERTIFICATE" || label == "X509 CERTIFICATE" || label == "TRUSTED CERTIFICATE") {
+    const unsigned char* p = der.get();
+    std::unique_ptr<X509, X509Free> cert(label == "TRUSTED CERTIFICATE"
+                                             ? d2i_X509_AUX(nullptr, &p, der_len)
+                                             : d2i_X509(nullptr, &p, der_len));
+    if (!cert) return 0;
+    InspectCertificate(cert.get(), ctx, offset, "PEM certificate", out);
+    return block_len;
+  }
+  (void)header_line;
+  return 0;
+}
+
+std::uint64_t InspectDer(ByteView data, std::uint64_t offset, DerHint hint,
+                         const CryptoContext& ctx, std::vector<Finding>& out) {
+  const std::size_t total = DerObjectLength(data, offset);
+  if (total < 32) return 0;
+  const unsigned char* der = data.data() + offset;
+  const long len = static_cast<long>(total);
+  switch (hint) {
+    case DerHint::kCertificate: {
+      const unsigned char* p = der;
+      std::unique_ptr<X509, X509Free> cert(d2i_X509(nullptr, &p, len));
+      if (!cert || p != der + len) return 0;
+      InspectCertificate(cert.get(), ctx, offset, "DER certificate", out);
+      return total;
+    }
+    case DerHint::kPrivateKey: {
+      auto key = ParsePrivateKeyDer(der, len);
+      if (!key) return 0;
+      bool weak = false;
+      const std::string description = DescribeKey(key.get(), &weak);
+      AddKeyFindings(ctx, offset, "DER", description, false, weak, out);
+      return total;
+    }
+    case DerHint::kEncryptedPrivateKey: {
+      std::string description;
+      if (!DescribeEncryptedPkcs8(der, len, &description)) return 0;
+      AddKeyFindings(ctx, offset, "DER PKCS#8", "encrypted with " + description, true, false, out);
+      return total;
+    }
+  }
+  return 0;
+}
+
+}  // namespace clearbox::inspect

@@ -1,0 +1,61 @@
+// Crypto material: private keys (PEM, OpenSSH, PKCS#8, DER; encrypted or not) and X.509
+// certificates (expired, self-signed, weak key, weak signature), parsed with OpenSSL 3.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/byte_reader.hpp"
+#include "core/result.hpp"
+#include "inspect/finding.hpp"
+
+namespace clearbox::inspect {
+
+// Largest PEM block (BEGIN line to END line) examined.
+inline constexpr std::size_t kMaxPemBlockBytes = 1024 * 1024;
+// Largest DER object (outer SEQUENCE) examined.
+inline constexpr std::size_t kMaxDerObjectBytes = 256 * 1024;
+// Keys listed in one OpenSSH private key file, at most.
+inline constexpr std::uint32_t kMaxOpenSshKeys = 64;
+// RSA/DSA keys below this many bits are weak.
+inline constexpr int kMinRsaBits = 2048;
+
+// Where a piece of crypto material was found and what "now" is.
+struct CryptoContext {
+  std::string_view path;
+  std::int64_t now_unix = 0;  // certificate validity is judged at this time
+  bool trust_store = false;   // the file is a CA trust store: certificates there are skipped
+};
+
+// What the header of an OpenSSH private key ("openssh-key-v1") says.
+struct OpenSshKeyInfo {
+  std::string cipher;    // "none" when not encrypted
+  std::string kdf;       // "none" or "bcrypt"
+  std::string key_type;  // of the first key, e.g. "ssh-ed25519", "ssh-rsa"
+  int bits = 0;          // of the first key, when known
+  std::uint32_t keys = 0;
+  bool encrypted() const { return cipher != "none"; }
+};
+
+// Parses the decoded body of an OPENSSH PRIVATE KEY block (bounds-checked).
+Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob);
+
+// Examines the PEM block whose "-----BEGIN " starts at `offset`; appends findings and returns
+// the number of bytes the block covers (0 when it is not a complete, decodable block).
+std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& context,
+                         std::vector<Finding>& out);
+
+// What a DER candidate found by the pattern scan is expected to be.
+enum class DerHint : std::uint8_t { kCertificate, kPrivateKey, kEncryptedPrivateKey };
+
+// Examines a DER object starting at `offset`; appends findings and returns the bytes it
+// covers (0 when nothing was recognised).
+std::uint64_t InspectDer(ByteView data, std::uint64_t offset, DerHint hint,
+                         const CryptoContext& context, std::vector<Finding>& out);
+
+// True when the path is a CA trust store (etc/ssl/certs, ca-certificates bundles, ...).
+bool IsTrustStorePath(std::string_view path);
+
+}  // namespace clearbox::inspect

@@ -1,0 +1,367 @@
+#include "inspect/inspector.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <set>
+#include <tuple>
+
+#include "inspect/accounts.hpp"
+#include "inspect/config_checks.hpp"
+#include "inspect/crypto_material.hpp"
+#include "inspect/pattern_scanner.hpp"
+#include "inspect/rules.hpp"
+#include "inspect/secrets.hpp"
+
+namespace clearbox::inspect {
+
+int SeverityRank(std::string_view severity) {
+  if (severity == "critical") return 4;
+  if (severity == "high") return 3;
+  if (severity == "medium") return 2;
+  if (severity == "low") return 1;
+  if (severity == "info") return 0;
+  return -1;
+}
+
+void CanonicalizeFindings(std::vector<Finding>& findings) {
+  auto key = [](const Finding& f) {
+    return std::tie(f.path, f.offset, f.rule, f.evidence, f.message, f.severity);
+  };
+  std::sort(findings.begin(), findings.end(),
+            [&](const Finding& a, const Finding& b) { return key(a) < key(b); });
+  findings.erase(std::unique(findings.begin(), findings.end()), findings.end());
+}
+
+namespace {
+
+// What a compiled pattern stands for.
+enum class Role : std::uint8_t { kPem, kDerCertificate, kDerKey, kDerEncryptedKey, kSecret };
+
+struct PatternRole {
+  Role role;
+  std::size_t secret = 0;  // index into RuleSet::secrets for kSecret
+};
+
+struct BuiltinPattern {
+  const char* expression;
+  Role role;
+};
+
+// Structural patterns for keys and certificates (not data: they follow the formats).
+constexpr BuiltinPattern kBuiltinPatterns[] = {
+    {"-----BEGIN [A-Z0-9 ]{1,64}-----", Role::kPem},
+    // X.509 v3: Certificate SEQUENCE, TBSCertificate SEQUENCE, [0] version 2.
+    {"\\x30\\x82..\\x30\\x82..\\xa0\\x03\\x02\\x01\\x02", Role::kDerCertificate},
+    {"\\x30\\x81.\\x30\\x81.\\xa0\\x03\\x02\\x01\\x02", Role::kDerCertificate},
+    // PKCS#1 RSA / DSA private keys: SEQUENCE, version 0, INTEGER with a long length.
+    {"\\x30\\x82..\\x02\\x01\\x00\\x02[\\x81\\x82]", Role::kDerKey},
+    // PKCS#8 PrivateKeyInfo: SEQUENCE, version 0, AlgorithmIdentifier SEQUENCE, OID.
+    {"\\x30(\\x81.|\\x82..)\\x02\\x01\\x00\\x30.\\x06", Role::kDerKey},
+    {"\\x30[\\x2e\\x51\\x72\\x73]\\x02\\x01[\\x00\\x01]\\x30\\x05\\x06\\x03\\x2b\\x65[\\x6e-\\x71]",
+     Role::kDerKey},
+    // SEC1 EC private key: SEQUENCE, version 1, OCTET STRING of 32/48/66 bytes.
+    {"\\x30(\\x77|\\x81.)\\x02\\x01\\x01\\x04[\\x20\\x30\\x42]", Role::kDerKey},
+    // PKCS#8 EncryptedPrivateKeyInfo: SEQUENCE, AlgorithmIdentifier with a PKCS#5/#12 OID.
+    {"\\x30(\\x81.|\\x82..)\\x30(.|\\x81.|\\x82..)\\x06[\\x09\\x0a]\\x2a\\x86\\x48\\x86\\xf7\\x0d"
+     "\\x01(\\x05|\\x0c\\x01)",
+     Role::kDerEncryptedKey},
+};
+
+std::string ModeText(std::uint32_t mode) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "%04o", mode & 07777u);
+  return buffer;
+}
+
+std::string_view Basename(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string Dirname(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+}
+
+// One account line after classification (and cracking).
+struct AccountRecord {
+  AccountEntry entry;
+  HashState state = HashState::kUnknown;
+  std::string scheme;
+  CrackResult crack;
+};
+
+struct AccountFile {
+  std::string path;
+  AccountFileKind kind = AccountFileKind::kShadow;
+  bool htpasswd = false;
+  std::vector<AccountRecord> records;
+};
+
+bool LoginShell(std::string_view shell) {
+  const std::string_view base = Basename(shell);
+  return !(base == "nologin" || base == "false" || base == "sync" || base == "halt" ||
+           base == "shutdown");
+}
+
+}  // namespace
+
+struct Inspector::Impl {
+  RuleSet rules;
+  InspectOptions options;
+  std::unique_ptr<PatternScanner> scanner;
+  std::vector<PatternRole> roles;
+  std::set<std::string, std::less<>> default_passwords;
+  std::atomic<std::int64_t> crack_remaining_us{0};
+
+  std::mutex mutex;
+  std::vector<Finding> findings;
+  std::vector<AccountFile> account_files;
+
+  void CheckMode(const FileView& file, std::vector<Finding>& out) const;
+  void CheckContent(const FileView& file, std::vector<Finding>& out);
+  AccountFile ReadAccounts(const FileView& file, AccountFileKind kind);
+};
+
+Inspector::Inspector(Inspector&&) noexcept = default;
+Inspector& Inspector::operator=(Inspector&&) noexcept = default;
+Inspector::~Inspector() = default;
+
+Result<Inspector> Inspector::Create(const std::filesystem::path& rules_dir,
+                                    InspectOptions options) {
+  auto rules = LoadRules(rules_dir);
+  if (!rules) return Forward(rules);
+  Inspector inspector;
+  inspector.impl_ = std::make_unique<Impl>();
+  Impl& impl = *inspector.impl_;
+  impl.rules = std::move(*rules);
+  if (options.now_unix == 0) options.now_unix = static_cast<std::int64_t>(std::time(nullptr));
+  impl.options = options;
+  impl.crack_remaining_us =
+      static_cast<std::int64_t>(std::max(0.0, options.crack_seconds_per_scan) * 1e6);
+  std::vector<PatternSpec> specs;
+  for (const BuiltinPattern& p : kBuiltinPatterns) {
+    specs.push_back({p.expression, false});
+    impl.roles.push_back({p.role, 0});
+  }
+  for (std::size_t i = 0; i < impl.rules.secrets.size(); ++i) {
+    specs.push_back({impl.rules.secrets[i].pattern, impl.rules.secrets[i].caseless});
+    impl.roles.push_back({Role::kSecret, i});
+  }
+  auto scanner = PatternScanner::Build(specs);
+  if (!scanner) return Forward(scanner);
+  impl.scanner = std::make_unique<PatternScanner>(std::move(*scanner));
+  for (const Credential& c : impl.rules.credentials) impl.default_passwords.insert(c.password);
+  return inspector;
+}
+
+void Inspector::Impl::CheckMode(const FileView& file, std::vector<Finding>& out) const {
+  const std::uint32_t mode = file.mode & 07777u;
+  const std::string path(file.path);
+  if (file.kind == FileKind::kRegular) {
+    if (mode & 04000u) {
+      out.push_back({"fs.setuid", "medium", path,
+                     "Executable runs with its owner's privileges (setuid).",
+                     "mode " + ModeText(mode), 0});
+    }
+    if (mode & 02000u) {
+      out.push_back({"fs.setgid", "low", path,
+                     "Executable runs with its group's privileges (setgid).",
+                     "mode " + ModeText(mode), 0});
+    }
+  }
+  if ((file.kind == FileKind::kRegular || file.kind == FileKind::kDirectory) && (mode & 0002u)) {
+    if (file.kind == FileKind::kDirectory && (mode & 01000u)) {
+      out.push_back({"fs.world-writable", "low", path,
+                     "Directory is world-writable with the sticky bit (like /tmp).",
+                     "mode " + ModeText(mode), 0});
+    } else {
+      out.push_back({"fs.world-writable", "medium", path,
+                     file.kind == FileKind::kDirectory
+                         ? "Directory is world-writable without the sticky bit."
+                         : "File is world-writable.",
+                     "mode " + ModeText(mode), 0});
+    }
+  }
+}
+
+AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind kind) {
+  AccountFile account_file;
+  account_file.path = std::string(file.path);
+  account_file.kind = kind;
+  account_file.htpasswd = Basename(file.path) == ".htpasswd";
+  const std::string_view text =
+      AsText(file.bytes).substr(0, std::min<std::size_t>(file.bytes.size(), kMaxConfigFileBytes));
+  CrackBudget budget;
+  budget.file_deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(
+                                             std::max(0.0, options.crack_seconds_per_file) * 1e6));
+  budget.scan_remaining_us = &crack_remaining_us;
+  for (AccountEntry& entry : ParseAccountFile(text, kind)) {
+    AccountRecord record;
+    record.state = ClassifyPasswordField(entry.hash, &record.scheme);
+    if (record.state == HashState::kHash && options.crack_passwords) {
+      record.crack = CrackHash(entry.user, entry.hash, record.scheme, rules.credentials,
+                               options.max_slow_attempts, budget);
+    }
+    record.entry = std::move(entry);
+    account_file.records.push_back(std::move(record));
+  }
+  return account_file;
+}
+
+void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& out) {
+  const ByteView data = file.bytes;
+  const std::string_view path = file.path;
+  const bool text_config = IsTextConfigFile(path, data);
+  auto matches = scanner->Scan(data, kMaxMatchesPerFile);
+  if (matches) {
+    const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
+    std::uint64_t covered_until = 0;
+    for (const PatternMatch& m : *matches) {
+      const PatternRole& role = roles[m.id];
+      if (m.start < covered_until) continue;
+      std::uint64_t covered = 0;
+      switch (role.role) {
+        case Role::kPem: covered = InspectPem(data, m.start, crypto, out); break;
+        case Role::kDerCertificate:
+          covered = InspectDer(data, m.start, DerHint::kCertificate, crypto, out);
+          break;
+        case Role::kDerKey:
+          covered = InspectDer(data, m.start, DerHint::kPrivateKey, crypto, out);
+          break;
+        case Role::kDerEncryptedKey:
+          covered = InspectDer(data, m.start, DerHint::kEncryptedPrivateKey, crypto, out);
+          break;
+        case Role::kSecret: {
+          const SecretRule& rule = rules.secrets[role.secret];
+          if (rule.scope == SecretScope::kTextConfig && !text_config) break;
+          SecretFinding(rule, path, data, m.start, m.end, default_passwords, out);
+          break;
+        }
+      }
+      if (covered > 0) covered_until = m.start + covered;
+    }
+  }
+  const ConfigKind kind = ClassifyConfigPath(path);
+  if (kind == ConfigKind::kShadow || kind == ConfigKind::kPasswd) {
+    AccountFile accounts = ReadAccounts(
+        file, kind == ConfigKind::kShadow ? AccountFileKind::kShadow : AccountFileKind::kPasswd);
+    std::lock_guard lock(mutex);
+    account_files.push_back(std::move(accounts));
+  } else if (kind != ConfigKind::kNone) {
+    CheckConfigFile(kind, path, AsText(data), rules.services, out);
+  }
+}
+
+void Inspector::AddFile(const FileView& file) {
+  std::vector<Finding> out;
+  impl_->CheckMode(file, out);
+  if (file.kind == FileKind::kRegular || file.kind == FileKind::kSymlink) {
+    CheckRcLinkName(file.path, impl_->rules.services, out);
+  }
+  if (file.kind == FileKind::kRegular && !file.bytes.empty()) impl_->CheckContent(file, out);
+  if (out.size() > kMaxFindingsPerFile) {
+    const std::size_t dropped = out.size() - kMaxFindingsPerFile;
+    CanonicalizeFindings(out);
+    out.resize(std::min(out.size(), kMaxFindingsPerFile));
+    out.push_back({"inspect.truncated", "info", std::string(file.path),
+                   "Too many findings in one file; " + std::to_string(dropped) + " were dropped.",
+                   "", 0});
+  }
+  std::lock_guard lock(impl_->mutex);
+  for (Finding& f : out) impl_->findings.push_back(std::move(f));
+}
+
+std::vector<Finding> Inspector::Finish() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<Finding> out = std::move(impl_->findings);
+  impl_->findings.clear();
+  // passwd facts (uid, shell) per directory, to judge the shadow entries beside them.
+  std::map<std::pair<std::string, std::string>, const AccountEntry*> passwd_by_user;
+  for (const AccountFile& file : impl_->account_files) {
+    if (file.kind != AccountFileKind::kPasswd || file.htpasswd) continue;
+    for (const AccountRecord& r : file.records) {
+      passwd_by_user.emplace(std::make_pair(Dirname(file.path), r.entry.user), &r.entry);
+    }
+  }
+  for (const AccountFile& file : impl_->account_files) {
+    const std::string dir = Dirname(file.path);
+    for (const AccountRecord& r : file.records) {
+      const AccountEntry& e = r.entry;
+      const AccountEntry* facts = file.kind == AccountFileKind::kPasswd ? &e : nullptr;
+      if (!facts) {
+        auto it = passwd_by_user.find({dir, e.user});
+        if (it != passwd_by_user.end()) facts = it->second;
+      }
+      const bool uid0 = facts && facts->uid == "0";
+      const bool can_login = file.htpasswd || !facts || uid0 || LoginShell(facts->shell);
+      const std::string who = "'" + e.user + "'" + (uid0 ? " (uid 0)" : "");
+      auto add = [&](const char* rule, const char* severity, std::string message,
+                     std::string evidence) {
+        out.push_back(
+            {rule, severity, file.path, std::move(message), std::move(evidence), e.offset});
+      };
+      if (file.kind == AccountFileKind::kPasswd && !file.htpasswd && e.uid == "0" &&
+          e.user != "root") {
+        add("cred.uid0-account", "high", "Account " + who + " has root's user id 0.",
+            e.user + ":" + e.uid);
+      }
+      if (r.state == HashState::kEmpty) {
+        add("cred.empty-password", can_login ? "critical" : "medium",
+            "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
+        continue;
+      }
+      if (r.state != HashState::kHash) continue;
+      const std::string prefix =
+          e.hash.substr(0, e.hash.starts_with("$") ? e.hash.find('$', 1) + 1 : 0);
+      const std::string scheme_evidence =
+          e.user + ":" + (prefix.empty() ? std::string() : prefix + " ") + "(" + r.scheme + ")";
+      if (r.crack.cracked) {
+        add("cred.default-password", can_login ? "critical" : "high",
+            "Account " + who + " has the default password '" + r.crack.password + "' (" + r.scheme +
+                ").",
+            e.user + ":" + r.crack.password);
+      }
+      if (IsWeakScheme(r.scheme)) {
+        const bool des = r.scheme == "descrypt" || r.scheme == "bsdicrypt" || r.scheme == "nt";
+        add("cred.weak-hash", des ? "high" : "medium",
+            "Password of account " + who + " is hashed with the weak scheme " + r.scheme + ".",
+            scheme_evidence);
+      } else {
+        std::string message = "Account " + who + " has a password hashed with " + r.scheme + "; ";
+        if (!impl_->options.crack_passwords) {
+          message += "default passwords were not tried.";
+        } else if (r.crack.skipped_cost) {
+          message += "its cost parameters are too high to try default passwords.";
+        } else if (!r.crack.cracked) {
+          message += "not one of the " + std::to_string(r.crack.tried) + " of " +
+                     std::to_string(r.crack.candidates) + " default passwords tried.";
+        } else {
+          message += "it is a default password.";
+        }
+        add("cred.password-hash", "info", message, scheme_evidence);
+      }
+      if (file.kind == AccountFileKind::kPasswd && !file.htpasswd) {
+        add("cred.hash-in-passwd", "medium",
+            "Password hash of account " + who + " is in the world-readable passwd file.",
+            scheme_evidence);
+      }
+      if (r.crack.stopped_by_time) {
+        add("cred.crack-incomplete", "info",
+            "The time limit stopped default-password checks for account " + who + " after " +
+                std::to_string(r.crack.tried) + " tries.",
+            scheme_evidence);
+      }
+    }
+  }
+  impl_->account_files.clear();
+  CanonicalizeFindings(out);
+  return out;
+}
+
+}  // namespace clearbox::inspect

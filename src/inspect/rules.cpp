@@ -1,0 +1,148 @@
+#include "inspect/rules.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace clearbox::inspect {
+namespace {
+
+Result<std::string> ReadRuleFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read rule file " + path.string());
+  std::string text;
+  char buffer[65536];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxRuleFileBytes) {
+      return Fail(ErrorCode::kInvalidArgument, "rule file too large: " + path.string());
+    }
+  }
+  return text;
+}
+
+bool ValidSeverity(const std::string& s) {
+  return s == "critical" || s == "high" || s == "medium" || s == "low" || s == "info";
+}
+
+std::vector<std::string> StringList(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  if (j.contains(key)) {
+    for (const auto& item : j.at(key)) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::vector<SecretRule>> ParseSecretRules(const std::string& text, const std::string& name) {
+  std::vector<SecretRule> out;
+  try {
+    const auto root = nlohmann::json::parse(text);
+    for (const auto& r : root.at("rules")) {
+      SecretRule rule;
+      rule.rule = r.at("rule").get<std::string>();
+      rule.severity = r.at("severity").get<std::string>();
+      const auto kind = r.at("kind").get<std::string>();
+      if (kind == "token") {
+        rule.kind = SecretKind::kToken;
+      } else if (kind == "assignment") {
+        rule.kind = SecretKind::kAssignment;
+      } else {
+        return Fail(ErrorCode::kInvalidArgument, name + ": unknown kind " + kind);
+      }
+      const auto scope = r.at("scope").get<std::string>();
+      if (scope == "any") {
+        rule.scope = SecretScope::kAny;
+      } else if (scope == "text-config") {
+        rule.scope = SecretScope::kTextConfig;
+      } else {
+        return Fail(ErrorCode::kInvalidArgument, name + ": unknown scope " + scope);
+      }
+      rule.pattern = r.at("pattern").get<std::string>();
+      rule.caseless = r.value("caseless", false);
+      rule.keep_prefix = r.value("keep_prefix", std::size_t{4});
+      rule.message = r.at("message").get<std::string>();
+      if (rule.rule.empty() || rule.pattern.empty() || !ValidSeverity(rule.severity)) {
+        return Fail(ErrorCode::kInvalidArgument, name + ": bad rule " + rule.rule);
+      }
+      out.push_back(std::move(rule));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, name + ": " + e.what());
+  }
+  return out;
+}
+
+Result<std::vector<ServiceRule>> ParseServiceRules(const std::string& text,
+                                                   const std::string& name) {
+  std::vector<ServiceRule> out;
+  try {
+    const auto root = nlohmann::json::parse(text);
+    for (const auto& s : root.at("services")) {
+      ServiceRule rule;
+      rule.rule = s.at("rule").get<std::string>();
+      rule.severity = s.at("severity").get<std::string>();
+      rule.description = s.at("description").get<std::string>();
+      rule.programs = StringList(s, "programs");
+      rule.inetd = StringList(s, "inetd");
+      rule.rc_names = StringList(s, "rc_names");
+      rule.uci_options = StringList(s, "uci_options");
+      if (rule.rule.empty() || !ValidSeverity(rule.severity)) {
+        return Fail(ErrorCode::kInvalidArgument, name + ": bad service " + rule.rule);
+      }
+      out.push_back(std::move(rule));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, name + ": " + e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Credential>> ParseCredentials(std::string_view text) {
+  std::vector<Credential> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "default credentials: line without ':': " + std::string(line));
+    }
+    if (out.size() >= kMaxCredentials) {
+      return Fail(ErrorCode::kInvalidArgument, "default credentials: too many entries");
+    }
+    out.push_back({std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))});
+  }
+  return out;
+}
+
+Result<RuleSet> LoadRules(const std::filesystem::path& dir) {
+  RuleSet rules;
+  auto tokens = ReadRuleFile(dir / "tokens.json");
+  if (!tokens) return Forward(tokens);
+  auto secrets = ParseSecretRules(*tokens, "tokens.json");
+  if (!secrets) return Forward(secrets);
+  rules.secrets = std::move(*secrets);
+
+  auto creds_text = ReadRuleFile(dir / "default_credentials.txt");
+  if (!creds_text) return Forward(creds_text);
+  auto creds = ParseCredentials(*creds_text);
+  if (!creds) return Forward(creds);
+  rules.credentials = std::move(*creds);
+
+  auto services_text = ReadRuleFile(dir / "services.json");
+  if (!services_text) return Forward(services_text);
+  auto services = ParseServiceRules(*services_text, "services.json");
+  if (!services) return Forward(services);
+  rules.services = std::move(*services);
+  return rules;
+}
+
+}  // namespace clearbox::inspect
