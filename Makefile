@@ -1,5 +1,5 @@
 # Thin wrapper over CMake presets. Every target installs missing Debian packages first.
-.PHONY: all deps build debug run test bench bench-unpack fuzz format tidy clean
+.PHONY: all deps build debug run test bench bench-unpack bench-scan fuzz format tidy clean
 
 JOBS ?= $(shell nproc)
 DEMO_DIR := build/demo
@@ -21,19 +21,21 @@ debug: deps
 run: build
 	@bash scripts/make-demo-image.sh $(DEMO_DIR)
 	@rm -rf $(DEMO_DIR)/out
-	./build/release/src/cli/clearbox unpack $(DEMO_DIR)/router.bin -o $(DEMO_DIR)/out; \
-	  rc=$$?; echo "exit code $$rc; manifest: $(DEMO_DIR)/out/manifest.json"; \
-	  test $$rc -eq 0 -o $$rc -eq 3
+	SOURCE_DATE_EPOCH=1700000000 ./build/release/src/cli/clearbox scan $(DEMO_DIR)/router.bin -o $(DEMO_DIR)/out; \
+	  rc=$$?; echo "exit code $$rc"; test $$rc -eq 0 -o $$rc -eq 3
 
 # The whole suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test: debug
 	@cd build/debug && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
-bench: bench-unpack
+bench: bench-unpack bench-scan
 
 bench-unpack: build
 	@bash bench/unpack_router.sh
+
+bench-scan: build
+	@bash bench/scan_router.sh
 
 fuzz: deps
 	@cmake --preset fuzz >/dev/null

@@ -10,11 +10,24 @@ trap 'rm -rf "$work"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
 root="$work/rootfs"
-mkdir -p "$root"/{bin,etc/init.d,lib,www,usr/share/doc}
+mkdir -p "$root"/{bin,etc/init.d,etc/ssh,etc/ssl/private,lib,www,usr/share/doc,usr/lib/opkg}
 cp /bin/busybox "$root/bin/" 2>/dev/null || cp /bin/ls "$root/bin/busybox"
 ln -sf busybox "$root/bin/sh"
 cp /bin/ls /bin/cat "$root/bin/"
-printf 'root:$1$abc$def:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
+printf 'root:x:0:0:root:/root:/bin/sh\nadmin:x:1000:1000::/home/admin:/bin/sh\n' > "$root/etc/passwd"
+# Default credentials, as shipped by too many routers (MD5-crypt of "admin", SHA-512 of "1234").
+printf 'root:%s:19000:0:99999:7:::\nadmin:%s:19000:0:99999:7:::\n' \
+  "$(openssl passwd -1 -salt demosalt admin)" "$(openssl passwd -6 -salt demosalt2 1234)" \
+  > "$root/etc/shadow"
+printf 'Port 22\nPermitRootLogin yes\nPasswordAuthentication yes\n' > "$root/etc/ssh/sshd_config"
+# A deterministic Ed25519 private key (PKCS#8 around a fixed seed), as if left in the image.
+{ printf '302e020100300506032b657004220420'; printf 'demo-router-private-key-seed' | sha256sum | cut -c1-64; } \
+  | xxd -r -p | openssl pkey -inform DER -out "$root/etc/ssl/private/device.key"
+# Shared libraries the scan identifies and judges FORTIFY against.
+cp /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/"
+cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 "$root/lib/libz.so.1"
+printf 'Package: dropbear\nVersion: 2016.72-1\nStatus: install user installed\nArchitecture: mips_24kc\n\nPackage: dnsmasq\nVersion: 2.80-15\nStatus: install user installed\nArchitecture: mips_24kc\n\n' \
+  > "$root/usr/lib/opkg/status"
 printf '#!/bin/sh\ntelnetd -l /bin/sh\n' > "$root/etc/init.d/rcS"
 chmod 755 "$root/etc/init.d/rcS"
 printf '<html><body>demo router</body></html>\n' > "$root/www/index.html"

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "clearbox 0.1.0");
   std::function<int()> run;
   clearbox::cli::RegisterUnpackCommand(app, &run);
+  clearbox::cli::RegisterScanCommand(app, &run);
   clearbox::cli::RegisterKeygenCommand(app, &run);
   clearbox::cli::RegisterAttestCommand(app, &run);
   clearbox::cli::RegisterLogCommand(app, &run);

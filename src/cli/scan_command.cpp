@@ -1,0 +1,127 @@
+// `clearbox scan IMAGE -o OUT`: unpack, analyse, and write report.json and the SBOMs.
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/command.hpp"
+#include "core/data_dir.hpp"
+#include "report/renderers.hpp"
+#include "scan/scanner.hpp"
+
+namespace clearbox::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Exit code when a finding reaches the --fail-on severity (scan only).
+constexpr int kExitFindings = 5;
+
+struct ScanArgs {
+  unpack::UnpackOptions unpack;
+  std::string output_dir;
+  std::string data_dir;
+  std::string fail_on;
+  bool timestamp = false;
+  bool quiet = false;
+};
+
+int SeverityRank(std::string_view severity) {
+  static constexpr std::string_view kOrder[] = {"info", "low", "medium", "high", "critical"};
+  for (int i = 0; i < 5; ++i) {
+    if (kOrder[i] == severity) return i;
+  }
+  return -1;
+}
+
+// SOURCE_DATE_EPOCH (https://reproducible-builds.org/specs/source-date-epoch/), if valid.
+std::optional<std::int64_t> SourceDateEpoch() {
+  const char* value = std::getenv("SOURCE_DATE_EPOCH");
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long seconds = std::strtoll(value, &end, 10);
+  if (errno != 0 || *end != '\0' || seconds < 0) return std::nullopt;
+  return seconds;
+}
+
+int RunScan(const ScanArgs& args) {
+  scan::ScanOptions options;
+  options.unpack = args.unpack;
+  options.unpack.output_dir = (fs::path(args.output_dir) / "unpacked").string();
+  options.unpack.progress = ::isatty(STDERR_FILENO) == 1;
+  options.data_dir = args.data_dir.empty() ? DataDir() : fs::path(args.data_dir);
+  const auto wall_clock = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  const auto epoch = SourceDateEpoch();
+  options.now = epoch.value_or(wall_clock);
+  if (epoch) {
+    options.created_at = *epoch;
+  } else if (args.timestamp) {
+    options.created_at = wall_clock;
+  }
+
+  std::error_code ec;
+  if (fs::exists(args.output_dir, ec) && !fs::is_empty(args.output_dir, ec)) {
+    std::fprintf(stderr, "clearbox scan: output directory %s is not empty\n",
+                 args.output_dir.c_str());
+    return unpack::kExitUnusableInput;
+  }
+  fs::create_directories(args.output_dir, ec);
+  auto evidence = scan::ScanImage(options);
+  if (!evidence) {
+    std::fprintf(stderr, "clearbox scan: %s\n", evidence.error().message.c_str());
+    return evidence.error().code == ErrorCode::kInvalidArgument ? unpack::kExitUnusableInput
+                                                                 : unpack::kExitInternal;
+  }
+  if (auto written = scan::WriteReports(*evidence, args.output_dir); !written) {
+    std::fprintf(stderr, "clearbox scan: %s\n", written.error().message.c_str());
+    return unpack::kExitInternal;
+  }
+  if (!args.quiet) std::fputs(report::RenderSummary(*evidence).c_str(), stdout);
+  std::printf("report: %s/report.json  sbom: %s/sbom.cdx.json, %s/sbom.spdx.json\n",
+              args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str());
+  if (!args.fail_on.empty()) {
+    const int threshold = SeverityRank(args.fail_on);
+    for (const auto& f : evidence->findings) {
+      if (SeverityRank(f.severity) >= threshold) return kExitFindings;
+    }
+  }
+  return evidence->manifest.problems.empty() ? unpack::kExitComplete : unpack::kExitWithProblems;
+}
+
+}  // namespace
+
+void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
+  auto args = std::make_shared<ScanArgs>();
+  auto* cmd = app.add_subcommand(
+      "scan", "Unpack and analyse an image: binaries, components, secrets; report and SBOMs");
+  cmd->footer(
+      "Writes OUT/report.json (docs/report-schema.md), OUT/sbom.cdx.json (CycloneDX 1.6),\n"
+      "OUT/sbom.spdx.json (SPDX 2.3) and the extracted tree OUT/unpacked/ (with its\n"
+      "manifest.json; report paths are relative to it). Reports carry no wall-clock time\n"
+      "unless SOURCE_DATE_EPOCH is set or --timestamp is given.\n\n"
+      "Exit codes: 0 complete; 3 completed with unpack problems; 5 a finding reached the\n"
+      "--fail-on severity; 4 unusable input (image unreadable, OUT not empty, data files\n"
+      "missing); 2 usage error; 70 internal error.");
+  cmd->add_option("image", args->unpack.image_path, "Firmware image or file to scan")->required();
+  cmd->add_option("-o,--output", args->output_dir, "Output directory (created; must be empty)")
+      ->required();
+  cmd->add_option("--data-dir", args->data_dir,
+                  "Signatures and rules directory (default: $CLEARBOX_DATA_DIR or built-in)");
+  cmd->add_option("--fail-on", args->fail_on, "Exit with 5 if a finding has this severity or worse")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+  cmd->add_flag("--timestamp", args->timestamp, "Record the current time in the reports");
+  cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
+  AddUnpackLimitOptions(*cmd, args->unpack);
+  cmd->callback([run, args] { *run = [args] { return RunScan(*args); }; });
+}
+
+}  // namespace clearbox::cli

@@ -1,0 +1,46 @@
+// Evidence: everything one scan found about an image, the input of every report renderer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "elf/hardening.hpp"
+#include "identify/component.hpp"
+#include "inspect/finding.hpp"
+#include "unpack/manifest.hpp"
+
+namespace clearbox::report {
+
+// One object of the unpacked tree with the content type the scan gave it.
+struct FileRecord {
+  std::string path;  // relative to the output directory's tree
+  std::uint64_t size = 0;
+  std::string sha256;  // regular files only
+  std::string type;    // "elf", "script", "text", "pem", "data", "empty", "directory", "symlink"
+  std::uint32_t mode = 0;
+  std::string link_target;
+};
+
+// The hardening facts of one ELF file.
+struct BinaryRecord {
+  std::string path;
+  elf::BinaryReport facts;
+};
+
+// The scan's whole result; every list is in canonical order (see Canonicalize).
+struct Evidence {
+  unpack::Manifest manifest;  // chunks, problems and the image record of the unpack run
+  std::vector<FileRecord> files;
+  std::vector<BinaryRecord> binaries;
+  std::vector<identify::Component> components;
+  std::vector<inspect::Finding> findings;
+  std::string libc_path;                   // the libc FORTIFY was judged against, or ""
+  std::optional<std::int64_t> created_at;  // seconds since the epoch; absent = no timestamp
+};
+
+// Sorts every list of the evidence into its canonical order (for byte-identical output).
+void Canonicalize(Evidence& evidence);
+
+}  // namespace clearbox::report

@@ -1,0 +1,144 @@
+// report.json: the canonical scan result. The field list is documented in docs/report-schema.md.
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "report/renderers.hpp"
+
+namespace clearbox::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json Strings(const std::vector<std::string>& values) {
+  Json out = Json::array();
+  for (const auto& v : values) out.push_back(v);
+  return out;
+}
+
+std::string OctalMode(std::uint32_t mode) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04o", mode & 07777U);
+  return buffer;
+}
+
+Json ImageJson(const unpack::ImageRecord& image) {
+  return Json{{"path", image.path}, {"size", image.size}, {"sha256", image.sha256}};
+}
+
+Json FileJson(const FileRecord& f) {
+  Json j{{"path", f.path}, {"type", f.type}, {"mode", OctalMode(f.mode)}};
+  if (f.type == "symlink") {
+    j["target"] = f.link_target;
+  } else if (f.type != "directory") {
+    j["size"] = f.size;
+    j["sha256"] = f.sha256;
+  }
+  return j;
+}
+
+Json BinaryJson(const BinaryRecord& b) {
+  const elf::BinaryReport& r = b.facts;
+  return Json{{"path", b.path},
+              {"arch", r.arch},
+              {"bits", r.bits},
+              {"endian", r.endian},
+              {"type", r.type},
+              {"nx", r.nx},
+              {"pie", r.pie},
+              {"relro", r.relro},
+              {"canary", r.canary},
+              {"fortify",
+               {{"fortified", r.fortify.fortified},
+                {"fortifiable", r.fortify.fortifiable},
+                {"verdict", r.fortify.verdict}}},
+              {"rpath", Strings(r.rpath)},
+              {"runpath", Strings(r.runpath)},
+              {"stripped", r.stripped},
+              {"cet", {{"ibt", r.ibt}, {"shstk", r.shstk}}},
+              {"interpreter", r.interpreter},
+              {"soname", r.soname},
+              {"needed", Strings(r.needed)}};
+}
+
+Json ComponentJson(const identify::Component& c) {
+  Json evidence = Json::array();
+  for (const auto& e : c.evidence) {
+    evidence.push_back({{"method", e.method}, {"path", e.path}, {"detail", e.detail}});
+  }
+  return Json{{"name", c.name},       {"version", c.version},   {"cpe", c.cpe},
+              {"purl", c.purl},       {"confidence", c.confidence}, {"evidence", evidence},
+              {"files", Strings(c.files)}};
+}
+
+Json FindingJson(const inspect::Finding& f) {
+  return Json{{"rule", f.rule},         {"severity", f.severity}, {"path", f.path},
+              {"offset", f.offset},     {"message", f.message},   {"evidence", f.evidence}};
+}
+
+}  // namespace
+
+Json SummaryCounts(const Evidence& evidence) {
+  std::map<std::string, std::size_t> by_severity;
+  for (const auto& f : evidence.findings) ++by_severity[f.severity];
+  Json severities = Json::object();
+  for (const char* s : {"critical", "high", "medium", "low", "info"}) {
+    severities[s] = by_severity.count(s) ? by_severity.at(s) : 0;
+  }
+  return Json{{"files", evidence.files.size()},
+              {"binaries", evidence.binaries.size()},
+              {"components", evidence.components.size()},
+              {"findings", evidence.findings.size()},
+              {"findings_by_severity", severities},
+              {"problems", evidence.manifest.problems.size()}};
+}
+
+std::string RenderReportJson(const Evidence& evidence) {
+  Json report;
+  report["schema"] = "https://clearbox.dev/schemas/report";
+  report["schema_version"] = kReportSchemaVersion;
+  report["tool"] = {{"name", kToolName}, {"version", kToolVersion}};
+  if (evidence.created_at) report["created"] = Rfc3339(*evidence.created_at);
+  report["image"] = ImageJson(evidence.manifest.image);
+  report["summary"] = SummaryCounts(evidence);
+  report["libc"] = evidence.libc_path;
+
+  Json chunks = Json::array();
+  for (const auto& c : evidence.manifest.chunks) {
+    Json j{{"container", c.container}, {"offset", c.offset}, {"format", c.format},
+           {"extracted_to", c.extracted_to}, {"complete", c.complete}};
+    if (c.length) j["length"] = *c.length;
+    chunks.push_back(std::move(j));
+  }
+  Json problems = Json::array();
+  for (const auto& p : evidence.manifest.problems) {
+    Json j{{"kind", p.kind}, {"path", p.path}, {"handler", p.handler}, {"message", p.message}};
+    if (p.offset) j["offset"] = *p.offset;
+    problems.push_back(std::move(j));
+  }
+  report["unpack"] = {{"chunks", chunks}, {"problems", problems}};
+
+  Json files = Json::array();
+  for (const auto& f : evidence.files) files.push_back(FileJson(f));
+  report["files"] = std::move(files);
+  Json binaries = Json::array();
+  for (const auto& b : evidence.binaries) binaries.push_back(BinaryJson(b));
+  report["binaries"] = std::move(binaries);
+  Json components = Json::array();
+  for (const auto& c : evidence.components) components.push_back(ComponentJson(c));
+  report["components"] = std::move(components);
+  Json findings = Json::array();
+  for (const auto& f : evidence.findings) findings.push_back(FindingJson(f));
+  report["findings"] = std::move(findings);
+  return report.dump(2) + "\n";
+}
+
+std::string Rfc3339(std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+}  // namespace clearbox::report

@@ -1,0 +1,77 @@
+// The terminal summary of a scan: counts, hardening totals, components, top findings.
+#include <map>
+#include <sstream>
+
+#include "report/renderers.hpp"
+
+namespace clearbox::report {
+namespace {
+
+constexpr std::size_t kMaxComponentsShown = 40;
+constexpr std::size_t kMaxFindingsShown = 25;
+
+int SeverityRank(std::string_view severity) {
+  if (severity == "critical") return 0;
+  if (severity == "high") return 1;
+  if (severity == "medium") return 2;
+  if (severity == "low") return 3;
+  return 4;
+}
+
+}  // namespace
+
+std::string RenderSummary(const Evidence& evidence) {
+  std::ostringstream out;
+  const auto& image = evidence.manifest.image;
+  out << "image      " << image.path << "  " << image.size << " bytes  sha256 " << image.sha256
+      << "\n";
+  out << "unpacked   " << evidence.manifest.chunks.size() << " chunks, " << evidence.files.size()
+      << " objects, " << evidence.manifest.problems.size() << " problems\n";
+
+  std::size_t nx = 0, pie = 0, full_relro = 0, canary = 0, fortified = 0;
+  for (const auto& b : evidence.binaries) {
+    nx += b.facts.nx;
+    pie += b.facts.pie;
+    full_relro += b.facts.relro == "full";
+    canary += b.facts.canary;
+    fortified += b.facts.fortify.verdict == "yes";
+  }
+  out << "binaries   " << evidence.binaries.size() << " ELF: NX " << nx << ", PIE " << pie
+      << ", full RELRO " << full_relro << ", canary " << canary << ", fortified " << fortified
+      << (evidence.libc_path.empty() ? "" : "  (libc " + evidence.libc_path + ")") << "\n";
+
+  out << "components " << evidence.components.size() << "\n";
+  std::size_t shown = 0;
+  for (const auto& c : evidence.components) {
+    if (shown++ == kMaxComponentsShown) {
+      out << "  ... and " << evidence.components.size() - kMaxComponentsShown << " more\n";
+      break;
+    }
+    out << "  " << c.name << " " << (c.version.empty() ? "(version unknown)" : c.version);
+    if (!c.evidence.empty()) out << "  [" << c.evidence.front().method << "]";
+    out << "\n";
+  }
+
+  std::map<std::string, std::size_t> by_severity;
+  for (const auto& f : evidence.findings) ++by_severity[f.severity];
+  out << "findings   " << evidence.findings.size();
+  for (const char* s : {"critical", "high", "medium", "low", "info"}) {
+    if (by_severity.count(s)) out << "  " << s << " " << by_severity[s];
+  }
+  out << "\n";
+  std::vector<const inspect::Finding*> ordered;
+  for (const auto& f : evidence.findings) ordered.push_back(&f);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+    return SeverityRank(a->severity) < SeverityRank(b->severity);
+  });
+  for (std::size_t i = 0; i < ordered.size() && i < kMaxFindingsShown; ++i) {
+    out << "  " << ordered[i]->severity << "  " << ordered[i]->rule << "  " << ordered[i]->path
+        << "  " << ordered[i]->message << "\n";
+  }
+  if (ordered.size() > kMaxFindingsShown) {
+    out << "  ... and " << ordered.size() - kMaxFindingsShown << " more in report.json\n";
+  }
+  return out.str();
+}
+
+}  // namespace clearbox::report
