@@ -176,7 +176,7 @@ void Inspector::Impl::CheckMode(const FileView& file, std::vector<Finding>& out)
   }
   if ((file.kind == FileKind::kRegular || file.kind == FileKind::kDirectory) && (mode & 0002u)) {
     if (file.kind == FileKind::kDirectory && (mode & 01000u)) {
-      out.push_back({"fs.world-writable", "low", path,
+      out.push_back({"fs.world-writable", "info", path,
                      "Directory is world-writable with the sticky bit (like /tmp).",
                      "mode " + ModeText(mode), 0});
     } else {
@@ -339,8 +339,13 @@ std::vector<Finding> Inspector::Finish() {
         } else if (r.crack.skipped_cost) {
           message += "its cost parameters are too high to try default passwords.";
         } else if (!r.crack.cracked) {
-          message += "not one of the " + std::to_string(r.crack.tried) + " of " +
-                     std::to_string(r.crack.candidates) + " default passwords tried.";
+          message +=
+              "none of the " + std::to_string(r.crack.tried) + " default passwords tried matched";
+          if (r.crack.tried < r.crack.candidates) {
+            message += " (" + std::to_string(r.crack.candidates) + " apply; slow schemes get " +
+                       std::to_string(impl_->options.max_slow_attempts) + ")";
+          }
+          message += ".";
         } else {
           message += "it is a default password.";
         }

@@ -48,6 +48,41 @@ std::string_view Basename(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+std::string Capitalized(std::string_view s) {
+  std::string out(s);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+// True when the key matched at data[start] sits where a setting's key can be: not in a
+// comment, not inside the value of an earlier assignment on the same line ("secret =
+// pass:x"), and preceded by a line start, blank or separator.
+bool AtKeyPosition(std::string_view text, std::size_t start) {
+  static constexpr std::size_t kMaxLookBack = 4096;
+  std::size_t key = start;
+  while (key > 0 && start - key < 64) {
+    const char c = text[key - 1];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) break;
+    --key;
+  }
+  std::size_t line = key;
+  while (line > 0 && key - line < kMaxLookBack && text[line - 1] != '\n') --line;
+  const std::string_view before = text.substr(line, key - line);
+  const std::size_t first = before.find_first_not_of(" \t");
+  if (first != std::string_view::npos &&
+      (before[first] == '#' || before[first] == ';' || before.substr(first).starts_with("//") ||
+       before.substr(first).starts_with("<!--"))) {
+    return false;  // a commented-out line
+  }
+  if (before.find(" #") != std::string_view::npos || before.find("\t#") != std::string_view::npos) {
+    return false;  // after an inline comment
+  }
+  if (before.empty()) return true;
+  const char prev = before.back();
+  if (prev == ' ' || prev == '\t') return before.find('=') == std::string_view::npos;
+  return std::string_view("&?;,{\"'(").find(prev) != std::string_view::npos;
+}
+
 }  // namespace
 
 bool IsTextConfigFile(std::string_view path, ByteView bytes) {
@@ -84,10 +119,9 @@ std::string AssignedValue(ByteView data, std::uint64_t value_start) {
   while (pos < text.size() && pos - begin < kMaxAssignedValueBytes) {
     const char c = text[pos];
     if (c == '\n' || c == '\r' || c == '\0') break;
-    if (quote
-            ? c == quote
-            : (c == ' ' || c == '\t' || c == ';' || c == ',' || c == '#' || c == '&' || c == '"' ||
-               c == '\'' || c == '<' || c == '(' || c == ')' || c == '[' || c == ']')) {
+    if (quote ? c == quote
+              : (c == ' ' || c == '\t' || c == ';' || c == ',' || c == '&' || c == '"' ||
+                 c == '\'' || c == '<' || c == '(' || c == ')' || c == '[' || c == ']')) {
       break;
     }
     ++pos;
@@ -119,15 +153,16 @@ void SecretFinding(const SecretRule& rule, std::string_view path, ByteView data,
     f.message = "Possible " + rule.message + " embedded in the file.";
     f.evidence = RedactSecret(match, rule.keep_prefix);
   } else {
+    if (!AtKeyPosition(AsText(data), start)) return;
     const std::string value = AssignedValue(data, end);
     if (value.empty()) return;
     std::string key(match.substr(0, std::min<std::size_t>(match.size(), 64)));
     while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
     if (default_passwords.count(value) != 0) {
-      f.message = "A well-known default password is hard-coded (" + rule.message + ").";
+      f.message = Capitalized(rule.message) + " is assigned a well-known default password.";
       f.evidence = Printable(key) + " " + Printable(value);
     } else {
-      f.message = "A " + rule.message + " is assigned in the file.";
+      f.message = Capitalized(rule.message) + " is assigned in the file.";
       f.evidence = Printable(key) + " " + RedactSecret(value, rule.keep_prefix);
     }
   }
