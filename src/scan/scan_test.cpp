@@ -86,6 +86,12 @@ class ScanTest : public ::testing::Test {
     if (report_ == nullptr) GTEST_SKIP() << "fixture tools missing";
   }
 
+  void CheckReportDescribesTheImageAndEveryFile();
+  void CheckHardeningOfBinariesMatchesTheirBuildFlags();
+  void CheckFindsZlibWithItsVersion();
+  void CheckFindsThePlantedKeyAndTheDefaultPassword();
+  void CheckSbomsAreValidAgainstTheOfficialSchemas();
+
   static TempDir* dir_;
   static fs::path* image_;
   static Json* report_;
@@ -95,7 +101,7 @@ TempDir* ScanTest::dir_ = nullptr;
 fs::path* ScanTest::image_ = nullptr;
 Json* ScanTest::report_ = nullptr;
 
-TEST_F(ScanTest, ReportDescribesTheImageAndEveryFile) {
+void ScanTest::CheckReportDescribesTheImageAndEveryFile() {
   const Json& r = *report_;
   EXPECT_EQ(r["schema_version"], 1);
   EXPECT_EQ(r["image"]["sha256"], FileSha256(*image_));
@@ -110,7 +116,7 @@ TEST_F(ScanTest, ReportDescribesTheImageAndEveryFile) {
   EXPECT_EQ((*FindByPathSuffix(r["files"], "/etc/passwd"))["type"], "text");
 }
 
-TEST_F(ScanTest, HardeningOfBinariesMatchesTheirBuildFlags) {
+void ScanTest::CheckHardeningOfBinariesMatchesTheirBuildFlags() {
   const Json& r = *report_;
   const Json* hardened = FindByPathSuffix(r["binaries"], "/bin/hello_hardened");
   const Json* weak = FindByPathSuffix(r["binaries"], "/bin/hello_weak");
@@ -130,7 +136,7 @@ TEST_F(ScanTest, HardeningOfBinariesMatchesTheirBuildFlags) {
   EXPECT_TRUE(std::string(r["libc"]).ends_with("lib/libc.so.6")) << r["libc"];
 }
 
-TEST_F(ScanTest, FindsZlibWithItsVersion) {
+void ScanTest::CheckFindsZlibWithItsVersion() {
   bool found = false;
   for (const auto& c : (*report_)["components"]) {
     if (c["name"] == "zlib" && c["version"] == "1.2.13") {
@@ -142,7 +148,7 @@ TEST_F(ScanTest, FindsZlibWithItsVersion) {
   EXPECT_TRUE(found) << (*report_)["components"].dump(1);
 }
 
-TEST_F(ScanTest, FindsThePlantedKeyAndTheDefaultPassword) {
+void ScanTest::CheckFindsThePlantedKeyAndTheDefaultPassword() {
   const Json& findings = (*report_)["findings"];
   EXPECT_NE(FindByPathSuffix(findings, "/etc/ssl/private/server.key"), nullptr) << findings.dump(1);
   bool cracked = false;
@@ -155,7 +161,7 @@ TEST_F(ScanTest, FindsThePlantedKeyAndTheDefaultPassword) {
   EXPECT_TRUE(cracked) << findings.dump(1);
 }
 
-TEST_F(ScanTest, SbomsAreValidAgainstTheOfficialSchemas) {
+void ScanTest::CheckSbomsAreValidAgainstTheOfficialSchemas() {
   const std::string validator = "/usr/bin/python3 '" + SourceDir() + "/tests/validate_json_schema.py' ";
   std::string output;
   EXPECT_EQ(RunShell(validator + "cyclonedx '" + (*dir_ / "out/sbom.cdx.json").string() + "' 2>&1",
@@ -176,6 +182,30 @@ TEST_F(ScanTest, SbomsAreValidAgainstTheOfficialSchemas) {
   EXPECT_TRUE(file_listed);
 }
 
+// One test case for the facts, so that CTest (one process per case) scans the image once.
+TEST_F(ScanTest, ReportAndSbomsHoldTheFactsOfTheImage) {
+  {
+    SCOPED_TRACE("files");
+    CheckReportDescribesTheImageAndEveryFile();
+  }
+  {
+    SCOPED_TRACE("binaries");
+    CheckHardeningOfBinariesMatchesTheirBuildFlags();
+  }
+  {
+    SCOPED_TRACE("components");
+    CheckFindsZlibWithItsVersion();
+  }
+  {
+    SCOPED_TRACE("findings");
+    CheckFindsThePlantedKeyAndTheDefaultPassword();
+  }
+  {
+    SCOPED_TRACE("sboms");
+    CheckSbomsAreValidAgainstTheOfficialSchemas();
+  }
+}
+
 TEST_F(ScanTest, ReportsAreByteIdenticalAcrossRunsAndThreadCounts) {
   ASSERT_EQ(RunScan(*image_, *dir_ / "again", "-j 1"), 0);
   for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json"}) {
@@ -183,9 +213,17 @@ TEST_F(ScanTest, ReportsAreByteIdenticalAcrossRunsAndThreadCounts) {
   }
 }
 
-TEST_F(ScanTest, UnusableInputGetsItsExitCode) {
-  EXPECT_EQ(RunScan(*dir_ / "missing.bin", *dir_ / "missing-out"), 4);
-  EXPECT_EQ(RunScan(*image_, *dir_ / "out"), 4);  // not empty
+TEST(ScanCli, UnusableInputGetsItsExitCode) {
+  TempDir tmp;
+  EXPECT_EQ(RunScan(tmp / "missing.bin", tmp / "out"), 4);
+  WriteFileBytes(tmp / "image.bin", "not firmware");
+  WriteFileBytes(tmp / "full/x", "x");
+  EXPECT_EQ(RunScan(tmp / "image.bin", tmp / "full"), 4);  // output directory not empty
+  EXPECT_EQ(RunScan(tmp / "image.bin", tmp / "out2", "--data-dir '" + (tmp / "nodata").string() + "'"),
+            4);  // data files missing
+  // An image with no known format is scanned (as a single unknown blob) with a problem.
+  EXPECT_EQ(RunScan(tmp / "image.bin", tmp / "out3"), 3);
+  EXPECT_TRUE(fs::exists(tmp / "out3/report.json"));
 }
 
 }  // namespace

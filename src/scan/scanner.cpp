@@ -101,12 +101,17 @@ Result<void> WriteText(const fs::path& path, const std::string& text) {
 }  // namespace
 
 Result<report::Evidence> ScanImage(const ScanOptions& options) {
+  // Missing or broken data files make the installation unusable, like an unreadable image.
+  auto unusable_data = [&](const Error& e) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot load data files from " + options.data_dir.string() + ": " + e.message);
+  };
   auto identifier = identify::ComponentIdentifier::Create(options.data_dir / "signatures");
-  if (!identifier) return Forward(identifier);
+  if (!identifier) return unusable_data(identifier.error());
   inspect::InspectOptions inspect_options;
   inspect_options.now_unix = options.now;
   auto inspector = inspect::Inspector::Create(options.data_dir / "inspect", inspect_options);
-  if (!inspector) return Forward(inspector);
+  if (!inspector) return unusable_data(inspector.error());
 
   Collector collector(*identifier, *inspector);
   unpack::UnpackOptions unpack_options = options.unpack;
