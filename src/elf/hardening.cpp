@@ -49,6 +49,17 @@ constexpr std::array<std::string_view, 79> kGlibcFortified = {
     "wprintf",
 };
 
+// Imports fortified through another name's __X_chk: glibc's <bits/setjmp2.h> redirects
+// longjmp, _longjmp and siglongjmp all to __longjmp_chk.
+struct FortifyAlias {
+  std::string_view name;
+  std::string_view base;
+};
+constexpr std::array<FortifyAlias, 2> kFortifyAliases = {{
+    {"_longjmp", "longjmp"},
+    {"siglongjmp", "longjmp"},
+}};
+
 bool StartsWith(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
@@ -113,6 +124,10 @@ void ReadFortify(const ElfFile& file, const FortifyCatalog& libc, BinaryReport& 
       ++fortified;
     } else if (libc.Contains(name)) {
       ++plain;
+    } else {
+      for (const auto& alias : kFortifyAliases) {
+        if (alias.name == name && libc.Contains(alias.base)) ++plain;
+      }
     }
   }
   report.fortify.fortified = fortified;
