@@ -14,6 +14,7 @@
 
 #include "core/mapped_file.hpp"
 #include "core/thread_pool.hpp"
+#include "identify/elf_dynamic.hpp"
 #include "identify/pkgdb.hpp"
 
 namespace clearbox::identify {
@@ -194,6 +195,24 @@ void ComponentIdentifier::AddFile(const FileView& file) {
   } else {
     problem = std::string(file.path) + ": " + content.error().message;
   }
+  // Drop header-version echoes: the file links the component's library dynamically.
+  std::optional<ElfDynamicInfo> elf;
+  std::erase_if(hits, [&](const SignatureHit& hit) {
+    const auto& linked_as = matcher_->rules()[hit.rule].linked_as;
+    if (linked_as.empty()) return false;
+    if (!elf) elf = ReadElfDynamicInfo(file.bytes);
+    auto matches = [&](const std::string& name) {
+      for (const auto& prefix : linked_as) {
+        if (name.starts_with(prefix)) return true;
+      }
+      return false;
+    };
+    if (matches(elf->soname)) return false;
+    for (const auto& needed : elf->needed) {
+      if (matches(needed)) return true;
+    }
+    return false;
+  });
   if (hits.empty() && problem.empty()) return;
   std::lock_guard lock(*mutex_);
   if (!problem.empty()) problems_.push_back(std::move(problem));
