@@ -34,7 +34,17 @@ std::string JoinRel(std::string_view a, std::string_view b) {
   return std::string(a) + "/" + std::string(b);
 }
 
-Result<std::string> ReadCapped(const fs::path& path) {
+// Reads a package-database file of at most kMaxPackageDbBytes; refuses symlinks and files
+// whose real path leaves `tree_root` (a symlinked parent directory pointing out).
+Result<std::string> ReadCapped(const fs::path& tree_root, const fs::path& path) {
+  std::error_code ec;
+  const fs::path real_root = fs::weakly_canonical(tree_root, ec);
+  const fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) return Fail(ErrorCode::kIo, "cannot resolve " + path.string());
+  const auto rel = real.lexically_relative(real_root);
+  if (rel.empty() || *rel.begin() == "..") {
+    return Fail(ErrorCode::kTraversal, "package database outside the tree: " + path.string());
+  }
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Fail(ErrorCode::kIo, "not a regular file: " + path.string());
@@ -286,7 +296,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
   std::vector<Component> packages;
   std::vector<std::string> local_problems;
   for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
-    auto text = ReadCapped(tree_root / db.path);
+    auto text = ReadCapped(tree_root, tree_root / db.path);
     if (!text) {
       local_problems.push_back(db.path + ": " + text.error().message);
       continue;
@@ -304,7 +314,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
         const std::string info = JoinRel(db_dir, "info");
         if (db.kind == "opkg" && (record.version.empty() || record.source.empty())) {
           // OpenWrt keeps the full stanza in info/<name>.control.
-          if (auto control = ReadCapped(tree_root / info / (record.name + ".control"))) {
+          if (auto control = ReadCapped(tree_root, tree_root / info / (record.name + ".control"))) {
             if (auto stanzas = ParseDpkgStatus(*control); stanzas && !stanzas->empty()) {
               const PackageRecord& c = stanzas->front();
               if (record.version.empty()) record.version = c.version;
@@ -317,7 +327,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
         if (!record.arch.empty()) candidates.push_back(record.name + ":" + record.arch + ".list");
         candidates.push_back(record.name + ".list");
         for (const auto& list_name : candidates) {
-          auto list_text = ReadCapped(tree_root / info / list_name);
+          auto list_text = ReadCapped(tree_root, tree_root / info / list_name);
           if (!list_text) continue;
           if (auto list = ParseFileList(*list_text)) {
             record.files = std::move(*list);

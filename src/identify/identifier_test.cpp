@@ -331,5 +331,59 @@ TEST(Identifier, SignatureComponentsKernelAndDisagreeingVersions) {
   EXPECT_EQ(by_name["busybox"][1]->files, (std::vector<std::string>{"root/bin/busybox"}));
 }
 
+TEST(Identifier, HeaderVersionEchoInDynamicallyLinkedProgramIsNotAComponent) {
+  TempDir dir;
+  WriteFileBytes(dir / "src/main.c",
+                 "#include <openssl/crypto.h>\n"
+                 "const char banner[] = \"OpenSSL 9.9.9  1 Jan 2030\";\n"
+                 "int main(void) { return (int)OpenSSL_version_num() + banner[0]; }\n");
+  std::string out;
+  ASSERT_EQ(RunShell("cd " + dir.path().string() +
+                         "/src && mkdir -p ../tree && gcc -o ../tree/dynamic main.c -lcrypto && "
+                         "gcc -c -o ../tree/static.o main.c 2>&1",
+                     &out),
+            0)
+      << out;
+  const auto components = Identify(dir / "tree", 1);
+  ASSERT_EQ(components.size(), 1u) << Dump(components);
+  EXPECT_EQ(components[0].name, "openssl");
+  EXPECT_EQ(components[0].version, "9.9.9");
+  EXPECT_EQ(components[0].files, (std::vector<std::string>{"static.o"}));
+}
+
+TEST(Identifier, HostilePackageListsStayInsideTheRootfs) {
+  TempDir dir;
+  const fs::path root = dir.path() / "fw";
+  WriteFileBytes(dir / "outside/secret.so", "x");
+  WriteFileBytes(root / "usr/lib/real.so", "y");
+  fs::create_symlink("../../outside", root / "escape");  // relative, points out of fw/
+  fs::create_symlink("/usr/lib", root / "lib");          // absolute: re-rooted in fw/
+  fs::create_symlink("loop2", root / "loop1");
+  // A second rootfs whose dpkg info directory points out of the tree.
+  WriteFileBytes(dir / "outside/info/x.list", "/usr/lib/real.so\n");
+  WriteFileBytes(dir / "tree2/var/lib/dpkg/status",
+                 "Package: x\nStatus: install ok installed\nVersion: 2\nArchitecture: ../../a\n");
+  fs::create_symlink("../../../outside/info", dir / "tree2/var/lib/dpkg/info");
+  fs::create_symlink("loop1", root / "loop2");
+  WriteFileBytes(root / "var/lib/dpkg/status",
+                 "Package: evil\nStatus: install ok installed\nVersion: 1.0-1\n\n");
+  WriteFileBytes(root / "var/lib/dpkg/info/evil.list",
+                 "/escape/secret.so\n/../../outside/secret.so\n/loop1/x\n/lib/real.so\n"
+                 "/usr/lib/real.so\n/missing\n");
+  fs::create_directories(dir / "tree2/usr/lib");
+  WriteFileBytes(dir / "tree2/usr/lib/real.so", "z");
+  const auto escaped = Identify(dir / "tree2", 1);
+  ASSERT_EQ(escaped.size(), 1u);
+  EXPECT_EQ(escaped[0].name, "x");
+  EXPECT_TRUE(escaped[0].arch.empty());
+  EXPECT_TRUE(escaped[0].files.empty());  // its list lies outside the tree: not read
+  fs::remove_all(dir / "tree2");
+  const auto components = Identify(dir.path(), 1);
+  ASSERT_EQ(components.size(), 1u);
+  EXPECT_EQ(components[0].name, "evil");
+  EXPECT_TRUE(components[0].cpe_guessed);
+  EXPECT_EQ(components[0].files, (std::vector<std::string>{"fw/usr/lib/real.so"}));
+}
+
 }  // namespace
 }  // namespace clearbox::identify
