@@ -26,7 +26,8 @@ struct Component {
       purl;  // pkg:deb/debian/..., pkg:opkg/openwrt/..., pkg:apk/alpine/..., pkg:generic/...
   double confidence = 0.0;                  // 0..1; package db > signature with version > filename
   std::vector<ComponentEvidence> evidence;  // sorted, unique
-  std::vector<std::string> files;  // files of the tree that belong to it (package lists), sorted
+  std::vector<std::string> files;  // tree files that belong to it, sorted: package lists; for
+                                   // pkg:generic components the files with signature hits
   std::string package_version;     // full distro version (epoch:upstream-revision) or empty
   std::string source;              // distro source package name (package databases) or empty
   std::string arch;                // package architecture or empty

@@ -14,6 +14,7 @@
 
 #include "core/mapped_file.hpp"
 #include "core/thread_pool.hpp"
+#include "identify/elf_dynamic.hpp"
 #include "identify/pkgdb.hpp"
 
 namespace clearbox::identify {
@@ -33,7 +34,17 @@ std::string JoinRel(std::string_view a, std::string_view b) {
   return std::string(a) + "/" + std::string(b);
 }
 
-Result<std::string> ReadCapped(const fs::path& path) {
+// Reads a package-database file of at most kMaxPackageDbBytes; refuses symlinks and files
+// whose real path leaves `tree_root` (a symlinked parent directory pointing out).
+Result<std::string> ReadCapped(const fs::path& tree_root, const fs::path& path) {
+  std::error_code ec;
+  const fs::path real_root = fs::weakly_canonical(tree_root, ec);
+  const fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) return Fail(ErrorCode::kIo, "cannot resolve " + path.string());
+  const auto rel = real.lexically_relative(real_root);
+  if (rel.empty() || *rel.begin() == "..") {
+    return Fail(ErrorCode::kTraversal, "package database outside the tree: " + path.string());
+  }
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Fail(ErrorCode::kIo, "not a regular file: " + path.string());
@@ -194,6 +205,24 @@ void ComponentIdentifier::AddFile(const FileView& file) {
   } else {
     problem = std::string(file.path) + ": " + content.error().message;
   }
+  // Drop header-version echoes: the file links the component's library dynamically.
+  std::optional<ElfDynamicInfo> elf;
+  std::erase_if(hits, [&](const SignatureHit& hit) {
+    const auto& linked_as = matcher_->rules()[hit.rule].linked_as;
+    if (linked_as.empty()) return false;
+    if (!elf) elf = ReadElfDynamicInfo(file.bytes);
+    auto matches = [&](const std::string& name) {
+      for (const auto& prefix : linked_as) {
+        if (name.starts_with(prefix)) return true;
+      }
+      return false;
+    };
+    if (matches(elf->soname)) return false;
+    for (const auto& needed : elf->needed) {
+      if (matches(needed)) return true;
+    }
+    return false;
+  });
   if (hits.empty() && problem.empty()) return;
   std::lock_guard lock(*mutex_);
   if (!problem.empty()) problems_.push_back(std::move(problem));
@@ -267,7 +296,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
   std::vector<Component> packages;
   std::vector<std::string> local_problems;
   for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
-    auto text = ReadCapped(tree_root / db.path);
+    auto text = ReadCapped(tree_root, tree_root / db.path);
     if (!text) {
       local_problems.push_back(db.path + ": " + text.error().message);
       continue;
@@ -285,7 +314,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
         const std::string info = JoinRel(db_dir, "info");
         if (db.kind == "opkg" && (record.version.empty() || record.source.empty())) {
           // OpenWrt keeps the full stanza in info/<name>.control.
-          if (auto control = ReadCapped(tree_root / info / (record.name + ".control"))) {
+          if (auto control = ReadCapped(tree_root, tree_root / info / (record.name + ".control"))) {
             if (auto stanzas = ParseDpkgStatus(*control); stanzas && !stanzas->empty()) {
               const PackageRecord& c = stanzas->front();
               if (record.version.empty()) record.version = c.version;
@@ -298,7 +327,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
         if (!record.arch.empty()) candidates.push_back(record.name + ":" + record.arch + ".list");
         candidates.push_back(record.name + ".list");
         for (const auto& list_name : candidates) {
-          auto list_text = ReadCapped(tree_root / info / list_name);
+          auto list_text = ReadCapped(tree_root, tree_root / info / list_name);
           if (!list_text) continue;
           if (auto list = ParseFileList(*list_text)) {
             record.files = std::move(*list);

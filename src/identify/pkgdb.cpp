@@ -113,9 +113,12 @@ Result<std::vector<PackageRecord>> ParseDpkgStatus(std::string_view text) {
     std::string_view source = FieldValue(stanza, "Source");
     if (source.empty()) source = FieldValue(stanza, "SourceName");  // OpenWrt control files
     record.source = std::string(FirstWord(source));
-    if (record.name.empty() || record.name.find_first_of(" \t/\n") != std::string::npos) {
+    // Names and architectures become file names (info/<name>[:<arch>].list): no separators.
+    if (record.name.empty() || record.name.find_first_of(" \t/\n\\") != std::string::npos ||
+        record.name == "." || record.name == "..") {
       continue;
     }
+    if (record.arch.find_first_of(" \t/\n\\") != std::string::npos) record.arch.clear();
     // "want flag state": keep what is (at least partly) on disk.
     const std::string_view state =
         record.status.empty()

@@ -109,6 +109,11 @@ Result<std::vector<SignatureRule>> ParseSignatureRules(std::string_view text,
         if (p.is_string()) rule.packages.push_back(p.get<std::string>());
       }
     }
+    if (auto it = entry.find("linked_as"); it != entry.end() && it->is_array()) {
+      for (const json& p : *it) {
+        if (p.is_string()) rule.linked_as.push_back(p.get<std::string>());
+      }
+    }
     auto patterns = entry.find("patterns");
     if (patterns == entry.end() || !patterns->is_array() ||
         (patterns->empty() && rule.packages.empty())) {

@@ -40,7 +40,11 @@ struct SignatureRule {
   std::string purl_name;                   // pkg:generic/<purl_name>, defaults to component
   std::vector<std::string> packages;       // distro binary or source package names that are it
   std::vector<SignaturePattern> patterns;  // may be empty: the rule then only names packages
-  std::string origin;                      // rule file name, for messages
+  // Library names (prefixes of DT_NEEDED entries, e.g. "libcrypto.so"): a hit in an ELF file
+  // that links such a library dynamically (and is not it) is the header version the program
+  // was built against, not a copy of the component, and is dropped.
+  std::vector<std::string> linked_as;
+  std::string origin;  // rule file name, for messages
 };
 
 // Parses one rule file ({"rules": [...]}); `origin` names it in errors.
