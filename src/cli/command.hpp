@@ -16,5 +16,6 @@ void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);
 void RegisterLogCommand(CLI::App& app, std::function<int()>* run);
 void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
+void RegisterDbCommand(CLI::App& app, std::function<int()>* run);  // src/vuln database
 
 }  // namespace clearbox::cli
