@@ -9,6 +9,7 @@
 
 #include "cli/command.hpp"
 #include "vuln/store.hpp"
+#include "vuln/update.hpp"
 #include "vuln/writer.hpp"
 
 namespace clearbox::cli {
@@ -25,6 +26,7 @@ struct DbArgs {
   bool json = false;
   vuln::ComponentQuery query;
   std::string batch;
+  vuln::UpdateOptions update;
 };
 
 std::filesystem::path DbPath(const DbArgs& args) {
@@ -194,6 +196,21 @@ int RunMatch(const DbArgs& args) {
   return kExitOk;
 }
 
+int RunUpdate(const DbArgs& args) {
+  vuln::UpdateOptions options = args.update;
+  options.db_path = DbPath(args);
+  auto report = vuln::UpdateDatabase(options);
+  if (!report) {
+    std::fprintf(stderr,
+                 "clearbox db update: %s\n(the database was not changed; running the update "
+                 "again resumes it)\n",
+                 report.error().message.c_str());
+    return report.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailed;
+  }
+  std::printf("%s\n", report->summary.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterDbCommand(CLI::App& app, std::function<int()>* run) {
@@ -235,6 +252,28 @@ match->add_option("--version", args->query.version, "Component version");
 match->add_option("--batch", args->batch,
                   "JSON-lines file of queries; prints totals and the time taken");
 match->callback([run, args] { *run = [args] { return RunMatch(*args); }; });
+
+auto* update = db->add_subcommand(
+    "update", "Fetch changes from the NVD 2.0 API and OSV; swap the new database in atomically");
+add_db(update);
+update->add_option("--nvd-url", args->update.nvd_url,
+                   "NVD CVE API 2.0 endpoint (default $CLEARBOX_NVD_URL or the NVD service)");
+update->add_option("--osv-url", args->update.osv_url,
+                   "OSV bucket base URL (default $CLEARBOX_OSV_URL or the public bucket)");
+update->add_option("--osv-ecosystem", args->update.osv_ecosystems,
+                   "OSV ecosystem to follow (repeatable), e.g. Debian, Alpine");
+update->add_flag("--skip-nvd", args->update.skip_nvd, "Fetch OSV only");
+update->add_option("--page-size", args->update.page_size, "NVD resultsPerPage (1..2000)");
+update->add_option("--request-delay", args->update.request_delay_s,
+                   "Seconds between NVD requests (default 6, or 0.6 with NVD_API_KEY)");
+update->add_option("--now", args->update.now, "Window end (UTC, YYYY-MM-DDTHH:MM:SS)");
+update->footer(
+    "Incremental: fetches records modified since the previous update (lastModStartDate/\n"
+    "lastModEndDate windows of at most 120 days; the first update fetches everything).\n"
+    "Works on a copy (<db>.update) committed page by page and renamed over the database\n"
+    "at the end; an interrupted run leaves the database untouched and the next run resumes.\n"
+    "Exit codes: 0 updated; 1 fetch or import failed; 2 usage.");
+update->callback([run, args] { *run = [args] { return RunUpdate(*args); }; });
 }
 
 }  // namespace clearbox::cli

@@ -528,6 +528,11 @@ Result<FeedStats> ParseJsonStream(std::istream& in, const FeedSink& sink) {
     return Fail(ErrorCode::kUnsupported, "NVD JSON 1.1 feeds are retired; use API 2.0 data");
   }
   FeedStats stats = dispatch.stats();
+  if (top.is_object() && top.contains("totalResults") && top["totalResults"].is_number_integer()) {
+    stats.total_results = top["totalResults"].get<std::int64_t>();
+    if (stats.format.empty()) stats.format = "nvd";
+    if (stats.total_results >= 0 && stats.vulns == 0) return stats;  // an empty API page
+  }
   if (stats.vulns + stats.kev == 0) {
     return Fail(ErrorCode::kNotThisFormat, "no NVD, CVE 5, OSV or KEV records found (" +
                                                std::to_string(stats.skipped) +

@@ -89,6 +89,7 @@ struct FeedStats {
   std::string format;  // "nvd", "cve5", "osv", "kev", "epss", or "mixed"
   std::uint64_t vulns = 0, kev = 0, epss = 0, skipped = 0;
   std::string newest_modified;
+  std::int64_t total_results = -1;  // an NVD API page's totalResults (-1 when absent)
 };
 
 // Parses one feed file (optionally gzip-compressed), streaming records into `sink`.

@@ -247,6 +247,10 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Match(const ComponentQuery& c
   };
 
   // 2. NVD configurations, by exact CPE (high) or by name (medium).
+  const bool pinned_attributes =
+      query_cpe && !(IsAnyOrNa(query_cpe->edition) && IsAnyOrNa(query_cpe->language) &&
+                     IsAnyOrNa(query_cpe->sw_edition) && IsAnyOrNa(query_cpe->target_sw) &&
+                     IsAnyOrNa(query_cpe->target_hw) && IsAnyOrNa(query_cpe->other));
   auto scan_rows = [&](Statement& stmt, const std::string& confidence) -> Result<void> {
     std::size_t rows = 0;
     for (;;) {
@@ -258,7 +262,7 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Match(const ComponentQuery& c
       const std::string row_update = stmt.Text(2);
       const std::string criteria = stmt.Text(3);
       const std::string si = stmt.Text(4), se = stmt.Text(5), ei = stmt.Text(6), ee = stmt.Text(7);
-      if (query_cpe) {
+      if (pinned_attributes) {
         // Attributes the row pins (target_sw, target_hw, ...) must agree with the query.
         auto row_cpe = ParseCpe(criteria);
         if (!row_cpe) continue;
