@@ -124,7 +124,11 @@ Result<Purl> ParsePurl(std::string_view text) {
   }
   purl.type = AsciiLower(text.substr(0, slash));
   text.remove_prefix(slash + 1);
-  while (text.ends_with("/")) text.remove_suffix(1);
+  // An empty segment ("pkg:deb//x", "pkg:deb/ns/@1") means a missing namespace or name.
+  if (text.empty() || text.ends_with("/") || text.starts_with("/") ||
+      text.find("//") != std::string_view::npos) {
+    return Fail(ErrorCode::kMalformed, "purl with an empty namespace or name segment");
+  }
   const auto last = text.rfind('/');
   if (last != std::string_view::npos) {
     purl.name_space = AsciiLower(PercentDecode(text.substr(0, last)));

@@ -110,8 +110,8 @@ class VulnUpdate : public ::testing::Test {
   }
 
   std::string Update(const std::string& extra) const {
-    return ClearboxBinary() + " db update --db " + db_.string() + " --nvd-url http://127.0.0.1:" +
-           port_ + "/nvd --osv-url http://127.0.0.1:" + port_ +
+    return ClearboxBinary() + " db update --db " + db_.string() +
+           " --nvd-url http://127.0.0.1:" + port_ + "/nvd --osv-url http://127.0.0.1:" + port_ +
            "/osv --page-size 2 --request-delay 0 " + extra;
   }
 
@@ -170,7 +170,7 @@ TEST_F(VulnUpdate, SurvivesKillsResumesAndSwapsAtomically) {
   ExpectOldDatabaseIntact(sha);
 
   // The feed: 6 records in pages of 2 (a first update fetches everything).
-  const std::vector<std::string> all = {"CVE-2016-2842",  "CVE-2016-7408",  "CVE-2021-42373",
+  const std::vector<std::string> all = {"CVE-2016-2842",  "CVE-2016-7408", "CVE-2021-42373",
                                         "CVE-2021-42374", "CVE-2022-0778", "CVE-2023-0286"};
   for (int start = 0; start < 6; start += 2) {
     WriteFileBytes(dir_ / "srv" / ("nvd-" + std::to_string(start) + ".json"),
@@ -187,8 +187,7 @@ TEST_F(VulnUpdate, SurvivesKillsResumesAndSwapsAtomically) {
 
   // 2. Killed mid-write: inside the transaction of a page, after one record is written.
   const std::string marker = (dir_ / "marker").string();
-  KillWhen("CLEARBOX_UPDATE_TEST_STALL=write CLEARBOX_UPDATE_TEST_MARKER=" + marker, now,
-           marker);
+  KillWhen("CLEARBOX_UPDATE_TEST_STALL=write CLEARBOX_UPDATE_TEST_MARKER=" + marker, now, marker);
   ExpectOldDatabaseIntact(sha);
 
   // 3. Killed after the copy is complete and synced, just before the rename.
@@ -227,8 +226,7 @@ TEST_F(VulnUpdate, SurvivesKillsResumesAndSwapsAtomically) {
     "affected": [{"package": {"ecosystem": "Debian:12", "name": "tarball"},
                   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"},
                                                              {"fixed": "1.2-3"}]}]}]})");
-  ASSERT_EQ(RunShell(Update("--skip-nvd --osv-ecosystem Debian " + now) + " 2>&1", &out), 0)
-      << out;
+  ASSERT_EQ(RunShell(Update("--skip-nvd --osv-ecosystem Debian " + now) + " 2>&1", &out), 0) << out;
   EXPECT_EQ(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-2"}),
             std::set<std::string>{"CVE-2099-7777"});
   EXPECT_TRUE(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-3"}).empty());
