@@ -23,5 +23,6 @@ void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);
 void RegisterLogCommand(CLI::App& app, std::function<int()>* run);
 void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
 void RegisterChecksecCommand(CLI::App& app, std::function<int()>* run);
+void RegisterDbCommand(CLI::App& app, std::function<int()>* run);  // src/vuln database
 
 }  // namespace clearbox::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterLogCommand(app, &run);
   clearbox::cli::RegisterVerifyCommand(app, &run);
   clearbox::cli::RegisterChecksecCommand(app, &run);
+  clearbox::cli::RegisterDbCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Vulnerability store benchmark (issue 4): imports a synthetic NVD corpus of N records
+# (default 300,000) with `clearbox db import`, reports records/s and the database size, then
+# times matching 1,000 components (`clearbox db match --batch`). Needs a release build.
+# Usage: bench/vuln_bench.sh [RECORDS] [WORKDIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+records="${1:-300000}"
+work="${2:-$here/build/bench-vuln}"
+bin="${CLEARBOX_BIN:-$here/build/release/src/cli/clearbox}"
+[ -x "$bin" ] || { echo "build the release binary first (make build)" >&2; exit 2; }
+mkdir -p "$work"
+if [ ! -f "$work/corpus-$records/queries.jsonl" ]; then
+  echo "generating $records synthetic records..."
+  python3 "$here/bench/gen_vuln_corpus.py" "$records" "$work/corpus-$records"
+fi
+db="$work/bench-$records.db"
+rm -f "$db" "$db-journal"
+corpus_bytes=$(du -cb "$work/corpus-$records"/nvd-page-*.json.gz | tail -1 | cut -f1)
+start=$(date +%s.%N)
+"$bin" db import --db "$db" "$work/corpus-$records"/nvd-page-*.json.gz >/dev/null
+end=$(date +%s.%N)
+secs=$(echo "$end - $start" | bc)
+size=$(stat -c %s "$db")
+echo "import: $records records in ${secs} s = $(echo "$records / $secs" | bc) records/s (gzip corpus $((corpus_bytes / 1048576)) MiB)"
+echo "database size: $((size / 1048576)) MiB ($size bytes)"
+"$bin" db info --db "$db" | sed -n '3,5p'
+for run in 1 2 3; do
+  echo -n "match 1,000 components (run $run): "
+  "$bin" db match --db "$db" --batch "$work/corpus-$records/queries.jsonl"
+done

@@ -1,0 +1,450 @@
+#include "vuln/store.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "core/data_dir.hpp"
+#include "vuln/identifiers.hpp"
+#include "vuln/version.hpp"
+#include "vuln/writer.hpp"
+
+namespace clearbox::vuln {
+namespace {
+
+constexpr std::size_t kMaxRowsPerProduct = 200000;  // guards a hostile database
+
+bool IsAnyOrNa(const std::string& v) {
+  return v.empty() || v == "*" || v == "-";
+}
+
+// The range text of a cpe_match row: "[1.0.2, 1.0.2zd)", "(*, 2.83)", "[1.27.0, 1.33.1]".
+std::string RangeText(const std::string& si, const std::string& se, const std::string& ei,
+                      const std::string& ee) {
+  std::string out;
+  out += !si.empty() ? "[" + si : (!se.empty() ? "(" + se : "(*");
+  out += ", ";
+  out += !ei.empty() ? ei + "]" : (!ee.empty() ? ee + ")" : "*)");
+  return out;
+}
+
+bool InRange(const std::string& v, const std::string& si, const std::string& se,
+             const std::string& ei, const std::string& ee) {
+  if (!si.empty() && CompareVersions(v, si) < 0) return false;
+  if (!se.empty() && CompareVersions(v, se) <= 0) return false;
+  if (!ei.empty() && CompareVersions(v, ei) > 0) return false;
+  if (!ee.empty() && CompareVersions(v, ee) >= 0) return false;
+  return true;
+}
+
+// Exact version equality with a CPE's version and update ("9.3" + "p1" == "9.3p1").
+bool SameVersion(const std::string& query_version, const std::string& query_update,
+                 const std::string& version, const std::string& update) {
+  if (IsAnyOrNa(update)) {
+    if (!IsAnyOrNa(query_update)) return false;
+    return CompareVersions(query_version, version) == 0;
+  }
+  if (!IsAnyOrNa(query_update)) {
+    return CompareVersions(query_version, version) == 0 &&
+           CompareVersions(query_update, update) == 0;
+  }
+  return CompareVersions(query_version, version + update) == 0 ||
+         CompareVersions(query_version, version + "-" + update) == 0;
+}
+
+std::vector<std::string> SplitSpaces(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+// A candidate reason for one id; the best (unconditional, exact, first) is kept.
+struct Candidate {
+  std::string matched, kind, confidence;
+  std::vector<std::string> conditions;
+  int Rank() const { return (conditions.empty() ? 2 : 0) + (kind == "exact" ? 1 : 0); }
+};
+
+std::string LowerConfidence(const std::string& c) {
+  return c == "high" ? "medium" : "low";
+}
+
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> LoadAliases() {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+  std::ifstream in(DataDir() / "vuln" / "product_aliases.json");
+  if (!in) return out;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto doc = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (!doc.is_object() || !doc.contains("aliases") || !doc["aliases"].is_object()) return out;
+  for (const auto& [name, list] : doc["aliases"].items()) {
+    if (!list.is_array()) continue;
+    for (const auto& vp : list) {
+      if (!vp.is_string()) continue;
+      const std::string s = vp.get<std::string>();
+      const auto colon = s.find(':');
+      if (colon == std::string::npos) continue;
+      out[name].emplace_back(s.substr(0, colon), s.substr(colon + 1));
+    }
+  }
+  return out;
+}
+
+std::string NormaliseName(std::string name) {
+  name = AsciiLower(name);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+  return name;
+}
+
+}  // namespace
+
+struct VulnStore::Impl {
+  SqliteDb db;
+  std::string location;
+  mutable std::mutex mutex;
+  Statement by_vendor_product, by_product, by_purl, details, cwes, kev, epss;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> aliases;
+};
+
+VulnStore::VulnStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VulnStore::VulnStore(VulnStore&&) noexcept = default;
+VulnStore& VulnStore::operator=(VulnStore&&) noexcept = default;
+VulnStore::~VulnStore() = default;
+
+Result<VulnStore> VulnStore::Open(const std::filesystem::path& sqlite_path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(sqlite_path, ec)) {
+    return Fail(ErrorCode::kInvalidArgument, "no database at " + sqlite_path.string());
+  }
+  auto db = SqliteDb::Open(sqlite_path, true);
+  if (!db) return Forward(db);
+  return FromDatabase(std::move(*db), sqlite_path.string());
+}
+
+Result<VulnStore> VulnStore::FromDatabase(SqliteDb db, std::string location) {
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(db);
+  impl->location = std::move(location);
+  constexpr const char* kCpeColumns =
+      "SELECT vuln_id, version, update_, criteria, start_incl, start_excl, end_incl, end_excl, "
+      "context, vendor, product, part, criteria FROM cpe_match ";
+  struct Item {
+    Statement* stmt;
+    std::string sql;
+  };
+  const Item items[] = {
+      {&impl->by_vendor_product,
+       std::string(kCpeColumns) + "WHERE vendor = ?1 AND product = ?2 AND vulnerable = 1"},
+      {&impl->by_product, std::string(kCpeColumns) + "WHERE product = ?1 AND vulnerable = 1"},
+      {&impl->by_purl,
+       "SELECT vuln_id, ecosystem, name, purl, range_type, introduced, fixed, last_affected, "
+       "versions FROM package_range WHERE purl = ?1"},
+      {&impl->details,
+       "SELECT cvss_score, cvss_version, cvss_vector, severity, published, modified, "
+       "description, aliases, status FROM vulnerability WHERE id = ?1"},
+      {&impl->cwes, "SELECT cwe FROM weakness WHERE vuln_id = ?1 ORDER BY rowid"},
+      {&impl->kev, "SELECT 1 FROM kev WHERE cve_id = ?1"},
+      {&impl->epss, "SELECT score FROM epss WHERE cve_id = ?1"},
+  };
+  for (const auto& item : items) {
+    auto stmt = impl->db.Prepare(item.sql);
+    if (!stmt) {
+      return Fail(ErrorCode::kInvalidArgument, impl->location +
+                                                   " is not a clearbox vulnerability database (" +
+                                                   stmt.error().message + ")");
+    }
+    *item.stmt = std::move(*stmt);
+  }
+  impl->aliases = LoadAliases();
+  return VulnStore(std::move(impl));
+}
+
+std::filesystem::path DefaultDbPath() {
+  if (const char* env = std::getenv("CLEARBOX_DB"); env != nullptr && *env != '\0') return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::filesystem::path(xdg) / "clearbox" / "vuln.db";
+  }
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : ".") / ".local" / "share" / "clearbox" /
+         "vuln.db";
+}
+
+std::filesystem::path SnapshotDir() {
+  return DataDir() / "vuln" / "snapshot";
+}
+
+Result<SqliteDb> ImportSnapshot(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_regular_file() && (name.ends_with(".json") || name.ends_with(".json.gz") ||
+                                    name.ends_with(".csv") || name.ends_with(".csv.gz"))) {
+      files.push_back(entry.path());
+    }
+  }
+  if (ec || files.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "no snapshot files in " + dir.string());
+  }
+  std::sort(files.begin(), files.end());
+  auto writer = VulnWriter::Open(":memory:");
+  if (!writer) return Forward(writer);
+  for (const auto& f : files) {
+    auto imported = writer->ImportFile(f);
+    if (!imported) return Forward(imported);
+  }
+  return std::move(*writer).Release();
+}
+
+Result<VulnStore> VulnStore::OpenDefault() {
+  const auto path = DefaultDbPath();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return Open(path);
+  auto db = ImportSnapshot(SnapshotDir());
+  if (!db) return Forward(db);
+  return FromDatabase(std::move(*db), "bundled snapshot (" + SnapshotDir().string() + ")");
+}
+
+Result<std::vector<VulnerabilityMatch>> VulnStore::Match(const ComponentQuery& component) const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mutex);
+
+  // 1. Who the component is and which version it has.
+  std::optional<Cpe> query_cpe;
+  if (!component.cpe.empty()) {
+    auto cpe = ParseCpe(component.cpe);
+    if (!cpe) return Fail(ErrorCode::kInvalidArgument, "component CPE: " + cpe.error().message);
+    query_cpe = std::move(*cpe);
+  }
+  std::optional<Purl> purl;
+  if (!component.purl.empty()) {
+    auto p = ParsePurl(component.purl);
+    if (!p) return Fail(ErrorCode::kInvalidArgument, "component purl: " + p.error().message);
+    purl = std::move(*p);
+  }
+  std::string version = component.version;
+  std::string update = "*";
+  if (query_cpe && !IsAnyOrNa(query_cpe->version)) {
+    version = query_cpe->version;
+    update = query_cpe->update;
+  }
+  if (!IsKnownVersion(version) && purl) version = purl->version;
+  if (!IsKnownVersion(version)) return std::vector<VulnerabilityMatch>{};
+
+  std::map<std::string, Candidate> found;
+  auto offer = [&](const std::string& id, Candidate c) {
+    auto it = found.find(id);
+    if (it == found.end() || c.Rank() > it->second.Rank()) found[id] = std::move(c);
+  };
+
+  // 2. NVD configurations, by exact CPE (high) or by name (medium).
+  const bool pinned_attributes =
+      query_cpe && !(IsAnyOrNa(query_cpe->edition) && IsAnyOrNa(query_cpe->language) &&
+                     IsAnyOrNa(query_cpe->sw_edition) && IsAnyOrNa(query_cpe->target_sw) &&
+                     IsAnyOrNa(query_cpe->target_hw) && IsAnyOrNa(query_cpe->other));
+  auto scan_rows = [&](Statement& stmt, const std::string& confidence) -> Result<void> {
+    std::size_t rows = 0;
+    for (;;) {
+      auto row = stmt.Step();
+      if (!row) return Forward(row);
+      if (!*row || ++rows > kMaxRowsPerProduct) break;
+      const std::string id = stmt.Text(0);
+      const std::string row_version = stmt.Text(1);
+      const std::string row_update = stmt.Text(2);
+      const std::string criteria = stmt.Text(3);
+      const std::string si = stmt.Text(4), se = stmt.Text(5), ei = stmt.Text(6), ee = stmt.Text(7);
+      if (pinned_attributes) {
+        // Attributes the row pins (target_sw, target_hw, ...) must agree with the query.
+        auto row_cpe = ParseCpe(criteria);
+        if (!row_cpe) continue;
+        const std::pair<const std::string*, const std::string*> attrs[] = {
+            {&row_cpe->edition, &query_cpe->edition},
+            {&row_cpe->language, &query_cpe->language},
+            {&row_cpe->sw_edition, &query_cpe->sw_edition},
+            {&row_cpe->target_sw, &query_cpe->target_sw},
+            {&row_cpe->target_hw, &query_cpe->target_hw},
+            {&row_cpe->other, &query_cpe->other}};
+        bool agree = true;
+        for (const auto& [r, q] : attrs) {
+          if (!IsAnyOrNa(*r) && !IsAnyOrNa(*q) && *r != *q) agree = false;
+        }
+        if (!agree) continue;
+      }
+      Candidate c;
+      c.confidence = confidence;
+      if (row_version == "*" || row_version.empty()) {
+        if (!InRange(version, si, se, ei, ee)) continue;
+        c.kind = "range";
+        c.matched = criteria + " versions " + RangeText(si, se, ei, ee);
+      } else if (row_version == "-") {
+        c.kind = "exact";
+        c.matched = criteria + " (the product has no versions)";
+      } else {
+        if (!SameVersion(version, update, row_version, row_update)) continue;
+        c.kind = "exact";
+        c.matched = criteria;
+      }
+      c.conditions = SplitSpaces(stmt.Text(8));
+      if (!c.conditions.empty()) c.confidence = LowerConfidence(c.confidence);
+      offer(id, std::move(c));
+    }
+    return {};
+  };
+  auto by_pair = [&](const std::string& vendor, const std::string& product,
+                     const std::string& confidence) -> Result<void> {
+    s.by_vendor_product.BindText(1, vendor);
+    s.by_vendor_product.BindText(2, product);
+    auto r = scan_rows(s.by_vendor_product, confidence);
+    s.by_vendor_product.Reset();
+    return r;
+  };
+  if (query_cpe) {
+    CLEARBOX_TRY(by_pair(query_cpe->vendor, query_cpe->product, "high"));
+  } else {
+    std::set<std::string> names;
+    if (!component.name.empty()) names.insert(NormaliseName(component.name));
+    if (purl) names.insert(purl->name);
+    std::set<std::pair<std::string, std::string>> pairs;
+    for (const auto& name : names) {
+      if (auto it = s.aliases.find(name); it != s.aliases.end()) {
+        pairs.insert(it->second.begin(), it->second.end());
+        continue;  // a known name: only its listed products
+      }
+      std::string product = name;
+      std::replace(product.begin(), product.end(), ' ', '_');
+      s.by_product.BindText(1, product);
+      auto r = scan_rows(s.by_product, "medium");
+      s.by_product.Reset();
+      CLEARBOX_TRY(r);
+    }
+    for (const auto& [vendor, product] : pairs) CLEARBOX_TRY(by_pair(vendor, product, "medium"));
+  }
+
+  // 3. OSV packages by purl (high: the package identity is exact).
+  if (purl) {
+    s.by_purl.BindText(1, purl->Key());
+    for (;;) {
+      auto row = s.by_purl.Step();
+      if (!row) {
+        s.by_purl.Reset();
+        return Forward(row);
+      }
+      if (!*row) break;
+      const std::string id = s.by_purl.Text(0);
+      const std::string ecosystem = s.by_purl.Text(1);
+      const std::string introduced = s.by_purl.Text(5), fixed = s.by_purl.Text(6),
+                        last = s.by_purl.Text(7), versions = s.by_purl.Text(8);
+      Candidate c;
+      c.confidence = "high";
+      const std::string who = s.by_purl.Text(3) + " (" + ecosystem + ")";
+      if (!versions.empty()) {
+        bool hit = false;
+        std::istringstream in(versions);
+        std::string v;
+        while (!hit && std::getline(in, v)) hit = CompareVersions(version, v) == 0;
+        if (!hit) continue;
+        c.kind = "exact";
+        c.matched = who + " version " + version;
+      } else {
+        const std::string start = introduced == "0" ? "" : introduced;
+        if (!InRange(version, start, "", last, fixed)) continue;
+        c.kind = "range";
+        c.matched = who + " versions " + RangeText(start, "", last, fixed);
+      }
+      offer(id, std::move(c));
+    }
+    s.by_purl.Reset();
+  }
+
+  // 4. Details of every id found.
+  std::vector<VulnerabilityMatch> out;
+  out.reserve(found.size());
+  for (auto& [id, c] : found) {
+    VulnerabilityMatch m;
+    m.id = id;
+    m.matched = std::move(c.matched);
+    m.match_kind = std::move(c.kind);
+    m.confidence = std::move(c.confidence);
+    m.conditions = std::move(c.conditions);
+    s.details.BindText(1, id);
+    auto row = s.details.Step();
+    if (row && *row) {
+      m.cvss_score = s.details.Double(0);
+      m.cvss_version = s.details.Text(1);
+      m.cvss_vector = s.details.Text(2);
+      m.severity = s.details.Text(3);
+      m.published = s.details.Text(4);
+      m.modified = s.details.Text(5);
+      m.description = s.details.Text(6);
+      m.aliases = SplitSpaces(s.details.Text(7));
+    }
+    s.details.Reset();
+    if (!row) return Forward(row);
+    s.cwes.BindText(1, id);
+    while (true) {
+      auto r = s.cwes.Step();
+      if (!r || !*r) break;
+      m.cwes.push_back(s.cwes.Text(0));
+    }
+    s.cwes.Reset();
+    s.kev.BindText(1, id);
+    auto k = s.kev.Step();
+    m.kev = k && *k;
+    s.kev.Reset();
+    s.epss.BindText(1, id);
+    auto e = s.epss.Step();
+    if (e && *e) m.epss = s.epss.Double(0);
+    s.epss.Reset();
+    out.push_back(std::move(m));
+  }
+  return out;  // std::map keeps ids sorted
+}
+
+Result<StoreInfo> VulnStore::Info() const {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.mutex);
+  StoreInfo info;
+  info.location = s.location;
+  auto count = [&](const char* sql) -> long long {
+    auto stmt = s.db.Prepare(sql);
+    if (!stmt) return -1;
+    auto row = stmt->Step();
+    return (row && *row) ? stmt->Int(0) : -1;
+  };
+  info.vulnerabilities = count("SELECT COUNT(*) FROM vulnerability");
+  info.cpe_matches = count("SELECT COUNT(*) FROM cpe_match");
+  info.package_ranges = count("SELECT COUNT(*) FROM package_range");
+  info.kev = count("SELECT COUNT(*) FROM kev");
+  info.epss = count("SELECT COUNT(*) FROM epss");
+  if (auto stmt = s.db.Prepare("SELECT key, value FROM meta"); stmt) {
+    while (true) {
+      auto row = stmt->Step();
+      if (!row || !*row) break;
+      if (stmt->Text(0) == "schema") info.schema = stmt->Text(1);
+      if (stmt->Text(0) == "created") info.created = stmt->Text(1);
+    }
+  }
+  auto stmt = s.db.Prepare(
+      "SELECT name, records, imported_at, newest_modified, update_end, origin FROM source "
+      "ORDER BY name");
+  if (!stmt) return Forward(stmt);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row) return Forward(row);
+    if (!*row) break;
+    info.sources.push_back(SourceInfo{stmt->Text(0), stmt->Text(2), stmt->Text(3), stmt->Text(4),
+                                      stmt->Text(5), stmt->Int(1)});
+  }
+  return info;
+}
+
+}  // namespace clearbox::vuln

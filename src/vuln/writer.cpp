@@ -1,0 +1,321 @@
+#include "vuln/writer.hpp"
+
+#include <ctime>
+#include <utility>
+
+namespace clearbox::vuln {
+namespace {
+
+// Which source's descriptive fields win when several describe one id.
+int SourceRank(std::string_view source) {
+  if (source == "nvd") return 3;
+  if (source == "cve5") return 2;
+  if (source == "osv") return 1;
+  return 0;
+}
+
+int MetricRank(const Metric& m) {
+  int rank = 0;
+  if (m.version == "4.0") rank = 40;
+  if (m.version == "3.1") rank = 31;
+  if (m.version == "3.0") rank = 30;
+  if (m.version.starts_with("2")) rank = 20;
+  if (m.type == "Primary") rank += 1;
+  if (m.score <= 0) rank -= 100;  // a vector without a score is a last resort
+  return rank;
+}
+
+std::string Join(const std::vector<std::string>& list, const char* sep) {
+  std::string out;
+  for (const auto& s : list) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+}  // namespace
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<VulnWriter> VulnWriter::Open(const std::filesystem::path& path) {
+  auto db = SqliteDb::Open(path, false);
+  if (!db) return Forward(db);
+  VulnWriter writer;
+  writer.db_ = std::move(*db);
+  CLEARBOX_TRY(writer.db_.Exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"));
+  CLEARBOX_TRY(writer.db_.Exec(SchemaSql()));
+  CLEARBOX_TRY(writer.db_.Exec(
+      "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1'), ('created', '" + UtcNow() +
+      "')"));
+  CLEARBOX_TRY(writer.Prepare());
+  return writer;
+}
+
+Result<void> VulnWriter::Prepare() {
+  struct Item {
+    Statement* stmt;
+    const char* sql;
+  };
+  const Item items[] = {
+      {&existing_, "SELECT source FROM vulnerability WHERE id = ?1"},
+      {&delete_cpe_, "DELETE FROM cpe_match WHERE vuln_id = ?1 AND source = ?2"},
+      {&delete_pkg_, "DELETE FROM package_range WHERE vuln_id = ?1 AND source = ?2"},
+      {&put_vuln_,
+       "INSERT OR REPLACE INTO vulnerability(id, source, status, published, modified, "
+       "description, cvss_score, cvss_version, cvss_vector, severity, aliases) VALUES "
+       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+      {&delete_metric_, "DELETE FROM metric WHERE vuln_id = ?1"},
+      {&delete_cwe_, "DELETE FROM weakness WHERE vuln_id = ?1"},
+      {&delete_ref_, "DELETE FROM reference WHERE vuln_id = ?1"},
+      {&put_metric_,
+       "INSERT INTO metric(vuln_id, version, vector, score, severity, source, type) VALUES "
+       "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+      {&put_cwe_, "INSERT INTO weakness(vuln_id, cwe) VALUES (?1, ?2)"},
+      {&put_ref_, "INSERT INTO reference(vuln_id, url) VALUES (?1, ?2)"},
+      {&put_cpe_,
+       "INSERT INTO cpe_match(vuln_id, source, config, node, operator, vulnerable, part, vendor, "
+       "product, version, update_, criteria, start_incl, start_excl, end_incl, end_excl, "
+       "context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+       "?17)"},
+      {&put_pkg_,
+       "INSERT INTO package_range(vuln_id, source, ecosystem, name, purl, range_type, "
+       "introduced, fixed, last_affected, versions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+       "?10)"},
+      {&put_record_,
+       "INSERT OR REPLACE INTO record(vuln_id, source, modified) VALUES (?1, ?2, ?3)"},
+      {&put_kev_,
+       "INSERT OR REPLACE INTO kev(cve_id, date_added, due_date, ransomware, name) VALUES "
+       "(?1, ?2, ?3, ?4, ?5)"},
+      {&put_epss_,
+       "INSERT OR REPLACE INTO epss(cve_id, score, percentile, score_date) VALUES "
+       "(?1, ?2, ?3, ?4)"},
+  };
+  for (const auto& item : items) {
+    auto stmt = db_.Prepare(item.sql);
+    if (!stmt) return Forward(stmt);
+    *item.stmt = std::move(*stmt);
+  }
+  return {};
+}
+
+Result<void> VulnWriter::Begin() {
+  return db_.Exec("BEGIN IMMEDIATE");
+}
+Result<void> VulnWriter::Commit() {
+  return db_.Exec("COMMIT");
+}
+void VulnWriter::Rollback() {
+  (void)db_.Exec("ROLLBACK");
+}
+
+Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
+  existing_.BindText(1, rec.id);
+  auto row = existing_.Step();
+  if (!row) return Forward(row);
+  const std::string existing_source = *row ? existing_.Text(0) : "";
+  existing_.Reset();
+  const bool describe = existing_source.empty() || existing_source == rec.source ||
+                        SourceRank(rec.source) >= SourceRank(existing_source);
+
+  delete_cpe_.BindText(1, rec.id);
+  delete_cpe_.BindText(2, rec.source);
+  CLEARBOX_TRY(delete_cpe_.Run());
+  delete_pkg_.BindText(1, rec.id);
+  delete_pkg_.BindText(2, rec.source);
+  CLEARBOX_TRY(delete_pkg_.Run());
+
+  if (describe) {
+    const Metric* best = nullptr;
+    for (const auto& m : rec.metrics) {
+      if (best == nullptr || MetricRank(m) > MetricRank(*best)) best = &m;
+    }
+    put_vuln_.BindText(1, rec.id);
+    put_vuln_.BindText(2, rec.source);
+    put_vuln_.BindNullableText(3, rec.status);
+    put_vuln_.BindNullableText(4, rec.published);
+    put_vuln_.BindNullableText(5, rec.modified);
+    put_vuln_.BindNullableText(6, rec.description);
+    if (best != nullptr) {
+      put_vuln_.BindDouble(7, best->score);
+      put_vuln_.BindText(8, best->version);
+      put_vuln_.BindNullableText(9, best->vector);
+      put_vuln_.BindNullableText(10, best->severity);
+    }
+    put_vuln_.BindNullableText(11, Join(rec.aliases, " "));
+    CLEARBOX_TRY(put_vuln_.Run());
+    for (Statement* s : {&delete_metric_, &delete_cwe_, &delete_ref_}) {
+      s->BindText(1, rec.id);
+      CLEARBOX_TRY(s->Run());
+    }
+    for (const auto& m : rec.metrics) {
+      put_metric_.BindText(1, rec.id);
+      put_metric_.BindText(2, m.version);
+      put_metric_.BindNullableText(3, m.vector);
+      put_metric_.BindDouble(4, m.score);
+      put_metric_.BindNullableText(5, m.severity);
+      put_metric_.BindNullableText(6, m.source);
+      put_metric_.BindNullableText(7, m.type);
+      CLEARBOX_TRY(put_metric_.Run());
+    }
+    for (const auto& c : rec.cwes) {
+      put_cwe_.BindText(1, rec.id);
+      put_cwe_.BindText(2, c);
+      CLEARBOX_TRY(put_cwe_.Run());
+    }
+    for (const auto& r : rec.references) {
+      put_ref_.BindText(1, rec.id);
+      put_ref_.BindText(2, r);
+      CLEARBOX_TRY(put_ref_.Run());
+    }
+  }
+  const bool dead = rec.status == "Rejected" || rec.status == "REJECTED";
+  if (!dead) {
+    for (const auto& m : rec.cpe_matches) {
+      put_cpe_.BindText(1, rec.id);
+      put_cpe_.BindText(2, rec.source);
+      put_cpe_.BindInt(3, m.config);
+      put_cpe_.BindInt(4, m.node);
+      put_cpe_.BindText(5, m.op);
+      put_cpe_.BindInt(6, m.vulnerable ? 1 : 0);
+      put_cpe_.BindText(7, m.cpe.part);
+      put_cpe_.BindText(8, m.cpe.vendor);
+      put_cpe_.BindText(9, m.cpe.product);
+      put_cpe_.BindText(10, m.cpe.version);
+      put_cpe_.BindText(11, m.cpe.update);
+      put_cpe_.BindText(12, m.criteria);
+      put_cpe_.BindNullableText(13, m.start_incl);
+      put_cpe_.BindNullableText(14, m.start_excl);
+      put_cpe_.BindNullableText(15, m.end_incl);
+      put_cpe_.BindNullableText(16, m.end_excl);
+      put_cpe_.BindNullableText(17, m.context);
+      CLEARBOX_TRY(put_cpe_.Run());
+    }
+    for (const auto& p : rec.packages) {
+      put_pkg_.BindText(1, rec.id);
+      put_pkg_.BindText(2, rec.source);
+      put_pkg_.BindText(3, p.ecosystem);
+      put_pkg_.BindText(4, p.name);
+      put_pkg_.BindText(5, p.purl);
+      put_pkg_.BindNullableText(6, p.range_type);
+      put_pkg_.BindNullableText(7, p.introduced);
+      put_pkg_.BindNullableText(8, p.fixed);
+      put_pkg_.BindNullableText(9, p.last_affected);
+      put_pkg_.BindNullableText(10, Join(p.versions, "\n"));
+      CLEARBOX_TRY(put_pkg_.Run());
+    }
+  }
+  put_record_.BindText(1, rec.id);
+  put_record_.BindText(2, rec.source);
+  put_record_.BindNullableText(3, rec.modified);
+  return put_record_.Run();
+}
+
+Result<void> VulnWriter::PutKev(KevEntry&& e) {
+  put_kev_.BindText(1, e.cve_id);
+  put_kev_.BindNullableText(2, e.date_added);
+  put_kev_.BindNullableText(3, e.due_date);
+  put_kev_.BindNullableText(4, e.ransomware);
+  put_kev_.BindNullableText(5, e.name);
+  return put_kev_.Run();
+}
+
+Result<void> VulnWriter::PutEpss(EpssEntry&& e) {
+  put_epss_.BindText(1, e.cve_id);
+  put_epss_.BindDouble(2, e.score);
+  put_epss_.BindDouble(3, e.percentile);
+  put_epss_.BindNullableText(4, e.date);
+  return put_epss_.Run();
+}
+
+Result<void> VulnWriter::NoteSource(const std::string& name, const std::string& origin,
+                                    const std::string& newest_modified,
+                                    const std::string& update_end) {
+  std::string count_sql;
+  if (name == "kev") {
+    count_sql = "(SELECT COUNT(*) FROM kev)";
+  } else if (name == "epss") {
+    count_sql = "(SELECT COUNT(*) FROM epss)";
+  } else {
+    count_sql = "(SELECT COUNT(*) FROM record WHERE source = ?1)";
+  }
+  auto stmt = db_.Prepare(
+      "INSERT INTO source(name, records, imported_at, newest_modified, update_end, origin) "
+      "VALUES (?1, " +
+      count_sql +
+      ", ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET records = excluded.records, "
+      "imported_at = excluded.imported_at, newest_modified = CASE WHEN excluded.newest_modified "
+      "> IFNULL(source.newest_modified, '') THEN excluded.newest_modified ELSE "
+      "source.newest_modified END, update_end = IFNULL(excluded.update_end, "
+      "source.update_end), origin = excluded.origin");
+  if (!stmt) return Forward(stmt);
+  stmt->BindText(1, name);
+  stmt->BindText(2, UtcNow());
+  stmt->BindNullableText(3, newest_modified);
+  stmt->BindNullableText(4, update_end);
+  stmt->BindNullableText(5, origin);
+  return stmt->Run();
+}
+
+Result<std::string> VulnWriter::SourceUpdateEnd(const std::string& name) {
+  auto stmt = db_.Prepare("SELECT update_end FROM source WHERE name = ?1");
+  if (!stmt) return Forward(stmt);
+  stmt->BindText(1, name);
+  auto row = stmt->Step();
+  if (!row) return Forward(row);
+  return *row ? stmt->Text(0) : std::string();
+}
+
+Result<ImportSummary> VulnWriter::ImportWith(
+    const std::string& origin, const std::function<Result<FeedStats>(const FeedSink&)>& parse) {
+  CLEARBOX_TRY(Begin());
+  FeedSink sink;
+  std::string source;
+  sink.on_vuln = [&](VulnRecord&& r) -> Result<void> {
+    if (source.empty()) source = r.source;
+    if (source != r.source) source = "mixed";
+    return PutVuln(std::move(r));
+  };
+  sink.on_kev = [&](KevEntry&& e) { return PutKev(std::move(e)); };
+  sink.on_epss = [&](EpssEntry&& e) { return PutEpss(std::move(e)); };
+  auto stats = parse(sink);
+  if (!stats) {
+    Rollback();
+    return Forward(stats);
+  }
+  std::vector<std::string> sources;
+  if (source == "mixed") {
+    sources = {"nvd", "cve5", "osv"};
+  } else if (!source.empty()) {
+    sources = {source};
+  }
+  if (stats->kev > 0) sources.push_back("kev");
+  if (stats->epss > 0) sources.push_back("epss");
+  for (const auto& s : sources) {
+    auto noted = NoteSource(s, origin, stats->newest_modified, "");
+    if (!noted) {
+      Rollback();
+      return Forward(noted);
+    }
+  }
+  if (auto c = Commit(); !c) {
+    Rollback();
+    return Forward(c);
+  }
+  return ImportSummary{origin, *stats};
+}
+
+Result<ImportSummary> VulnWriter::ImportFile(const std::filesystem::path& path) {
+  return ImportWith(path.filename().string(),
+                    [&](const FeedSink& sink) { return ParseFeedFile(path, sink); });
+}
+
+Result<ImportSummary> VulnWriter::ImportBytes(std::string_view bytes, const std::string& origin) {
+  return ImportWith(origin, [&](const FeedSink& sink) { return ParseFeedBytes(bytes, sink); });
+}
+
+}  // namespace clearbox::vuln

@@ -1,0 +1,69 @@
+// Writing the vulnerability store: schema creation and imports of feed files.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "vuln/feeds.hpp"
+#include "vuln/sqlite_db.hpp"
+
+namespace clearbox::vuln {
+
+// What one import did.
+struct ImportSummary {
+  std::string file;
+  FeedStats stats;
+};
+
+// A read-write connection that keeps the schema and source table up to date.
+// Not thread-safe; one writer per database file at a time (SQLite locking enforces it).
+class VulnWriter {
+ public:
+  // Opens or creates the database at `path` (":memory:" allowed) and applies the schema.
+  static Result<VulnWriter> Open(const std::filesystem::path& path);
+
+  // Imports one feed file in one transaction (all or nothing) and records it in `source`.
+  Result<ImportSummary> ImportFile(const std::filesystem::path& path);
+  // Same for a feed held in memory; `origin` names it in the source table.
+  Result<ImportSummary> ImportBytes(std::string_view bytes, const std::string& origin);
+
+  // Transactions for callers that put records themselves (the updater).
+  Result<void> Begin();
+  Result<void> Commit();
+  void Rollback();
+
+  // Stores (replaces) one record, KEV entry or EPSS score; call inside a transaction.
+  Result<void> PutVuln(VulnRecord&& record);
+  Result<void> PutKev(KevEntry&& entry);
+  Result<void> PutEpss(EpssEntry&& entry);
+
+  // Refreshes the source row: record count, newest_modified, imported_at (now), origin,
+  // and `update_end` when not empty.
+  Result<void> NoteSource(const std::string& name, const std::string& origin,
+                          const std::string& newest_modified, const std::string& update_end);
+
+  // The value of a source's update_end ("" if none).
+  Result<std::string> SourceUpdateEnd(const std::string& name);
+
+  SqliteDb& db() { return db_; }
+  // Gives the connection away (for an in-memory snapshot handed to VulnStore).
+  SqliteDb Release() && { return std::move(db_); }
+
+ private:
+  Result<void> Prepare();
+  Result<ImportSummary> ImportWith(const std::string& origin,
+                                   const std::function<Result<FeedStats>(const FeedSink&)>& parse);
+
+  SqliteDb db_;
+  Statement existing_, delete_cpe_, delete_pkg_, put_vuln_, delete_metric_, delete_cwe_,
+      delete_ref_, put_metric_, put_cwe_, put_ref_, put_cpe_, put_pkg_, put_record_, put_kev_,
+      put_epss_;
+};
+
+// UTC now as "YYYY-MM-DDTHH:MM:SSZ".
+std::string UtcNow();
+
+}  // namespace clearbox::vuln
