@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Validates JSON documents against the official schemas in tests/schemas, offline.
 
-usage: validate_json_schema.py {cyclonedx|spdx} FILE...
+usage: validate_json_schema.py {cyclonedx|spdx|sarif} FILE...
 Prints one line per error; exits 0 when every file is valid, 1 otherwise, 2 on bad usage.
 """
 import json
@@ -12,15 +12,17 @@ import warnings
 import jsonschema
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent / "schemas"
-MAIN = {"cyclonedx": "bom-1.6.schema.json", "spdx": "spdx-schema-2.3.json"}
+MAIN = {"cyclonedx": "bom-1.6.schema.json", "spdx": "spdx-schema-2.3.json",
+        "sarif": "sarif-schema-2.1.0.json"}
 
 
 def validator_for(kind):
     store = {}
     for path in SCHEMAS.glob("*.json"):
         schema = json.loads(path.read_text())
-        if "$id" in schema:
-            store[schema["$id"]] = schema
+        key = schema.get("$id", schema.get("id"))  # draft-04 (SARIF) says "id"
+        if key:
+            store[key] = schema
     main = json.loads((SCHEMAS / MAIN[kind]).read_text())
     cls = jsonschema.validators.validator_for(main)
     with warnings.catch_warnings():

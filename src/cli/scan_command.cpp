@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "core/data_dir.hpp"
@@ -28,6 +29,9 @@ struct ScanArgs {
   std::string output_dir;
   std::string data_dir;
   std::string fail_on;
+  std::string vuln_db;
+  std::vector<std::string> vex_files;
+  bool no_vuln = false;
   bool timestamp = false;
   bool quiet = false;
 };
@@ -55,6 +59,9 @@ int RunScan(const ScanArgs& args) {
   scan::ScanOptions options;
   options.unpack = args.unpack;
   options.unpack.output_dir = (fs::path(args.output_dir) / "unpacked").string();
+  options.match_vulnerabilities = !args.no_vuln;
+  options.vuln_db = args.vuln_db;
+  for (const auto& v : args.vex_files) options.vex_files.emplace_back(v);
   options.unpack.progress = ::isatty(STDERR_FILENO) == 1;
   options.data_dir = args.data_dir.empty() ? DataDir() : fs::path(args.data_dir);
   const auto wall_clock = std::chrono::duration_cast<std::chrono::seconds>(
@@ -75,7 +82,8 @@ int RunScan(const ScanArgs& args) {
     return unpack::kExitUnusableInput;
   }
   fs::create_directories(args.output_dir, ec);
-  auto evidence = scan::ScanImage(options);
+  const bool sbom_input = scan::LooksLikeSbom(args.unpack.image_path);
+  auto evidence = sbom_input ? scan::ScanSbom(options) : scan::ScanImage(options);
   if (!evidence) {
     std::fprintf(stderr, "clearbox scan: %s\n", evidence.error().message.c_str());
     return evidence.error().code == ErrorCode::kInvalidArgument ? unpack::kExitUnusableInput
@@ -86,8 +94,9 @@ int RunScan(const ScanArgs& args) {
     return unpack::kExitInternal;
   }
   if (!args.quiet) std::fputs(report::RenderSummary(*evidence).c_str(), stdout);
-  std::printf("report: %s/report.json  sbom: %s/sbom.cdx.json, %s/sbom.spdx.json\n",
-              args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str());
+  std::printf("report: %s/report.json  sbom: %s/sbom.cdx.json, %s/sbom.spdx.json  sarif: %s/vulnerabilities.sarif\n",
+              args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str(),
+              args.output_dir.c_str());
   if (!args.fail_on.empty()) {
     const int threshold = SeverityRank(args.fail_on);
     for (const auto& f : evidence->findings) {
@@ -104,20 +113,30 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   auto* cmd = app.add_subcommand(
       "scan", "Unpack and analyse an image: binaries, components, secrets; report and SBOMs");
   cmd->footer(
-      "Writes OUT/report.json (docs/report-schema.md), OUT/sbom.cdx.json (CycloneDX 1.6),\n"
-      "OUT/sbom.spdx.json (SPDX 2.3) and the extracted tree OUT/unpacked/ (with its\n"
-      "manifest.json; report paths are relative to it). Reports carry no wall-clock time\n"
-      "unless SOURCE_DATE_EPOCH is set or --timestamp is given.\n\n"
+      "Writes OUT/report.json (docs/report-schema.md), OUT/sbom.cdx.json (CycloneDX 1.6,\n"
+      "with vulnerabilities and VEX analysis), OUT/sbom.spdx.json (SPDX 2.3),\n"
+      "OUT/vulnerabilities.sarif (SARIF 2.1.0) and the extracted tree OUT/unpacked/ (with its\n"
+      "manifest.json; report paths are relative to it). IMAGE may also be a CycloneDX or\n"
+      "SPDX JSON document: its components are matched without unpacking. Reports carry no\n"
+      "wall-clock time unless SOURCE_DATE_EPOCH is set or --timestamp is given.\n\n"
       "Exit codes: 0 complete; 3 completed with unpack problems; 5 a finding reached the\n"
       "--fail-on severity; 4 unusable input (image unreadable, OUT not empty, data files\n"
       "missing); 2 usage error; 70 internal error.");
-  cmd->add_option("image", args->unpack.image_path, "Firmware image or file to scan")->required();
+  cmd->add_option("image", args->unpack.image_path,
+                  "Firmware image or file to scan, or a CycloneDX/SPDX JSON SBOM")
+      ->required();
   cmd->add_option("-o,--output", args->output_dir, "Output directory (created; must be empty)")
       ->required();
   cmd->add_option("--data-dir", args->data_dir,
                   "Signatures and rules directory (default: $CLEARBOX_DATA_DIR or built-in)");
   cmd->add_option("--fail-on", args->fail_on, "Exit with 5 if a finding has this severity or worse")
       ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+  cmd->add_option("--db", args->vuln_db,
+                  "Vulnerability database (default: $CLEARBOX_DB, ~/.local/share/clearbox/vuln.db, "
+                  "else the bundled snapshot)");
+  cmd->add_flag("--no-vuln", args->no_vuln, "Do not match known vulnerabilities");
+  cmd->add_option("--vex", args->vex_files,
+                  "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
   cmd->add_flag("--timestamp", args->timestamp, "Record the current time in the reports");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
   AddUnpackLimitOptions(*cmd, args->unpack);

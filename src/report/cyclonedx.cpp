@@ -1,5 +1,7 @@
 // CycloneDX 1.6 JSON (https://cyclonedx.org/docs/1.6/json/), validated by tests against the
 // official schema.
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -11,6 +13,12 @@ namespace clearbox::report {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+std::string FormatEpss(double epss) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.5f", epss);
+  return buffer;
+}
 
 // CycloneDX evidence technique for one of our identification methods.
 std::string_view Technique(std::string_view method) {
@@ -62,6 +70,100 @@ Json ComponentJson(const identify::Component& c, const std::string& ref) {
   return j;
 }
 
+// NVD times lack a zone ("2022-03-15T17:15:08.513"); they are UTC, so say so.
+std::string Rfc3339Utc(const std::string& time) {
+  if (time.empty() || time.back() == 'Z' || time.find('+', 10) != std::string::npos) return time;
+  return time + "Z";
+}
+
+std::string CvssMethod(const std::string& version) {
+  if (version.starts_with("2")) return "CVSSv2";
+  if (version == "3.1") return "CVSSv31";
+  if (version.starts_with("3")) return "CVSSv3";
+  if (version.starts_with("4")) return "CVSSv4";
+  return "other";
+}
+
+// CycloneDX analysis state and justification for an OpenVEX status and justification.
+std::pair<std::string, std::string> CdxAnalysis(const std::string& status,
+                                                const std::string& justification) {
+  static const std::map<std::string, std::string> kStates = {
+      {"not_affected", "not_affected"},
+      {"affected", "exploitable"},
+      {"fixed", "resolved"},
+      {"under_investigation", "in_triage"}};
+  static const std::map<std::string, std::string> kJustifications = {
+      {"component_not_present", "code_not_present"},
+      {"vulnerable_code_not_present", "code_not_present"},
+      {"vulnerable_code_not_in_execute_path", "code_not_reachable"},
+      {"vulnerable_code_cannot_be_controlled_by_adversary", "requires_environment"},
+      {"inline_mitigations_already_exist", "protected_by_mitigating_control"},
+      {"code_not_present", "code_not_present"},
+      {"code_not_reachable", "code_not_reachable"},
+      {"requires_configuration", "requires_configuration"},
+      {"requires_dependency", "requires_dependency"},
+      {"requires_environment", "requires_environment"},
+      {"protected_by_compiler", "protected_by_compiler"},
+      {"protected_at_runtime", "protected_at_runtime"},
+      {"protected_at_perimeter", "protected_at_perimeter"},
+      {"protected_by_mitigating_control", "protected_by_mitigating_control"}};
+  const auto state = kStates.find(status);
+  const auto just = kJustifications.find(justification);
+  return {state == kStates.end() ? "in_triage" : state->second,
+          just == kJustifications.end() ? "" : just->second};
+}
+
+Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& component_ref) {
+  const vuln::VulnerabilityMatch& m = v.match;
+  const bool is_cve = m.id.starts_with("CVE-");
+  Json j{{"bom-ref", m.id + "@" + component_ref}, {"id", m.id}};
+  if (is_cve) {
+    j["source"] = {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + m.id}};
+  }
+  if (!m.cvss_version.empty() || !m.severity.empty()) {
+    Json rating{{"method", CvssMethod(m.cvss_version)}};
+    if (is_cve) rating["source"] = {{"name", "NVD"}};
+    if (m.cvss_score > 0) rating["score"] = m.cvss_score;
+    std::string severity = m.severity;
+    std::transform(severity.begin(), severity.end(), severity.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
+    static const std::set<std::string> kSeverities = {"critical", "high",   "medium", "low",
+                                                      "info",     "none",   "unknown"};
+    if (kSeverities.count(severity)) rating["severity"] = severity;
+    if (!m.cvss_vector.empty()) rating["vector"] = m.cvss_vector;
+    j["ratings"] = Json::array({rating});
+  }
+  Json cwes = Json::array();
+  for (const auto& cwe : m.cwes) {
+    if (cwe.starts_with("CWE-") && cwe.size() > 4 &&
+        cwe.find_first_not_of("0123456789", 4) == std::string::npos && cwe.size() < 14) {
+      cwes.push_back(std::stoll(cwe.substr(4)));
+    }
+  }
+  if (!cwes.empty()) j["cwes"] = cwes;
+  if (!m.description.empty()) j["description"] = m.description;
+  if (!m.published.empty()) j["published"] = Rfc3339Utc(m.published);
+  if (!m.modified.empty()) j["updated"] = Rfc3339Utc(m.modified);
+  if (!v.vex_status.empty()) {
+    const auto [state, justification] = CdxAnalysis(v.vex_status, v.vex_justification);
+    Json analysis{{"state", state}};
+    if (!justification.empty()) analysis["justification"] = justification;
+    std::string detail = v.vex_detail;
+    if (justification.empty() && !v.vex_justification.empty()) {
+      detail = v.vex_justification + (detail.empty() ? "" : ": " + detail);
+    }
+    if (!detail.empty()) analysis["detail"] = detail;
+    j["analysis"] = analysis;
+  }
+  j["affects"] = Json::array({Json{{"ref", component_ref}}});
+  j["properties"] = Json::array({Json{{"name", "clearbox:matched"}, {"value", m.matched}},
+                                 Json{{"name", "clearbox:match-kind"}, {"value", m.match_kind}},
+                                 Json{{"name", "clearbox:confidence"}, {"value", m.confidence}},
+                                 Json{{"name", "clearbox:kev"}, {"value", m.kev ? "true" : "false"}},
+                                 Json{{"name", "clearbox:epss"}, {"value", FormatEpss(m.epss)}}});
+  return j;
+}
+
 }  // namespace
 
 std::string RenderCycloneDx(const Evidence& evidence) {
@@ -88,13 +190,12 @@ std::string RenderCycloneDx(const Evidence& evidence) {
 
   Json components = Json::array();
   Json depends_on = Json::array();
-  std::set<std::string> used_refs{"image"};
-  for (const auto& c : evidence.components) {
-    std::string ref = !c.purl.empty() ? c.purl : "component:" + c.name + "@" + c.version;
-    for (int n = 2; used_refs.count(ref); ++n) ref = ref.substr(0, ref.find('#')) + "#" + std::to_string(n);
-    used_refs.insert(ref);
-    components.push_back(ComponentJson(c, ref));
-    depends_on.push_back(ref);
+  const std::vector<std::string> refs = ComponentRefs(evidence);
+  std::set<std::string> used_refs(refs.begin(), refs.end());
+  used_refs.insert("image");
+  for (std::size_t i = 0; i < evidence.components.size(); ++i) {
+    components.push_back(ComponentJson(evidence.components[i], refs[i]));
+    depends_on.push_back(refs[i]);
   }
   for (const auto& f : evidence.files) {
     if (f.type == "directory" || f.type == "symlink") continue;
@@ -109,6 +210,13 @@ std::string RenderCycloneDx(const Evidence& evidence) {
   }
   bom["components"] = std::move(components);
   bom["dependencies"] = Json::array({Json{{"ref", "image"}, {"dependsOn", depends_on}}});
+  if (!evidence.vulnerabilities.empty()) {
+    Json vulnerabilities = Json::array();
+    for (const auto& v : evidence.vulnerabilities) {
+      vulnerabilities.push_back(VulnerabilityJson(v, refs[v.component]));
+    }
+    bom["vulnerabilities"] = std::move(vulnerabilities);
+  }
   return bom.dump(2) + "\n";
 }
 

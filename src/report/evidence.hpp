@@ -10,6 +10,7 @@
 #include "identify/component.hpp"
 #include "inspect/finding.hpp"
 #include "unpack/manifest.hpp"
+#include "vuln/store.hpp"
 
 namespace clearbox::report {
 
@@ -29,6 +30,15 @@ struct BinaryRecord {
   elf::BinaryReport facts;
 };
 
+// One known vulnerability of one component, with the VEX statement about it if any.
+struct VulnerabilityRecord {
+  std::size_t component = 0;  // index into Evidence::components (canonical order)
+  vuln::VulnerabilityMatch match;
+  std::string vex_status;         // "" (no statement), "not_affected", "affected", "fixed", "under_investigation"
+  std::string vex_justification;  // as the VEX document gave it
+  std::string vex_detail;         // impact or action statement
+};
+
 // The scan's whole result; every list is in canonical order (see Canonicalize).
 struct Evidence {
   unpack::Manifest manifest;  // chunks, problems and the image record of the unpack run
@@ -36,11 +46,19 @@ struct Evidence {
   std::vector<BinaryRecord> binaries;
   std::vector<identify::Component> components;
   std::vector<inspect::Finding> findings;
+  std::vector<VulnerabilityRecord> vulnerabilities;
+  std::string input_kind = "image";  // "image", or "sbom" when a CycloneDX/SPDX document was read
+  std::string vuln_database;         // where the vulnerabilities came from ("" = not matched)
   std::string libc_path;                   // the libc FORTIFY was judged against, or ""
   std::optional<std::int64_t> created_at;  // seconds since the epoch; absent = no timestamp
 };
 
+// A unique reference for each component (its PURL, else name@version), parallel to
+// evidence.components; used as the CycloneDX bom-ref and in report.json.
+std::vector<std::string> ComponentRefs(const Evidence& evidence);
+
 // Sorts every list of the evidence into its canonical order (for byte-identical output).
+// Components are sorted first; vulnerabilities must already index the sorted components.
 void Canonicalize(Evidence& evidence);
 
 }  // namespace clearbox::report

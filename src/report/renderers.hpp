@@ -22,6 +22,10 @@ std::string RenderCycloneDx(const Evidence& evidence);
 // the field; a fixed value keeps the document reproducible).
 std::string RenderSpdx(const Evidence& evidence);
 
+// A SARIF 2.1.0 log: one result per vulnerability (VEX not_affected/fixed as suppressions)
+// and per finding, with the rules they cite.
+std::string RenderSarif(const Evidence& evidence);
+
 // A readable summary for the terminal (a few dozen lines at most).
 std::string RenderSummary(const Evidence& evidence);
 

@@ -1,4 +1,5 @@
 // report.json: the canonical scan result. The field list is documented in docs/report-schema.md.
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -60,14 +61,40 @@ Json BinaryJson(const BinaryRecord& b) {
               {"needed", Strings(r.needed)}};
 }
 
-Json ComponentJson(const identify::Component& c) {
+Json ComponentJson(const identify::Component& c, const std::string& ref) {
   Json evidence = Json::array();
   for (const auto& e : c.evidence) {
     evidence.push_back({{"method", e.method}, {"path", e.path}, {"detail", e.detail}});
   }
-  return Json{{"name", c.name},       {"version", c.version},   {"cpe", c.cpe},
+  return Json{{"ref", ref}, {"name", c.name},       {"version", c.version},   {"cpe", c.cpe},
               {"purl", c.purl},       {"confidence", c.confidence}, {"evidence", evidence},
               {"files", Strings(c.files)}};
+}
+
+Json VulnerabilityJson(const VulnerabilityRecord& v, const identify::Component& c,
+                       const std::string& ref) {
+  const vuln::VulnerabilityMatch& m = v.match;
+  Json j{{"id", m.id},
+         {"component", {{"ref", ref}, {"name", c.name}, {"version", c.version}}},
+         {"matched", m.matched},
+         {"match_kind", m.match_kind},
+         {"confidence", m.confidence},
+         {"cvss", {{"score", m.cvss_score}, {"version", m.cvss_version}, {"vector", m.cvss_vector},
+                   {"severity", m.severity}}},
+         {"kev", m.kev},
+         {"epss", m.epss},
+         {"cwes", Strings(m.cwes)},
+         {"published", m.published},
+         {"modified", m.modified},
+         {"conditions", Strings(m.conditions)},
+         {"aliases", Strings(m.aliases)},
+         {"description", m.description}};
+  if (!v.vex_status.empty()) {
+    j["vex"] = {{"status", v.vex_status},
+                {"justification", v.vex_justification},
+                {"detail", v.vex_detail}};
+  }
+  return j;
 }
 
 Json FindingJson(const inspect::Finding& f) {
@@ -75,7 +102,6 @@ Json FindingJson(const inspect::Finding& f) {
               {"offset", f.offset},     {"message", f.message},   {"evidence", f.evidence}};
 }
 
-}  // namespace
 
 Json SummaryCounts(const Evidence& evidence) {
   std::map<std::string, std::size_t> by_severity;
@@ -89,8 +115,14 @@ Json SummaryCounts(const Evidence& evidence) {
               {"components", evidence.components.size()},
               {"findings", evidence.findings.size()},
               {"findings_by_severity", severities},
+              {"vulnerabilities", evidence.vulnerabilities.size()},
+              {"known_exploited", std::count_if(evidence.vulnerabilities.begin(),
+                                                evidence.vulnerabilities.end(),
+                                                [](const auto& v) { return v.match.kev; })},
               {"problems", evidence.manifest.problems.size()}};
 }
+
+}  // namespace
 
 std::string RenderReportJson(const Evidence& evidence) {
   Json report;
@@ -98,7 +130,9 @@ std::string RenderReportJson(const Evidence& evidence) {
   report["schema_version"] = kReportSchemaVersion;
   report["tool"] = {{"name", kToolName}, {"version", kToolVersion}};
   if (evidence.created_at) report["created"] = Rfc3339(*evidence.created_at);
+  report["input"] = evidence.input_kind;
   report["image"] = ImageJson(evidence.manifest.image);
+  report["vulnerability_database"] = evidence.vuln_database;
   report["summary"] = SummaryCounts(evidence);
   report["libc"] = evidence.libc_path;
 
@@ -124,8 +158,16 @@ std::string RenderReportJson(const Evidence& evidence) {
   for (const auto& b : evidence.binaries) binaries.push_back(BinaryJson(b));
   report["binaries"] = std::move(binaries);
   Json components = Json::array();
-  for (const auto& c : evidence.components) components.push_back(ComponentJson(c));
+  const std::vector<std::string> refs = ComponentRefs(evidence);
+  for (std::size_t i = 0; i < evidence.components.size(); ++i) {
+    components.push_back(ComponentJson(evidence.components[i], refs[i]));
+  }
   report["components"] = std::move(components);
+  Json vulnerabilities = Json::array();
+  for (const auto& v : evidence.vulnerabilities) {
+    vulnerabilities.push_back(VulnerabilityJson(v, evidence.components[v.component], refs[v.component]));
+  }
+  report["vulnerabilities"] = std::move(vulnerabilities);
   Json findings = Json::array();
   for (const auto& f : evidence.findings) findings.push_back(FindingJson(f));
   report["findings"] = std::move(findings);

@@ -1,4 +1,6 @@
 // The terminal summary of a scan: counts, hardening totals, components, top findings.
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -50,6 +52,31 @@ std::string RenderSummary(const Evidence& evidence) {
     out << "  " << c.name << " " << (c.version.empty() ? "(version unknown)" : c.version);
     if (!c.evidence.empty()) out << "  [" << c.evidence.front().method << "]";
     out << "\n";
+  }
+
+  std::size_t kev = 0, vex_cleared = 0;
+  for (const auto& v : evidence.vulnerabilities) {
+    kev += v.match.kev;
+    vex_cleared += v.vex_status == "not_affected" || v.vex_status == "fixed";
+  }
+  out << "vulnerabilities " << evidence.vulnerabilities.size() << " (" << kev
+      << " known exploited, " << vex_cleared << " not affected or fixed per VEX)"
+      << (evidence.vuln_database.empty() ? "" : "  [" + evidence.vuln_database + "]") << "\n";
+  std::vector<const VulnerabilityRecord*> worst;
+  for (const auto& v : evidence.vulnerabilities) worst.push_back(&v);
+  std::stable_sort(worst.begin(), worst.end(), [](const auto* a, const auto* b) {
+    return a->match.cvss_score > b->match.cvss_score;
+  });
+  for (std::size_t i = 0; i < worst.size() && i < kMaxFindingsShown; ++i) {
+    const auto& c = evidence.components[worst[i]->component];
+    char score[16];
+    std::snprintf(score, sizeof score, "%.1f", worst[i]->match.cvss_score);
+    out << "  " << worst[i]->match.id << "  " << score << (worst[i]->match.kev ? " KEV" : "")
+        << "  " << c.name << " " << c.version
+        << (worst[i]->vex_status.empty() ? "" : "  (VEX " + worst[i]->vex_status + ")") << "\n";
+  }
+  if (worst.size() > kMaxFindingsShown) {
+    out << "  ... and " << worst.size() - kMaxFindingsShown << " more in report.json\n";
   }
 
   std::map<std::string, std::size_t> by_severity;

@@ -4,7 +4,9 @@
 // sources, SBOM validity against the official schemas, and byte-identical reruns.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support/test_support.hpp"
 
@@ -68,13 +70,34 @@ class ScanTest : public ::testing::Test {
     while (!hash.empty() && hash.back() == '\n') hash.pop_back();
     WriteFileBytes(root / "etc/shadow", "root:" + hash + ":19000:0:99999:7:::\n");
     WriteFileBytes(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    // An OpenWrt package database naming a dropbear with known CVEs (CVE-2016-7406..7409).
+    WriteFileBytes(root / "usr/lib/opkg/status",
+                   "Package: dropbear\nVersion: 2016.72-1\nStatus: install user installed\n"
+                   "Architecture: mips_24kc\n\n");
+    // A vendor's VEX statement about one of them.
+    WriteFileBytes(*dir_ / "vendor.openvex.json", R"({
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://example.com/vex/1",
+  "author": "Example Vendor PSIRT",
+  "timestamp": "2023-11-14T22:13:20Z",
+  "version": 1,
+  "statements": [{
+    "vulnerability": {"name": "CVE-2016-7406"},
+    "products": [{"@id": "pkg:opkg/openwrt/dropbear@2016.72-1"}],
+    "status": "not_affected",
+    "justification": "vulnerable_code_not_in_execute_path",
+    "impact_statement": "dbclient is not shipped"
+  }]
+})");
     const fs::path sqfs = *dir_ / "root.sqfs";
     ASSERT_EQ(RunShell("mksquashfs '" + root.string() + "' '" + sqfs.string() +
                        "' -comp xz -noappend -quiet >/dev/null"),
               0);
     image_ = new fs::path(*dir_ / "router.bin");
     WriteFileBytes(*image_, PseudoRandomBytes(7, 512) + ReadFileBytes(sqfs));
-    ASSERT_EQ(RunScan(*image_, *dir_ / "out"), 0);
+    ASSERT_EQ(RunScan(*image_, *dir_ / "out",
+                      "--vex '" + (*dir_ / "vendor.openvex.json").string() + "'"),
+              0);
     report_ = new Json(ReadJson(*dir_ / "out/report.json"));
   }
   static void TearDownTestSuite() {
@@ -91,6 +114,8 @@ class ScanTest : public ::testing::Test {
   void CheckFindsZlibWithItsVersion();
   void CheckFindsThePlantedKeyAndTheDefaultPassword();
   void CheckSbomsAreValidAgainstTheOfficialSchemas();
+  void CheckMatchesVulnerabilitiesAndKeepsVex();
+  void CheckSbomInputGivesTheSameVulnerabilities();
 
   static TempDir* dir_;
   static fs::path* image_;
@@ -161,6 +186,44 @@ void ScanTest::CheckFindsThePlantedKeyAndTheDefaultPassword() {
   EXPECT_TRUE(cracked) << findings.dump(1);
 }
 
+// The dropbear of the opkg database gets its CVEs from the bundled snapshot, and the VEX
+// statement is kept beside the CVE it speaks about.
+void ScanTest::CheckMatchesVulnerabilitiesAndKeepsVex() {
+  std::map<std::string, Json> dropbear;
+  for (const auto& v : (*report_)["vulnerabilities"]) {
+    if (v["component"]["name"] == "dropbear") dropbear[v["id"]] = v;
+  }
+  for (const char* id : {"CVE-2016-7406", "CVE-2016-7407", "CVE-2016-7408", "CVE-2016-7409"}) {
+    EXPECT_TRUE(dropbear.count(id)) << id << " in " << (*report_)["vulnerabilities"].dump(1);
+  }
+  ASSERT_TRUE(dropbear.count("CVE-2016-7406"));
+  EXPECT_EQ(dropbear["CVE-2016-7406"].value("vex", Json::object()).value("status", ""),
+            "not_affected");
+  EXPECT_FALSE(dropbear["CVE-2016-7407"].contains("vex"));
+  const Json cdx = ReadJson(*dir_ / "out/sbom.cdx.json");
+  bool analysed = false;
+  for (const auto& v : cdx["vulnerabilities"]) {
+    if (v["id"] == "CVE-2016-7406") {
+      const Json analysis = v.value("analysis", Json::object());
+      analysed = analysis.value("state", "") == "not_affected" &&
+                 analysis.value("justification", "") == "code_not_reachable";
+    }
+  }
+  EXPECT_TRUE(analysed);
+}
+
+// A CycloneDX SBOM given instead of an image: its components are matched the same way.
+void ScanTest::CheckSbomInputGivesTheSameVulnerabilities() {
+  ASSERT_EQ(RunScan(*dir_ / "out/sbom.cdx.json", *dir_ / "from-sbom"), 0);
+  const Json again = ReadJson(*dir_ / "from-sbom/report.json");
+  EXPECT_EQ(again["input"], "sbom");
+  std::set<std::string> from_image, from_sbom;
+  for (const auto& v : (*report_)["vulnerabilities"]) from_image.insert(v["id"]);
+  for (const auto& v : again["vulnerabilities"]) from_sbom.insert(v["id"]);
+  EXPECT_FALSE(from_image.empty());
+  EXPECT_EQ(from_image, from_sbom);
+}
+
 void ScanTest::CheckSbomsAreValidAgainstTheOfficialSchemas() {
   const std::string validator = "/usr/bin/python3 '" + SourceDir() + "/tests/validate_json_schema.py' ";
   std::string output;
@@ -169,6 +232,11 @@ void ScanTest::CheckSbomsAreValidAgainstTheOfficialSchemas() {
             0)
       << output;
   EXPECT_EQ(RunShell(validator + "spdx '" + (*dir_ / "out/sbom.spdx.json").string() + "' 2>&1",
+                     &output),
+            0)
+      << output;
+  EXPECT_EQ(RunShell(validator + "sarif '" + (*dir_ / "out/vulnerabilities.sarif").string() +
+                         "' 2>&1",
                      &output),
             0)
       << output;
@@ -204,11 +272,21 @@ TEST_F(ScanTest, ReportAndSbomsHoldTheFactsOfTheImage) {
     SCOPED_TRACE("sboms");
     CheckSbomsAreValidAgainstTheOfficialSchemas();
   }
+  {
+    SCOPED_TRACE("vulnerabilities");
+    CheckMatchesVulnerabilitiesAndKeepsVex();
+  }
+  {
+    SCOPED_TRACE("sbom input");
+    CheckSbomInputGivesTheSameVulnerabilities();
+  }
 }
 
 TEST_F(ScanTest, ReportsAreByteIdenticalAcrossRunsAndThreadCounts) {
-  ASSERT_EQ(RunScan(*image_, *dir_ / "again", "-j 1"), 0);
-  for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json"}) {
+  ASSERT_EQ(RunScan(*image_, *dir_ / "again",
+                    "-j 1 --vex '" + (*dir_ / "vendor.openvex.json").string() + "'"),
+            0);
+  for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json", "vulnerabilities.sarif"}) {
     EXPECT_EQ(ReadFileBytes(*dir_ / "out" / name), ReadFileBytes(*dir_ / "again" / name)) << name;
   }
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hashing.hpp"
 #include "core/mapped_file.hpp"
 #include "core/thread_pool.hpp"
 #include "elf/hardening.hpp"
@@ -12,6 +13,9 @@
 #include "inspect/inspector.hpp"
 #include "report/renderers.hpp"
 #include "scan/file_type.hpp"
+#include "vuln/store.hpp"
+#include "vuln/vex.hpp"
+#include "vuln/sbom_input.hpp"
 
 namespace clearbox::scan {
 namespace {
@@ -90,6 +94,55 @@ std::vector<report::BinaryRecord> AnalyseBinaries(const fs::path& tree,
   return out;
 }
 
+// Opens the vulnerability database the options name (see ScanOptions::vuln_db).
+Result<vuln::VulnStore> OpenVulnStore(const ScanOptions& options) {
+  if (!options.vuln_db.empty()) return vuln::VulnStore::Open(options.vuln_db);
+  std::error_code ec;
+  if (fs::exists(vuln::DefaultDbPath(), ec)) return vuln::VulnStore::Open(vuln::DefaultDbPath());
+  auto db = vuln::ImportSnapshot(options.data_dir / "vuln" / "snapshot");
+  if (!db) return Forward(db);
+  return vuln::VulnStore::FromDatabase(std::move(*db), "bundled snapshot");
+}
+
+// Matches every component (already in canonical order) and applies the VEX statements.
+Result<void> MatchVulnerabilities(const ScanOptions& options, report::Evidence& evidence) {
+  if (!options.match_vulnerabilities) return {};
+  vuln::VexStatements vex;
+  for (const auto& path : options.vex_files) {
+    auto read = vuln::ReadVex(path);
+    if (!read) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "cannot read VEX " + path.string() + ": " + read.error().message);
+    }
+    for (auto& st : read->statements) vex.statements.push_back(std::move(st));
+  }
+  auto store = OpenVulnStore(options);
+  if (!store) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot open the vulnerability database: " + store.error().message);
+  }
+  if (auto info = store->Info()) evidence.vuln_database = info->location;
+  for (std::size_t i = 0; i < evidence.components.size(); ++i) {
+    const auto& c = evidence.components[i];
+    const vuln::ComponentQuery query{c.name, c.version, c.cpe, c.purl};
+    auto matches = store->Match(query);
+    if (!matches) return Forward(matches);
+    for (auto& m : *matches) {
+      report::VulnerabilityRecord record;
+      record.component = i;
+      if (const auto* st = vex.Find(m.id, query)) {
+        record.vex_status = std::string(vuln::VexStatusName(st->status));
+        record.vex_justification = st->justification;
+        record.vex_detail = !st->impact_statement.empty() ? st->impact_statement : st->action_statement;
+      }
+      record.match = std::move(m);
+      evidence.vulnerabilities.push_back(std::move(record));
+    }
+  }
+  report::Canonicalize(evidence);
+  return {};
+}
+
 Result<void> WriteText(const fs::path& path, const std::string& text) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -130,13 +183,55 @@ Result<report::Evidence> ScanImage(const ScanOptions& options) {
   evidence.findings = inspector->Finish();
   evidence.created_at = options.created_at;
   report::Canonicalize(evidence);
+  if (auto matched = MatchVulnerabilities(options, evidence); !matched) return Forward(matched);
+  return evidence;
+}
+
+bool LooksLikeSbom(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[4096] = {};
+  in.read(head, sizeof head);
+  const std::string_view text(head, static_cast<std::size_t>(in.gcount()));
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return false;
+  return text.find("\"bomFormat\"") != std::string_view::npos ||
+         text.find("\"spdxVersion\"") != std::string_view::npos;
+}
+
+Result<report::Evidence> ScanSbom(const ScanOptions& options) {
+  const fs::path input = options.unpack.image_path;
+  auto mapped = MappedFile::Open(input.string());
+  if (!mapped) return Fail(ErrorCode::kInvalidArgument, mapped.error().message);
+  auto queries = vuln::ReadSbomComponents(input);
+  if (!queries) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot read SBOM " + input.string() + ": " + queries.error().message);
+  }
+  report::Evidence evidence;
+  evidence.input_kind = "sbom";
+  evidence.manifest.image = {input.filename().string(), mapped->size(), Sha256Hex(mapped->bytes())};
+  for (const auto& q : *queries) {
+    identify::Component c;
+    c.name = q.name;
+    c.version = q.version;
+    c.cpe = q.cpe;
+    c.purl = q.purl;
+    c.confidence = 1.0;  // as the SBOM's author states it
+    c.evidence.push_back({input.filename().string(), "sbom",
+                          !q.purl.empty() ? q.purl : !q.cpe.empty() ? q.cpe : q.name + "@" + q.version});
+    evidence.components.push_back(std::move(c));
+  }
+  evidence.created_at = options.created_at;
+  report::Canonicalize(evidence);
+  if (auto matched = MatchVulnerabilities(options, evidence); !matched) return Forward(matched);
   return evidence;
 }
 
 Result<void> WriteReports(const report::Evidence& evidence, const fs::path& dir) {
   if (auto r = WriteText(dir / "report.json", report::RenderReportJson(evidence)); !r) return r;
   if (auto r = WriteText(dir / "sbom.cdx.json", report::RenderCycloneDx(evidence)); !r) return r;
-  return WriteText(dir / "sbom.spdx.json", report::RenderSpdx(evidence));
+  if (auto r = WriteText(dir / "sbom.spdx.json", report::RenderSpdx(evidence)); !r) return r;
+  return WriteText(dir / "vulnerabilities.sarif", report::RenderSarif(evidence));
 }
 
 }  // namespace clearbox::scan

@@ -1,0 +1,97 @@
+// SARIF 2.1.0 (OASIS) list of vulnerabilities and findings, for code-scanning dashboards.
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "report/renderers.hpp"
+
+namespace clearbox::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Level(std::string severity) {
+  for (auto& ch : severity) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (severity == "critical" || severity == "high") return "error";
+  if (severity == "medium") return "warning";
+  return "note";
+}
+
+// A URI reference for a '/'-separated relative path (RFC 3986 percent-encoding).
+std::string PathUri(std::string_view path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+Json Location(const std::string& path, std::optional<std::uint64_t> byte_offset) {
+  Json physical{{"artifactLocation", {{"uri", PathUri(path)}}}};
+  if (byte_offset) physical["region"] = {{"byteOffset", *byte_offset}};
+  return Json::array({Json{{"physicalLocation", physical}}});
+}
+
+}  // namespace
+
+std::string RenderSarif(const Evidence& evidence) {
+  std::map<std::string, Json> rules;
+  Json results = Json::array();
+  for (const auto& v : evidence.vulnerabilities) {
+    const auto& m = v.match;
+    const auto& c = evidence.components[v.component];
+    if (!rules.count(m.id)) {
+      Json rule{{"id", m.id},
+                {"shortDescription", {{"text", m.id + " in " + c.name}}},
+                {"fullDescription", {{"text", m.description.empty() ? m.id : m.description}}}};
+      if (m.id.starts_with("CVE-")) rule["helpUri"] = "https://nvd.nist.gov/vuln/detail/" + m.id;
+      char score[16];
+      std::snprintf(score, sizeof score, "%.1f", m.cvss_score);
+      rule["properties"] = {{"security-severity", score}, {"tags", Json::array({"security", "vulnerability"})}};
+      rules[m.id] = std::move(rule);
+    }
+    std::string text = c.name + " " + c.version + " is affected by " + m.id + " (" +
+                       m.match_kind + ": " + m.matched + ")";
+    if (!v.vex_status.empty()) text += "; VEX: " + v.vex_status;
+    Json result{{"ruleId", m.id}, {"level", Level(m.severity)}, {"message", {{"text", text}}}};
+    const std::string where =
+        !c.evidence.empty() ? c.evidence.front().path : evidence.manifest.image.path;
+    result["locations"] = Location(where, std::nullopt);
+    if (v.vex_status == "not_affected" || v.vex_status == "fixed") {
+      result["suppressions"] = Json::array(
+          {Json{{"kind", "external"}, {"justification", v.vex_status + ": " + v.vex_justification}}});
+    }
+    results.push_back(std::move(result));
+  }
+  for (const auto& f : evidence.findings) {
+    if (!rules.count(f.rule)) {
+      rules[f.rule] = Json{{"id", f.rule},
+                           {"shortDescription", {{"text", f.rule}}},
+                           {"properties", {{"tags", Json::array({"security", "configuration"})}}}};
+    }
+    Json result{{"ruleId", f.rule}, {"level", Level(f.severity)}, {"message", {{"text", f.message}}}};
+    result["locations"] = Location(f.path, f.offset ? std::optional(f.offset) : std::nullopt);
+    results.push_back(std::move(result));
+  }
+  Json rule_list = Json::array();
+  for (auto& [id, rule] : rules) rule_list.push_back(std::move(rule));
+  Json run{{"tool",
+            {{"driver",
+              {{"name", kToolName},
+               {"version", kToolVersion},
+               {"informationUri", "https://clearbox.dev/"},
+               {"rules", rule_list}}}}},
+           {"results", results}};
+  Json sarif{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+             {"version", "2.1.0"},
+             {"runs", Json::array({run})}};
+  return sarif.dump(2) + "\n";
+}
+
+}  // namespace clearbox::report
