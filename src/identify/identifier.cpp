@@ -205,12 +205,15 @@ void ComponentIdentifier::AddFile(const FileView& file) {
       file_is_documentation = true;
     }
   }
+  bool capped = false;
   auto content = file_is_documentation
                      ? Result<std::vector<SignatureHit>>(std::vector<SignatureHit>{})
-                     : matcher_->Scan(file.bytes, file.path);
+                     : matcher_->Scan(file.bytes, file.path, &capped);
   std::string problem;
   if (content) {
     for (auto& h : *content) hits.push_back(std::move(h));
+    if (capped)
+      problem = std::string(file.path) + ": signature match cap reached; file partly searched";
   } else {
     problem = std::string(file.path) + ": " + content.error().message;
   }

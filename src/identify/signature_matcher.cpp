@@ -230,9 +230,10 @@ Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
   return std::shared_ptr<const SignatureMatcher>(std::move(matcher));
 }
 
-Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data,
-                                                         std::string_view path) const {
+Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::string_view path,
+                                                         bool* capped) const {
   std::vector<SignatureHit> hits;
+  if (capped) *capped = false;
   if (data.empty()) return hits;
   thread_local ScratchHolder holder;
   if (hs_alloc_scratch(impl_->database, &holder.scratch) != HS_SUCCESS) {
@@ -295,7 +296,10 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data,
     }
     if (!path_ok || match_end > data.size()) continue;
     if (covered_start != ~0ull && match_end > covered_start) continue;  // inside the last match
-    if (++confirmations > kMaxConfirmationsPerFile) break;
+    if (++confirmations > kMaxConfirmationsPerFile) {
+      ctx.capped = true;
+      break;
+    }
     const std::uint64_t window_start = match_end > kMaxMatchBytes ? match_end - kMaxMatchBytes : 0;
     const std::string_view window(reinterpret_cast<const char*>(data.data() + window_start),
                                   match_end - window_start);
@@ -314,6 +318,7 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data,
   std::sort(confirmed.begin(), confirmed.end(), [](const Confirmed& a, const Confirmed& b) {
     return std::tie(a.rule, a.pattern, a.start) < std::tie(b.rule, b.pattern, b.start);
   });
+  if (capped) *capped = ctx.capped;
   std::map<std::tuple<std::uint32_t, std::uint32_t, std::string>, SignatureHit> unique;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::set<std::string>> versions;
   for (const Confirmed& c : confirmed) {

@@ -76,7 +76,9 @@ class SignatureMatcher {
 
   // Hits in `data` (a file whose tree path is `path`), sorted by rule, pattern, offset;
   // one hit per (rule, pattern, version).
-  Result<std::vector<SignatureHit>> Scan(ByteView data, std::string_view path) const;
+  // `*capped` (optional) tells whether a per-file cap stopped the scan early.
+  Result<std::vector<SignatureHit>> Scan(ByteView data, std::string_view path,
+                                         bool* capped = nullptr) const;
 
   // Hits of path-only patterns for `path`.
   std::vector<SignatureHit> ScanPath(std::string_view path) const;

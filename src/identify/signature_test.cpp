@@ -3,6 +3,7 @@
 // identified with the right version.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -107,6 +108,29 @@ TEST(Signatures, GreedyVersionsJoinSingleAndPathConstraints) {
   auto path_hits = m.ScanPath("0-squashfs/lib/modules/4.14.180/kernel/x.ko");
   ASSERT_EQ(path_hits.size(), 1u);
   EXPECT_EQ(path_hits[0].version, "4.14.180");
+}
+
+TEST(Signatures, HostileFilesAreBounded) {
+  auto matcher = ShippedMatcher();
+  ASSERT_TRUE(matcher);
+  std::string repeated;
+  for (int i = 0; i < (1 << 20); ++i) repeated += std::string("BusyBox v1.2.3\0", 15);
+  bool capped = false;
+  const auto start = std::chrono::steady_clock::now();
+  auto hits = matcher->Scan(View(repeated), "bin/busybox", &capped);
+  ASSERT_TRUE(hits);
+  EXPECT_TRUE(capped);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].version, "1.2.3");
+  std::string digits;
+  for (int i = 0; i < (1 << 20); ++i) digits += "1.2.3.4.5.6.7.8.9.\0Dnsmasq version %s\0";
+  auto more = matcher->Scan(View(digits), "x", &capped);
+  ASSERT_TRUE(more);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 60.0);
+  std::printf("hostile files (%zu MiB): %.2f s\n", (repeated.size() + digits.size()) >> 20,
+              seconds);
 }
 
 TEST(Signatures, CpeAndPurlEscaping) {
