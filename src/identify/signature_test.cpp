@@ -183,6 +183,7 @@ TEST(Signatures, CveBinToolVersionStringCases) {
   }
   std::size_t supported = 0, right = 0, wrong_version = 0, other_products = 0;
   std::set<std::string> supported_products, missed;
+  std::map<std::string, std::pair<int, int>> per_product;  // product -> (right, cases)
   for (const auto& entry : doc.at("entries")) {
     const std::string product = entry.at("product").get<std::string>();
     const std::string version = entry.at("version").get<std::string>();
@@ -190,7 +191,11 @@ TEST(Signatures, CveBinToolVersionStringCases) {
     for (const auto& s : entry.at("version_strings")) strings.push_back(s.get<std::string>());
     const auto hits = ScanText(*matcher, BinaryWithStrings(strings));
     for (const auto& hit : hits) {
-      if (matcher->rules()[hit.rule].product != product) ++other_products;
+      if (matcher->rules()[hit.rule].product != product) {
+        ++other_products;
+        std::printf("  %s %s case: hit of %s %s\n", product.c_str(), version.c_str(),
+                    matcher->rules()[hit.rule].component.c_str(), hit.version.c_str());
+      }
     }
     if (!products.contains(product)) continue;
     ++supported;
@@ -200,8 +205,10 @@ TEST(Signatures, CveBinToolVersionStringCases) {
       if (matcher->rules()[hit.rule].product != product) continue;
       (hit.version == version ? ok : wrong) = true;
     }
+    ++per_product[product].second;
     if (ok) {
       ++right;
+      ++per_product[product].first;
     } else {
       missed.insert(product + " " + version);
     }
@@ -213,6 +220,13 @@ TEST(Signatures, CveBinToolVersionStringCases) {
       "identified with the right version (%.1f%%); %zu cases also gave a wrong version; "
       "%zu hits named another product\n",
       right, supported, supported_products.size(), 100.0 * share, wrong_version, other_products);
+  std::size_t all_right = 0, some_right = 0;
+  for (const auto& [name, counts] : per_product) {
+    all_right += counts.first == counts.second ? 1 : 0;
+    some_right += counts.first > 0 ? 1 : 0;
+  }
+  std::printf("  per product: %zu of %zu products right in every case, %zu in at least one\n",
+              all_right, per_product.size(), some_right);
   for (const auto& m : missed) std::printf("  missed: %s\n", m.c_str());
   EXPECT_GE(supported, 100u);
   EXPECT_GE(share, 0.85);
