@@ -198,10 +198,22 @@ Result<ComponentIdentifier> ComponentIdentifier::Create(std::vector<SignatureRul
 void ComponentIdentifier::AddFile(const FileView& file) {
   if (file.kind != FileKind::kRegular) return;
   std::vector<SignatureHit> hits = matcher_->ScanPath(file.path);
-  auto content = matcher_->Scan(file.bytes, file.path);
+  bool file_is_documentation = false;
+  for (std::string_view part : kDocumentationPathParts) {
+    const std::size_t at = file.path.find(part);
+    if (at != std::string_view::npos && (at == 0 || file.path[at - 1] == '/')) {
+      file_is_documentation = true;
+    }
+  }
+  bool capped = false;
+  auto content = file_is_documentation
+                     ? Result<std::vector<SignatureHit>>(std::vector<SignatureHit>{})
+                     : matcher_->Scan(file.bytes, file.path, &capped);
   std::string problem;
   if (content) {
     for (auto& h : *content) hits.push_back(std::move(h));
+    if (capped)
+      problem = std::string(file.path) + ": signature match cap reached; file partly searched";
   } else {
     problem = std::string(file.path) + ": " + content.error().message;
   }

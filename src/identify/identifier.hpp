@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/file_view.hpp"
@@ -20,6 +21,11 @@ inline constexpr std::size_t kMaxSignatureHits = 1000000;      // hits kept over
 inline constexpr std::size_t kMaxEvidencePerComponent = 256;   // kept after sorting
 inline constexpr std::size_t kMaxTreeEntriesWalked = 5000000;  // Finish's database search
 inline constexpr int kMaxSymlinkHops = 40;                     // resolving package list paths
+
+// Path parts whose files are documentation: their contents are not searched for signatures
+// (release notes and man pages name many versions that are not installed).
+inline constexpr std::string_view kDocumentationPathParts[] = {
+    "usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/lintian/"};
 
 // Confidence of each kind of evidence (the component takes the highest; agreement of a
 // package database and a signature gives kConfidenceConfirmed).

@@ -235,6 +235,12 @@ std::string StripRepackSuffix(std::string_view upstream) {
   // "1.0+really0.9" is upstream 0.9 shipped under a higher number.
   const std::size_t really = upstream.find("+really");
   if (really != std::string_view::npos) upstream = upstream.substr(really + 7);
+  // OpenWrt writes some versions as "v1.20"; libevent's upstream name is "2.1.12-stable".
+  if (upstream.size() > 1 && (upstream[0] == 'v' || upstream[0] == 'V') &&
+      std::isdigit(static_cast<unsigned char>(upstream[1]))) {
+    upstream.remove_prefix(1);
+  }
+  if (upstream.ends_with("-stable")) upstream.remove_suffix(7);
   for (std::string_view marker : {"+dfsg", ".dfsg", "~dfsg", "+ds", ".ds", "~ds", "+repack",
                                   "~repack", ".repack", "+git", "~git"}) {
     const std::size_t at = upstream.find(marker);

@@ -57,8 +57,9 @@ std::string DebianUpstreamVersion(std::string_view version);
 // The upstream part of an apk version: without the trailing "-rN" package release.
 std::string ApkUpstreamVersion(std::string_view version);
 
-// An upstream version without distro repack suffixes ("+dfsg", ".dfsg", "+ds", "~dfsg",
-// "+really…" keeps the real version), e.g. "2.9.14+dfsg" -> "2.9.14".
+// An upstream version without distro decorations: repack suffixes ("+dfsg", ".dfsg", "+ds",
+// "~dfsg", "+repack", "+git"), "+really<v>" keeps <v>, a leading "v" before a digit and a
+// trailing "-stable" go, e.g. "2.9.14+dfsg" -> "2.9.14", "2.1.12-stable" -> "2.1.12".
 std::string StripRepackSuffix(std::string_view upstream);
 
 }  // namespace clearbox::identify

@@ -2,6 +2,12 @@
 // OpenWrt opkg status/control/list, Alpine apk installed) and on hostile input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "identify/pkgdb.hpp"
@@ -95,6 +101,9 @@ TEST(PkgDb, UpstreamVersions) {
   EXPECT_EQ(StripRepackSuffix("2.9.14+dfsg"), "2.9.14");
   EXPECT_EQ(StripRepackSuffix("5.9.3+dfsg"), "5.9.3");
   EXPECT_EQ(StripRepackSuffix("1.0+really0.9"), "0.9");
+  EXPECT_EQ(StripRepackSuffix("2.1.12-stable"), "2.1.12");
+  EXPECT_EQ(StripRepackSuffix("v1.20"), "1.20");
+  EXPECT_EQ(StripRepackSuffix("vim"), "vim");
 }
 
 TEST(PkgDb, HostileInputIsBounded) {
@@ -111,6 +120,73 @@ TEST(PkgDb, HostileInputIsBounded) {
   for (const auto& p : *g) EXPECT_FALSE(p.name.empty());
   auto a = ParseApkInstalled(garbage);
   ASSERT_TRUE(a);
+}
+
+}  // namespace
+}  // namespace clearbox::identify
+
+namespace clearbox::identify {
+namespace {
+
+// Splits a package file name into (name, version): "n_v_arch.deb", "n_v_arch.ipk",
+// "n-v-rN.apk". Returns false when the name has no recognisable version.
+bool SplitPackageFileName(std::string file, const std::string& format, std::string* name,
+                          std::string* version) {
+  for (std::size_t at; (at = file.find("%2B")) != std::string::npos;) file.replace(at, 3, "+");
+  if (format == "deb" || format == "ipk") {
+    const std::size_t first = file.find('_');
+    const std::size_t second = first == std::string::npos ? first : file.find('_', first + 1);
+    if (second == std::string::npos) return false;
+    *name = file.substr(0, first);
+    *version = file.substr(first + 1, second - first - 1);
+    return true;
+  }
+  if (format == "apk") {
+    if (!file.ends_with(".apk")) return false;
+    file.resize(file.size() - 4);
+    // The version starts after the last '-' that is followed by a digit, before "-rN".
+    const std::size_t release = file.rfind("-r");
+    if (release == std::string::npos) return false;
+    const std::size_t dash = file.rfind('-', release - 1);
+    if (dash == std::string::npos) return false;
+    *name = file.substr(0, dash);
+    *version = file.substr(dash + 1);
+    return true;
+  }
+  return false;
+}
+
+// cve-bin-tool's package cases: the upstream version we derive from real deb/ipk/apk
+// package versions against the version cve-bin-tool expects for that package.
+TEST(PkgDb, UpstreamVersionsOfCveBinToolPackages) {
+  const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
+  const auto path = std::filesystem::path(src ? src : ".") / ".." / "shared" / "oracle" /
+                    "cve-bin-tool" / "package_test_data.json";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "oracle file missing: " << path;
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  std::size_t cases = 0, equal = 0;
+  for (const auto& entry : doc.at("entries")) {
+    const std::string format = entry.value("package_format_derived", "");
+    std::string name, version;
+    if (!SplitPackageFileName(entry.at("package_name").get<std::string>(), format, &name,
+                              &version)) {
+      continue;
+    }
+    ++cases;
+    const std::string upstream = StripRepackSuffix(
+        format == "apk" ? ApkUpstreamVersion(version) : DebianUpstreamVersion(version));
+    if (upstream == entry.at("version").get<std::string>()) {
+      ++equal;
+    } else {
+      std::printf("  %s: %s -> %s, cve-bin-tool says %s\n", format.c_str(), version.c_str(),
+                  upstream.c_str(), entry.at("version").get<std::string>().c_str());
+    }
+  }
+  std::printf("cve-bin-tool deb/ipk/apk packages: upstream version equal in %zu of %zu (%.1f%%)\n",
+              equal, cases, 100.0 * equal / std::max<std::size_t>(1, cases));
+  EXPECT_GE(cases, 500u);
+  EXPECT_GE(static_cast<double>(equal) / cases, 0.9);
 }
 
 }  // namespace

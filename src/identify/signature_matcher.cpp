@@ -183,8 +183,9 @@ Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
           rule.origin + " " + rule.component + " pattern " + std::to_string(p);
       try {
         if (!pattern.regex.empty()) {
-          compiled.content = std::regex(pattern.regex, std::regex::ECMAScript);
-          if (compiled.content.mark_count() < 1) {
+          compiled.content_at_end =
+              std::regex("(?:" + pattern.regex + ")$", std::regex::ECMAScript);
+          if (compiled.content_at_end.mark_count() < 1) {
             return Fail(ErrorCode::kMalformed, where + ": regex has no version group");
           }
         }
@@ -204,7 +205,7 @@ Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
       }
       ids.push_back(static_cast<unsigned>(matcher->content_.size()));
       matcher->content_.push_back(std::move(compiled));
-      flags.push_back(HS_FLAG_SOM_LEFTMOST);
+      flags.push_back(0);
     }
   }
   // Pointers into rules_ stay valid: the vector is not modified after this point.
@@ -229,32 +230,30 @@ Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
   return std::shared_ptr<const SignatureMatcher>(std::move(matcher));
 }
 
-Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data,
-                                                         std::string_view path) const {
+Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::string_view path,
+                                                         bool* capped) const {
   std::vector<SignatureHit> hits;
+  if (capped) *capped = false;
   if (data.empty()) return hits;
   thread_local ScratchHolder holder;
   if (hs_alloc_scratch(impl_->database, &holder.scratch) != HS_SUCCESS) {
     return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
   }
-  // (pattern id, absolute start) -> longest end: the greedy match from that start.
+  // Every match end per pattern (vectorscan without start-of-match tracking, which costs
+  // ten times the scan speed); starts are found below by the end-anchored std::regex.
   struct Ctx {
-    std::map<std::pair<unsigned, std::uint64_t>, std::uint64_t> longest;
+    std::vector<std::pair<unsigned, std::uint64_t>> ends;  // (pattern id, absolute end)
     std::uint64_t base = 0;
-    std::size_t raw = 0;
+    bool capped = false;
   } ctx;
-  auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned,
+  auto on_match = [](unsigned id, unsigned long long, unsigned long long to, unsigned,
                      void* user) -> int {
     auto* c = static_cast<Ctx*>(user);
-    if (++c->raw > kMaxRawMatchesPerFile) return 1;
-    if (to - from > kMaxMatchBytes) return 0;
-    const auto key = std::make_pair(id, c->base + from);
-    auto it = c->longest.find(key);
-    if (it != c->longest.end()) {
-      it->second = std::max<std::uint64_t>(it->second, c->base + to);
-    } else if (c->longest.size() < kMaxCandidatesPerFile) {
-      c->longest.emplace(key, c->base + to);
+    if (c->ends.size() >= kMaxRawMatchesPerFile) {
+      c->capped = true;
+      return 1;
     }
+    c->ends.emplace_back(id, c->base + to);
     return 0;
   };
   // vectorscan takes 32-bit lengths: scan in slices overlapping by the longest match.
@@ -269,30 +268,66 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data,
     if (rc != HS_SUCCESS) return Fail(ErrorCode::kInternal, "vectorscan scan failed");
     if (end == data.size()) break;
   }
-  // Confirm each candidate with std::regex and take the version group.
-  std::map<std::tuple<std::uint32_t, std::uint32_t, std::string>, SignatureHit> unique;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::set<std::string>> versions;
+  // Per pattern, from the last end backwards: an end inside an already confirmed match is a
+  // shorter match of the same text ("2.10" inside "2.10.1") and is skipped; any other end is
+  // confirmed by the end-anchored regex over the window before it, whose leftmost match is
+  // the longest one ending there.
+  std::sort(ctx.ends.begin(), ctx.ends.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  });
+  ctx.ends.erase(std::unique(ctx.ends.begin(), ctx.ends.end()), ctx.ends.end());
+  struct Confirmed {
+    std::uint32_t rule, pattern;
+    std::uint64_t start, end;
+    std::string version;
+  };
+  std::vector<Confirmed> confirmed;
   const std::string path_string(path);
-  for (const auto& [key, end] : ctx.longest) {
-    const Compiled& compiled = content_[key.first];
-    if (compiled.has_path && !std::regex_search(path_string, compiled.path)) continue;
-    const std::uint64_t start = key.second;
-    if (end > data.size() || start >= end) continue;
-    const std::string_view text(reinterpret_cast<const char*>(data.data() + start), end - start);
+  std::size_t confirmations = 0;
+  unsigned current_id = ~0u;
+  bool path_ok = false;
+  std::uint64_t covered_start = 0;
+  for (const auto& [id, match_end] : ctx.ends) {
+    const Compiled& compiled = content_[id];
+    if (id != current_id) {
+      current_id = id;
+      path_ok = !compiled.has_path || std::regex_search(path_string, compiled.path);
+      covered_start = ~0ull;
+    }
+    if (!path_ok || match_end > data.size()) continue;
+    if (covered_start != ~0ull && match_end > covered_start) continue;  // inside the last match
+    if (++confirmations > kMaxConfirmationsPerFile) {
+      ctx.capped = true;
+      break;
+    }
+    const std::uint64_t window_start = match_end > kMaxMatchBytes ? match_end - kMaxMatchBytes : 0;
+    const std::string_view window(reinterpret_cast<const char*>(data.data() + window_start),
+                                  match_end - window_start);
     std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_match(text.begin(), text.end(), m, compiled.content)) continue;
-    const std::string version_raw =
+    if (!std::regex_search(window.begin(), window.end(), m, compiled.content_at_end)) continue;
+    const std::uint64_t start = window_start + static_cast<std::uint64_t>(m.position(0));
+    covered_start = start;
+    std::string version =
         VersionFromGroups(m, rules_[compiled.rule].patterns[compiled.pattern].join_groups);
-    std::string version = version_raw;
     while (!version.empty() && (version.back() == '.' || version.back() == '-')) {
       version.pop_back();
     }
     if (!PlausibleVersion(version)) continue;
-    versions[{compiled.rule, compiled.pattern}].insert(version);
-    auto ukey = std::make_tuple(compiled.rule, compiled.pattern, version);
-    if (unique.contains(ukey)) continue;  // the first offset wins (map order is by start)
-    unique.emplace(
-        ukey, SignatureHit{compiled.rule, compiled.pattern, version, EscapeMatched(text), start});
+    confirmed.push_back({compiled.rule, compiled.pattern, start, match_end, std::move(version)});
+  }
+  std::sort(confirmed.begin(), confirmed.end(), [](const Confirmed& a, const Confirmed& b) {
+    return std::tie(a.rule, a.pattern, a.start) < std::tie(b.rule, b.pattern, b.start);
+  });
+  if (capped) *capped = ctx.capped;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::string>, SignatureHit> unique;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::set<std::string>> versions;
+  for (const Confirmed& c : confirmed) {
+    versions[{c.rule, c.pattern}].insert(c.version);
+    auto ukey = std::make_tuple(c.rule, c.pattern, c.version);
+    if (unique.contains(ukey)) continue;  // the first offset wins
+    const std::string_view text(reinterpret_cast<const char*>(data.data() + c.start),
+                                c.end - c.start);
+    unique.emplace(ukey, SignatureHit{c.rule, c.pattern, c.version, EscapeMatched(text), c.start});
   }
   for (auto& [key, hit] : unique) {
     const SignaturePattern& pattern = rules_[hit.rule].patterns[hit.pattern];

@@ -16,9 +16,9 @@
 namespace clearbox::identify {
 
 // Caps on the work one file may cause.
-inline constexpr std::size_t kMaxRawMatchesPerFile = 200000;  // vectorscan callbacks
-inline constexpr std::size_t kMaxCandidatesPerFile = 4096;    // distinct match starts kept
-inline constexpr std::size_t kMaxMatchBytes = 1024;           // longest match we confirm
+inline constexpr std::size_t kMaxRawMatchesPerFile = 200000;   // vectorscan match ends kept
+inline constexpr std::size_t kMaxConfirmationsPerFile = 4096;  // std::regex confirmations
+inline constexpr std::size_t kMaxMatchBytes = 512;             // longest match we confirm
 inline constexpr std::size_t kMaxVersionLength = 64;
 inline constexpr std::size_t kMaxRuleFileBytes = 4u << 20;
 
@@ -63,7 +63,9 @@ struct SignatureHit {
   std::uint64_t offset = 0;
 };
 
-// All rules compiled into one vectorscan database; Scan is thread-safe (per-thread scratch).
+// All rules compiled into one vectorscan database (match ends only); each end is confirmed,
+// and its version read, by the same pattern in std::regex anchored at that end. Scan is
+// thread-safe (per-thread scratch).
 class SignatureMatcher {
  public:
   // Compiles every content pattern into one database and every pattern into std::regex.
@@ -74,7 +76,9 @@ class SignatureMatcher {
 
   // Hits in `data` (a file whose tree path is `path`), sorted by rule, pattern, offset;
   // one hit per (rule, pattern, version).
-  Result<std::vector<SignatureHit>> Scan(ByteView data, std::string_view path) const;
+  // `*capped` (optional) tells whether a per-file cap stopped the scan early.
+  Result<std::vector<SignatureHit>> Scan(ByteView data, std::string_view path,
+                                         bool* capped = nullptr) const;
 
   // Hits of path-only patterns for `path`.
   std::vector<SignatureHit> ScanPath(std::string_view path) const;
@@ -85,8 +89,8 @@ class SignatureMatcher {
   SignatureMatcher() = default;
   struct Compiled {
     std::uint32_t rule = 0, pattern = 0;
-    std::regex content;  // anchored confirmation of a vectorscan match
-    std::regex path;     // constraint or path-only pattern
+    std::regex content_at_end;  // "(?:regex)$": confirms a match ending at a window's end
+    std::regex path;            // constraint or path-only pattern
     bool has_path = false;
   };
   struct Impl;

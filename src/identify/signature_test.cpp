@@ -3,6 +3,7 @@
 // identified with the right version.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -109,6 +110,29 @@ TEST(Signatures, GreedyVersionsJoinSingleAndPathConstraints) {
   EXPECT_EQ(path_hits[0].version, "4.14.180");
 }
 
+TEST(Signatures, HostileFilesAreBounded) {
+  auto matcher = ShippedMatcher();
+  ASSERT_TRUE(matcher);
+  std::string repeated;
+  for (int i = 0; i < (1 << 20); ++i) repeated += std::string("BusyBox v1.2.3\0", 15);
+  bool capped = false;
+  const auto start = std::chrono::steady_clock::now();
+  auto hits = matcher->Scan(View(repeated), "bin/busybox", &capped);
+  ASSERT_TRUE(hits);
+  EXPECT_TRUE(capped);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].version, "1.2.3");
+  std::string digits;
+  for (int i = 0; i < (1 << 20); ++i) digits += "1.2.3.4.5.6.7.8.9.\0Dnsmasq version %s\0";
+  auto more = matcher->Scan(View(digits), "x", &capped);
+  ASSERT_TRUE(more);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 60.0);
+  std::printf("hostile files (%zu MiB): %.2f s\n", (repeated.size() + digits.size()) >> 20,
+              seconds);
+}
+
 TEST(Signatures, CpeAndPurlEscaping) {
   EXPECT_EQ(MakeCpe("openssl", "openssl", "1.1.1d"),
             "cpe:2.3:a:openssl:openssl:1.1.1d:*:*:*:*:*:*:*");
@@ -159,6 +183,7 @@ TEST(Signatures, CveBinToolVersionStringCases) {
   }
   std::size_t supported = 0, right = 0, wrong_version = 0, other_products = 0;
   std::set<std::string> supported_products, missed;
+  std::map<std::string, std::pair<int, int>> per_product;  // product -> (right, cases)
   for (const auto& entry : doc.at("entries")) {
     const std::string product = entry.at("product").get<std::string>();
     const std::string version = entry.at("version").get<std::string>();
@@ -166,7 +191,11 @@ TEST(Signatures, CveBinToolVersionStringCases) {
     for (const auto& s : entry.at("version_strings")) strings.push_back(s.get<std::string>());
     const auto hits = ScanText(*matcher, BinaryWithStrings(strings));
     for (const auto& hit : hits) {
-      if (matcher->rules()[hit.rule].product != product) ++other_products;
+      if (matcher->rules()[hit.rule].product != product) {
+        ++other_products;
+        std::printf("  %s %s case: hit of %s %s\n", product.c_str(), version.c_str(),
+                    matcher->rules()[hit.rule].component.c_str(), hit.version.c_str());
+      }
     }
     if (!products.contains(product)) continue;
     ++supported;
@@ -176,8 +205,10 @@ TEST(Signatures, CveBinToolVersionStringCases) {
       if (matcher->rules()[hit.rule].product != product) continue;
       (hit.version == version ? ok : wrong) = true;
     }
+    ++per_product[product].second;
     if (ok) {
       ++right;
+      ++per_product[product].first;
     } else {
       missed.insert(product + " " + version);
     }
@@ -189,6 +220,13 @@ TEST(Signatures, CveBinToolVersionStringCases) {
       "identified with the right version (%.1f%%); %zu cases also gave a wrong version; "
       "%zu hits named another product\n",
       right, supported, supported_products.size(), 100.0 * share, wrong_version, other_products);
+  std::size_t all_right = 0, some_right = 0;
+  for (const auto& [name, counts] : per_product) {
+    all_right += counts.first == counts.second ? 1 : 0;
+    some_right += counts.first > 0 ? 1 : 0;
+  }
+  std::printf("  per product: %zu of %zu products right in every case, %zu in at least one\n",
+              all_right, per_product.size(), some_right);
   for (const auto& m : missed) std::printf("  missed: %s\n", m.c_str());
   EXPECT_GE(supported, 100u);
   EXPECT_GE(share, 0.85);
