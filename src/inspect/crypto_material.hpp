@@ -14,7 +14,7 @@
 namespace clearbox::inspect {
 
 // Largest PEM block (BEGIN line to END line) examined.
-inline constexpr std::size_t kMaxPemBlockBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxPemBlockBytes = 256 * 1024;
 // Largest DER object (outer SEQUENCE) examined.
 inline constexpr std::size_t kMaxDerObjectBytes = 256 * 1024;
 // Keys listed in one OpenSSH private key file, at most.

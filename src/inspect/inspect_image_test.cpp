@@ -163,7 +163,7 @@ void ExpectPlantedFindings(const std::vector<Finding>& findings) {
   }
   std::sort(app_conf.begin(), app_conf.end());
   EXPECT_EQ(app_conf,
-            (std::vector<std::string>{"admin_password = Wq... (11 chars)", "passwd: admin"}));
+            (std::vector<std::string>{"admin_password = Wq... (11 chars)", "db_passwd: admin"}));
   // Token evidence is redacted.
   for (const Finding& f : findings) {
     if (f.rule == "secret.github-token") {

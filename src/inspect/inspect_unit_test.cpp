@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "inspect/accounts.hpp"
@@ -199,6 +200,29 @@ TEST(InspectAccounts, CrackingCanBeSwitchedOff) {
   EXPECT_EQ(Rules(findings), (Strings{"cred.password-hash"})) << Describe(findings);
 }
 
+TEST(InspectAccounts, TimeLimitAndUnsupportedSchemesAreReported) {
+  InspectOptions no_time;
+  no_time.crack_seconds_per_file = 0;
+  std::string shadow;
+  for (int i = 0; i < 20; ++i) {
+    shadow += "u" + std::to_string(i) + ":" + MakeHash("$1$", 0, "admin") + ":1::::::\n";
+  }
+  auto f = InspectOne("etc/shadow", shadow, 0644, FileKind::kRegular, no_time);
+  std::size_t incomplete = 0, cracked = 0;
+  for (const Finding& x : f) {
+    if (x.rule == "cred.crack-incomplete") {
+      ++incomplete;
+      EXPECT_EQ(x.evidence, "u0,u1,u2,u3,u4,u5,u6,u7,...");
+    }
+    if (x.rule == "cred.default-password") ++cracked;
+  }
+  EXPECT_EQ(incomplete, 1u) << Describe(f);
+  EXPECT_EQ(cracked, 0u);
+  // Apache's $apr1$ is not a libcrypt scheme: reported as weak, never "tried".
+  f = InspectOne("www/.htpasswd", "admin:$apr1$abcdefgh$0123456789abcdefghijkl\n");
+  ASSERT_EQ(Rules(f), (Strings{"cred.weak-hash"})) << Describe(f);
+}
+
 // ---- ssh and services -------------------------------------------------------------------
 
 TEST(InspectConfig, SshdFirstValueWinsAndMatchBlocksCount) {
@@ -359,6 +383,17 @@ TEST(InspectKeys, UndecodableBlocksAreNotReported) {
   EXPECT_TRUE(f.empty()) << Describe(f);
   f = InspectOne("usr/bin/ssh-keygen", std::string("\0-----BEGIN OPENSSH PRIVATE KEY-----\0", 37));
   EXPECT_TRUE(f.empty()) << Describe(f);
+}
+
+TEST(InspectKeys, HostileRepetitionsStayBounded) {
+  std::string many;
+  for (int i = 0; i < 30000; ++i) many += "-----BEGIN PRIVATE KEY-----\n";
+  const auto start = std::chrono::steady_clock::now();
+  const auto f = InspectOne("etc/x.pem", many);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(Rules(f), (Strings{"inspect.truncated"})) << Describe(f);
+  EXPECT_LT(seconds, 20.0);
 }
 
 TEST(InspectKeys, ExpiryFollowsTheGivenTimeAndTrustStoresAreSkipped) {

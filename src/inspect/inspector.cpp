@@ -201,7 +201,9 @@ AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind 
       std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(
                                              std::max(0.0, options.crack_seconds_per_file) * 1e6));
   budget.scan_remaining_us = &crack_remaining_us;
-  for (AccountEntry& entry : ParseAccountFile(text, kind)) {
+  // .htpasswd lines are "user:hash" like shadow, without passwd's seven fields.
+  const AccountFileKind parse_as = account_file.htpasswd ? AccountFileKind::kShadow : kind;
+  for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
     AccountRecord record;
     record.state = ClassifyPasswordField(entry.hash, &record.scheme);
     if (record.state == HashState::kHash && options.crack_passwords) {
@@ -222,10 +224,19 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   if (matches) {
     const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
     std::uint64_t covered_until = 0;
+    std::size_t pem_attempts = 0, der_attempts = 0;
+    bool capped = matches->size() >= kMaxMatchesPerFile;
     for (const PatternMatch& m : *matches) {
       const PatternRole& role = roles[m.id];
       if (m.start < covered_until) continue;
       std::uint64_t covered = 0;
+      const bool is_der = role.role == Role::kDerCertificate || role.role == Role::kDerKey ||
+                          role.role == Role::kDerEncryptedKey;
+      if ((role.role == Role::kPem && ++pem_attempts > kMaxPemAttemptsPerFile) ||
+          (is_der && ++der_attempts > kMaxDerAttemptsPerFile)) {
+        capped = true;
+        continue;
+      }
       switch (role.role) {
         case Role::kPem: covered = InspectPem(data, m.start, crypto, out); break;
         case Role::kDerCertificate:
@@ -245,6 +256,12 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
         }
       }
       if (covered > 0) covered_until = m.start + covered;
+    }
+    if (capped) {
+      out.push_back({"inspect.truncated", "info", std::string(path),
+                     "The file has more candidate spots than the per-file limits; later ones "
+                     "were not examined.",
+                     "", 0});
     }
   }
   const ConfigKind kind = ClassifyConfigPath(path);
@@ -291,6 +308,8 @@ std::vector<Finding> Inspector::Finish() {
   }
   for (const AccountFile& file : impl_->account_files) {
     const std::string dir = Dirname(file.path);
+    std::vector<std::string> stopped;  // first accounts the time limit cut short
+    std::size_t stopped_count = 0;
     for (const AccountRecord& r : file.records) {
       const AccountEntry& e = r.entry;
       const AccountEntry* facts = file.kind == AccountFileKind::kPasswd ? &e : nullptr;
@@ -336,6 +355,9 @@ std::vector<Finding> Inspector::Finish() {
         std::string message = "Account " + who + " has a password hashed with " + r.scheme + "; ";
         if (!impl_->options.crack_passwords) {
           message += "default passwords were not tried.";
+        } else if (r.crack.unsupported) {
+          message +=
+              "the system's libcrypt cannot compute it, so default passwords were not tried.";
         } else if (r.crack.skipped_cost) {
           message += "its cost parameters are too high to try default passwords.";
         } else if (!r.crack.cracked) {
@@ -357,11 +379,18 @@ std::vector<Finding> Inspector::Finish() {
             scheme_evidence);
       }
       if (r.crack.stopped_by_time) {
-        add("cred.crack-incomplete", "info",
-            "The time limit stopped default-password checks for account " + who + " after " +
-                std::to_string(r.crack.tried) + " tries.",
-            scheme_evidence);
+        if (stopped.size() < 8) stopped.push_back(e.user);
+        ++stopped_count;
       }
+    }
+    if (stopped_count > 0) {
+      std::string users;
+      for (const std::string& u : stopped) users += (users.empty() ? "" : ",") + u;
+      if (stopped_count > stopped.size()) users += ",...";
+      out.push_back({"cred.crack-incomplete", "info", file.path,
+                     "The crack time limit stopped default-password checks for " +
+                         std::to_string(stopped_count) + " account(s).",
+                     users, 0});
     }
   }
   impl_->account_files.clear();

@@ -19,8 +19,10 @@ inline constexpr double kDefaultCrackSecondsPerScan = 60.0;
 inline constexpr std::size_t kDefaultMaxSlowAttempts = 12;  // bcrypt/yescrypt/scrypt per hash
 // Findings kept per file; more are replaced by one "inspect.truncated" finding.
 inline constexpr std::size_t kMaxFindingsPerFile = 1000;
-// Pattern matches examined per file.
+// Pattern matches examined per file, and of them PEM blocks and DER objects decoded.
 inline constexpr std::size_t kMaxMatchesPerFile = 20000;
+inline constexpr std::size_t kMaxPemAttemptsPerFile = 512;
+inline constexpr std::size_t kMaxDerAttemptsPerFile = 4096;
 
 struct InspectOptions {
   // Certificate validity is judged at this Unix time (pass SOURCE_DATE_EPOCH or the scan
@@ -46,7 +48,8 @@ class Inspector {
   void AddFile(const FileView& file);
 
   // Runs what needs the whole tree (shadow+passwd pairing) and returns findings in a
-  // canonical order (deterministic across runs and thread counts).
+  // canonical order (deterministic across runs and thread counts). Resets the collected
+  // state, so the Inspector can take the next tree.
   std::vector<Finding> Finish();
 
  private:
