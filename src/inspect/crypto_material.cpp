@@ -271,7 +271,8 @@ bool IsTrustStorePath(std::string_view path) {
   const std::size_t slash = p.rfind('/');
   const std::string_view base = std::string_view(p).substr(slash + 1);
   return base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
-         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt";
+         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt" ||
+         base.starts_with("libnssckbi.");  // NSS's built-in root store, compiled in
 }
 
 std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& ctx,

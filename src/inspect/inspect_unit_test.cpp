@@ -300,7 +300,7 @@ TEST(InspectSecrets, AssignmentsNeedAKeyPositionAndARealValue) {
   auto f = InspectOne("etc/app.conf",
                       "# password = commented0ut\nsecret = pass:insta\npassword=$PASSWORD\n"
                       "passwd: files\nadmin_password = ${ADMIN}\npassword_file = /etc/pw\n"
-                      "x = 1 # password=incomment\npassword=\"\"\n");
+                      "x = 1 # password=incomment\npassword=\"\"\nd_pwpasswd='define'\n");
   EXPECT_TRUE(f.empty()) << Describe(f);
   f = InspectOne("usr/bin/login.sh",
                  "#!/bin/sh\ncurl -d \"user=admin&password=hunter22\" http://x/\n");
@@ -411,6 +411,11 @@ TEST(InspectKeys, ExpiryFollowsTheGivenTimeAndTrustStoresAreSkipped) {
   EXPECT_EQ(Rules(InspectOne("etc/ssl/c.pem", cert)), (Strings{"cert.self-signed"}));
   EXPECT_TRUE(InspectOne("etc/ssl/certs/c.pem", cert, 0644, FileKind::kRegular, later).empty());
   EXPECT_TRUE(InspectOne("usr/share/ca-certificates/x/c.crt", cert).empty());
+  EXPECT_TRUE(InspectOne("usr/lib/x86_64-linux-gnu/libnssckbi.so",
+                         "\x7f"
+                         "ELF\n" +
+                             cert)
+                  .empty());
 }
 
 // ---- modes -------------------------------------------------------------------------------

@@ -113,8 +113,12 @@ bool LoginShell(std::string_view shell) {
 struct Inspector::Impl {
   RuleSet rules;
   InspectOptions options;
+  // Two databases: structural and "any" patterns scan every file; the costlier
+  // text-config patterns (caseless key words) scan only text configuration and scripts.
   std::unique_ptr<PatternScanner> scanner;
   std::vector<PatternRole> roles;
+  std::unique_ptr<PatternScanner> text_scanner;  // null when there are no text rules
+  std::vector<PatternRole> text_roles;
   std::set<std::string, std::less<>> default_passwords;
   std::atomic<std::int64_t> crack_remaining_us{0};
 
@@ -148,13 +152,25 @@ Result<Inspector> Inspector::Create(const std::filesystem::path& rules_dir,
     specs.push_back({p.expression, false});
     impl.roles.push_back({p.role, 0});
   }
+  std::vector<PatternSpec> text_specs;
   for (std::size_t i = 0; i < impl.rules.secrets.size(); ++i) {
-    specs.push_back({impl.rules.secrets[i].pattern, impl.rules.secrets[i].caseless});
-    impl.roles.push_back({Role::kSecret, i});
+    const SecretRule& rule = impl.rules.secrets[i];
+    if (rule.scope == SecretScope::kTextConfig) {
+      text_specs.push_back({rule.pattern, rule.caseless});
+      impl.text_roles.push_back({Role::kSecret, i});
+    } else {
+      specs.push_back({rule.pattern, rule.caseless});
+      impl.roles.push_back({Role::kSecret, i});
+    }
   }
   auto scanner = PatternScanner::Build(specs);
   if (!scanner) return Forward(scanner);
   impl.scanner = std::make_unique<PatternScanner>(std::move(*scanner));
+  if (!text_specs.empty()) {
+    auto text_scanner = PatternScanner::Build(text_specs);
+    if (!text_scanner) return Forward(text_scanner);
+    impl.text_scanner = std::make_unique<PatternScanner>(std::move(*text_scanner));
+  }
   for (const Credential& c : impl.rules.credentials) impl.default_passwords.insert(c.password);
   return inspector;
 }
@@ -221,13 +237,32 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::string_view path = file.path;
   const bool text_config = IsTextConfigFile(path, data);
   auto matches = scanner->Scan(data, kMaxMatchesPerFile);
+  // Text-config matches get ids after the first database's, so one role table serves both.
+  std::vector<PatternRole> all_roles;
+  if (matches && text_config && text_scanner) {
+    auto text_matches = text_scanner->Scan(data, kMaxMatchesPerFile);
+    if (text_matches && !text_matches->empty()) {
+      const auto base = static_cast<std::uint32_t>(roles.size());
+      for (PatternMatch m : *text_matches) {
+        m.id += base;
+        matches->push_back(m);
+      }
+      std::sort(matches->begin(), matches->end(), [](const PatternMatch& a, const PatternMatch& b) {
+        return std::tie(a.start, a.id) < std::tie(b.start, b.id);
+      });
+      if (matches->size() > kMaxMatchesPerFile) matches->resize(kMaxMatchesPerFile);
+      all_roles = roles;
+      all_roles.insert(all_roles.end(), text_roles.begin(), text_roles.end());
+    }
+  }
+  const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
     const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
     std::uint64_t covered_until = 0;
     std::size_t pem_attempts = 0, der_attempts = 0;
     bool capped = matches->size() >= kMaxMatchesPerFile;
     for (const PatternMatch& m : *matches) {
-      const PatternRole& role = roles[m.id];
+      const PatternRole& role = role_table[m.id];
       if (m.start < covered_until) continue;
       std::uint64_t covered = 0;
       const bool is_der = role.role == Role::kDerCertificate || role.role == Role::kDerKey ||

@@ -35,7 +35,8 @@ bool IsPlaceholder(std::string_view value) {
       "yes",    "no",       "required",  "optional", "sufficient", "requisite", "include",
       "empty",  "unset",    "undefined", "password", "passwd",     "secret",    "string",
       "hidden", "disabled", "enabled",   "nopasswd", "prompt",     "systemd",   "ldap",
-      "nis",    "db",       "sss",       "winbind",  "redacted",   "default",   "value"};
+      "nis",    "db",       "sss",       "winbind",  "redacted",   "default",   "value",
+      "define", "undef"};
   if (std::find(std::begin(kWords), std::end(kWords), lower) != std::end(kWords)) return true;
   for (std::string_view marker : {"example", "your", "placeholder", "change_me", "xxx"}) {
     if (lower.find(marker) != std::string::npos) return true;
