@@ -126,7 +126,9 @@ void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offs
     add("cert.expired", "medium", "Certificate " + who + " expired on " + not_after + ".");
   }
   if (X509_self_signed(cert, 0) == 1) {
-    add("cert.self-signed", "medium", "Certificate " + who + " is self-signed.");
+    add("cert.self-signed", "medium",
+        X509_check_ca(cert) >= 1 ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
+                                 : "Certificate " + who + " is self-signed.");
   }
   if (weak_key) {
     add("cert.weak-key", "medium", "Certificate " + who + " has a weak key (" + key_text + ").");

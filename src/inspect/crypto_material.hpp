@@ -19,6 +19,11 @@ inline constexpr std::size_t kMaxPemBlockBytes = 256 * 1024;
 inline constexpr std::size_t kMaxDerObjectBytes = 256 * 1024;
 // Keys listed in one OpenSSH private key file, at most.
 inline constexpr std::uint32_t kMaxOpenSshKeys = 64;
+// A file with at least this many self-signed CA certificates is a built-in trust store
+// (e.g. node's or NSS's compiled-in roots): those roots are summed up in one finding.
+inline constexpr std::size_t kMinRootsForTrustStore = 10;
+// End of the cert.self-signed message for CA certificates (used to recognise them).
+inline constexpr std::string_view kSelfSignedCaSuffix = " is a self-signed CA certificate.";
 // RSA/DSA keys below this many bits are weak.
 inline constexpr int kMinRsaBits = 2048;
 

@@ -418,6 +418,30 @@ TEST(InspectKeys, ExpiryFollowsTheGivenTimeAndTrustStoresAreSkipped) {
                   .empty());
 }
 
+TEST(InspectKeys, ManyRootsInOneFileAreABuiltInTrustStore) {
+  if (!HaveTool("openssl")) GTEST_SKIP();
+  TempDir tmp;
+  ASSERT_EQ(RunShell("cd '" + tmp.path().string() +
+                     "' && for i in $(seq 1 10); do openssl req -x509 -newkey ec -pkeyopt "
+                     "ec_paramgen_curve:P-256 -nodes -keyout k$i.pem -out c$i.pem -subj /CN=root$i "
+                     "-days 30 >/dev/null 2>&1 || exit 1; done"),
+            0);
+  std::string nine, ten;
+  for (int i = 1; i <= 10; ++i) {
+    const std::string cert =
+        clearbox::testing::ReadFileBytes(tmp / ("c" + std::to_string(i) + ".pem"));
+    if (i <= 9) nine += "\x01\x02 junk " + cert;
+    ten += "\x01\x02 junk " + cert;
+  }
+  auto f = InspectOne("usr/bin/app", nine, 0755);
+  EXPECT_EQ(Rules(f), Strings(9, "cert.self-signed")) << Describe(f);
+  EXPECT_NE(f[0].message.find("self-signed CA certificate"), std::string::npos);
+  f = InspectOne("usr/bin/app", ten, 0755);
+  ASSERT_EQ(Rules(f), (Strings{"cert.trust-store"})) << Describe(f);
+  EXPECT_EQ(f[0].severity, "info");
+  EXPECT_EQ(f[0].evidence, "10 roots");
+}
+
 // ---- modes -------------------------------------------------------------------------------
 
 TEST(InspectModes, ModesFromTheViewNotTheDisk) {

@@ -108,6 +108,26 @@ bool LoginShell(std::string_view shell) {
            base == "shutdown");
 }
 
+// A file holding many self-signed CA certificates is a compiled-in trust store: its roots
+// are replaced by one cert.trust-store note (other certificates in it are still judged).
+void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
+  std::set<std::uint64_t> roots;
+  for (const Finding& f : out) {
+    if (f.rule == "cert.self-signed" && f.message.ends_with(kSelfSignedCaSuffix)) {
+      roots.insert(f.offset);
+    }
+  }
+  if (roots.size() < kMinRootsForTrustStore) return;
+  std::erase_if(out, [&](const Finding& f) {
+    return f.rule.starts_with("cert.") && roots.count(f.offset) != 0;
+  });
+  out.push_back({"cert.trust-store", "info", std::string(path),
+                 "The file holds " + std::to_string(roots.size()) +
+                     " self-signed CA certificates: a built-in trust store; its roots are not "
+                     "judged one by one.",
+                 std::to_string(roots.size()) + " roots", 0});
+}
+
 }  // namespace
 
 struct Inspector::Impl {
@@ -292,6 +312,7 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
       }
       if (covered > 0) covered_until = m.start + covered;
     }
+    SummarizeTrustStore(path, out);
     if (capped) {
       out.push_back({"inspect.truncated", "info", std::string(path),
                      "The file has more candidate spots than the per-file limits; later ones "

@@ -31,12 +31,12 @@ bool IsPlaceholder(std::string_view value) {
   }
   const std::string lower = Lower(value);
   static constexpr std::string_view kWords[] = {
-      "files",  "compat",   "none",      "null",     "nil",        "true",      "false",
-      "yes",    "no",       "required",  "optional", "sufficient", "requisite", "include",
-      "empty",  "unset",    "undefined", "password", "passwd",     "secret",    "string",
-      "hidden", "disabled", "enabled",   "nopasswd", "prompt",     "systemd",   "ldap",
-      "nis",    "db",       "sss",       "winbind",  "redacted",   "default",   "value",
-      "define", "undef"};
+      "files",   "compat",   "none",      "null",       "nil",        "true",      "false",
+      "yes",     "no",       "required",  "optional",   "sufficient", "requisite", "include",
+      "empty",   "unset",    "undefined", "password",   "passwd",     "secret",    "string",
+      "hidden",  "disabled", "enabled",   "nopasswd",   "prompt",     "systemd",   "ldap",
+      "pass",    "pwd",      "pw",        "passphrase", "nis",        "db",        "sss",
+      "winbind", "redacted", "default",   "value",      "define",     "undef"};
   if (std::find(std::begin(kWords), std::end(kWords), lower) != std::end(kWords)) return true;
   for (std::string_view marker : {"example", "your", "placeholder", "change_me", "xxx"}) {
     if (lower.find(marker) != std::string::npos) return true;
