@@ -242,12 +242,18 @@ AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind 
   for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
     AccountRecord record;
     record.state = ClassifyPasswordField(entry.hash, &record.scheme);
-    if (record.state == HashState::kHash && options.crack_passwords) {
-      record.crack = CrackHash(entry.user, entry.hash, record.scheme, rules.credentials,
-                               options.max_slow_attempts, budget);
-    }
     record.entry = std::move(entry);
     account_file.records.push_back(std::move(record));
+  }
+  if (!options.crack_passwords) return account_file;
+  // Fast schemes first, so a time limit cuts the slow ones (bcrypt, yescrypt) rather than
+  // leaving cheap DES/MD5/SHA-crypt hashes untried.
+  for (const bool slow : {false, true}) {
+    for (AccountRecord& record : account_file.records) {
+      if (record.state != HashState::kHash || IsSlowScheme(record.scheme) != slow) continue;
+      record.crack = CrackHash(record.entry.user, record.entry.hash, record.scheme,
+                               rules.credentials, options.max_slow_attempts, budget);
+    }
   }
   return account_file;
 }
