@@ -375,6 +375,28 @@ TEST(InspectKeys, ParsesOpenSshHeadersAndSurvivesEveryTruncation) {
       ByteView(reinterpret_cast<const std::uint8_t*>(zero_keys.data()), zero_keys.size())));
 }
 
+TEST(InspectKeys, DropbearKeysParseExactly) {
+  const std::string seed(64, '\x42');
+  const std::string ed = SshString("ssh-ed25519") + SshString(seed);
+  auto view = [](const std::string& s) {
+    return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  };
+  auto info = ParseDropbearKey(view(ed));
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->key_type, "ssh-ed25519");
+  EXPECT_EQ(info->bits, 256);
+  EXPECT_FALSE(ParseDropbearKey(view(ed + "x")));  // trailing bytes
+  for (std::size_t cut = 0; cut < ed.size(); ++cut) {
+    EXPECT_FALSE(ParseDropbearKey(view(ed.substr(0, cut)))) << cut;
+  }
+  const std::string ec =
+      SshString("ecdsa-sha2-nistp384") + SshString("nistp256") + SshString("Q") + SshString("d");
+  EXPECT_FALSE(ParseDropbearKey(view(ec)));  // curve mismatch
+  auto f = InspectOne("etc/dropbear/dropbear_ed25519_host_key", ed, 0600);
+  EXPECT_EQ(Rules(f), (Strings{"secret.private-key"})) << Describe(f);
+  EXPECT_EQ(f[0].evidence, "dropbear: ssh-ed25519 256 bits");
+}
+
 TEST(InspectKeys, UndecodableBlocksAreNotReported) {
   auto f =
       InspectOne("etc/x.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");

@@ -284,7 +284,8 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
     const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
-    std::uint64_t covered_until = 0;
+    // A dropbear key file is binary SSH wire format from its first byte.
+    std::uint64_t covered_until = InspectDropbearKey(data, crypto, out);
     std::size_t pem_attempts = 0, der_attempts = 0;
     bool capped = matches->size() >= kMaxMatchesPerFile;
     for (const PatternMatch& m : *matches) {
