@@ -242,7 +242,10 @@ CrackResult CrackHash(std::string_view user, std::string_view hash, std::string_
                              .count();
       budget.scan_remaining_us->fetch_sub(spent);
     }
-    if (!out) break;  // scheme unsupported by this libcrypt or malformed setting
+    if (!out) {  // scheme unsupported by this libcrypt, or a malformed setting
+      result.unsupported = true;
+      break;
+    }
     if (hash == out) {
       result.cracked = true;
       result.password = candidates[i];

@@ -66,6 +66,7 @@ struct CrackResult {
   std::size_t candidates = 0;
   bool stopped_by_time = false;
   bool skipped_cost = false;
+  bool unsupported = false;  // this libcrypt cannot compute the scheme
 };
 
 // The time each crack may use: a per-file deadline and a scan-wide budget shared by threads.

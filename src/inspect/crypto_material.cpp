@@ -9,8 +9,10 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <vector>
 
 namespace clearbox::inspect {
 namespace {
@@ -126,7 +128,9 @@ void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offs
     add("cert.expired", "medium", "Certificate " + who + " expired on " + not_after + ".");
   }
   if (X509_self_signed(cert, 0) == 1) {
-    add("cert.self-signed", "medium", "Certificate " + who + " is self-signed.");
+    add("cert.self-signed", "medium",
+        X509_check_ca(cert) >= 1 ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
+                                 : "Certificate " + who + " is self-signed.");
   }
   if (weak_key) {
     add("cert.weak-key", "medium", "Certificate " + who + " has a weak key (" + key_text + ").");
@@ -261,6 +265,65 @@ Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob) {
   return info;
 }
 
+Result<DropbearKeyInfo> ParseDropbearKey(ByteView file) {
+  ByteReader reader(file, Endian::kBig);
+  auto type = SshString(reader);
+  if (!type) return Forward(type);
+  DropbearKeyInfo info;
+  info.key_type = AsString(*type);
+  std::size_t parts = 0;  // SSH strings/mpints that follow the type
+  if (info.key_type == "ssh-rsa") {
+    parts = 5;  // e, n, d, p, q
+  } else if (info.key_type == "ssh-dss") {
+    parts = 5;  // p, q, g, y, x
+  } else if (info.key_type == "ssh-ed25519") {
+    parts = 1;  // 32-byte seed + 32-byte public key
+  } else if (info.key_type.starts_with("ecdsa-sha2-nistp")) {
+    parts = 3;  // curve name, public point, private scalar
+  } else {
+    return Fail(ErrorCode::kNotThisFormat, "not a dropbear key type");
+  }
+  std::vector<ByteView> values;
+  for (std::size_t i = 0; i < parts; ++i) {
+    auto value = SshString(reader);
+    if (!value) return Forward(value);
+    if (value->empty()) return Fail(ErrorCode::kMalformed, "empty dropbear key part");
+    values.push_back(*value);
+  }
+  if (reader.Remaining() != 0) return Fail(ErrorCode::kMalformed, "bytes after dropbear key");
+  if (info.key_type == "ssh-rsa") {
+    info.bits = MpintBits(values[1]);
+  } else if (info.key_type == "ssh-dss") {
+    info.bits = MpintBits(values[0]);
+  } else if (info.key_type == "ssh-ed25519") {
+    if (values[0].size() != 64) return Fail(ErrorCode::kMalformed, "bad ed25519 key size");
+    info.bits = 256;
+  } else {
+    const std::string curve = AsString(values[0]);
+    if (info.key_type != "ecdsa-sha2-" + curve) {
+      return Fail(ErrorCode::kMalformed, "ecdsa curve name mismatch");
+    }
+    info.bits = std::atoi(curve.c_str() + 5);
+  }
+  if (info.bits <= 0) return Fail(ErrorCode::kMalformed, "implausible dropbear key size");
+  return info;
+}
+
+std::uint64_t InspectDropbearKey(ByteView data, const CryptoContext& ctx,
+                                 std::vector<Finding>& out) {
+  if (data.size() < 16 || data.size() > kMaxDropbearKeyBytes || data[0] != 0 || data[1] != 0 ||
+      data[2] != 0) {
+    return 0;
+  }
+  auto info = ParseDropbearKey(data);
+  if (!info) return 0;
+  const bool weak =
+      (info->key_type == "ssh-rsa" || info->key_type == "ssh-dss") && info->bits < kMinRsaBits;
+  AddKeyFindings(ctx, 0, "dropbear", info->key_type + " " + std::to_string(info->bits) + " bits",
+                 false, weak, out);
+  return data.size();
+}
+
 bool IsTrustStorePath(std::string_view path) {
   std::string p = "/" + std::string(path);
   for (std::string_view dir :
@@ -271,7 +334,8 @@ bool IsTrustStorePath(std::string_view path) {
   const std::size_t slash = p.rfind('/');
   const std::string_view base = std::string_view(p).substr(slash + 1);
   return base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
-         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt";
+         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt" ||
+         base.starts_with("libnssckbi.");  // NSS's built-in root store, compiled in
 }
 
 std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& ctx,

@@ -14,11 +14,16 @@
 namespace clearbox::inspect {
 
 // Largest PEM block (BEGIN line to END line) examined.
-inline constexpr std::size_t kMaxPemBlockBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxPemBlockBytes = 256 * 1024;
 // Largest DER object (outer SEQUENCE) examined.
 inline constexpr std::size_t kMaxDerObjectBytes = 256 * 1024;
 // Keys listed in one OpenSSH private key file, at most.
 inline constexpr std::uint32_t kMaxOpenSshKeys = 64;
+// A file with at least this many self-signed CA certificates is a built-in trust store
+// (e.g. node's or NSS's compiled-in roots): those roots are summed up in one finding.
+inline constexpr std::size_t kMinRootsForTrustStore = 10;
+// End of the cert.self-signed message for CA certificates (used to recognise them).
+inline constexpr std::string_view kSelfSignedCaSuffix = " is a self-signed CA certificate.";
 // RSA/DSA keys below this many bits are weak.
 inline constexpr int kMinRsaBits = 2048;
 
@@ -42,6 +47,16 @@ struct OpenSshKeyInfo {
 // Parses the decoded body of an OPENSSH PRIVATE KEY block (bounds-checked).
 Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob);
 
+// What a dropbear private key file (dropbearkey's own format) holds.
+struct DropbearKeyInfo {
+  std::string key_type;  // "ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", ...
+  int bits = 0;
+};
+
+// Parses a whole file as a dropbear private key: SSH wire strings/mpints for the key type
+// and its private parts, consuming the input exactly (bounds-checked).
+Result<DropbearKeyInfo> ParseDropbearKey(ByteView file);
+
 // Examines the PEM block whose "-----BEGIN " starts at `offset`; appends findings and returns
 // the number of bytes the block covers (0 when it is not a complete, decodable block).
 std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& context,
@@ -54,6 +69,13 @@ enum class DerHint : std::uint8_t { kCertificate, kPrivateKey, kEncryptedPrivate
 // covers (0 when nothing was recognised).
 std::uint64_t InspectDer(ByteView data, std::uint64_t offset, DerHint hint,
                          const CryptoContext& context, std::vector<Finding>& out);
+
+// Largest file tried as a dropbear private key.
+inline constexpr std::size_t kMaxDropbearKeyBytes = 16 * 1024;
+
+// Examines a whole file as a dropbear private key; appends findings, returns bytes covered.
+std::uint64_t InspectDropbearKey(ByteView data, const CryptoContext& context,
+                                 std::vector<Finding>& out);
 
 // True when the path is a CA trust store (etc/ssl/certs, ca-certificates bundles, ...).
 bool IsTrustStorePath(std::string_view path);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "inspect/accounts.hpp"
@@ -199,6 +200,29 @@ TEST(InspectAccounts, CrackingCanBeSwitchedOff) {
   EXPECT_EQ(Rules(findings), (Strings{"cred.password-hash"})) << Describe(findings);
 }
 
+TEST(InspectAccounts, TimeLimitAndUnsupportedSchemesAreReported) {
+  InspectOptions no_time;
+  no_time.crack_seconds_per_file = 0;
+  std::string shadow;
+  for (int i = 0; i < 20; ++i) {
+    shadow += "u" + std::to_string(i) + ":" + MakeHash("$1$", 0, "admin") + ":1::::::\n";
+  }
+  auto f = InspectOne("etc/shadow", shadow, 0644, FileKind::kRegular, no_time);
+  std::size_t incomplete = 0, cracked = 0;
+  for (const Finding& x : f) {
+    if (x.rule == "cred.crack-incomplete") {
+      ++incomplete;
+      EXPECT_EQ(x.evidence, "u0,u1,u2,u3,u4,u5,u6,u7,...");
+    }
+    if (x.rule == "cred.default-password") ++cracked;
+  }
+  EXPECT_EQ(incomplete, 1u) << Describe(f);
+  EXPECT_EQ(cracked, 0u);
+  // Apache's $apr1$ is not a libcrypt scheme: reported as weak, never "tried".
+  f = InspectOne("www/.htpasswd", "admin:$apr1$abcdefgh$0123456789abcdefghijkl\n");
+  ASSERT_EQ(Rules(f), (Strings{"cred.weak-hash"})) << Describe(f);
+}
+
 // ---- ssh and services -------------------------------------------------------------------
 
 TEST(InspectConfig, SshdFirstValueWinsAndMatchBlocksCount) {
@@ -276,7 +300,7 @@ TEST(InspectSecrets, AssignmentsNeedAKeyPositionAndARealValue) {
   auto f = InspectOne("etc/app.conf",
                       "# password = commented0ut\nsecret = pass:insta\npassword=$PASSWORD\n"
                       "passwd: files\nadmin_password = ${ADMIN}\npassword_file = /etc/pw\n"
-                      "x = 1 # password=incomment\npassword=\"\"\n");
+                      "x = 1 # password=incomment\npassword=\"\"\nd_pwpasswd='define'\n");
   EXPECT_TRUE(f.empty()) << Describe(f);
   f = InspectOne("usr/bin/login.sh",
                  "#!/bin/sh\ncurl -d \"user=admin&password=hunter22\" http://x/\n");
@@ -351,6 +375,28 @@ TEST(InspectKeys, ParsesOpenSshHeadersAndSurvivesEveryTruncation) {
       ByteView(reinterpret_cast<const std::uint8_t*>(zero_keys.data()), zero_keys.size())));
 }
 
+TEST(InspectKeys, DropbearKeysParseExactly) {
+  const std::string seed(64, '\x42');
+  const std::string ed = SshString("ssh-ed25519") + SshString(seed);
+  auto view = [](const std::string& s) {
+    return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  };
+  auto info = ParseDropbearKey(view(ed));
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->key_type, "ssh-ed25519");
+  EXPECT_EQ(info->bits, 256);
+  EXPECT_FALSE(ParseDropbearKey(view(ed + "x")));  // trailing bytes
+  for (std::size_t cut = 0; cut < ed.size(); ++cut) {
+    EXPECT_FALSE(ParseDropbearKey(view(ed.substr(0, cut)))) << cut;
+  }
+  const std::string ec =
+      SshString("ecdsa-sha2-nistp384") + SshString("nistp256") + SshString("Q") + SshString("d");
+  EXPECT_FALSE(ParseDropbearKey(view(ec)));  // curve mismatch
+  auto f = InspectOne("etc/dropbear/dropbear_ed25519_host_key", ed, 0600);
+  EXPECT_EQ(Rules(f), (Strings{"secret.private-key"})) << Describe(f);
+  EXPECT_EQ(f[0].evidence, "dropbear: ssh-ed25519 256 bits");
+}
+
 TEST(InspectKeys, UndecodableBlocksAreNotReported) {
   auto f =
       InspectOne("etc/x.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
@@ -359,6 +405,17 @@ TEST(InspectKeys, UndecodableBlocksAreNotReported) {
   EXPECT_TRUE(f.empty()) << Describe(f);
   f = InspectOne("usr/bin/ssh-keygen", std::string("\0-----BEGIN OPENSSH PRIVATE KEY-----\0", 37));
   EXPECT_TRUE(f.empty()) << Describe(f);
+}
+
+TEST(InspectKeys, HostileRepetitionsStayBounded) {
+  std::string many;
+  for (int i = 0; i < 30000; ++i) many += "-----BEGIN PRIVATE KEY-----\n";
+  const auto start = std::chrono::steady_clock::now();
+  const auto f = InspectOne("etc/x.pem", many);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(Rules(f), (Strings{"inspect.truncated"})) << Describe(f);
+  EXPECT_LT(seconds, 20.0);
 }
 
 TEST(InspectKeys, ExpiryFollowsTheGivenTimeAndTrustStoresAreSkipped) {
@@ -376,6 +433,35 @@ TEST(InspectKeys, ExpiryFollowsTheGivenTimeAndTrustStoresAreSkipped) {
   EXPECT_EQ(Rules(InspectOne("etc/ssl/c.pem", cert)), (Strings{"cert.self-signed"}));
   EXPECT_TRUE(InspectOne("etc/ssl/certs/c.pem", cert, 0644, FileKind::kRegular, later).empty());
   EXPECT_TRUE(InspectOne("usr/share/ca-certificates/x/c.crt", cert).empty());
+  EXPECT_TRUE(InspectOne("usr/lib/x86_64-linux-gnu/libnssckbi.so",
+                         "\x7f"
+                         "ELF\n" +
+                             cert)
+                  .empty());
+}
+
+TEST(InspectKeys, ManyRootsInOneFileAreABuiltInTrustStore) {
+  if (!HaveTool("openssl")) GTEST_SKIP();
+  TempDir tmp;
+  ASSERT_EQ(RunShell("cd '" + tmp.path().string() +
+                     "' && for i in $(seq 1 10); do openssl req -x509 -newkey ec -pkeyopt "
+                     "ec_paramgen_curve:P-256 -nodes -keyout k$i.pem -out c$i.pem -subj /CN=root$i "
+                     "-days 30 >/dev/null 2>&1 || exit 1; done"),
+            0);
+  std::string nine, ten;
+  for (int i = 1; i <= 10; ++i) {
+    const std::string cert =
+        clearbox::testing::ReadFileBytes(tmp / ("c" + std::to_string(i) + ".pem"));
+    if (i <= 9) nine += "\x01\x02 junk " + cert;
+    ten += "\x01\x02 junk " + cert;
+  }
+  auto f = InspectOne("usr/bin/app", nine, 0755);
+  EXPECT_EQ(Rules(f), Strings(9, "cert.self-signed")) << Describe(f);
+  EXPECT_NE(f[0].message.find("self-signed CA certificate"), std::string::npos);
+  f = InspectOne("usr/bin/app", ten, 0755);
+  ASSERT_EQ(Rules(f), (Strings{"cert.trust-store"})) << Describe(f);
+  EXPECT_EQ(f[0].severity, "info");
+  EXPECT_EQ(f[0].evidence, "10 roots");
 }
 
 // ---- modes -------------------------------------------------------------------------------

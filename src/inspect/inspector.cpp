@@ -108,13 +108,37 @@ bool LoginShell(std::string_view shell) {
            base == "shutdown");
 }
 
+// A file holding many self-signed CA certificates is a compiled-in trust store: its roots
+// are replaced by one cert.trust-store note (other certificates in it are still judged).
+void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
+  std::set<std::uint64_t> roots;
+  for (const Finding& f : out) {
+    if (f.rule == "cert.self-signed" && f.message.ends_with(kSelfSignedCaSuffix)) {
+      roots.insert(f.offset);
+    }
+  }
+  if (roots.size() < kMinRootsForTrustStore) return;
+  std::erase_if(out, [&](const Finding& f) {
+    return f.rule.starts_with("cert.") && roots.count(f.offset) != 0;
+  });
+  out.push_back({"cert.trust-store", "info", std::string(path),
+                 "The file holds " + std::to_string(roots.size()) +
+                     " self-signed CA certificates: a built-in trust store; its roots are not "
+                     "judged one by one.",
+                 std::to_string(roots.size()) + " roots", 0});
+}
+
 }  // namespace
 
 struct Inspector::Impl {
   RuleSet rules;
   InspectOptions options;
+  // Two databases: structural and "any" patterns scan every file; the costlier
+  // text-config patterns (caseless key words) scan only text configuration and scripts.
   std::unique_ptr<PatternScanner> scanner;
   std::vector<PatternRole> roles;
+  std::unique_ptr<PatternScanner> text_scanner;  // null when there are no text rules
+  std::vector<PatternRole> text_roles;
   std::set<std::string, std::less<>> default_passwords;
   std::atomic<std::int64_t> crack_remaining_us{0};
 
@@ -148,13 +172,25 @@ Result<Inspector> Inspector::Create(const std::filesystem::path& rules_dir,
     specs.push_back({p.expression, false});
     impl.roles.push_back({p.role, 0});
   }
+  std::vector<PatternSpec> text_specs;
   for (std::size_t i = 0; i < impl.rules.secrets.size(); ++i) {
-    specs.push_back({impl.rules.secrets[i].pattern, impl.rules.secrets[i].caseless});
-    impl.roles.push_back({Role::kSecret, i});
+    const SecretRule& rule = impl.rules.secrets[i];
+    if (rule.scope == SecretScope::kTextConfig) {
+      text_specs.push_back({rule.pattern, rule.caseless});
+      impl.text_roles.push_back({Role::kSecret, i});
+    } else {
+      specs.push_back({rule.pattern, rule.caseless});
+      impl.roles.push_back({Role::kSecret, i});
+    }
   }
   auto scanner = PatternScanner::Build(specs);
   if (!scanner) return Forward(scanner);
   impl.scanner = std::make_unique<PatternScanner>(std::move(*scanner));
+  if (!text_specs.empty()) {
+    auto text_scanner = PatternScanner::Build(text_specs);
+    if (!text_scanner) return Forward(text_scanner);
+    impl.text_scanner = std::make_unique<PatternScanner>(std::move(*text_scanner));
+  }
   for (const Credential& c : impl.rules.credentials) impl.default_passwords.insert(c.password);
   return inspector;
 }
@@ -201,15 +237,23 @@ AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind 
       std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(
                                              std::max(0.0, options.crack_seconds_per_file) * 1e6));
   budget.scan_remaining_us = &crack_remaining_us;
-  for (AccountEntry& entry : ParseAccountFile(text, kind)) {
+  // .htpasswd lines are "user:hash" like shadow, without passwd's seven fields.
+  const AccountFileKind parse_as = account_file.htpasswd ? AccountFileKind::kShadow : kind;
+  for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
     AccountRecord record;
     record.state = ClassifyPasswordField(entry.hash, &record.scheme);
-    if (record.state == HashState::kHash && options.crack_passwords) {
-      record.crack = CrackHash(entry.user, entry.hash, record.scheme, rules.credentials,
-                               options.max_slow_attempts, budget);
-    }
     record.entry = std::move(entry);
     account_file.records.push_back(std::move(record));
+  }
+  if (!options.crack_passwords) return account_file;
+  // Fast schemes first, so a time limit cuts the slow ones (bcrypt, yescrypt) rather than
+  // leaving cheap DES/MD5/SHA-crypt hashes untried.
+  for (const bool slow : {false, true}) {
+    for (AccountRecord& record : account_file.records) {
+      if (record.state != HashState::kHash || IsSlowScheme(record.scheme) != slow) continue;
+      record.crack = CrackHash(record.entry.user, record.entry.hash, record.scheme,
+                               rules.credentials, options.max_slow_attempts, budget);
+    }
   }
   return account_file;
 }
@@ -219,13 +263,42 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::string_view path = file.path;
   const bool text_config = IsTextConfigFile(path, data);
   auto matches = scanner->Scan(data, kMaxMatchesPerFile);
+  // Text-config matches get ids after the first database's, so one role table serves both.
+  std::vector<PatternRole> all_roles;
+  if (matches && text_config && text_scanner) {
+    auto text_matches = text_scanner->Scan(data, kMaxMatchesPerFile);
+    if (text_matches && !text_matches->empty()) {
+      const auto base = static_cast<std::uint32_t>(roles.size());
+      for (PatternMatch m : *text_matches) {
+        m.id += base;
+        matches->push_back(m);
+      }
+      std::sort(matches->begin(), matches->end(), [](const PatternMatch& a, const PatternMatch& b) {
+        return std::tie(a.start, a.id) < std::tie(b.start, b.id);
+      });
+      if (matches->size() > kMaxMatchesPerFile) matches->resize(kMaxMatchesPerFile);
+      all_roles = roles;
+      all_roles.insert(all_roles.end(), text_roles.begin(), text_roles.end());
+    }
+  }
+  const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
     const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
-    std::uint64_t covered_until = 0;
+    // A dropbear key file is binary SSH wire format from its first byte.
+    std::uint64_t covered_until = InspectDropbearKey(data, crypto, out);
+    std::size_t pem_attempts = 0, der_attempts = 0;
+    bool capped = matches->size() >= kMaxMatchesPerFile;
     for (const PatternMatch& m : *matches) {
-      const PatternRole& role = roles[m.id];
+      const PatternRole& role = role_table[m.id];
       if (m.start < covered_until) continue;
       std::uint64_t covered = 0;
+      const bool is_der = role.role == Role::kDerCertificate || role.role == Role::kDerKey ||
+                          role.role == Role::kDerEncryptedKey;
+      if ((role.role == Role::kPem && ++pem_attempts > kMaxPemAttemptsPerFile) ||
+          (is_der && ++der_attempts > kMaxDerAttemptsPerFile)) {
+        capped = true;
+        continue;
+      }
       switch (role.role) {
         case Role::kPem: covered = InspectPem(data, m.start, crypto, out); break;
         case Role::kDerCertificate:
@@ -245,6 +318,13 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
         }
       }
       if (covered > 0) covered_until = m.start + covered;
+    }
+    SummarizeTrustStore(path, out);
+    if (capped) {
+      out.push_back({"inspect.truncated", "info", std::string(path),
+                     "The file has more candidate spots than the per-file limits; later ones "
+                     "were not examined.",
+                     "", 0});
     }
   }
   const ConfigKind kind = ClassifyConfigPath(path);
@@ -291,6 +371,8 @@ std::vector<Finding> Inspector::Finish() {
   }
   for (const AccountFile& file : impl_->account_files) {
     const std::string dir = Dirname(file.path);
+    std::vector<std::string> stopped;  // first accounts the time limit cut short
+    std::size_t stopped_count = 0;
     for (const AccountRecord& r : file.records) {
       const AccountEntry& e = r.entry;
       const AccountEntry* facts = file.kind == AccountFileKind::kPasswd ? &e : nullptr;
@@ -336,6 +418,9 @@ std::vector<Finding> Inspector::Finish() {
         std::string message = "Account " + who + " has a password hashed with " + r.scheme + "; ";
         if (!impl_->options.crack_passwords) {
           message += "default passwords were not tried.";
+        } else if (r.crack.unsupported) {
+          message +=
+              "the system's libcrypt cannot compute it, so default passwords were not tried.";
         } else if (r.crack.skipped_cost) {
           message += "its cost parameters are too high to try default passwords.";
         } else if (!r.crack.cracked) {
@@ -357,11 +442,18 @@ std::vector<Finding> Inspector::Finish() {
             scheme_evidence);
       }
       if (r.crack.stopped_by_time) {
-        add("cred.crack-incomplete", "info",
-            "The time limit stopped default-password checks for account " + who + " after " +
-                std::to_string(r.crack.tried) + " tries.",
-            scheme_evidence);
+        if (stopped.size() < 8) stopped.push_back(e.user);
+        ++stopped_count;
       }
+    }
+    if (stopped_count > 0) {
+      std::string users;
+      for (const std::string& u : stopped) users += (users.empty() ? "" : ",") + u;
+      if (stopped_count > stopped.size()) users += ",...";
+      out.push_back({"cred.crack-incomplete", "info", file.path,
+                     "The crack time limit stopped default-password checks for " +
+                         std::to_string(stopped_count) + " account(s).",
+                     users, 0});
     }
   }
   impl_->account_files.clear();

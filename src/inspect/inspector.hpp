@@ -19,9 +19,12 @@ inline constexpr double kDefaultCrackSecondsPerScan = 60.0;
 inline constexpr std::size_t kDefaultMaxSlowAttempts = 12;  // bcrypt/yescrypt/scrypt per hash
 // Findings kept per file; more are replaced by one "inspect.truncated" finding.
 inline constexpr std::size_t kMaxFindingsPerFile = 1000;
-// Pattern matches examined per file.
+// Pattern matches examined per file, and of them PEM blocks and DER objects decoded.
 inline constexpr std::size_t kMaxMatchesPerFile = 20000;
+inline constexpr std::size_t kMaxPemAttemptsPerFile = 512;
+inline constexpr std::size_t kMaxDerAttemptsPerFile = 4096;
 
+// How an Inspector judges certificates and how long it may crack password hashes.
 struct InspectOptions {
   // Certificate validity is judged at this Unix time (pass SOURCE_DATE_EPOCH or the scan
   // time); 0 means the wall-clock time when the Inspector is created.
@@ -46,7 +49,9 @@ class Inspector {
   void AddFile(const FileView& file);
 
   // Runs what needs the whole tree (shadow+passwd pairing) and returns findings in a
-  // canonical order (deterministic across runs and thread counts).
+  // canonical order (deterministic across runs and thread counts). Call it after every
+  // AddFile has returned. It clears the collected findings; the per-scan crack time budget
+  // is not renewed, so use one Inspector per scan.
   std::vector<Finding> Finish();
 
  private:

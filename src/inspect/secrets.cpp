@@ -31,11 +31,12 @@ bool IsPlaceholder(std::string_view value) {
   }
   const std::string lower = Lower(value);
   static constexpr std::string_view kWords[] = {
-      "files",  "compat",   "none",      "null",     "nil",        "true",      "false",
-      "yes",    "no",       "required",  "optional", "sufficient", "requisite", "include",
-      "empty",  "unset",    "undefined", "password", "passwd",     "secret",    "string",
-      "hidden", "disabled", "enabled",   "nopasswd", "prompt",     "systemd",   "ldap",
-      "nis",    "db",       "sss",       "winbind",  "redacted",   "default",   "value"};
+      "files",   "compat",   "none",      "null",       "nil",        "true",      "false",
+      "yes",     "no",       "required",  "optional",   "sufficient", "requisite", "include",
+      "empty",   "unset",    "undefined", "password",   "passwd",     "secret",    "string",
+      "hidden",  "disabled", "enabled",   "nopasswd",   "prompt",     "systemd",   "ldap",
+      "pass",    "pwd",      "pw",        "passphrase", "nis",        "db",        "sss",
+      "winbind", "redacted", "default",   "value",      "define",     "undef"};
   if (std::find(std::begin(kWords), std::end(kWords), lower) != std::end(kWords)) return true;
   for (std::string_view marker : {"example", "your", "placeholder", "change_me", "xxx"}) {
     if (lower.find(marker) != std::string::npos) return true;
@@ -156,7 +157,17 @@ void SecretFinding(const SecretRule& rule, std::string_view path, ByteView data,
     if (!AtKeyPosition(AsText(data), start)) return;
     const std::string value = AssignedValue(data, end);
     if (value.empty()) return;
-    std::string key(match.substr(0, std::min<std::size_t>(match.size(), 64)));
+    // The whole key word ("admin_password"), not only the part the pattern names.
+    const std::string_view text = AsText(data);
+    std::size_t key_start = start;
+    while (key_start > 0 && start - key_start < 64 &&
+           (std::isalnum(static_cast<unsigned char>(text[key_start - 1])) ||
+            text[key_start - 1] == '_' || text[key_start - 1] == '-' ||
+            text[key_start - 1] == '.')) {
+      --key_start;
+    }
+    std::string key(text.substr(key_start, std::min<std::size_t>(end - key_start, 128)));
+    f.offset = key_start;
     while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
     if (default_passwords.count(value) != 0) {
       f.message = Capitalized(rule.message) + " is assigned a well-known default password.";

@@ -59,6 +59,11 @@ if [ "$mode" = planted ]; then
   ossl pkey -in $k/ec.key -outform DER -out $k/ec_sec1.der
   ossl pkcs8 -topk8 -nocrypt -in $k/ed25519.key -outform DER -out $k/ed25519.der
   ossl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:s3cret -in $k/ec.key -outform DER -out $k/enc.der
+  if command -v dropbearkey >/dev/null 2>&1; then  # dropbear's own binary key format
+    mkdir -p etc/dropbear
+    dropbearkey -t rsa -s 1024 -f etc/dropbear/dropbear_rsa_host_key >/dev/null 2>&1
+    dropbearkey -t ed25519 -f etc/dropbear/dropbear_ed25519_host_key >/dev/null 2>&1
+  fi
   ssh-keygen -q -t ed25519 -N '' -C test -f root/.ssh/id_ed25519
   ssh-keygen -q -t rsa -b 1024 -N 'pass phrase' -C test -f root/.ssh/id_rsa
   rm -f root/.ssh/*.pub
