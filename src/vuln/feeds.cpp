@@ -1,5 +1,7 @@
 #include "vuln/feeds.hpp"
 
+#include "vuln/cvss.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -356,6 +358,10 @@ VulnRecord ParseOsv(const Json& doc) {
     Metric m;
     m.vector = Str(s, "score");
     m.version = VersionOfVector(m.vector);
+    if (auto score = CvssV3BaseScore(m.vector)) {
+      m.score = *score;
+      m.severity = CvssSeverity(*score);
+    }
     m.source = "osv";
     m.type = "Secondary";
     rec.metrics.push_back(std::move(m));

@@ -340,6 +340,8 @@ TEST(VulnImport, ApiPageGzipCve5OsvKevEpssAndReplacement) {
   EXPECT_EQ(tarball->front().id, "CVE-2099-0002");
   EXPECT_EQ(tarball->front().aliases, std::vector<std::string>{"GHSA-xxxx-yyyy-zzzz"});
   EXPECT_EQ(tarball->front().confidence, "high");
+  EXPECT_DOUBLE_EQ(tarball->front().cvss_score, 7.5);  // computed from the OSV vector
+  EXPECT_EQ(tarball->front().severity, "HIGH");
   EXPECT_EQ(store->Match({"", "", "", "pkg:pypi/tarball@2.1"})->size(), 1u);  // last_affected
   EXPECT_TRUE(store->Match({"", "", "", "pkg:pypi/tarball@1.4.2"})->empty());
   EXPECT_TRUE(store->Match({"", "", "", "pkg:pypi/tarball@2.2"})->empty());
