@@ -115,7 +115,7 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   cmd->footer(
       "Writes OUT/report.json (docs/report-schema.md), OUT/sbom.cdx.json (CycloneDX 1.6,\n"
       "with vulnerabilities and VEX analysis), OUT/sbom.spdx.json (SPDX 2.3),\n"
-      "OUT/vulnerabilities.sarif (SARIF 2.1.0) and the extracted tree OUT/unpacked/ (with its\n"
+      "OUT/vex.cdx.json (CycloneDX VEX), OUT/vulnerabilities.sarif (SARIF 2.1.0) and the extracted tree OUT/unpacked/ (with its\n"
       "manifest.json; report paths are relative to it). IMAGE may also be a CycloneDX or\n"
       "SPDX JSON document: its components are matched without unpacking. Reports carry no\n"
       "wall-clock time unless SOURCE_DATE_EPOCH is set or --timestamp is given.\n\n"

@@ -166,6 +166,63 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
 
 }  // namespace
 
+// The UUID of sbom.cdx.json, derived from the canonical report so equal evidence gives an
+// equal serial number; vex.cdx.json links to its components through it.
+std::string SbomUuid(const Evidence& evidence) {
+  return internal::ContentUuid("cyclonedx\n" + RenderReportJson(evidence));
+}
+
+// RFC 3986 percent-encoding of a bom-ref for the fragment of a BOM-Link.
+std::string FragmentEncode(std::string_view ref) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : ref) {
+    if (std::isalnum(ch) || std::string_view("-._~:@/?!$&'()*+,;=").find(static_cast<char>(ch)) !=
+                                std::string_view::npos) {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderCycloneDxVex(const Evidence& evidence) {
+  const std::string sbom_uuid = SbomUuid(evidence);
+  Json bom;
+  bom["$schema"] = "http://cyclonedx.org/schema/bom-1.6.schema.json";
+  bom["bomFormat"] = "CycloneDX";
+  bom["specVersion"] = "1.6";
+  bom["serialNumber"] = "urn:uuid:" + internal::ContentUuid("cyclonedx-vex\n" + sbom_uuid);
+  bom["version"] = 1;
+  Json metadata = Json::object();
+  if (evidence.created_at) metadata["timestamp"] = Rfc3339(*evidence.created_at);
+  metadata["tools"] = {
+      {"components", Json::array({Json{{"type", "application"},
+                                       {"name", kToolName},
+                                       {"version", kToolVersion}}})}};
+  bom["metadata"] = metadata;
+  const std::vector<std::string> refs = ComponentRefs(evidence);
+  Json vulnerabilities = Json::array();
+  for (const auto& v : evidence.vulnerabilities) {
+    Json j = VulnerabilityJson(v, refs[v.component]);
+    // BOM-Link (CycloneDX 1.6 "refLinkType") to the component in sbom.cdx.json.
+    j["affects"] = Json::array(
+        {Json{{"ref", "urn:cdx:" + sbom_uuid + "/1#" + FragmentEncode(refs[v.component])}}});
+    if (!j.contains("analysis")) j["analysis"] = {{"state", "in_triage"}};
+    vulnerabilities.push_back(std::move(j));
+  }
+  bom["vulnerabilities"] = std::move(vulnerabilities);
+  return bom.dump(2) + "\n";
+}
+
+namespace {
+}  // namespace
+
 std::string RenderCycloneDx(const Evidence& evidence) {
   const auto& image = evidence.manifest.image;
   Json bom;
@@ -173,7 +230,7 @@ std::string RenderCycloneDx(const Evidence& evidence) {
   bom["bomFormat"] = "CycloneDX";
   bom["specVersion"] = "1.6";
   // Derived from the whole canonical report, so equal evidence gives an equal serial number.
-  bom["serialNumber"] = "urn:uuid:" + internal::ContentUuid("cyclonedx\n" + RenderReportJson(evidence));
+  bom["serialNumber"] = "urn:uuid:" + SbomUuid(evidence);
   bom["version"] = 1;
 
   Json metadata = Json::object();

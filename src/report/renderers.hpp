@@ -18,6 +18,10 @@ std::string RenderReportJson(const Evidence& evidence);
 // derived from the content, timestamp only when evidence.created_at is set.
 std::string RenderCycloneDx(const Evidence& evidence);
 
+// A standalone CycloneDX 1.6 VEX document: every vulnerability with its analysis (VEX input,
+// else "in_triage"), affecting components of sbom.cdx.json through BOM-Links.
+std::string RenderCycloneDxVex(const Evidence& evidence);
+
 // An SPDX 2.3 JSON document; `created` is evidence.created_at or the epoch (SPDX requires
 // the field; a fixed value keeps the document reproducible).
 std::string RenderSpdx(const Evidence& evidence);

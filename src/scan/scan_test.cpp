@@ -210,6 +210,17 @@ void ScanTest::CheckMatchesVulnerabilitiesAndKeepsVex() {
     }
   }
   EXPECT_TRUE(analysed);
+  // The standalone VEX document says the same, linking into the SBOM by BOM-Link.
+  const Json vex = ReadJson(*dir_ / "out/vex.cdx.json");
+  const std::string serial = cdx["serialNumber"];
+  bool linked = false;
+  for (const auto& v : vex["vulnerabilities"]) {
+    if (v["id"] == "CVE-2016-7406") {
+      linked = v["analysis"]["state"] == "not_affected" &&
+               std::string(v["affects"][0]["ref"]).starts_with("urn:cdx:" + serial.substr(9) + "/1#");
+    }
+  }
+  EXPECT_TRUE(linked) << vex.dump(1).substr(0, 2000);
 }
 
 // A CycloneDX SBOM given instead of an image: its components are matched the same way.
@@ -232,6 +243,10 @@ void ScanTest::CheckSbomsAreValidAgainstTheOfficialSchemas() {
             0)
       << output;
   EXPECT_EQ(RunShell(validator + "spdx '" + (*dir_ / "out/sbom.spdx.json").string() + "' 2>&1",
+                     &output),
+            0)
+      << output;
+  EXPECT_EQ(RunShell(validator + "cyclonedx '" + (*dir_ / "out/vex.cdx.json").string() + "' 2>&1",
                      &output),
             0)
       << output;
@@ -286,7 +301,7 @@ TEST_F(ScanTest, ReportsAreByteIdenticalAcrossRunsAndThreadCounts) {
   ASSERT_EQ(RunScan(*image_, *dir_ / "again",
                     "-j 1 --vex '" + (*dir_ / "vendor.openvex.json").string() + "'"),
             0);
-  for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json", "vulnerabilities.sarif"}) {
+  for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json", "vex.cdx.json", "vulnerabilities.sarif"}) {
     EXPECT_EQ(ReadFileBytes(*dir_ / "out" / name), ReadFileBytes(*dir_ / "again" / name)) << name;
   }
 }

@@ -231,6 +231,7 @@ Result<void> WriteReports(const report::Evidence& evidence, const fs::path& dir)
   if (auto r = WriteText(dir / "report.json", report::RenderReportJson(evidence)); !r) return r;
   if (auto r = WriteText(dir / "sbom.cdx.json", report::RenderCycloneDx(evidence)); !r) return r;
   if (auto r = WriteText(dir / "sbom.spdx.json", report::RenderSpdx(evidence)); !r) return r;
+  if (auto r = WriteText(dir / "vex.cdx.json", report::RenderCycloneDxVex(evidence)); !r) return r;
   return WriteText(dir / "vulnerabilities.sarif", report::RenderSarif(evidence));
 }
 

@@ -33,7 +33,8 @@ Result<report::Evidence> ScanImage(const ScanOptions& options);
 // them like an image's components; no unpacking, no files.
 Result<report::Evidence> ScanSbom(const ScanOptions& options);
 
-// Writes report.json, sbom.cdx.json, sbom.spdx.json and vulnerabilities.sarif into `dir`.
+// Writes report.json, sbom.cdx.json, sbom.spdx.json, vex.cdx.json and vulnerabilities.sarif
+// into `dir`.
 Result<void> WriteReports(const report::Evidence& evidence, const std::filesystem::path& dir);
 
 }  // namespace clearbox::scan
