@@ -16,5 +16,6 @@ void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);
 void RegisterLogCommand(CLI::App& app, std::function<int()>* run);
 void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
+void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run);
 
 }  // namespace clearbox::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterAttestCommand(app, &run);
   clearbox::cli::RegisterLogCommand(app, &run);
   clearbox::cli::RegisterVerifyCommand(app, &run);
+  clearbox::cli::RegisterWitnessCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
