@@ -123,10 +123,42 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
   if (path.starts_with("/tile/")) {
     auto tile = ParseTilePath(std::string_view(path).substr(1));
     if (!tile) return Text(400, "not a tlog-tiles path\n");
-    return ServeFile(FormatTilePath(*tile), kOctetStream,
-                     tile->width == ledger::kTileWidth ? kImmutableCache : kPartialCache, head);
+    if (tile->width == ledger::kTileWidth) {
+      return ServeFile(FormatTilePath(*tile), kOctetStream, kImmutableCache, head);
+    }
+    auto response = ServeFile(FormatTilePath(*tile), kOctetStream, kPartialCache, head);
+    if (response.status == 404) return ServePrunedPartial(*tile);
+    return response;
   }
   return Text(404, "not found\n");
+}
+
+HttpResponse LogService::ServePrunedPartial(const TilePath& tile) {
+  // The log deletes partial tiles once the full tile exists; their bytes are the full tile's
+  // first W hashes (or entries), so serve those.
+  TilePath full = tile;
+  full.width = ledger::kTileWidth;
+  auto bytes = ledger::ReadSmallFile(dir_ / FormatTilePath(full), kMaxServedBytes);
+  if (!bytes) return Text(404, "not found\n");
+  std::string body;
+  if (!tile.entries) {
+    if (bytes->size() != ledger::kTileWidth * 32) return Text(500, "damaged tile\n");
+    body = bytes->substr(0, tile.width * 32);
+  } else {
+    std::string_view rest = *bytes;
+    for (std::uint64_t i = 0; i < tile.width; ++i) {
+      if (rest.size() < 2) return Text(500, "damaged entry bundle\n");
+      const std::size_t len = (std::size_t{static_cast<std::uint8_t>(rest[0])} << 8) |
+                              static_cast<std::uint8_t>(rest[1]);
+      if (rest.size() - 2 < len) return Text(500, "damaged entry bundle\n");
+      rest.remove_prefix(2 + len);
+    }
+    body = bytes->substr(0, bytes->size() - rest.size());
+  }
+  return HttpResponse{200,
+                      std::string(kOctetStream),
+                      std::move(body),
+                      {{"Cache-Control", std::string(kImmutableCache)}}};
 }
 
 HttpResponse LogService::Append(const HttpRequest& request) {

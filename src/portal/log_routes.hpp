@@ -48,6 +48,8 @@ std::string FormatTilePath(const TilePath& tile);
 // /tile/entries/<N>[.p/<W>]; POST /add with the entry as the body and
 // "Authorization: Bearer <token>" appends it (200 with "<index>\n" once durable; 401 without
 // a bearer token, 403 with a wrong one or when no token is configured, 413 if too large).
+// A partial tile the log has pruned (its full tile exists) is served as the full tile's
+// first W hashes or entries.
 class LogService {
  public:
   // `token` empty: appends are refused.
@@ -59,6 +61,7 @@ class LogService {
  private:
   HttpResponse ServeFile(const std::string& relative, std::string_view content_type,
                          std::string_view cache, bool head);
+  HttpResponse ServePrunedPartial(const TilePath& tile);
   HttpResponse Append(const HttpRequest& request);
 
   std::filesystem::path dir_;

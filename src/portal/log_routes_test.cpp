@@ -116,6 +116,17 @@ TEST(LogService, RoutesWithoutASocket) {
   EXPECT_EQ(added.status, 200) << added.body;
   EXPECT_EQ(added.body, "0\n");
   EXPECT_EQ(get("GET", "/tile/entries/000.p/1").body, std::string("\0\5hello", 7));
+  // Fill tile 0 one entry at a time: its partials are pruned, yet still served (from the full
+  // tile) for clients holding an older checkpoint.
+  add.body = "e";
+  for (int i = 1; i < 257; ++i) ASSERT_EQ(service.Handle(add).status, 200);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "log/tile/0/000.p"));
+  const std::string full = get("GET", "/tile/0/000").body;
+  ASSERT_EQ(full.size(), 8192u);
+  EXPECT_EQ(get("GET", "/tile/0/000.p/5").body, full.substr(0, 5 * 32));
+  EXPECT_EQ(get("GET", "/tile/entries/000.p/2").body, std::string("\0\5hello\0\1e", 10));
+  EXPECT_EQ(get("GET", "/tile/0/001.p/1").status, 200);
+  EXPECT_EQ(get("GET", "/tile/0/001.p/2").status, 404);
   add.body = std::string(ledger::kMaxEntryBytes + 1, 'x');
   EXPECT_EQ(service.Handle(add).status, 413);
   LogService closed(tmp / "log", "");
