@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "ledger/checkpoint.hpp"
@@ -310,6 +311,63 @@ TEST(LogServe, RealServerServesTilesAndGuardsAppends) {
     EXPECT_NE(r.status, 200) << path;
     EXPECT_EQ(r.body.find("PRIVATE+KEY"), std::string::npos) << path;
   }
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+// An independent tlog-tiles client: Go's golang.org/x/mod/sumdb/tlog (TileHashReader
+// authenticates every fetched tile against the checkpoint) proves entries over HTTP.
+TEST(LogServe, GoTlogClientProvesEntriesOverHttp) {
+  const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
+#ifdef CLEARBOX_LEDGER_SOURCE_DIR
+  if (src == nullptr) src = CLEARBOX_LEDGER_SOURCE_DIR;
+#endif
+  ASSERT_NE(src, nullptr);
+  ASSERT_TRUE(clearbox::testing::HaveTool("go")) << "go missing: bash scripts/install-deps.sh";
+  TempDir tmp;
+  std::string out;
+  const fs::path bin = tmp / "goverify";
+  ASSERT_EQ(RunShell("cd '" + tmp.path().string() +
+                         "' && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOCACHE='" +
+                         (tmp / "gocache").string() + "' go build -o '" + bin.string() + "' '" +
+                         (fs::path(src) / "src/ledger/goverify/main.go").string() + "' 2>&1",
+                     &out),
+            0)
+      << out;
+  std::array<std::uint8_t, 32> seed{};
+  seed[0] = 43;
+  auto key = ledger::SignerKeyFromSeed("go.serve.example/log", seed);
+  const fs::path dir = tmp / "log";
+  ASSERT_TRUE(ledger::LogStore::Init(dir, "go.serve.example/log", *key).has_value());
+  {
+    auto store = ledger::LogStore::OpenForAppend(dir);
+    ASSERT_TRUE(store.has_value());
+    std::uint64_t next = 0;
+    for (std::uint64_t batch : {1, 255, 1, 300, 7, 436}) {  // ends at 1000, partial tiles
+      std::vector<std::string> entries;
+      for (std::uint64_t i = 0; i < batch; ++i)
+        entries.push_back("go entry " + std::to_string(next++));
+      ASSERT_TRUE((*store)->Append(entries).has_value());
+    }
+  }
+  WriteFileBytes(tmp / "token", "0123456789abcdef0123456789\n");
+  ServerProcess server(dir, tmp / "token", tmp / "serve.out");
+  ASSERT_GT(server.port(), 0) << ReadFileBytes(tmp / "serve.out");
+  const std::string vkey = ledger::FormatVerifierKey(ledger::PublicKeyOf(*key));
+  ASSERT_EQ(RunShell("'" + bin.string() + "' http '" + vkey + "' http://127.0.0.1:" +
+                         std::to_string(server.port()) + " 0 1 255 256 511 512 768 999 2>&1",
+                     &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("entry 999 of 1000 included: \"go entry 999\""), std::string::npos) << out;
+  EXPECT_NE(out.find("entry 0 of 1000 included: \"go entry 0\""), std::string::npos) << out;
+  // A wrong log key is refused by the Go client.
+  auto other = ledger::SignerKeyFromSeed("go.serve.example/log", std::array<std::uint8_t, 32>{});
+  EXPECT_NE(RunShell("'" + bin.string() + "' http '" +
+                         ledger::FormatVerifierKey(ledger::PublicKeyOf(*other)) +
+                         "' http://127.0.0.1:" + std::to_string(server.port()) + " 0 2>&1",
+                     &out),
+            0)
+      << out;
   EXPECT_EQ(server.Stop(), 0);
 }
 
