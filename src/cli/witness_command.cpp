@@ -1,11 +1,16 @@
 // `clearbox witness cosign`: a c2sp.org/tlog-witness style witness run from the command line;
 // it cosigns a log checkpoint only if it is consistent with what it cosigned before.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -14,6 +19,8 @@
 #include "ledger/file_io.hpp"
 #include "ledger/note.hpp"
 #include "ledger/witness.hpp"
+#include "portal/http_server.hpp"
+#include "portal/witness_routes.hpp"
 
 namespace clearbox::cli {
 namespace {
@@ -33,6 +40,7 @@ struct WitnessArgs {
   std::string proof;
   std::optional<std::uint64_t> time;
   std::string output;
+  std::string listen = "127.0.0.1:8081";
 };
 
 int Unusable(const std::string& message) {
@@ -51,21 +59,67 @@ Result<std::uint64_t> CosignTime(const WitnessArgs& args) {
   return static_cast<std::uint64_t>(std::time(nullptr));
 }
 
-int RunCosign(const WitnessArgs& args) {
+// The witness key and trusted log keys of the command line; kInvalidArgument if unusable.
+Result<std::pair<ledger::SignerKey, std::vector<ledger::VerifierKey>>> ReadKeys(
+    const WitnessArgs& args) {
   auto key_text = ledger::ReadKeyArgument(args.key);
-  if (!key_text) return Unusable(key_text.error().message);
+  if (!key_text) return Forward(key_text);
   auto key = ledger::ParseSignerKey(*key_text);
-  if (!key) return Unusable("--key is not a signer key: " + key.error().message);
+  if (!key) {
+    return Fail(ErrorCode::kInvalidArgument, "--key is not a signer key: " + key.error().message);
+  }
   std::vector<ledger::VerifierKey> log_keys;
   for (const auto& k : args.log_keys) {
     auto text = ledger::ReadKeyArgument(k);
-    if (!text) return Unusable(text.error().message);
+    if (!text) return Forward(text);
     auto vkey = ledger::ParseVerifierKey(*text);
     if (!vkey || vkey->algorithm != ledger::kAlgEd25519) {
-      return Unusable("--log-key is not an Ed25519 verifier key");
+      return Fail(ErrorCode::kInvalidArgument, "--log-key is not an Ed25519 verifier key");
     }
     log_keys.push_back(*vkey);
   }
+  return std::pair{*key, log_keys};
+}
+
+int RunServe(const WitnessArgs& args) {
+  auto keys = ReadKeys(args);
+  if (!keys) return Unusable(keys.error().message);
+  auto address = portal::ParseListenAddress(args.listen);
+  if (!address) return Unusable(address.error().message);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ledger::Witness witness(args.state, keys->first, keys->second);
+  portal::WitnessService service(witness,
+                                 [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
+  portal::HttpServer server(
+      [&service](const portal::HttpRequest& request) { return service.Handle(request); });
+  auto bound = server.Bind(address->first, address->second);
+  if (!bound) return Unusable(bound.error().message);
+  std::printf(
+      "witness %s serving on http://%s:%d/add-checkpoint\n",
+      ledger::FormatVerifierKey(ledger::PublicKeyOf(ledger::AsCosignerKey(keys->first))).c_str(),
+      address->first.c_str(), server.port());
+  std::fflush(stdout);
+  std::thread waiter([&server, &stop_signals] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    server.Stop();
+  });
+  auto served = server.Serve();
+  ::kill(::getpid(), SIGTERM);  // wakes the waiter if Serve() ended on its own
+  waiter.join();
+  if (!served) return Unusable(served.error().message);
+  return kExitCosigned;
+}
+
+int RunCosign(const WitnessArgs& args) {
+  auto keys = ReadKeys(args);
+  if (!keys) return Unusable(keys.error().message);
+  const auto& key = keys->first;
+  const auto& log_keys = keys->second;
   auto checkpoint = ledger::ReadSmallFile(args.checkpoint, kMaxInputBytes);
   if (!checkpoint) return Unusable(checkpoint.error().message);
   auto when = CosignTime(args);
@@ -89,7 +143,7 @@ int RunCosign(const WitnessArgs& args) {
     old_size = proof->old_size;
     path = std::move(proof->path);
   }
-  ledger::Witness witness(args.state, *key, log_keys);
+  ledger::Witness witness(args.state, key, log_keys);
   auto result = witness.Cosign(*checkpoint, old_size, path, *when);
   if (!result) return Unusable(result.error().message);
   switch (result->outcome) {
@@ -149,6 +203,24 @@ void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run) {
       "input (unreadable file or key, damaged state); 5 conflict (stale checkpoint, or proof from\n"
       "another size than the witness's: retry with a proof from the size printed).");
   cosign->callback([run, args] { *run = [args] { return RunCosign(*args); }; });
+
+  auto* serve = witness->add_subcommand("serve", "Serve c2sp.org/tlog-witness over HTTP");
+  serve->add_option("--state", args->state, "Witness state directory (created if absent)")
+      ->required();
+  serve->add_option("--key", args->key, "Witness signer key (skey text or file)")->required();
+  serve->add_option("--log-key", args->log_keys, "Trusted log verifier key (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  serve->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->footer(
+      "POST /add-checkpoint, body \"old <size>\\n\" + consistency proof lines + \"\\n\" + signed\n"
+      "checkpoint (c2sp.org/tlog-witness). Same checks and state as `witness cosign`, timestamps\n"
+      "from the clock. Answers 200 with the cosignature line; 400 malformed; 403 not signed by a\n"
+      "trusted log key; 409 text/x.tlog.size \"<size>\\n\" when old is not the witness's size or\n"
+      "the checkpoint is older; 409 same size with another root; 422 consistency proof fails.\n"
+      "Serves until SIGINT/SIGTERM. Exit codes: 0 stopped; 2 usage; 4 unusable (keys, address).");
+  serve->callback([run, args] { *run = [args] { return RunServe(*args); }; });
 }
 
 }  // namespace clearbox::cli

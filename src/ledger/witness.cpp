@@ -55,6 +55,16 @@ std::string HexOf(const Hash& h) {
 
 }  // namespace
 
+Result<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body) {
+  // The body is exactly our consistency proof file without its header line.
+  if (!body.starts_with("old ")) return Fail(ErrorCode::kMalformed, "no old line");
+  auto file =
+      ParseConsistencyProofFile(std::string(kConsistencyProofHeader) + "\n" + std::string(body));
+  if (!file) return Forward(file);
+  return AddCheckpointRequest{file->old_size, std::move(file->path),
+                              std::move(file->signed_checkpoint)};
+}
+
 std::string FormatWitnessState(const Checkpoint& latest) {
   return std::string(kWitnessStateHeader) + "\n" +
          FormatCheckpoint(Checkpoint{latest.origin, latest.size, latest.root, {}});
@@ -143,11 +153,13 @@ Result<CosignResult> Witness::Cosign(std::string_view signed_checkpoint,
     // Nothing to be consistent with but the empty tree: the proof must be empty.
     if (!proof.empty() || (cp->size == 0 && cp->root != EmptyRoot())) {
       result.outcome = WitnessOutcome::kFork;
+      result.bad_proof = !proof.empty();
       result.message = "inconsistent: non-empty proof from the empty tree, or a bad empty root";
       return result;
     }
   } else if (auto ok = VerifyConsistency(have, cp->size, proof, (*latest)->root, cp->root); !ok) {
     result.outcome = WitnessOutcome::kFork;
+    result.bad_proof = cp->size != have;
     result.message = "inconsistent with the cosigned tree of size " + std::to_string(have) + ": " +
                      ok.error().message;
     return result;

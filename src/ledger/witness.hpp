@@ -43,7 +43,20 @@ struct CosignResult {
   std::string message;
   std::string cosigned_checkpoint;
   std::uint64_t witness_size = 0;  // the size the witness had cosigned before this request
+  bool bad_proof = false;          // kFork because the consistency proof failed
 };
+
+// A c2sp.org/tlog-witness add-checkpoint request body: "old <size>\n", 0-63 base64
+// consistency proof hashes, an empty line, then the signed checkpoint.
+struct AddCheckpointRequest {
+  std::uint64_t old_size = 0;
+  std::vector<Hash> proof;
+  std::string signed_checkpoint;
+};
+
+// Strict parser of an add-checkpoint body (canonical decimal and base64, a checkpoint note);
+// kMalformed otherwise.
+[[nodiscard]] Result<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body);
 
 // One witness: a state directory (one file per origin plus a lock), its cosigner key and the
 // log keys it trusts.
