@@ -24,5 +24,6 @@ void RegisterLogCommand(CLI::App& app, std::function<int()>* run);
 void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
 void RegisterChecksecCommand(CLI::App& app, std::function<int()>* run);
 void RegisterDbCommand(CLI::App& app, std::function<int()>* run);  // src/vuln database
+void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run);
 
 }  // namespace clearbox::cli

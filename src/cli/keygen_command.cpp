@@ -13,6 +13,7 @@ namespace {
 struct KeygenArgs {
   std::string name;
   std::string prefix;
+  bool cosigner = false;
 };
 
 int RunKeygen(const KeygenArgs& args) {
@@ -22,6 +23,7 @@ int RunKeygen(const KeygenArgs& args) {
                  key.error().message.c_str());
     return 2;
   }
+  if (args.cosigner) *key = ledger::AsCosignerKey(*key);
   std::string prefix = args.prefix;
   if (prefix.empty()) {
     prefix = args.name;
@@ -49,10 +51,12 @@ void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run) {
   cmd->footer(
       "Writes PREFIX.vkey (\"name+keyid+base64(0x01||pubkey)\") and PREFIX.skey\n"
       "(\"PRIVATE+KEY+name+keyid+base64(0x01||seed)\", mode 0600); existing files are never\n"
-      "overwritten. PREFIX defaults to NAME with '/' replaced by '_'.\n\n"
+      "overwritten. PREFIX defaults to NAME with '/' replaced by '_'. With --cosigner the type\n"
+      "byte is 0x04 (c2sp.org/tlog-cosignature: a witness key; key ID over 0x04).\n\n"
       "Exit codes: 0 written; 2 invalid name or usage; 4 files exist or cannot be written.");
   cmd->add_option("name", args->name, "Key name, e.g. lab.example.com/attester")->required();
   cmd->add_option("-o,--output", args->prefix, "Path prefix of the two key files");
+  cmd->add_flag("--cosigner", args->cosigner, "Write a witness (cosignature/v1, type 0x04) key");
   cmd->callback([run, args] { *run = [args] { return RunKeygen(*args); }; });
 }
 

@@ -1,8 +1,13 @@
-// `clearbox log init|append|proof|check`: a local c2sp.org/tlog-tiles transparency log.
+// `clearbox log init|append|proof|check|serve`: a c2sp.org/tlog-tiles transparency log.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -10,6 +15,8 @@
 #include "ledger/file_io.hpp"
 #include "ledger/log_store.hpp"
 #include "ledger/note.hpp"
+#include "portal/http_server.hpp"
+#include "portal/log_routes.hpp"
 
 namespace clearbox::cli {
 namespace {
@@ -26,6 +33,8 @@ struct LogArgs {
   std::optional<std::uint64_t> index;
   std::optional<std::uint64_t> consistency;
   std::string output;
+  std::string listen = "127.0.0.1:8080";
+  std::string token_file;
 };
 
 int Report(const char* what, const Error& error) {
@@ -105,6 +114,49 @@ int RunCheck(const LogArgs& args) {
   return kExitOk;
 }
 
+int RunServe(const LogArgs& args) {
+  auto store = ledger::LogStore::OpenForReading(args.dir);
+  if (!store) return Report("serve", store.error());
+  std::string token;
+  if (!args.token_file.empty()) {
+    auto text = ledger::ReadSmallFile(args.token_file, 4096);
+    if (!text) return Report("serve", text.error());
+    token = text->substr(0, text->find('\n'));
+    if (token.size() < 16) {
+      return Report("serve", Error{ErrorCode::kInvalidArgument,
+                                   "the token (first line of --token-file) needs 16+ bytes"});
+    }
+  }
+  auto address = portal::ParseListenAddress(args.listen);
+  if (!address) return Report("serve", address.error());
+  // SIGINT/SIGTERM are blocked before the server's threads start and taken by one waiter
+  // thread, which stops the server cleanly.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  portal::LogService service(args.dir, token);
+  portal::HttpServer server(
+      [&service](const portal::HttpRequest& request) { return service.Handle(request); });
+  auto bound = server.Bind(address->first, address->second);
+  if (!bound) return Report("serve", bound.error());
+  std::printf("serving log %s on http://%s:%d/ (appends %s)\n",
+              (*store)->checkpoint().origin.c_str(), address->first.c_str(), server.port(),
+              token.empty() ? "disabled" : "with bearer token");
+  std::fflush(stdout);
+  std::thread waiter([&server, &stop_signals] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    server.Stop();
+  });
+  auto served = server.Serve();
+  ::kill(::getpid(), SIGTERM);  // wakes the waiter if Serve() ended on its own
+  waiter.join();
+  if (!served) return Report("serve", served.error());
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterLogCommand(CLI::App& app, std::function<int()>* run) {
@@ -146,6 +198,24 @@ void RegisterLogCommand(CLI::App& app, std::function<int()>* run) {
       "Both proofs end with the current signed checkpoint.\n"
       "Exit codes: 0 written; 1 the log is damaged; 2 usage; 4 unusable input (no such index).");
   proof->callback([run, args] { *run = [args] { return RunProof(*args); }; });
+
+  auto* serve = log->add_subcommand("serve", "Serve the log over HTTP (c2sp.org/tlog-tiles)");
+  serve->add_option("dir", args->dir, "Log directory")->required();
+  serve->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--token-file", args->token_file,
+                    "File whose first line (16+ bytes) is the bearer token for appends");
+  serve->footer(
+      "Read-only, as tlog-tiles clients expect: GET /checkpoint (text/plain; charset=utf-8,\n"
+      "Cache-Control: no-cache), GET /tile/<L>/<N>[.p/<W>] and /tile/entries/<N>[.p/<W>]\n"
+      "(application/octet-stream; full tiles Cache-Control: public, max-age=31536000,\n"
+      "immutable). Paths must be spelled exactly as the spec writes them (else 400).\n"
+      "Appends: POST /add, body = one entry (at most 65535 bytes), header\n"
+      "\"Authorization: Bearer <token>\"; answers 200 \"<index>\\n\" once durable, 401 without a\n"
+      "bearer token, 403 with a wrong one (or when no --token-file was given), 413 too large.\n"
+      "Prints the bound address, then serves until SIGINT/SIGTERM.\n"
+      "Exit codes: 0 stopped; 1 the log is damaged; 2 usage; 4 unusable (no log, cannot listen).");
+  serve->callback([run, args] { *run = [args] { return RunServe(*args); }; });
 
   auto* check = log->add_subcommand("check", "Recompute every tile and the root from the entries");
   check->add_option("dir", args->dir, "Log directory")->required();

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterVerifyCommand(app, &run);
   clearbox::cli::RegisterChecksecCommand(app, &run);
   clearbox::cli::RegisterDbCommand(app, &run);
+  clearbox::cli::RegisterWitnessCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -315,6 +315,8 @@ TEST(LedgerCli, GoSumdbVerifierAcceptsOurProofs) {
   const std::string vkey = FirstLine(ReadFileBytes(tmp / "k.vkey"));
   std::uint64_t size = 0;
   int checked = 0;
+  int consistent = 0;
+  std::vector<std::uint64_t> old_sizes;
   for (std::uint64_t batch : {1, 1, 1, 2, 3, 8, 240, 1, 300, 17}) {
     std::string files;
     for (std::uint64_t i = 0; i < batch; ++i) {
@@ -337,8 +339,179 @@ TEST(LedgerCli, GoSumdbVerifierAcceptsOurProofs) {
           << "size " << size << " index " << index << ": " << out;
       ++checked;
     }
+    // Consistency from every earlier checkpoint to this one, checked by tlog.CheckTree.
+    for (std::uint64_t old : old_sizes) {
+      const fs::path proof = tmp / "c";
+      ASSERT_EQ(Clearbox("log proof " + Q(dir) + " --consistency " + std::to_string(old) + " -o " +
+                             Q(proof),
+                         &out),
+                0)
+          << out;
+      ASSERT_EQ(RunShell(Q(bin) + " consistency '" + vkey + "' " +
+                             Q(tmp / ("cp" + std::to_string(old))) + " " + Q(proof) + " 2>&1",
+                         &out),
+                0)
+          << "consistency " << old << " -> " << size << ": " << out;
+      ++consistent;
+    }
+    fs::copy_file(dir / "checkpoint", tmp / ("cp" + std::to_string(size)));
+    old_sizes.push_back(size);
   }
   EXPECT_EQ(checked, 30);
+  EXPECT_EQ(consistent, 45);
+  // Go's own consistency proofs, computed from our tiles through tlog.TileHashReader (which
+  // authenticates each tile against the checkpoint), equal ours for every older size.
+  std::string sizes;
+  for (std::uint64_t old = 1; old <= size; ++old) sizes += " " + std::to_string(old);
+  ASSERT_EQ(RunShell(Q(bin) + " tiles '" + vkey + "' " + Q(dir) + sizes + " 2>&1", &out), 0) << out;
+  auto store = LogStore::OpenForReading(dir);
+  ASSERT_TRUE(store.has_value());
+  std::string ours;
+  for (std::uint64_t old = 1; old <= size; ++old) {
+    auto proof = (*store)->Consistency(old);
+    ASSERT_TRUE(proof.has_value()) << old;
+    ours += "old " + std::to_string(old) + "\n";
+    for (const auto& h : *proof) ours += HashBase64(h) + "\n";
+    ours += "\n";
+  }
+  EXPECT_EQ(out, ours);
+  EXPECT_EQ(size, 574u);
+}
+
+// Witnesses through the CLI: cosign, refuse stale, conflicting and forked checkpoints with
+// their exit codes; `verify` requires each --witness-key's cosignature and, with
+// --old-checkpoint, consistency with the older tree.
+TEST(LedgerCli, WitnessCosignaturesAndConsistencyInVerify) {
+  Fixture f;
+  std::string out;
+  const fs::path cp4 = f.tmp / "cp4";
+  fs::copy_file(f.dir / "checkpoint", cp4);
+  ASSERT_EQ(Clearbox("keygen w1.example --cosigner -o " + Q(f.tmp / "w1"), &out), 0) << out;
+  ASSERT_EQ(Clearbox("keygen w2.example -o " + Q(f.tmp / "w2"), &out), 0) << out;
+  ASSERT_EQ(Clearbox("keygen w3.example --cosigner -o " + Q(f.tmp / "w3"), &out), 0) << out;
+  EXPECT_EQ(ParseVerifierKey(FirstLine(ReadFileBytes(f.tmp / "w1.vkey")))->algorithm,
+            kAlgCosignatureV1);
+  auto cosign = [&](const std::string& w, const fs::path& cp, const std::string& extra) {
+    return Clearbox("witness cosign --state " + Q(f.tmp / ("state-" + w)) + " --key " +
+                        Q(f.tmp / (w + ".skey")) + " --log-key " + Q(f.log_vkey) + " " + Q(cp) +
+                        " " + extra,
+                    &out);
+  };
+  EXPECT_EQ(cosign("w1", cp4, "--time 1700000000 -o " + Q(f.tmp / "cos4")), 0) << out;
+  // Grow the log to 7 and make the proofs.
+  for (int i = 4; i < 7; ++i)
+    WriteFileBytes(f.tmp / ("more" + std::to_string(i)), "more " + std::to_string(i));
+  ASSERT_EQ(Clearbox("log append " + Q(f.dir) + " " + Q(f.tmp / "more4") + " " +
+                         Q(f.tmp / "more5") + " " + Q(f.tmp / "more6"),
+                     &out),
+            0);
+  const fs::path cp7 = f.tmp / "cp7";
+  fs::copy_file(f.dir / "checkpoint", cp7);
+  ASSERT_EQ(Clearbox("log proof " + Q(f.dir) + " --index 2 -o " + Q(f.tmp / "p7"), &out), 0);
+  ASSERT_EQ(Clearbox("log proof " + Q(f.dir) + " --consistency 4 -o " + Q(f.tmp / "c4"), &out), 0);
+  ASSERT_EQ(Clearbox("log proof " + Q(f.dir) + " --consistency 3 -o " + Q(f.tmp / "c3"), &out), 0);
+  EXPECT_EQ(cosign("w1", cp7, ""), 5) << "growth without a proof: " << out;
+  EXPECT_EQ(cosign("w1", cp7, "--proof " + Q(f.tmp / "c3")), 5) << "proof from 3, witness at 4";
+  EXPECT_EQ(cosign("w1", cp7,
+                   "--proof " + Q(f.tmp / "c4") + " --time 1700000100 -o " + Q(f.tmp / "cos7")),
+            0)
+      << out;
+  EXPECT_EQ(cosign("w1", cp4, ""), 5) << "stale checkpoint: " << out;
+  // w2 (a plain Ed25519 key used as a cosigner) sees the log first at 7; its cosignature is
+  // added next to w1's; the timestamp comes from SOURCE_DATE_EPOCH.
+  EXPECT_EQ(
+      RunShell("SOURCE_DATE_EPOCH=1700000200 " + ClearboxBinary() + " witness cosign --state " +
+                   Q(f.tmp / "state-w2") + " --key " + Q(f.tmp / "w2.skey") + " --log-key " +
+                   Q(f.log_vkey) + " " + Q(f.tmp / "cos7") + " -o " + Q(f.tmp / "cos7b") + " 2>&1",
+               &out),
+      0)
+      << out;
+  const std::string cosigned = ReadFileBytes(f.tmp / "cos7b");
+  auto note = ParseNote(cosigned);
+  ASSERT_TRUE(note.has_value());
+  EXPECT_EQ(note->signatures.size(), 3u);
+  // A log-signed checkpoint of size 7 with another root: the witness reports a fork.
+  auto log_skey = ParseSignerKey(FirstLine(ReadFileBytes(f.tmp / "logkey.skey")));
+  ASSERT_TRUE(log_skey.has_value());
+  WriteFileBytes(f.tmp / "fork7",
+                 *SignNote(FormatCheckpoint(Checkpoint{"lab.example/log", 7, HashLeaf("x"), {}}),
+                           {*log_skey}));
+  EXPECT_EQ(cosign("w1", f.tmp / "fork7", ""), 3) << out;
+  EXPECT_NE(out.find("FORK"), std::string::npos) << out;
+  WriteFileBytes(f.tmp / "fork3",
+                 *SignNote(FormatCheckpoint(Checkpoint{"lab.example/log", 3, HashLeaf("x"), {}}),
+                           {*log_skey}));
+  EXPECT_EQ(cosign("w1", f.tmp / "fork3", ""), 5) << out;  // stale before it is a fork
+  EXPECT_EQ(cosign("w3", f.tmp / "p7", ""), 1) << "not a checkpoint: " << out;
+  EXPECT_EQ(Clearbox("witness cosign --state " + Q(f.tmp / "state-w3") + " --key " +
+                         Q(f.tmp / "w3.skey") + " --log-key " + Q(f.tmp / "w1.vkey") + " " + Q(cp7),
+                     &out),
+            4)
+      << "a cosigner key as log key: " << out;
+
+  // The proof file with the cosigned checkpoint.
+  const std::string p7 = ReadFileBytes(f.tmp / "p7");
+  const std::string proof = p7.substr(0, p7.find("\n\n") + 2) + cosigned;
+  WriteFileBytes(f.tmp / "p7cos", proof);
+  const std::string base = f.VerifyArgs(f.envelope, f.tmp / "p7cos");
+  const std::string w1 = " --witness-key " + Q(f.tmp / "w1.vkey");
+  const std::string w2 = " --witness-key " + Q(f.tmp / "w2.vkey");
+  const std::string w3 = " --witness-key " + Q(f.tmp / "w3.vkey");
+  EXPECT_EQ(Clearbox(base + w1 + w2, &out), 0) << out;
+  EXPECT_NE(out.find("PASS cosignature     w1.example+"), std::string::npos) << out;
+  EXPECT_NE(out.find("cosigned at 2023-11-14T22:15:00Z"), std::string::npos) << out;
+  EXPECT_NE(out.find("cosigned at 2023-11-14T22:16:40Z"), std::string::npos) << out;
+  EXPECT_EQ(Clearbox(base + w1 + w3, &out), 1) << out;
+  EXPECT_NE(out.find("FAIL cosignature     w3.example: no cosignature by this witness"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(Clearbox(f.VerifyArgs(f.envelope, f.tmp / "p7") + w1, &out), 1) << out;
+  // Consistency with the older checkpoint.
+  const std::string old4 = " --old-checkpoint " + Q(cp4);
+  EXPECT_EQ(Clearbox(base + old4 + " --consistency-proof " + Q(f.tmp / "c4"), &out), 0) << out;
+  EXPECT_NE(out.find("PASS consistency     tree 4 -> 7 extends the old checkpoint"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(Clearbox(base + old4, &out), 1) << out;
+  EXPECT_EQ(Clearbox(base + old4 + " --consistency-proof " + Q(f.tmp / "c3"), &out), 1) << out;
+  EXPECT_EQ(Clearbox(base + " --old-checkpoint " + Q(f.tmp / "fork3") + " --consistency-proof " +
+                         Q(f.tmp / "c3"),
+                     &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("FAIL consistency     tree 3 -> 7 not consistent"), std::string::npos) << out;
+  EXPECT_EQ(Clearbox(base + " --old-checkpoint " + Q(cp7), &out), 0) << "same tree, no proof";
+  EXPECT_EQ(Clearbox(base + " --old-checkpoint " + Q(f.tmp / "missing"), &out), 4) << out;
+  EXPECT_EQ(Clearbox(base + " --consistency-proof " + Q(f.tmp / "c4"), &out), 2) << out;
+
+  // Every byte flip in the cosignature lines or the consistency proof makes verification fail.
+  auto log_key = ParseVerifierKey(FirstLine(ReadFileBytes(f.log_vkey)));
+  auto attester = ParseVerifierKey(FirstLine(ReadFileBytes(f.attester_vkey)));
+  auto k1 = ParseVerifierKey(FirstLine(ReadFileBytes(f.tmp / "w1.vkey")));
+  auto k2 = ParseVerifierKey(FirstLine(ReadFileBytes(f.tmp / "w2.vkey")));
+  ASSERT_TRUE(log_key && attester && k1 && k2);
+  const std::string envelope = ReadFileBytes(f.envelope);
+  VerifyPolicy policy{{*k1, *k2}, ReadFileBytes(cp4), ReadFileBytes(f.tmp / "c4")};
+  ASSERT_TRUE(VerifyAttestation(envelope, proof, *log_key, *attester, policy).verified);
+  const std::size_t cosig_start = proof.find("\xE2\x80\x94 w1.example");
+  ASSERT_NE(cosig_start, std::string::npos);
+  std::size_t flips = 0;
+  for (std::size_t i = cosig_start; i < proof.size(); ++i) {
+    std::string bad = proof;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    EXPECT_FALSE(VerifyAttestation(envelope, bad, *log_key, *attester, policy).verified)
+        << "cosigned proof byte " << i;
+    ++flips;
+  }
+  const std::string c4 = *policy.consistency_proof;
+  for (std::size_t i = 0; i < c4.size(); ++i) {
+    VerifyPolicy bad = policy;
+    (*bad.consistency_proof)[i] = static_cast<char>(c4[i] ^ 0x01);
+    EXPECT_FALSE(VerifyAttestation(envelope, proof, *log_key, *attester, bad).verified)
+        << "consistency proof byte " << i;
+    ++flips;
+  }
+  EXPECT_GT(flips, 300u);
 }
 
 }  // namespace

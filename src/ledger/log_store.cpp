@@ -186,6 +186,12 @@ Result<std::vector<Hash>> TileHashSource::LevelHashes(unsigned level, std::uint6
     auto it = cache_.find(path);
     if (it == cache_.end()) {
       auto bytes = read_(path);
+      if (!bytes && width < kTileWidth) {
+        // The partial tile may have been deleted once its full tile existed (tlog-tiles);
+        // the full tile starts with the same hashes.
+        auto full = read_(HashTilePath(level, tile, kTileWidth));
+        if (full && full->size() == kTileWidth * 32) bytes = full->substr(0, width * 32);
+      }
       if (!bytes) return Forward(bytes);
       if (bytes->size() != width * 32) {
         return Fail(ErrorCode::kMalformed, "tile " + path + " has the wrong size");
@@ -501,7 +507,28 @@ Result<std::uint64_t> LogStore::Append(const std::vector<std::string>& entries) 
   CLEARBOX_TRY(FsyncDir(priv));
   checkpoint_ = std::move(cp);
   signed_checkpoint_ = std::move(*signed_cp);
+  PruneCompletedPartials(old_size, new_size);
   return old_size;
+}
+
+void LogStore::PruneCompletedPartials(std::uint64_t old_size, std::uint64_t new_size) {
+  // tlog-tiles: a log MAY delete any partial tile once the corresponding full tile is
+  // available. Best effort: a leftover partial is harmless, so errors are ignored.
+  auto prune = [this](const std::string& full_path) {
+    const fs::path partials = dir_ / (full_path + ".p");
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(partials, ec))) return;
+    fs::remove_all(partials, ec);
+  };
+  for (unsigned level = 0; level < 8; ++level) {
+    const std::uint64_t old_count = CountAtLevel(old_size, level);
+    const std::uint64_t new_count = CountAtLevel(new_size, level);
+    if (new_count < kTileWidth) break;
+    for (std::uint64_t t = old_count / kTileWidth; t < new_count / kTileWidth; ++t) {
+      prune(HashTilePath(level, t, kTileWidth));
+      if (level == 0) prune(EntryBundlePath(t, kTileWidth));
+    }
+  }
 }
 
 }  // namespace clearbox::ledger

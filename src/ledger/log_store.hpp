@@ -76,7 +76,8 @@ class LogStore {
   const VerifierKey& verifier() const { return verifier_; }
 
   // Appends entries (each at most kMaxEntryBytes); returns the index of the first. When it
-  // returns, entries, tiles and the new signed checkpoint are durable (fsync'd in that order).
+  // returns, entries, tiles and the new signed checkpoint are durable (fsync'd in that order);
+  // then the partial tiles and bundles of tiles it completed are deleted.
   [[nodiscard]] Result<std::uint64_t> Append(const std::vector<std::string>& entries);
 
   // Inclusion proof of `index` in the current checkpoint's tree.
@@ -97,6 +98,8 @@ class LogStore {
                                                               bool for_append);
   [[nodiscard]] Result<std::string> ReadFile(const std::string& relative) const;
   [[nodiscard]] Result<void> RecoverPendingCheckpoint();
+  // Deletes the partial tiles and bundles of tiles an append from `old_size` completed.
+  void PruneCompletedPartials(std::uint64_t old_size, std::uint64_t new_size);
 
   std::filesystem::path dir_;
   int lock_fd_ = -1;

@@ -169,5 +169,43 @@ TEST(LogStore, RejectsOversizedEntries) {
   EXPECT_TRUE((*s)->Append({std::string(kMaxEntryBytes, 'x')}).has_value());
 }
 
+// Single appends leave one partial tile and bundle per size until the tile is full; then they
+// are deleted (tlog-tiles allows it), and readers of an older size fall back to the full tile.
+TEST(LogStore, PartialTilesArePrunedOnceTheFullTileExists) {
+  TempDir tmp;
+  const fs::path dir = tmp / "log";
+  ASSERT_TRUE(LogStore::Init(dir, "log.example/test", TestKey()).has_value());
+  auto store = LogStore::OpenForAppend(dir);
+  ASSERT_TRUE(store.has_value());
+  MemoryTree tree;
+  for (std::uint64_t i = 0; i < 300; ++i) {
+    ASSERT_TRUE((*store)->Append({Entry(i)}).has_value());
+    tree.AppendEntry(Entry(i));
+    if (i == 254) {
+      // Before the tile is full every checkpointed size still has its partial tile.
+      EXPECT_TRUE(fs::exists(dir / "tile/0/000.p/1"));
+      EXPECT_TRUE(fs::exists(dir / "tile/entries/000.p/255"));
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir / "tile/0/000.p")) << "partials of a full tile kept";
+  EXPECT_FALSE(fs::exists(dir / "tile/entries/000.p"));
+  EXPECT_TRUE(fs::exists(dir / "tile/0/001.p/1"));
+  EXPECT_TRUE(fs::exists(dir / "tile/0/001.p/44"));
+  ASSERT_TRUE((*store)->CheckAll().has_value());
+  // A reader that still holds the checkpoint of size 100 can build its proofs.
+  TileHashSource old(100, [&](const std::string& p) -> Result<std::string> {
+    if (!fs::exists(dir / p)) return Fail(ErrorCode::kInvalidArgument, "missing " + p);
+    return ReadFileBytes(dir / p);
+  });
+  auto proof = InclusionProof(42, 100, old.Source());
+  ASSERT_TRUE(proof.has_value()) << proof.error().message;
+  EXPECT_TRUE(VerifyInclusion(42, 100, HashLeaf(Entry(42)), *proof, tree.Root(100)).has_value());
+  for (std::uint64_t old_size : {1ull, 100ull, 255ull, 256ull, 299ull}) {
+    auto c = (*store)->Consistency(old_size);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_TRUE(VerifyConsistency(old_size, 300, *c, tree.Root(old_size), tree.Root(300)));
+  }
+}
+
 }  // namespace
 }  // namespace clearbox::ledger

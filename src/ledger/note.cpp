@@ -138,9 +138,14 @@ bool IsValidKeyName(std::string_view name) {
 }
 
 std::uint32_t Ed25519KeyId(std::string_view name, const std::array<std::uint8_t, 32>& public_key) {
+  return NoteKeyId(name, kAlgEd25519, public_key);
+}
+
+std::uint32_t NoteKeyId(std::string_view name, std::uint8_t algorithm,
+                        const std::array<std::uint8_t, 32>& public_key) {
   std::string buf(name);
   buf.push_back('\n');
-  buf.push_back(static_cast<char>(kAlgEd25519));
+  buf.push_back(static_cast<char>(algorithm));
   buf.append(reinterpret_cast<const char*>(public_key.data()), public_key.size());
   const Hash h = Sha256Of(buf);
   return LoadBe32(std::string_view(reinterpret_cast<const char*>(h.data()), 4));
@@ -155,15 +160,17 @@ Result<VerifierKey> ParseVerifierKey(std::string_view vkey) {
   if (!id) return Forward(id);
   auto key = Base64Decode(rest);
   if (!key || key->empty()) return Fail(ErrorCode::kMalformed, "invalid verifier key encoding");
-  if (static_cast<std::uint8_t>((*key)[0]) != kAlgEd25519) {
+  const auto alg = static_cast<std::uint8_t>((*key)[0]);
+  if (alg != kAlgEd25519 && alg != kAlgCosignatureV1) {
     return Fail(ErrorCode::kUnsupported, "unknown verifier key algorithm");
   }
   if (key->size() != 33) return Fail(ErrorCode::kMalformed, "Ed25519 public key is not 32 bytes");
   VerifierKey out;
   out.name = std::string(name);
   out.key_id = *id;
+  out.algorithm = alg;
   std::memcpy(out.public_key.data(), key->data() + 1, 32);
-  if (Ed25519KeyId(out.name, out.public_key) != out.key_id) {
+  if (NoteKeyId(out.name, alg, out.public_key) != out.key_id) {
     return Fail(ErrorCode::kMalformed, "verifier key ID does not match the key");
   }
   return out;
@@ -181,7 +188,8 @@ Result<SignerKey> ParseSignerKey(std::string_view skey) {
   if (!id) return Forward(id);
   auto key = Base64Decode(rest);
   if (!key || key->empty()) return Fail(ErrorCode::kMalformed, "invalid signer key encoding");
-  if (static_cast<std::uint8_t>((*key)[0]) != kAlgEd25519) {
+  const auto alg = static_cast<std::uint8_t>((*key)[0]);
+  if (alg != kAlgEd25519 && alg != kAlgCosignatureV1) {
     return Fail(ErrorCode::kUnsupported, "unknown signer key algorithm");
   }
   if (key->size() != 33) return Fail(ErrorCode::kMalformed, "Ed25519 seed is not 32 bytes");
@@ -189,25 +197,40 @@ Result<SignerKey> ParseSignerKey(std::string_view skey) {
   std::memcpy(seed.data(), key->data() + 1, 32);
   auto out = SignerKeyFromSeed(name, seed);
   if (!out) return out;
+  if (alg == kAlgCosignatureV1) *out = AsCosignerKey(*out);
   if (out->key_id != *id)
     return Fail(ErrorCode::kMalformed, "signer key ID does not match the key");
   return out;
 }
 
 std::string FormatVerifierKey(const VerifierKey& key) {
-  std::string raw(1, static_cast<char>(kAlgEd25519));
+  std::string raw(1, static_cast<char>(key.algorithm));
   raw.append(reinterpret_cast<const char*>(key.public_key.data()), 32);
   return key.name + "+" + KeyIdHex(key.key_id) + "+" + Base64Encode(raw);
 }
 
 std::string FormatSignerKey(const SignerKey& key) {
-  std::string raw(1, static_cast<char>(kAlgEd25519));
+  std::string raw(1, static_cast<char>(key.algorithm));
   raw.append(reinterpret_cast<const char*>(key.seed.data()), 32);
   return "PRIVATE+KEY+" + key.name + "+" + KeyIdHex(key.key_id) + "+" + Base64Encode(raw);
 }
 
 VerifierKey PublicKeyOf(const SignerKey& key) {
-  return VerifierKey{key.name, key.key_id, key.public_key};
+  return VerifierKey{key.name, key.key_id, key.public_key, key.algorithm};
+}
+
+VerifierKey AsCosignerKey(const VerifierKey& key) {
+  VerifierKey out = key;
+  out.algorithm = kAlgCosignatureV1;
+  out.key_id = NoteKeyId(out.name, kAlgCosignatureV1, out.public_key);
+  return out;
+}
+
+SignerKey AsCosignerKey(const SignerKey& key) {
+  SignerKey out = key;
+  out.algorithm = kAlgCosignatureV1;
+  out.key_id = NoteKeyId(out.name, kAlgCosignatureV1, out.public_key);
+  return out;
 }
 
 Result<SignerKey> SignerKeyFromSeed(std::string_view name,
@@ -295,6 +318,73 @@ Result<Note> ParseNote(std::string_view message) {
   return note;
 }
 
+namespace {
+
+std::uint64_t LoadBe64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[i]);
+  return v;
+}
+
+std::string StoreBe64(std::uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) s[i] = static_cast<char>(v & 0xff);
+  return s;
+}
+
+// A plain Ed25519 signature of the text, or (type 0x04) timestamp || Ed25519 signature of
+// the cosignature/v1 message.
+bool VerifySignatureBytes(const VerifierKey& key, std::string_view text, std::string_view sig) {
+  if (key.algorithm != kAlgCosignatureV1) return Ed25519Verify(key.public_key, text, sig);
+  if (sig.size() != 8 + 64) return false;
+  const std::uint64_t timestamp = LoadBe64(sig);
+  if (timestamp > kMaxCosignatureTime) return false;
+  return Ed25519Verify(key.public_key, CosignatureMessage(text, timestamp), sig.substr(8));
+}
+
+}  // namespace
+
+std::string CosignatureMessage(std::string_view note_text, std::uint64_t timestamp) {
+  std::string out(kCosignatureHeader);
+  out += "\ntime " + std::to_string(timestamp) + "\n";
+  out += note_text;
+  return out;
+}
+
+Result<std::uint64_t> CosignatureTime(const NoteSignature& signature) {
+  if (signature.signature.size() != 8 + 64) {
+    return Fail(ErrorCode::kMalformed, "not an Ed25519 cosignature/v1 signature");
+  }
+  return LoadBe64(signature.signature);
+}
+
+Result<std::string> CosignNote(std::string_view signed_note, const SignerKey& cosigner,
+                               std::uint64_t timestamp) {
+  if (cosigner.algorithm != kAlgCosignatureV1) {
+    return Fail(ErrorCode::kInvalidArgument, "not a cosigner key (type 0x04)");
+  }
+  if (timestamp > kMaxCosignatureTime) {
+    return Fail(ErrorCode::kInvalidArgument, "cosignature timestamp above 2^63-1");
+  }
+  auto note = ParseNote(signed_note);
+  if (!note) return Forward(note);
+  auto sig = Ed25519Sign(cosigner, CosignatureMessage(note->text, timestamp));
+  if (!sig) return Forward(sig);
+  std::string out = note->text + "\n";
+  std::size_t kept = 0;
+  for (const auto& s : note->signatures) {
+    if (s.name == cosigner.name && s.key_id == cosigner.key_id) continue;  // replaced below
+    out += std::string(kEmDashSpace) + s.name + " " + s.base64 + "\n";
+    ++kept;
+  }
+  if (kept >= kMaxNoteSignatures) {
+    return Fail(ErrorCode::kInvalidArgument, "note already has the maximum of signatures");
+  }
+  out += std::string(kEmDashSpace) + cosigner.name + " " +
+         Base64Encode(StoreBe32(cosigner.key_id) + StoreBe64(timestamp) + *sig) + "\n";
+  return out;
+}
+
 Result<OpenedNote> OpenNote(std::string_view message, const std::vector<VerifierKey>& known) {
   auto note = ParseNote(message);
   if (!note) return Forward(note);
@@ -320,7 +410,7 @@ Result<OpenedNote> OpenNote(std::string_view message, const std::vector<Verifier
     }
     if (matches > 1) return Fail(ErrorCode::kMalformed, "ambiguous key " + label);
     if (!seen.insert({sig.name, sig.key_id}).second) continue;
-    if (!Ed25519Verify(match->public_key, note->text, sig.signature)) {
+    if (!VerifySignatureBytes(*match, note->text, sig.signature)) {
       return Fail(ErrorCode::kMalformed, "invalid signature for key " + label);
     }
     out.verified.push_back(sig);
@@ -335,6 +425,9 @@ Result<std::string> SignNote(std::string_view text, const std::vector<SignerKey>
   out.push_back('\n');
   for (const auto& key : signers) {
     if (!IsValidKeyName(key.name)) return MalformedNote();
+    if (key.algorithm != kAlgEd25519) {
+      return Fail(ErrorCode::kInvalidArgument, "a cosigner key cannot sign plain notes");
+    }
     auto sig = Ed25519Sign(key, text);
     if (!sig) return Forward(sig);
     out += kEmDashSpace;

@@ -14,22 +14,31 @@ namespace clearbox::ledger {
 
 // Signature type byte of Ed25519 note signatures (C2SP signed-note).
 inline constexpr std::uint8_t kAlgEd25519 = 0x01;
+// Signature type byte of timestamped Ed25519 cosignatures (c2sp.org/tlog-cosignature v1).
+inline constexpr std::uint8_t kAlgCosignatureV1 = 0x04;
+// First line of the message an Ed25519 cosignature/v1 signs.
+inline constexpr std::string_view kCosignatureHeader = "cosignature/v1";
+// Largest cosignature timestamp the spec allows (2^63 - 1).
+inline constexpr std::uint64_t kMaxCosignatureTime = 0x7FFFFFFFFFFFFFFFull;
 // Go's note.Open refuses notes with more signatures than this.
 inline constexpr std::size_t kMaxNoteSignatures = 100;
 
-// A public Ed25519 note key: name, 4-byte key ID and 32-byte public key.
+// A public Ed25519 note key: name, 4-byte key ID and 32-byte public key; `algorithm` is
+// kAlgEd25519 (plain note signatures) or kAlgCosignatureV1 (timestamped cosignatures).
 struct VerifierKey {
   std::string name;
   std::uint32_t key_id = 0;
   std::array<std::uint8_t, 32> public_key{};
+  std::uint8_t algorithm = kAlgEd25519;
 };
 
-// A private Ed25519 note key (seed) with its public half.
+// A private Ed25519 note key (seed) with its public half; `algorithm` as in VerifierKey.
 struct SignerKey {
   std::string name;
   std::uint32_t key_id = 0;
   std::array<std::uint8_t, 32> seed{};
   std::array<std::uint8_t, 32> public_key{};
+  std::uint8_t algorithm = kAlgEd25519;
 };
 
 // True if `name` is a valid key name: non-empty UTF-8, no whitespace, no '+'.
@@ -37,10 +46,20 @@ bool IsValidKeyName(std::string_view name);
 
 // Key ID of an Ed25519 key: first 4 bytes (big-endian) of SHA-256(name || 0x0A || 0x01 || pub).
 std::uint32_t Ed25519KeyId(std::string_view name, const std::array<std::uint8_t, 32>& public_key);
+// Key ID for signature type `algorithm`: first 4 bytes of SHA-256(name || 0x0A || alg || pub).
+std::uint32_t NoteKeyId(std::string_view name, std::uint8_t algorithm,
+                        const std::array<std::uint8_t, 32>& public_key);
 
-// Parses "name+hexid+base64(0x01||pub)"; kMalformed on any deviation or key ID mismatch.
+// The same Ed25519 key as a cosignature/v1 key (type 0x04 and its own key ID), as
+// transparency-dev/formats NewSignerForCosignatureV1 / NewVerifierForCosignatureV1 do.
+VerifierKey AsCosignerKey(const VerifierKey& key);
+SignerKey AsCosignerKey(const SignerKey& key);
+
+// Parses "name+hexid+base64(type||pub)" with type 0x01 or 0x04; kMalformed on any deviation or
+// key ID mismatch, kUnsupported for other types.
 [[nodiscard]] Result<VerifierKey> ParseVerifierKey(std::string_view vkey);
-// Parses "PRIVATE+KEY+name+hexid+base64(0x01||seed)"; kMalformed on any deviation.
+// Parses "PRIVATE+KEY+name+hexid+base64(type||seed)" (type 0x01 or 0x04); kMalformed on any
+// deviation.
 [[nodiscard]] Result<SignerKey> ParseSignerKey(std::string_view skey);
 
 // Text forms of keys (no trailing newline).
@@ -95,8 +114,20 @@ struct OpenedNote {
                                           const std::vector<VerifierKey>& known);
 
 // Signs `text` (must end in '\n', UTF-8, no control bytes) with each signer; returns the
-// signed note.
+// signed note. Cosigner keys (type 0x04) are refused: they need a timestamp (CosignNote).
 [[nodiscard]] Result<std::string> SignNote(std::string_view text,
                                            const std::vector<SignerKey>& signers);
+
+// The message an Ed25519 cosignature/v1 signs: "cosignature/v1\ntime <t>\n" + note text.
+std::string CosignatureMessage(std::string_view note_text, std::uint64_t timestamp);
+
+// Adds (or replaces) `cosigner`'s cosignature/v1 line on a signed note: signature bytes are
+// key ID || big-endian timestamp || Ed25519 signature. kInvalidArgument for a timestamp above
+// kMaxCosignatureTime; kMalformed if `signed_note` is not a note.
+[[nodiscard]] Result<std::string> CosignNote(std::string_view signed_note,
+                                             const SignerKey& cosigner, std::uint64_t timestamp);
+
+// The timestamp of a cosignature/v1 signature; kMalformed unless it is 8 + 64 bytes.
+[[nodiscard]] Result<std::uint64_t> CosignatureTime(const NoteSignature& signature);
 
 }  // namespace clearbox::ledger

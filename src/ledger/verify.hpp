@@ -2,10 +2,12 @@
 // signature and inclusion of the envelope in the log.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ledger/checkpoint.hpp"
 #include "ledger/note.hpp"
 
 namespace clearbox::ledger {
@@ -23,10 +25,30 @@ struct VerificationReport {
   bool verified = false;
 };
 
+// Checks beyond the log and attester signatures.
+struct VerifyPolicy {
+  // Each must have a valid cosignature/v1 on the proof's checkpoint (keys of type 0x01 are
+  // taken as the same Ed25519 key used for cosigning).
+  std::vector<VerifierKey> witnesses;
+  // An older signed checkpoint of the same log the proof's checkpoint must be consistent with,
+  std::optional<std::string> old_checkpoint;
+  // and the consistency proof file (clearbox.dev/tlog-consistency@v1) from it to that
+  // checkpoint (not needed when both trees have the same size).
+  std::optional<std::string> consistency_proof;
+};
+
 // Verifies `envelope` (the exact bytes appended to the log) against a tlog-proof file,
-// trusting only `log_key` (checkpoint signer) and `attester` (DSSE signer). Never throws;
-// every defect of the inputs is a failed line.
+// trusting only `log_key` (checkpoint signer), `attester` (DSSE signer) and the policy's
+// witnesses. Never throws; every defect of the inputs is a failed line.
 VerificationReport VerifyAttestation(std::string_view envelope, std::string_view proof,
-                                     const VerifierKey& log_key, const VerifierKey& attester);
+                                     const VerifierKey& log_key, const VerifierKey& attester,
+                                     const VerifyPolicy& policy = {});
+
+// Checks that the tree of `new_checkpoint` (a verified body) extends the one of
+// `old_signed_checkpoint` (signed by `log_key`), using `consistency_proof` if the sizes differ.
+CheckLine VerifyOldCheckpoint(const Checkpoint& new_checkpoint,
+                              std::string_view old_signed_checkpoint,
+                              const std::optional<std::string>& consistency_proof,
+                              const VerifierKey& log_key);
 
 }  // namespace clearbox::ledger
