@@ -164,7 +164,6 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
   return j;
 }
 
-}  // namespace
 
 // The UUID of sbom.cdx.json, derived from the canonical report so equal evidence gives an
 // equal serial number; vex.cdx.json links to its components through it.
@@ -220,8 +219,6 @@ std::string RenderCycloneDxVex(const Evidence& evidence) {
   return bom.dump(2) + "\n";
 }
 
-namespace {
-}  // namespace
 
 std::string RenderCycloneDx(const Evidence& evidence) {
   const auto& image = evidence.manifest.image;
