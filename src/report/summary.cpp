@@ -36,7 +36,7 @@ std::string RenderSummary(const Evidence& evidence) {
     pie += b.facts.pie;
     full_relro += b.facts.relro == "full";
     canary += b.facts.canary;
-    fortified += b.facts.fortify.verdict == "yes";
+    fortified += b.facts.fortify.verdict == "yes" || b.facts.fortify.verdict == "partial";
   }
   out << "binaries   " << evidence.binaries.size() << " ELF: NX " << nx << ", PIE " << pie
       << ", full RELRO " << full_relro << ", canary " << canary << ", fortified " << fortified
