@@ -1,10 +1,12 @@
 // `clearbox db import|info|match|update`: the offline vulnerability database (src/vuln).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -43,8 +45,17 @@ int RunImport(const DbArgs& args) {
     return kExitUnusable;
   }
   int failures = 0;
-  for (const auto& file : args.files) {
-    auto r = writer->ImportFile(file);
+  bool bulk = false;
+  if (args.files.size() > 1) {
+    auto began = writer->BeginBulkLoad();
+    bulk = began && *began;
+  }
+  std::vector<std::filesystem::path> paths(args.files.begin(), args.files.end());
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  auto results = writer->ImportFiles(paths, threads);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& file = args.files[i];
+    const auto& r = results[i];
     if (!r) {
       std::fprintf(stderr, "clearbox db import: %s: %s (nothing of it was kept)\n", file.c_str(),
                    r.error().message.c_str());
@@ -56,6 +67,13 @@ int RunImport(const DbArgs& args) {
                 static_cast<unsigned long long>(r->stats.kev),
                 static_cast<unsigned long long>(r->stats.epss),
                 static_cast<unsigned long long>(r->stats.skipped));
+  }
+  if (bulk) {
+    if (auto ended = writer->EndBulkLoad(); !ended) {
+      std::fprintf(stderr, "clearbox db import: rebuilding indexes: %s\n",
+                   ended.error().message.c_str());
+      return kExitUnusable;
+    }
   }
   std::printf("database: %s\n", path.c_str());
   return failures == 0 ? kExitOk : kExitUnusable;
