@@ -3,7 +3,7 @@
 
 Writes OUT/nvd-page-NNNN.json.gz (2,000 records per page, like the API's largest page) and
 OUT/queries.jsonl (1,000 components: 70% by CPE, 30% by name). Deterministic (seeded).
-Shape per record, after NVD averages: 1-3 configurations, 1-8 cpeMatch each (ranges and exact
+Shape per record, after NVD averages (PRODUCTS=100000 vendor:product pairs, Zipf-like): 1-3 configurations, 1-8 cpeMatch each (ranges and exact
 versions), 15% AND configurations with a not-vulnerable platform, CVSS v3.1 (+v2 for 40%),
 1-2 CWEs, 3-10 references, a 150-600 character description.
 """
@@ -16,8 +16,11 @@ rng = random.Random(4)
 words = ("buffer overflow in the parser allows remote attackers to execute arbitrary code via a "
          "crafted packet when the service handles malformed input leading to denial of service "
          "or information disclosure through an integer underflow in the length field").split()
-vendors = [f"vendor{i}" for i in range(6000)]
-products = [(rng.choice(vendors), f"product{i}") for i in range(20000)]
+# NVD's configurations name about 100,000 vendor:product pairs; the hottest (the Linux
+# kernel) has several thousand CVEs, most have a handful.
+product_count = int(os.environ.get("PRODUCTS", "100000"))
+vendors = [f"vendor{i}" for i in range(product_count * 3 // 10)]
+products = [(rng.choice(vendors), f"product{i}") for i in range(product_count)]
 weights = [1.0 / (i + 1) ** 0.8 for i in range(len(products))]  # a few products have many CVEs
 cum_weights = list(itertools.accumulate(weights))
 platforms = ["cpe:2.3:o:microsoft:windows:-:*:*:*:*:*:*:*", "cpe:2.3:h:acme:router_x1:-:*:*:*:*:*:*:*",

@@ -150,21 +150,28 @@ int RunBatch(const DbArgs& args, const vuln::VulnStore& store) {
     queries.push_back(
         {j.value("name", ""), j.value("version", ""), j.value("cpe", ""), j.value("purl", "")});
   }
+  // Two passes: the first includes reading the database pages in, the second is warm.
   std::size_t matches = 0, matched_components = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (const auto& q : queries) {
-    auto m = store.Match(q);
-    if (!m) {
-      std::fprintf(stderr, "clearbox db match: %s\n", m.error().message.c_str());
-      return kExitUnusable;
+  double ms[2] = {0, 0};
+  for (int pass = 0; pass < 2; ++pass) {
+    matches = matched_components = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& q : queries) {
+      auto m = store.Match(q);
+      if (!m) {
+        std::fprintf(stderr, "clearbox db match: %s\n", m.error().message.c_str());
+        return kExitUnusable;
+      }
+      matches += m->size();
+      matched_components += m->empty() ? 0 : 1;
     }
-    matches += m->size();
-    matched_components += m->empty() ? 0 : 1;
+    ms[pass] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"components\": %zu, \"with_matches\": %zu, \"matches\": %zu, \"ms\": %.2f}\n",
-              queries.size(), matched_components, matches, ms);
+  std::printf(
+      "{\"components\": %zu, \"with_matches\": %zu, \"matches\": %zu, \"ms_first\": %.2f, "
+      "\"ms_warm\": %.2f}\n",
+      queries.size(), matched_components, matches, ms[0], ms[1]);
   return kExitOk;
 }
 
