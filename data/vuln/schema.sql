@@ -88,7 +88,10 @@ CREATE TABLE IF NOT EXISTS cpe_match (
   end_excl TEXT,
   context TEXT
 );
-CREATE INDEX IF NOT EXISTS cpe_match_vendor_product ON cpe_match(vendor, product);
+-- Covering index for the matcher's lookup: all the columns it reads, so a product's rows are
+-- read from consecutive index pages instead of one table page per row.
+CREATE INDEX IF NOT EXISTS cpe_match_vendor_product ON cpe_match(vendor, product, vulnerable,
+  vuln_id, version, update_, start_incl, start_excl, end_incl, end_excl, context, criteria);
 CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product);
 CREATE INDEX IF NOT EXISTS cpe_match_vuln ON cpe_match(vuln_id);
 

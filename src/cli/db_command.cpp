@@ -1,10 +1,12 @@
 // `clearbox db import|info|match|update`: the offline vulnerability database (src/vuln).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -43,8 +45,17 @@ int RunImport(const DbArgs& args) {
     return kExitUnusable;
   }
   int failures = 0;
-  for (const auto& file : args.files) {
-    auto r = writer->ImportFile(file);
+  bool bulk = false;
+  if (args.files.size() > 1) {
+    auto began = writer->BeginBulkLoad();
+    bulk = began && *began;
+  }
+  std::vector<std::filesystem::path> paths(args.files.begin(), args.files.end());
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  auto results = writer->ImportFiles(paths, threads);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& file = args.files[i];
+    const auto& r = results[i];
     if (!r) {
       std::fprintf(stderr, "clearbox db import: %s: %s (nothing of it was kept)\n", file.c_str(),
                    r.error().message.c_str());
@@ -56,6 +67,13 @@ int RunImport(const DbArgs& args) {
                 static_cast<unsigned long long>(r->stats.kev),
                 static_cast<unsigned long long>(r->stats.epss),
                 static_cast<unsigned long long>(r->stats.skipped));
+  }
+  if (bulk) {
+    if (auto ended = writer->EndBulkLoad(); !ended) {
+      std::fprintf(stderr, "clearbox db import: rebuilding indexes: %s\n",
+                   ended.error().message.c_str());
+      return kExitUnusable;
+    }
   }
   std::printf("database: %s\n", path.c_str());
   return failures == 0 ? kExitOk : kExitUnusable;
@@ -132,21 +150,28 @@ int RunBatch(const DbArgs& args, const vuln::VulnStore& store) {
     queries.push_back(
         {j.value("name", ""), j.value("version", ""), j.value("cpe", ""), j.value("purl", "")});
   }
+  // Two passes: the first includes reading the database pages in, the second is warm.
   std::size_t matches = 0, matched_components = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (const auto& q : queries) {
-    auto m = store.Match(q);
-    if (!m) {
-      std::fprintf(stderr, "clearbox db match: %s\n", m.error().message.c_str());
-      return kExitUnusable;
+  double ms[2] = {0, 0};
+  for (int pass = 0; pass < 2; ++pass) {
+    matches = matched_components = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& q : queries) {
+      auto m = store.Match(q);
+      if (!m) {
+        std::fprintf(stderr, "clearbox db match: %s\n", m.error().message.c_str());
+        return kExitUnusable;
+      }
+      matches += m->size();
+      matched_components += m->empty() ? 0 : 1;
     }
-    matches += m->size();
-    matched_components += m->empty() ? 0 : 1;
+    ms[pass] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"components\": %zu, \"with_matches\": %zu, \"matches\": %zu, \"ms\": %.2f}\n",
-              queries.size(), matched_components, matches, ms);
+  std::printf(
+      "{\"components\": %zu, \"with_matches\": %zu, \"matches\": %zu, \"ms_first\": %.2f, "
+      "\"ms_warm\": %.2f}\n",
+      queries.size(), matched_components, matches, ms[0], ms[1]);
   return kExitOk;
 }
 

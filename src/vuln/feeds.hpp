@@ -20,6 +20,7 @@ inline constexpr std::size_t kMaxFieldBytes = 64 * 1024;       // one text field
 inline constexpr std::size_t kMaxCpeMatchesPerRecord = 20000;  // NVD's largest has ~5k
 inline constexpr std::size_t kMaxListPerRecord = 5000;         // references, metrics, ...
 inline constexpr std::size_t kMaxCsvLineBytes = 4096;
+inline constexpr std::size_t kMaxInMemoryFeedBytes = 1u << 30;  // larger feeds are streamed
 
 // One CVSS metric.
 struct Metric {

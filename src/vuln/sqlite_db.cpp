@@ -55,6 +55,13 @@ std::string Statement::Text(int column) const {
                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
 }
 
+std::string_view Statement::TextView(int column) const {
+  const auto* text = sqlite3_column_text(stmt_.get(), column);
+  if (text == nullptr) return {};
+  return std::string_view(reinterpret_cast<const char*>(text),
+                          static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+}
+
 std::int64_t Statement::Int(int column) const {
   return sqlite3_column_int64(stmt_.get(), column);
 }

@@ -26,6 +26,8 @@ class Statement {
   Result<void> Run();  // steps to completion, then resets
   void Reset();
   std::string Text(int column) const;  // "" for NULL
+  // The column's text without a copy; valid until the next Step/Reset.
+  std::string_view TextView(int column) const;
   std::int64_t Int(int column) const;
   double Double(int column) const;
   bool IsNull(int column) const;

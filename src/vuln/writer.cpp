@@ -1,6 +1,11 @@
 #include "vuln/writer.hpp"
 
+#include <atomic>
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <utility>
 
 namespace clearbox::vuln {
@@ -47,7 +52,10 @@ Result<VulnWriter> VulnWriter::Open(const std::filesystem::path& path) {
   if (!db) return Forward(db);
   VulnWriter writer;
   writer.db_ = std::move(*db);
-  CLEARBOX_TRY(writer.db_.Exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL;"));
+  // A large page cache keeps the random-key indexes in memory during big imports.
+  CLEARBOX_TRY(writer.db_.Exec(
+      "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; "
+      "PRAGMA temp_store=MEMORY;"));
   CLEARBOX_TRY(writer.db_.Exec(SchemaSql()));
   CLEARBOX_TRY(writer.db_.Exec(
       "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1'), ('created', '" + UtcNow() +
@@ -62,7 +70,9 @@ Result<void> VulnWriter::Prepare() {
     const char* sql;
   };
   const Item items[] = {
-      {&existing_, "SELECT source FROM vulnerability WHERE id = ?1"},
+      {&existing_,
+       "SELECT source, EXISTS (SELECT 1 FROM record WHERE vuln_id = ?1 AND source = ?2) FROM "
+       "vulnerability WHERE id = ?1"},
       {&delete_cpe_, "DELETE FROM cpe_match WHERE vuln_id = ?1 AND source = ?2"},
       {&delete_pkg_, "DELETE FROM package_range WHERE vuln_id = ?1 AND source = ?2"},
       {&put_vuln_,
@@ -115,19 +125,25 @@ void VulnWriter::Rollback() {
 
 Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
   existing_.BindText(1, rec.id);
+  existing_.BindText(2, rec.source);
   auto row = existing_.Step();
   if (!row) return Forward(row);
   const std::string existing_source = *row ? existing_.Text(0) : "";
+  const bool had_record = *row && existing_.Int(1) != 0;
   existing_.Reset();
   const bool describe = existing_source.empty() || existing_source == rec.source ||
                         SourceRank(rec.source) >= SourceRank(existing_source);
 
-  delete_cpe_.BindText(1, rec.id);
-  delete_cpe_.BindText(2, rec.source);
-  CLEARBOX_TRY(delete_cpe_.Run());
-  delete_pkg_.BindText(1, rec.id);
-  delete_pkg_.BindText(2, rec.source);
-  CLEARBOX_TRY(delete_pkg_.Run());
+  // Rows to replace exist only if this source stored the id before (a fresh import skips
+  // the deletes, which matters for bulk loads).
+  if (had_record) {
+    delete_cpe_.BindText(1, rec.id);
+    delete_cpe_.BindText(2, rec.source);
+    CLEARBOX_TRY(delete_cpe_.Run());
+    delete_pkg_.BindText(1, rec.id);
+    delete_pkg_.BindText(2, rec.source);
+    CLEARBOX_TRY(delete_pkg_.Run());
+  }
 
   if (describe) {
     const Metric* best = nullptr;
@@ -148,9 +164,11 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
     }
     put_vuln_.BindNullableText(11, Join(rec.aliases, " "));
     CLEARBOX_TRY(put_vuln_.Run());
-    for (Statement* s : {&delete_metric_, &delete_cwe_, &delete_ref_}) {
-      s->BindText(1, rec.id);
-      CLEARBOX_TRY(s->Run());
+    if (!existing_source.empty()) {
+      for (Statement* s : {&delete_metric_, &delete_cwe_, &delete_ref_}) {
+        s->BindText(1, rec.id);
+        CLEARBOX_TRY(s->Run());
+      }
     }
     for (const auto& m : rec.metrics) {
       put_metric_.BindText(1, rec.id);
@@ -261,6 +279,22 @@ Result<void> VulnWriter::NoteSource(const std::string& name, const std::string& 
   return stmt->Run();
 }
 
+Result<bool> VulnWriter::BeginBulkLoad() {
+  auto stmt = db_.Prepare("SELECT EXISTS (SELECT 1 FROM record)");
+  if (!stmt) return Forward(stmt);
+  auto row = stmt->Step();
+  if (!row) return Forward(row);
+  if (*row && stmt->Int(0) != 0) return false;  // not empty: keep the indexes
+  CLEARBOX_TRY(db_.Exec(
+      "DROP INDEX IF EXISTS cpe_match_vendor_product; DROP INDEX IF EXISTS cpe_match_product; "
+      "DROP INDEX IF EXISTS package_range_purl; DROP INDEX IF EXISTS package_range_name;"));
+  return true;
+}
+
+Result<void> VulnWriter::EndBulkLoad() {
+  return db_.Exec(SchemaSql());
+}
+
 Result<std::string> VulnWriter::SourceUpdateEnd(const std::string& name) {
   auto stmt = db_.Prepare("SELECT update_end FROM source WHERE name = ?1");
   if (!stmt) return Forward(stmt);
@@ -312,6 +346,78 @@ Result<ImportSummary> VulnWriter::ImportWith(
 Result<ImportSummary> VulnWriter::ImportFile(const std::filesystem::path& path) {
   return ImportWith(path.filename().string(),
                     [&](const FeedSink& sink) { return ParseFeedFile(path, sink); });
+}
+
+std::vector<Result<ImportSummary>> VulnWriter::ImportFiles(
+    const std::vector<std::filesystem::path>& files, unsigned parse_threads) {
+  // What a worker parsed from one file, handed to the writing thread.
+  struct Parsed {
+    std::vector<VulnRecord> vulns;
+    std::vector<KevEntry> kev;
+    std::vector<EpssEntry> epss;
+    std::optional<Result<FeedStats>> stats;
+  };
+  const std::size_t n = files.size();
+  std::vector<Parsed> slots(n);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t next = 0, written = 0;
+  const std::size_t ahead = std::max(1u, parse_threads) + 1;
+  auto worker = [&] {
+    for (;;) {
+      std::size_t i;
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return next >= n || next < written + ahead; });
+        if (next >= n) return;
+        i = next++;
+      }
+      Parsed p;
+      FeedSink sink;
+      sink.on_vuln = [&](VulnRecord&& r) -> Result<void> {
+        p.vulns.push_back(std::move(r));
+        return {};
+      };
+      sink.on_kev = [&](KevEntry&& e) -> Result<void> {
+        p.kev.push_back(std::move(e));
+        return {};
+      };
+      sink.on_epss = [&](EpssEntry&& e) -> Result<void> {
+        p.epss.push_back(std::move(e));
+        return {};
+      };
+      p.stats = ParseFeedFile(files[i], sink);
+      std::lock_guard lock(mutex);
+      slots[i] = std::move(p);
+      changed.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < std::max(1u, parse_threads); ++t) threads.emplace_back(worker);
+  std::vector<Result<ImportSummary>> results;
+  for (std::size_t i = 0; i < n; ++i) {
+    Parsed p;
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return slots[i].stats.has_value(); });
+      p = std::move(slots[i]);
+      slots[i] = Parsed{};
+    }
+    std::size_t v = 0, k = 0, e = 0;
+    results.push_back(
+        ImportWith(files[i].filename().string(), [&](const FeedSink& sink) -> Result<FeedStats> {
+          if (!*p.stats) return *p.stats;
+          for (; v < p.vulns.size(); ++v) CLEARBOX_TRY(sink.on_vuln(std::move(p.vulns[v])));
+          for (; k < p.kev.size(); ++k) CLEARBOX_TRY(sink.on_kev(std::move(p.kev[k])));
+          for (; e < p.epss.size(); ++e) CLEARBOX_TRY(sink.on_epss(std::move(p.epss[e])));
+          return *p.stats;
+        }));
+    std::lock_guard lock(mutex);
+    ++written;
+    changed.notify_all();
+  }
+  for (auto& t : threads) t.join();
+  return results;
 }
 
 Result<ImportSummary> VulnWriter::ImportBytes(std::string_view bytes, const std::string& origin) {

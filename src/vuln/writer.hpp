@@ -27,6 +27,10 @@ class VulnWriter {
 
   // Imports one feed file in one transaction (all or nothing) and records it in `source`.
   Result<ImportSummary> ImportFile(const std::filesystem::path& path);
+  // Imports files in order, each in its own transaction, parsing up to `parse_threads` files
+  // ahead on worker threads while this thread writes. One summary or error per file.
+  std::vector<Result<ImportSummary>> ImportFiles(const std::vector<std::filesystem::path>& files,
+                                                 unsigned parse_threads);
   // Same for a feed held in memory; `origin` names it in the source table.
   Result<ImportSummary> ImportBytes(std::string_view bytes, const std::string& origin);
 
@@ -44,6 +48,12 @@ class VulnWriter {
   // and `update_end` when not empty.
   Result<void> NoteSource(const std::string& name, const std::string& origin,
                           const std::string& newest_modified, const std::string& update_end);
+
+  // For loading many files into an empty database: drops the lookup indexes (true) so that
+  // EndBulkLoad rebuilds them once, sorted, instead of updating them per row. A database
+  // without the indexes still answers matches correctly, only slower.
+  Result<bool> BeginBulkLoad();
+  Result<void> EndBulkLoad();
 
   // The value of a source's update_end ("" if none).
   Result<std::string> SourceUpdateEnd(const std::string& name);
