@@ -109,6 +109,47 @@ TEST(ParseElfTest, HeaderErrors) {
   EXPECT_FALSE(skipped->warnings.empty());
 }
 
+// A hand-made ELF64 with one PT_NOTE holding an x86 feature property whose padded size runs
+// past the note's end; the note ends the file (in an exact-size buffer, so ASan sees any
+// read past it).
+TEST(ParseElfTest, PropertyNoteAtTheEndOfTheFile) {
+  std::string f(
+      "\x7f"
+      "ELF\x02\x01\x01",
+      7);
+  f.resize(64, '\0');
+  Put16(f, 16, kEtDyn);
+  Put16(f, 18, kEmX86_64);
+  Put64(f, 32, 64);  // e_phoff
+  Put16(f, 52, 64);  // e_ehsize
+  Put16(f, 54, 56);  // e_phentsize
+  Put16(f, 56, 1);   // e_phnum
+  std::string ph(56, '\0');
+  Put32(ph, 0, kPtNote);
+  Put32(ph, 4, kPfR);
+  Put64(ph, 8, 120);  // p_offset
+  Put64(ph, 32, 28);  // p_filesz
+  Put64(ph, 48, 8);   // p_align
+  f += ph;
+  std::string note(28, '\0');
+  Put32(note, 0, 4);   // namesz
+  Put32(note, 4, 12);  // descsz: one property of 4 data bytes, not padded to 8
+  Put32(note, 8, 5);   // NT_GNU_PROPERTY_TYPE_0
+  note.replace(12, 4, std::string("GNU\0", 4));
+  Put32(note, 16, 0xc0000002);  // GNU_PROPERTY_X86_FEATURE_1_AND
+  Put32(note, 20, 4);
+  Put32(note, 24, 3);  // IBT | SHSTK
+  f += note;
+  ASSERT_EQ(f.size(), 148u);
+  const std::vector<std::uint8_t> exact(f.begin(), f.end());
+  auto report = AnalyzeElf(ByteView(exact.data(), exact.size()), FortifyCatalog::Default());
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_TRUE(report->ibt);
+  EXPECT_TRUE(report->shstk);
+  EXPECT_EQ(report->type, "shared");
+  EXPECT_FALSE(report->nx);  // no PT_GNU_STACK
+}
+
 class RealElfTest : public ::testing::Test {
  protected:
   void SetUp() override {

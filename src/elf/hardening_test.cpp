@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -317,6 +318,30 @@ TEST_F(HardeningTest, DebianPackagesAgreeWithChecksec) {
   EXPECT_GE(a.fortify_classes.count("defined"), 1u);
 }
 
+// A musl tree: the libc is found by its loader name and offers no __*_chk functions, so
+// FORTIFY is "n/a" for every binary (musl fortifies in headers only).
+TEST(FindLibcPathTest, MuslPackageGivesAnEmptyCatalogue) {
+  std::string listing;
+  if (RunShell("dpkg -L musl 2>/dev/null", &listing) != 0) GTEST_SKIP() << "musl not installed";
+  std::vector<std::string> paths;
+  std::istringstream in(listing);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() > 1 && line[0] == '/') paths.push_back(line.substr(1));
+  }
+  const auto libc_path = FindLibcPath(paths);
+  ASSERT_TRUE(libc_path.has_value());
+  EXPECT_NE(libc_path->find("musl"), std::string::npos) << *libc_path;
+  // The loader name is a symlink to libc.so; a caller resolves links inside its tree.
+  auto mapped = MappedFile::Open(std::filesystem::canonical("/" + *libc_path).string());
+  ASSERT_TRUE(mapped.has_value());
+  auto catalog = FortifyCatalog::FromLibc(mapped->bytes());
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().message;
+  EXPECT_TRUE(catalog->Names().empty());
+  auto ls = AnalyzePath("/usr/bin/ls", *catalog);
+  ASSERT_TRUE(ls.has_value());
+  EXPECT_EQ(ls->fortify.verdict, "n/a");
+}
+
 TEST(FindLibcPathTest, PrefersGlibcThenOlderGlibcThenUclibcThenMusl) {
   using V = std::vector<std::string>;
   EXPECT_EQ(FindLibcPath(V{"usr/bin/ls", "etc/passwd"}), std::nullopt);
@@ -358,6 +383,10 @@ TEST(ChecksecCliTest, PrintsOneJsonObjectPerFileAndExitCodes) {
   EXPECT_EQ(RunShell("'" + bin + "' checksec '" + text_file + "' /usr/bin/ls", &out), 3);
   EXPECT_NE(out.find(text_file + ": error"), std::string::npos) << out;
   EXPECT_NE(out.find("/usr/bin/ls: x86-64 64-bit little-endian pie"), std::string::npos) << out;
+  // Named symlinks are followed (the user's own files).
+  const auto link = dir.path() / "ls-link";
+  std::filesystem::create_symlink("/usr/bin/ls", link);
+  EXPECT_EQ(RunShell("'" + bin + "' checksec '" + link.string() + "'", &out), 0) << out;
   // An unusable --libc.
   EXPECT_EQ(RunShell("'" + bin + "' checksec --libc '" + text_file + "' /usr/bin/ls", &out), 4);
 }
