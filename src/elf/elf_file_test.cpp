@@ -317,6 +317,9 @@ TEST(CrossArchTest, FixturesMatchFlagsAndChecksec) {
                            "riscv32/32/little", "riscv64/64/little", "x86/32/little"}) {
     EXPECT_TRUE(kinds.count(want)) << want;
   }
+  // checksec is slow (a bash script running readelf per property): relocatable objects,
+  // which it reports trivially (no segments, no dynamic table), are left out.
+  std::erase_if(files, [](const std::string& f) { return f.ends_with(".o"); });
   const auto checksec = testing::RunChecksec(files, dir.path());
   int compared = 0;
   for (const auto& file : files) {
