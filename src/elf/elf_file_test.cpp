@@ -181,6 +181,14 @@ TEST_F(RealElfTest, SectionlessFilesReadThroughTheDynamicTable) {
     ASSERT_TRUE(parsed.has_value());
     EXPECT_TRUE(parsed->sections.empty());
     EXPECT_FALSE(parsed->dynamic_symbols.empty());
+    // DT_STRTAB's address maps to where the string table was found in the file.
+    auto strtab = parsed->DynamicValue(kDtStrtab);
+    ASSERT_TRUE(strtab.has_value());
+    auto offset = parsed->FileOffsetOf(*strtab, parsed->dynamic_strings.size());
+    ASSERT_TRUE(offset.has_value());
+    EXPECT_EQ(*offset,
+              static_cast<std::uint64_t>(parsed->dynamic_strings.data() - parsed->bytes.data()));
+    EXPECT_FALSE(parsed->FileOffsetOf(*strtab, bytes.size()).has_value());
     auto bare = AnalyzeElfFile(*parsed, FortifyCatalog::Default());
     EXPECT_TRUE(bare.stripped);
     EXPECT_EQ(bare.canary, full->canary);
