@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "elf/elf_file.hpp"
@@ -204,6 +205,28 @@ TEST_F(RealElfTest, SectionlessFilesReadThroughTheDynamicTable) {
     EXPECT_EQ(bare.type, full->type);
     EXPECT_EQ(bare.interpreter, full->interpreter);
   }
+}
+
+// AnalyzeElf keeps no shared mutable state: threads analysing at once agree.
+TEST_F(RealElfTest, ConcurrentAnalysesAgree) {
+  TempDir dir;
+  const std::string bytes = BuildProgram(dir, "prog", "-Wl,-rpath,/opt/t");
+  ASSERT_FALSE(bytes.empty());
+  auto reference = AnalyzeElf(View(bytes), FortifyCatalog::Default());
+  ASSERT_TRUE(reference.has_value());
+  const std::string expected = ReportToJson(*reference).dump();
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = AnalyzeElf(View(bytes), FortifyCatalog::Default());
+        results[t] = r ? ReportToJson(*r).dump() : "error";
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& r : results) EXPECT_EQ(r, expected);
 }
 
 // PN_XNUM: the program header count lives in section 0's sh_info.
