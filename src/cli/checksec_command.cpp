@@ -1,6 +1,7 @@
 // `clearbox checksec FILE... [--libc FILE] [--json]`: the hardening report of ELF files, one
 // line (or one JSON object per line) per file.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,14 @@ struct ChecksecArgs {
   std::string libc;
   bool json = false;
 };
+
+// Maps a file named on the command line, following symlinks (the user's own files, unlike
+// an unpacked tree whose links the engine confines).
+Result<MappedFile> OpenFollowing(const std::string& path) {
+  std::error_code ec;
+  const auto resolved = std::filesystem::canonical(path, ec);
+  return MappedFile::Open(ec ? path : resolved.string());
+}
 
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
@@ -55,7 +64,7 @@ std::string Line(const std::string& path, const elf::BinaryReport& r) {
 int RunChecksec(const ChecksecArgs& args) {
   elf::FortifyCatalog libc = elf::FortifyCatalog::Default();
   if (!args.libc.empty()) {
-    auto mapped = MappedFile::Open(args.libc);
+    auto mapped = OpenFollowing(args.libc);
     if (!mapped) {
       std::fprintf(stderr, "clearbox checksec: --libc: %s\n", mapped.error().message.c_str());
       return kExitUnusable;
@@ -70,7 +79,7 @@ int RunChecksec(const ChecksecArgs& args) {
   }
   int status = kExitAllAnalysed;
   for (const auto& path : args.files) {
-    auto mapped = MappedFile::Open(path);
+    auto mapped = OpenFollowing(path);
     Result<elf::BinaryReport> report =
         mapped ? elf::AnalyzeElf(mapped->bytes(), libc) : Forward(mapped);
     if (!report) {

@@ -93,7 +93,7 @@ void ReadProperties(const ElfFile& file, BinaryReport& report) {
     const std::uint64_t pad = file.bits == 64 ? 8 : 4;
     std::uint64_t pos = 0;
     const ByteView d = note.desc;
-    while (d.size() - pos >= 8) {
+    while (pos <= d.size() && d.size() - pos >= 8) {
       const std::uint32_t type = LoadU32(d.data() + pos, file.endian);
       const std::uint64_t size = LoadU32(d.data() + pos + 4, file.endian);
       if (size > d.size() - pos - 8) break;
