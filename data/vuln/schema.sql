@@ -1,7 +1,7 @@
 -- clearbox vulnerability store (src/vuln). One SQLite file; read by VulnStore, written by
 -- `clearbox db import|update`. Compiled into the program at build time; this file is the
 -- single definition. Bump user_version when the layout changes.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- Free-form facts about the database (schema version, creation time).
 CREATE TABLE IF NOT EXISTS meta (
@@ -28,9 +28,10 @@ CREATE TABLE IF NOT EXISTS record (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_source ON record(source);
 
--- One row per vulnerability (CVE id, or the OSV id when no CVE alias exists).
+-- One row per vulnerability (CVE id, or the OSV id when no CVE alias exists). A rowid table:
+-- its rows are long (description, references), which WITHOUT ROWID tables store badly.
 CREATE TABLE IF NOT EXISTS vulnerability (
-  id TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   source TEXT NOT NULL,                     -- source of the descriptive fields below
   status TEXT,                              -- NVD vulnStatus / CVE state
   published TEXT,
@@ -40,45 +41,30 @@ CREATE TABLE IF NOT EXISTS vulnerability (
   cvss_version TEXT,
   cvss_vector TEXT,
   severity TEXT,
-  aliases TEXT                              -- space-separated other ids (GHSA-..., OSV ids)
-) WITHOUT ROWID;
-
--- Every CVSS metric of a vulnerability (v2, v3.0, v3.1, v4.0; primary and secondary).
-CREATE TABLE IF NOT EXISTS metric (
-  vuln_id TEXT NOT NULL,
-  version TEXT NOT NULL,
-  vector TEXT,
-  score REAL,
-  severity TEXT,
-  source TEXT,
-  type TEXT
+  aliases TEXT,                             -- space-separated other ids (GHSA-..., OSV ids)
+  -- Every CVSS metric (v2, v3.0, v3.1, v4.0; primary and secondary), one per line:
+  -- version TAB score TAB severity TAB type TAB source TAB vector.
+  metrics TEXT,
+  cwes TEXT,                                -- space-separated CWE ids, in record order
+  refs TEXT                                 -- reference URLs, one per line
 );
-CREATE INDEX IF NOT EXISTS metric_vuln ON metric(vuln_id);
 
-CREATE TABLE IF NOT EXISTS weakness (
-  vuln_id TEXT NOT NULL,
-  cwe TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS weakness_vuln ON weakness(vuln_id);
-
-CREATE TABLE IF NOT EXISTS reference (
-  vuln_id TEXT NOT NULL,
-  url TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reference_vuln ON reference(vuln_id);
-
--- NVD configurations flattened: one row per cpeMatch. `context` lists the criteria of the
--- not-vulnerable CPEs that an AND configuration requires (running on / with).
+-- NVD configurations flattened: one row per cpeMatch, clustered by product then vendor so
+-- that a component's rows are read from consecutive pages (by product alone for name
+-- matches, by product and vendor for CPE matches). `seq` is the row's position in its
+-- record. `context` lists the criteria of the not-vulnerable CPEs that an AND
+-- configuration requires (running on / with).
 CREATE TABLE IF NOT EXISTS cpe_match (
+  product TEXT NOT NULL,
+  vendor TEXT NOT NULL,
   vuln_id TEXT NOT NULL,
   source TEXT NOT NULL,
+  seq INTEGER NOT NULL,
   config INTEGER NOT NULL,
   node INTEGER NOT NULL,
   operator TEXT NOT NULL,                   -- configuration operator: OR / AND
   vulnerable INTEGER NOT NULL,
   part TEXT NOT NULL,
-  vendor TEXT NOT NULL,
-  product TEXT NOT NULL,
   version TEXT NOT NULL,
   update_ TEXT NOT NULL,
   criteria TEXT NOT NULL,                   -- the full cpe:2.3 string
@@ -86,14 +72,11 @@ CREATE TABLE IF NOT EXISTS cpe_match (
   start_excl TEXT,
   end_incl TEXT,
   end_excl TEXT,
-  context TEXT
-);
--- Covering index for the matcher's lookup: all the columns it reads, so a product's rows are
--- read from consecutive index pages instead of one table page per row.
-CREATE INDEX IF NOT EXISTS cpe_match_vendor_product ON cpe_match(vendor, product, vulnerable,
-  vuln_id, version, update_, start_incl, start_excl, end_incl, end_excl, context, criteria);
-CREATE INDEX IF NOT EXISTS cpe_match_product ON cpe_match(product);
-CREATE INDEX IF NOT EXISTS cpe_match_vuln ON cpe_match(vuln_id);
+  context TEXT,
+  PRIMARY KEY (product, vendor, vuln_id, source, seq)
+) WITHOUT ROWID;
+-- For replacing a record's rows on re-import (dropped during bulk loads, rebuilt after).
+CREATE INDEX IF NOT EXISTS cpe_match_vuln ON cpe_match(vuln_id, source);
 
 -- OSV affected packages: one row per range (or one row holding only exact versions).
 CREATE TABLE IF NOT EXISTS package_range (

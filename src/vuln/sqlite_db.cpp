@@ -109,6 +109,14 @@ Result<Statement> SqliteDb::Prepare(std::string_view sql) {
   return Statement(db_.get(), stmt);
 }
 
+Result<int> SchemaVersionOf(SqliteDb& db) {
+  auto stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt) return Forward(stmt);
+  auto row = stmt->Step();
+  if (!row) return Forward(row);
+  return *row ? static_cast<int>(stmt->Int(0)) : 0;
+}
+
 std::string SqliteDb::LastError() const {
   return sqlite3_errmsg(db_.get());
 }

@@ -51,7 +51,12 @@ class SqliteDb {
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_{nullptr, sqlite3_close};
 };
 
-// The schema of data/vuln/schema.sql (compiled in at build time).
+// The schema of data/vuln/schema.sql (compiled in at build time), and its version
+// (PRAGMA user_version of a database it made).
 std::string_view SchemaSql();
+inline constexpr int kSchemaVersion = 2;
+
+// PRAGMA user_version of `db` (0 for a new, empty database).
+Result<int> SchemaVersionOf(SqliteDb& db);
 
 }  // namespace clearbox::vuln

@@ -112,7 +112,7 @@ struct VulnStore::Impl {
   SqliteDb db;
   std::string location;
   mutable std::mutex mutex;
-  Statement by_vendor_product, by_product, by_purl, details, cwes, kev, epss;
+  Statement by_vendor_product, by_product, by_purl, details, kev, epss;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> aliases;
 };
 
@@ -138,6 +138,15 @@ Result<VulnStore> VulnStore::FromDatabase(SqliteDb db, std::string location) {
   // Page reads through mmap and a 64 MiB cache: a match touches scattered pages of a large
   // file, and pread + copy per page dominated the time otherwise.
   (void)impl->db.Exec("PRAGMA mmap_size=4294967296; PRAGMA cache_size=-65536;");
+  auto version = SchemaVersionOf(impl->db);
+  if (!version || *version != kSchemaVersion) {
+    return Fail(ErrorCode::kInvalidArgument,
+                impl->location + " is not a clearbox vulnerability database of schema version " +
+                    std::to_string(kSchemaVersion) +
+                    (version ? " (it has version " + std::to_string(*version) +
+                                   "; rebuild it with `clearbox db import` or `db update`)"
+                             : " (" + version.error().message + ")"));
+  }
   constexpr const char* kCpeColumns =
       "SELECT vuln_id, version, update_, criteria, start_incl, start_excl, end_incl, end_excl, "
       "context FROM cpe_match ";
@@ -147,15 +156,14 @@ Result<VulnStore> VulnStore::FromDatabase(SqliteDb db, std::string location) {
   };
   const Item items[] = {
       {&impl->by_vendor_product,
-       std::string(kCpeColumns) + "WHERE vendor = ?1 AND product = ?2 AND vulnerable = 1"},
+       std::string(kCpeColumns) + "WHERE product = ?2 AND vendor = ?1 AND vulnerable = 1"},
       {&impl->by_product, std::string(kCpeColumns) + "WHERE product = ?1 AND vulnerable = 1"},
       {&impl->by_purl,
        "SELECT vuln_id, ecosystem, name, purl, range_type, introduced, fixed, last_affected, "
        "versions FROM package_range WHERE purl = ?1"},
       {&impl->details,
        "SELECT cvss_score, cvss_version, cvss_vector, severity, published, modified, "
-       "description, aliases, status FROM vulnerability WHERE id = ?1"},
-      {&impl->cwes, "SELECT cwe FROM weakness WHERE vuln_id = ?1 ORDER BY rowid"},
+       "description, aliases, status, cwes FROM vulnerability WHERE id = ?1"},
       {&impl->kev, "SELECT 1 FROM kev WHERE cve_id = ?1"},
       {&impl->epss, "SELECT score FROM epss WHERE cve_id = ?1"},
   };
@@ -397,16 +405,10 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Match(const ComponentQuery& c
       m.modified = s.details.Text(5);
       m.description = s.details.Text(6);
       m.aliases = SplitSpaces(s.details.Text(7));
+      m.cwes = SplitSpaces(s.details.Text(9));
     }
     s.details.Reset();
     if (!row) return Forward(row);
-    s.cwes.BindText(1, id);
-    while (true) {
-      auto r = s.cwes.Step();
-      if (!r || !*r) break;
-      m.cwes.push_back(s.cwes.Text(0));
-    }
-    s.cwes.Reset();
     s.kev.BindText(1, id);
     auto k = s.kev.Step();
     m.kev = k && *k;

@@ -236,7 +236,7 @@ TEST_F(VulnOracle, InfoCountsSources) {
   EXPECT_EQ(info->sources[0].name, "nvd");
   EXPECT_EQ(info->sources[0].records, info->vulnerabilities);
   EXPECT_FALSE(info->sources[0].newest_modified.empty());
-  EXPECT_EQ(info->schema, "1");
+  EXPECT_EQ(info->schema, std::to_string(kSchemaVersion));
 }
 
 TEST(VulnImport, ApiPageGzipCve5OsvKevEpssAndReplacement) {
@@ -347,6 +347,90 @@ TEST(VulnImport, ApiPageGzipCve5OsvKevEpssAndReplacement) {
   EXPECT_TRUE(store->Match({"", "", "", "pkg:pypi/tarball@2.2"})->empty());
   EXPECT_EQ(store->Match({"", "", "", "pkg:deb/debian/tarball@1.0-2?arch=amd64"})->size(), 1u);
   EXPECT_TRUE(store->Match({"", "", "", "pkg:deb/debian/tarball@1.0-3"})->empty());
+}
+
+// A bulk load (one transaction, CPE rows staged and written sorted) must give the same
+// answers as file-by-file imports, keep only the last copy of a record seen twice, and drop
+// only the broken file of the batch.
+TEST(VulnImport, BulkLoadMatchesFileByFileImports) {
+  TempDir dir;
+  std::vector<fs::path> files = OracleRecords();
+  const auto one_by_one = dir / "single.db";
+  {
+    auto writer = VulnWriter::Open(one_by_one);
+    ASSERT_TRUE(writer);
+    for (const auto& f : files) ASSERT_TRUE(writer->ImportFile(f)) << f;
+  }
+  // The dropbear record again at the end, without its configurations: the later copy wins.
+  auto dropbear = testing::ReadJsonFile(testing::OracleDir() / "nvd" / "CVE-2016-7406.json");
+  dropbear.erase("configurations");
+  WriteFileBytes(dir / "zz-dropbear-again.json", dropbear.dump());
+  WriteFileBytes(dir / "broken.json", "{\"vulnerabilities\": [{\"cve\": {\"id\": \"CVE-1\"");
+  std::vector<fs::path> batch = files;
+  batch.insert(batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2), dir / "broken.json");
+  batch.push_back(dir / "zz-dropbear-again.json");
+  const auto bulk = dir / "bulk.db";
+  {
+    auto writer = VulnWriter::Open(bulk);
+    ASSERT_TRUE(writer);
+    auto began = writer->BeginBulkLoad();
+    ASSERT_TRUE(began && *began);
+    auto results = writer->ImportFiles(batch, 2);
+    ASSERT_EQ(results.size(), batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_EQ(results[i].has_value(), batch[i] != dir / "broken.json") << batch[i];
+    }
+    ASSERT_TRUE(writer->EndBulkLoad());
+  }
+  auto a = VulnStore::Open(one_by_one);
+  auto b = VulnStore::Open(bulk);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->Info()->vulnerabilities, b->Info()->vulnerabilities);
+  const std::vector<ComponentQuery> queries = {
+      {"", "", "cpe:2.3:a:openssl:openssl:1.0.2zc:*:*:*:*:*:*:*", ""},
+      {"", "", "cpe:2.3:a:openssl:openssl:3.0.1:*:*:*:*:*:*:*", ""},
+      {"busybox", "1.33.1", "", ""},
+      {"dnsmasq", "2.80", "", ""},
+      {"zlib", "1.2.11", "", ""}};
+  for (const auto& q : queries) {
+    auto ma = a->Match(q);
+    auto mb = b->Match(q);
+    ASSERT_TRUE(ma && mb);
+    ASSERT_EQ(ma->size(), mb->size()) << q.cpe << q.name;
+    EXPECT_FALSE(ma->empty()) << q.cpe << q.name;
+    for (std::size_t i = 0; i < ma->size(); ++i) {
+      EXPECT_EQ((*ma)[i].id, (*mb)[i].id);
+      EXPECT_EQ((*ma)[i].matched, (*mb)[i].matched);
+      EXPECT_EQ((*ma)[i].cwes, (*mb)[i].cwes);
+    }
+  }
+  const ComponentQuery old_dropbear{"", "", "cpe:2.3:a:dropbear_ssh_project:dropbear_ssh:2016.72:*:*:*:*:*:*:*", ""};
+  auto before = a->Match(old_dropbear);
+  auto after = b->Match(old_dropbear);
+  ASSERT_TRUE(before && after);
+  auto has_7406 = [](const std::vector<VulnerabilityMatch>& list) {
+    return std::any_of(list.begin(), list.end(),
+                       [](const VulnerabilityMatch& m) { return m.id == "CVE-2016-7406"; });
+  };
+  EXPECT_TRUE(has_7406(*before));
+  EXPECT_FALSE(has_7406(*after));
+  EXPECT_EQ(after->size() + 1, before->size());
+}
+
+// A database of another schema version is refused with a message, not misread.
+TEST(VulnImport, OtherSchemaVersionIsRefused) {
+  TempDir dir;
+  const auto db = dir / "old.db";
+  ASSERT_EQ(clearbox::testing::RunShell("sqlite3 " + db.string() +
+                                        " 'PRAGMA user_version = 1; CREATE TABLE meta(k, v);'"),
+            0);
+  auto writer = VulnWriter::Open(db);
+  ASSERT_FALSE(writer);
+  EXPECT_NE(writer.error().message.find("schema version 1"), std::string::npos)
+      << writer.error().message;
+  auto store = VulnStore::Open(db);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find("rebuild"), std::string::npos) << store.error().message;
 }
 
 TEST(VulnImport, BundledSnapshotIsUsableOffline) {

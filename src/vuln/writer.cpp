@@ -56,42 +56,49 @@ Result<VulnWriter> VulnWriter::Open(const std::filesystem::path& path) {
   CLEARBOX_TRY(writer.db_.Exec(
       "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; "
       "PRAGMA temp_store=MEMORY;"));
+  auto version = SchemaVersionOf(writer.db_);
+  if (!version) return Forward(version);
+  if (*version != 0 && *version != kSchemaVersion) {
+    return Fail(ErrorCode::kInvalidArgument,
+                path.string() + " has schema version " + std::to_string(*version) +
+                    " (this clearbox writes " + std::to_string(kSchemaVersion) +
+                    "): import into a new file instead");
+  }
   CLEARBOX_TRY(writer.db_.Exec(SchemaSql()));
-  CLEARBOX_TRY(writer.db_.Exec(
-      "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1'), ('created', '" + UtcNow() +
-      "')"));
+  CLEARBOX_TRY(writer.db_.Exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '" +
+                               std::to_string(kSchemaVersion) + "'), ('created', '" + UtcNow() +
+                               "')"));
   CLEARBOX_TRY(writer.Prepare());
   return writer;
 }
 
+// The columns of a cpe_match row in bind order (the bulk-load stage adds `gen` as ?19).
+constexpr const char* kCpeColumns =
+    "product, vendor, vuln_id, source, seq, config, node, operator, vulnerable, part, version, "
+    "update_, criteria, start_incl, start_excl, end_incl, end_excl, context";
+
 Result<void> VulnWriter::Prepare() {
   struct Item {
     Statement* stmt;
-    const char* sql;
+    std::string sql;
   };
+  const std::string cpe_table = bulk_ ? "temp.cpe_stage" : "cpe_match";
   const Item items[] = {
       {&existing_,
        "SELECT source, EXISTS (SELECT 1 FROM record WHERE vuln_id = ?1 AND source = ?2) FROM "
        "vulnerability WHERE id = ?1"},
-      {&delete_cpe_, "DELETE FROM cpe_match WHERE vuln_id = ?1 AND source = ?2"},
+      {&delete_cpe_,
+       bulk_ ? "INSERT INTO temp.cpe_superseded(vuln_id, source, before_gen) VALUES (?1, ?2, ?3)"
+             : "DELETE FROM cpe_match WHERE vuln_id = ?1 AND source = ?2"},
       {&delete_pkg_, "DELETE FROM package_range WHERE vuln_id = ?1 AND source = ?2"},
       {&put_vuln_,
        "INSERT OR REPLACE INTO vulnerability(id, source, status, published, modified, "
-       "description, cvss_score, cvss_version, cvss_vector, severity, aliases) VALUES "
-       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
-      {&delete_metric_, "DELETE FROM metric WHERE vuln_id = ?1"},
-      {&delete_cwe_, "DELETE FROM weakness WHERE vuln_id = ?1"},
-      {&delete_ref_, "DELETE FROM reference WHERE vuln_id = ?1"},
-      {&put_metric_,
-       "INSERT INTO metric(vuln_id, version, vector, score, severity, source, type) VALUES "
-       "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-      {&put_cwe_, "INSERT INTO weakness(vuln_id, cwe) VALUES (?1, ?2)"},
-      {&put_ref_, "INSERT INTO reference(vuln_id, url) VALUES (?1, ?2)"},
-      {&put_cpe_,
-       "INSERT INTO cpe_match(vuln_id, source, config, node, operator, vulnerable, part, vendor, "
-       "product, version, update_, criteria, start_incl, start_excl, end_incl, end_excl, "
-       "context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-       "?17)"},
+       "description, cvss_score, cvss_version, cvss_vector, severity, aliases, metrics, cwes, "
+       "refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
+      {&put_cpe_, "INSERT INTO " + cpe_table + "(" + kCpeColumns + (bulk_ ? ", gen" : "") +
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                      "?15, ?16, ?17, ?18" +
+                      (bulk_ ? ", ?19)" : ")")},
       {&put_pkg_,
        "INSERT INTO package_range(vuln_id, source, ecosystem, name, purl, range_type, "
        "introduced, fixed, last_affected, versions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -136,9 +143,12 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
 
   // Rows to replace exist only if this source stored the id before (a fresh import skips
   // the deletes, which matters for bulk loads).
+  ++generation_;
   if (had_record) {
+    // Bulk loads stage rows unindexed: the old rows are marked superseded, not searched.
     delete_cpe_.BindText(1, rec.id);
     delete_cpe_.BindText(2, rec.source);
+    if (bulk_) delete_cpe_.BindInt(3, static_cast<std::int64_t>(generation_));
     CLEARBOX_TRY(delete_cpe_.Run());
     delete_pkg_.BindText(1, rec.id);
     delete_pkg_.BindText(2, rec.source);
@@ -163,54 +173,41 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
       put_vuln_.BindNullableText(10, best->severity);
     }
     put_vuln_.BindNullableText(11, Join(rec.aliases, " "));
-    CLEARBOX_TRY(put_vuln_.Run());
-    if (!existing_source.empty()) {
-      for (Statement* s : {&delete_metric_, &delete_cwe_, &delete_ref_}) {
-        s->BindText(1, rec.id);
-        CLEARBOX_TRY(s->Run());
-      }
-    }
+    std::string metrics;
     for (const auto& m : rec.metrics) {
-      put_metric_.BindText(1, rec.id);
-      put_metric_.BindText(2, m.version);
-      put_metric_.BindNullableText(3, m.vector);
-      put_metric_.BindDouble(4, m.score);
-      put_metric_.BindNullableText(5, m.severity);
-      put_metric_.BindNullableText(6, m.source);
-      put_metric_.BindNullableText(7, m.type);
-      CLEARBOX_TRY(put_metric_.Run());
+      char score[32];
+      std::snprintf(score, sizeof(score), "%.1f", m.score);
+      metrics += m.version + "\t" + score + "\t" + m.severity + "\t" + m.type + "\t" + m.source +
+                 "\t" + m.vector + "\n";
     }
-    for (const auto& c : rec.cwes) {
-      put_cwe_.BindText(1, rec.id);
-      put_cwe_.BindText(2, c);
-      CLEARBOX_TRY(put_cwe_.Run());
-    }
-    for (const auto& r : rec.references) {
-      put_ref_.BindText(1, rec.id);
-      put_ref_.BindText(2, r);
-      CLEARBOX_TRY(put_ref_.Run());
-    }
+    put_vuln_.BindNullableText(12, metrics);
+    put_vuln_.BindNullableText(13, Join(rec.cwes, " "));
+    put_vuln_.BindNullableText(14, Join(rec.references, "\n"));
+    CLEARBOX_TRY(put_vuln_.Run());
   }
   const bool dead = rec.status == "Rejected" || rec.status == "REJECTED";
   if (!dead) {
+    std::int64_t seq = 0;
     for (const auto& m : rec.cpe_matches) {
-      put_cpe_.BindText(1, rec.id);
-      put_cpe_.BindText(2, rec.source);
-      put_cpe_.BindInt(3, m.config);
-      put_cpe_.BindInt(4, m.node);
-      put_cpe_.BindText(5, m.op);
-      put_cpe_.BindInt(6, m.vulnerable ? 1 : 0);
-      put_cpe_.BindText(7, m.cpe.part);
-      put_cpe_.BindText(8, m.cpe.vendor);
-      put_cpe_.BindText(9, m.cpe.product);
-      put_cpe_.BindText(10, m.cpe.version);
-      put_cpe_.BindText(11, m.cpe.update);
-      put_cpe_.BindText(12, m.criteria);
-      put_cpe_.BindNullableText(13, m.start_incl);
-      put_cpe_.BindNullableText(14, m.start_excl);
-      put_cpe_.BindNullableText(15, m.end_incl);
-      put_cpe_.BindNullableText(16, m.end_excl);
-      put_cpe_.BindNullableText(17, m.context);
+      put_cpe_.BindText(1, m.cpe.product);
+      put_cpe_.BindText(2, m.cpe.vendor);
+      put_cpe_.BindText(3, rec.id);
+      put_cpe_.BindText(4, rec.source);
+      put_cpe_.BindInt(5, seq++);
+      put_cpe_.BindInt(6, m.config);
+      put_cpe_.BindInt(7, m.node);
+      put_cpe_.BindText(8, m.op);
+      put_cpe_.BindInt(9, m.vulnerable ? 1 : 0);
+      put_cpe_.BindText(10, m.cpe.part);
+      put_cpe_.BindText(11, m.cpe.version);
+      put_cpe_.BindText(12, m.cpe.update);
+      put_cpe_.BindText(13, m.criteria);
+      put_cpe_.BindNullableText(14, m.start_incl);
+      put_cpe_.BindNullableText(15, m.start_excl);
+      put_cpe_.BindNullableText(16, m.end_incl);
+      put_cpe_.BindNullableText(17, m.end_excl);
+      put_cpe_.BindNullableText(18, m.context);
+      if (bulk_) put_cpe_.BindInt(19, static_cast<std::int64_t>(generation_));
       CLEARBOX_TRY(put_cpe_.Run());
     }
     for (const auto& p : rec.packages) {
@@ -285,14 +282,44 @@ Result<bool> VulnWriter::BeginBulkLoad() {
   auto row = stmt->Step();
   if (!row) return Forward(row);
   if (*row && stmt->Int(0) != 0) return false;  // not empty: keep the indexes
-  CLEARBOX_TRY(db_.Exec(
-      "DROP INDEX IF EXISTS cpe_match_vendor_product; DROP INDEX IF EXISTS cpe_match_product; "
-      "DROP INDEX IF EXISTS package_range_purl; DROP INDEX IF EXISTS package_range_name;"));
+  stmt->Reset();
+  // One transaction for the whole load (each file is a savepoint inside it): an interrupted
+  // load leaves the database as empty as it was.
+  CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-524288; BEGIN IMMEDIATE"));
+  auto setup = db_.Exec(
+      "DROP INDEX IF EXISTS cpe_match_vuln; DROP INDEX IF EXISTS package_range_purl; "
+      "DROP INDEX IF EXISTS package_range_name; "
+      "CREATE TEMP TABLE cpe_stage AS SELECT *, 0 AS gen FROM cpe_match WHERE 0; "
+      "CREATE TEMP TABLE cpe_superseded(vuln_id TEXT, source TEXT, before_gen INTEGER); "
+      "CREATE INDEX temp.cpe_superseded_id ON cpe_superseded(vuln_id, source);");
+  if (!setup) {
+    Rollback();
+    return Forward(setup);
+  }
+  bulk_ = true;
+  if (auto prepared = Prepare(); !prepared) {
+    bulk_ = false;
+    Rollback();
+    return Forward(prepared);
+  }
   return true;
 }
 
 Result<void> VulnWriter::EndBulkLoad() {
-  return db_.Exec(SchemaSql());
+  // The staged rows go in sorted by the table's key: appends that fill every page.
+  auto ended = db_.Exec(
+      std::string("INSERT INTO cpe_match(") + kCpeColumns + ") SELECT " + kCpeColumns +
+      " FROM temp.cpe_stage s WHERE NOT EXISTS (SELECT 1 FROM temp.cpe_superseded x WHERE "
+      "x.vuln_id = s.vuln_id AND x.source = s.source AND s.gen < x.before_gen) "
+      "ORDER BY product, vendor, vuln_id, source, seq; "
+      "DROP TABLE temp.cpe_stage; DROP TABLE temp.cpe_superseded;");
+  if (ended) ended = db_.Exec(SchemaSql());
+  if (ended) ended = db_.Exec("COMMIT");
+  if (!ended) Rollback();
+  bulk_ = false;
+  CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-131072"));
+  CLEARBOX_TRY(Prepare());
+  return ended;
 }
 
 Result<std::string> VulnWriter::SourceUpdateEnd(const std::string& name) {
@@ -306,7 +333,17 @@ Result<std::string> VulnWriter::SourceUpdateEnd(const std::string& name) {
 
 Result<ImportSummary> VulnWriter::ImportWith(
     const std::string& origin, const std::function<Result<FeedStats>(const FeedSink&)>& parse) {
-  CLEARBOX_TRY(Begin());
+  // Inside a bulk load each file is a savepoint of the load's one transaction.
+  auto begin = [&] { return bulk_ ? db_.Exec("SAVEPOINT import_file") : Begin(); };
+  auto commit = [&] { return bulk_ ? db_.Exec("RELEASE import_file") : Commit(); };
+  auto rollback = [&] {
+    if (bulk_) {
+      (void)db_.Exec("ROLLBACK TO import_file; RELEASE import_file");
+    } else {
+      Rollback();
+    }
+  };
+  CLEARBOX_TRY(begin());
   FeedSink sink;
   std::string source;
   sink.on_vuln = [&](VulnRecord&& r) -> Result<void> {
@@ -318,7 +355,7 @@ Result<ImportSummary> VulnWriter::ImportWith(
   sink.on_epss = [&](EpssEntry&& e) { return PutEpss(std::move(e)); };
   auto stats = parse(sink);
   if (!stats) {
-    Rollback();
+    rollback();
     return Forward(stats);
   }
   std::vector<std::string> sources;
@@ -332,12 +369,12 @@ Result<ImportSummary> VulnWriter::ImportWith(
   for (const auto& s : sources) {
     auto noted = NoteSource(s, origin, stats->newest_modified, "");
     if (!noted) {
-      Rollback();
+      rollback();
       return Forward(noted);
     }
   }
-  if (auto c = Commit(); !c) {
-    Rollback();
+  if (auto c = commit(); !c) {
+    rollback();
     return Forward(c);
   }
   return ImportSummary{origin, *stats};

@@ -49,9 +49,10 @@ class VulnWriter {
   Result<void> NoteSource(const std::string& name, const std::string& origin,
                           const std::string& newest_modified, const std::string& update_end);
 
-  // For loading many files into an empty database: drops the lookup indexes (true) so that
-  // EndBulkLoad rebuilds them once, sorted, instead of updating them per row. A database
-  // without the indexes still answers matches correctly, only slower.
+  // For loading many files into an empty database (true; false when it holds records): one
+  // transaction for the whole load with a savepoint per file, CPE rows staged unindexed in
+  // memory and written sorted by EndBulkLoad, which also rebuilds the dropped indexes and
+  // commits. An interrupted bulk load leaves the database as it was.
   Result<bool> BeginBulkLoad();
   Result<void> EndBulkLoad();
 
@@ -68,9 +69,10 @@ class VulnWriter {
                                    const std::function<Result<FeedStats>(const FeedSink&)>& parse);
 
   SqliteDb db_;
-  Statement existing_, delete_cpe_, delete_pkg_, put_vuln_, delete_metric_, delete_cwe_,
-      delete_ref_, put_metric_, put_cwe_, put_ref_, put_cpe_, put_pkg_, put_record_, put_kev_,
-      put_epss_;
+  Statement existing_, delete_cpe_, delete_pkg_, put_vuln_, put_cpe_, put_pkg_, put_record_,
+      put_kev_, put_epss_;
+  bool bulk_ = false;             // inside BeginBulkLoad .. EndBulkLoad
+  std::uint64_t generation_ = 0;  // counts PutVuln calls (orders staged rows)
 };
 
 // UTC now as "YYYY-MM-DDTHH:MM:SSZ".
