@@ -19,11 +19,13 @@ CREATE TABLE IF NOT EXISTS source (
   origin TEXT                               -- last file or URL imported
 ) WITHOUT ROWID;
 
--- Which source holds which record, with its last-modified date (for counts and updates).
+-- Which source holds which record, with its last-modified date (for counts and updates) and
+-- the (product TAB vendor) keys of its cpe_match rows, one per line (to replace them).
 CREATE TABLE IF NOT EXISTS record (
   vuln_id TEXT NOT NULL,
   source TEXT NOT NULL,
   modified TEXT,
+  cpe_keys TEXT,
   PRIMARY KEY (vuln_id, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_source ON record(source);
@@ -75,8 +77,6 @@ CREATE TABLE IF NOT EXISTS cpe_match (
   context TEXT,
   PRIMARY KEY (product, vendor, vuln_id, source, seq)
 ) WITHOUT ROWID;
--- For replacing a record's rows on re-import (dropped during bulk loads, rebuilt after).
-CREATE INDEX IF NOT EXISTS cpe_match_vuln ON cpe_match(vuln_id, source);
 
 -- OSV affected packages: one row per range (or one row holding only exact versions).
 CREATE TABLE IF NOT EXISTS package_range (

@@ -156,14 +156,14 @@ int RunBatch(const DbArgs& args, const vuln::VulnStore& store) {
   for (int pass = 0; pass < 2; ++pass) {
     matches = matched_components = 0;
     const auto start = std::chrono::steady_clock::now();
-    for (const auto& q : queries) {
-      auto m = store.Match(q);
-      if (!m) {
-        std::fprintf(stderr, "clearbox db match: %s\n", m.error().message.c_str());
-        return kExitUnusable;
-      }
-      matches += m->size();
-      matched_components += m->empty() ? 0 : 1;
+    auto all = store.MatchAll(queries);
+    if (!all) {
+      std::fprintf(stderr, "clearbox db match: %s\n", all.error().message.c_str());
+      return kExitUnusable;
+    }
+    for (const auto& m : *all) {
+      matches += m.size();
+      matched_components += m.empty() ? 0 : 1;
     }
     ms[pass] =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

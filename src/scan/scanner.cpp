@@ -122,12 +122,14 @@ Result<void> MatchVulnerabilities(const ScanOptions& options, report::Evidence& 
                 "cannot open the vulnerability database: " + store.error().message);
   }
   if (auto info = store->Info()) evidence.vuln_database = info->location;
-  for (std::size_t i = 0; i < evidence.components.size(); ++i) {
-    const auto& c = evidence.components[i];
-    const vuln::ComponentQuery query{c.name, c.version, c.cpe, c.purl};
-    auto matches = store->Match(query);
-    if (!matches) return Forward(matches);
-    for (auto& m : *matches) {
+  std::vector<vuln::ComponentQuery> queries;
+  queries.reserve(evidence.components.size());
+  for (const auto& c : evidence.components) queries.push_back({c.name, c.version, c.cpe, c.purl});
+  auto all_matches = store->MatchAll(queries);
+  if (!all_matches) return Forward(all_matches);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const auto& query = queries[i];
+    for (auto& m : (*all_matches)[i]) {
       report::VulnerabilityRecord record;
       record.component = i;
       if (const auto* st = vex.Find(m.id, query)) {

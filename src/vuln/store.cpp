@@ -226,16 +226,54 @@ Result<VulnStore> VulnStore::OpenDefault() {
   return FromDatabase(std::move(*db), "bundled snapshot (" + SnapshotDir().string() + ")");
 }
 
+namespace {
+
+// One read transaction for all the statements of a match or batch: one lock and one
+// hot-journal check instead of one per statement.
+class ReadTransaction {
+ public:
+  static Result<ReadTransaction> Begin(SqliteDb& db) {
+    CLEARBOX_TRY(db.Exec("BEGIN"));
+    return ReadTransaction(db);
+  }
+  ReadTransaction(ReadTransaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  ReadTransaction& operator=(ReadTransaction&&) = delete;
+  ~ReadTransaction() {
+    if (db_ != nullptr) (void)db_->Exec("COMMIT");
+  }
+
+ private:
+  explicit ReadTransaction(SqliteDb& db) : db_(&db) {}
+  SqliteDb* db_;
+};
+
+}  // namespace
+
 Result<std::vector<VulnerabilityMatch>> VulnStore::Match(const ComponentQuery& component) const {
+  std::lock_guard lock(impl_->mutex);
+  auto read = ReadTransaction::Begin(impl_->db);
+  if (!read) return Forward(read);
+  return MatchInTransaction(component);
+}
+
+Result<std::vector<std::vector<VulnerabilityMatch>>> VulnStore::MatchAll(
+    const std::vector<ComponentQuery>& components) const {
+  std::lock_guard lock(impl_->mutex);
+  auto read = ReadTransaction::Begin(impl_->db);
+  if (!read) return Forward(read);
+  std::vector<std::vector<VulnerabilityMatch>> out;
+  out.reserve(components.size());
+  for (const auto& c : components) {
+    auto m = MatchInTransaction(c);
+    if (!m) return Forward(m);
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+Result<std::vector<VulnerabilityMatch>> VulnStore::MatchInTransaction(
+    const ComponentQuery& component) const {
   Impl& s = *impl_;
-  std::lock_guard lock(s.mutex);
-  // One read transaction for all the statements of a match: one lock and one hot-journal
-  // check instead of one per statement.
-  CLEARBOX_TRY(s.db.Exec("BEGIN"));
-  struct EndRead {
-    SqliteDb& db;
-    ~EndRead() { (void)db.Exec("COMMIT"); }
-  } end_read{s.db};
 
   // 1. Who the component is and which version it has.
   std::optional<Cpe> query_cpe;

@@ -65,11 +65,17 @@ class VulnStore {
 
   // All vulnerabilities of `component`, sorted by id; an unknown version matches nothing.
   Result<std::vector<VulnerabilityMatch>> Match(const ComponentQuery& component) const;
+  // Match for each component in order, all read in one transaction (one consistent view,
+  // one lock); the first error ends the batch.
+  Result<std::vector<std::vector<VulnerabilityMatch>>> MatchAll(
+      const std::vector<ComponentQuery>& components) const;
   Result<StoreInfo> Info() const;
 
  private:
   struct Impl;
   explicit VulnStore(std::unique_ptr<Impl> impl);
+  // Match without the lock and the read transaction, which the caller holds.
+  Result<std::vector<VulnerabilityMatch>> MatchInTransaction(const ComponentQuery& component) const;
   std::unique_ptr<Impl> impl_;
 };
 

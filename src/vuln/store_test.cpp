@@ -415,6 +415,26 @@ TEST(VulnImport, BulkLoadMatchesFileByFileImports) {
   EXPECT_TRUE(has_7406(*before));
   EXPECT_FALSE(has_7406(*after));
   EXPECT_EQ(after->size() + 1, before->size());
+
+  // Later single imports replace a record's rows (found through its noted CPE keys).
+  const long long rows_with = a->Info()->cpe_matches, rows_without = b->Info()->cpe_matches;
+  ASSERT_GT(rows_with, rows_without);
+  const auto original = testing::OracleDir() / "nvd" / "CVE-2016-7406.json";
+  for (const auto& [file, expect_match] :
+       {std::pair{original, true}, std::pair{dir / "zz-dropbear-again.json", false},
+        std::pair{original, true}, std::pair{original, true}}) {
+    {
+      auto writer = VulnWriter::Open(bulk);
+      ASSERT_TRUE(writer);
+      ASSERT_TRUE(writer->ImportFile(file));
+    }
+    auto store = VulnStore::Open(bulk);
+    ASSERT_TRUE(store);
+    auto now = store->Match(old_dropbear);
+    ASSERT_TRUE(now);
+    EXPECT_EQ(has_7406(*now), expect_match) << file;
+    EXPECT_EQ(store->Info()->cpe_matches, expect_match ? rows_with : rows_without);
+  }
 }
 
 // A database of another schema version is refused with a message, not misread.

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -85,11 +86,11 @@ Result<void> VulnWriter::Prepare() {
   const std::string cpe_table = bulk_ ? "temp.cpe_stage" : "cpe_match";
   const Item items[] = {
       {&existing_,
-       "SELECT source, EXISTS (SELECT 1 FROM record WHERE vuln_id = ?1 AND source = ?2) FROM "
-       "vulnerability WHERE id = ?1"},
+       "SELECT v.source, r.vuln_id IS NOT NULL, r.cpe_keys FROM vulnerability v LEFT JOIN "
+       "record r ON r.vuln_id = ?1 AND r.source = ?2 WHERE v.id = ?1"},
       {&delete_cpe_,
-       bulk_ ? "INSERT INTO temp.cpe_superseded(vuln_id, source, before_gen) VALUES (?1, ?2, ?3)"
-             : "DELETE FROM cpe_match WHERE vuln_id = ?1 AND source = ?2"},
+       "DELETE FROM cpe_match WHERE product = ?1 AND vendor = ?2 AND vuln_id = ?3 AND "
+       "source = ?4"},
       {&delete_pkg_, "DELETE FROM package_range WHERE vuln_id = ?1 AND source = ?2"},
       {&put_vuln_,
        "INSERT OR REPLACE INTO vulnerability(id, source, status, published, modified, "
@@ -104,7 +105,8 @@ Result<void> VulnWriter::Prepare() {
        "introduced, fixed, last_affected, versions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
        "?10)"},
       {&put_record_,
-       "INSERT OR REPLACE INTO record(vuln_id, source, modified) VALUES (?1, ?2, ?3)"},
+       "INSERT OR REPLACE INTO record(vuln_id, source, modified, cpe_keys) VALUES "
+       "(?1, ?2, ?3, ?4)"},
       {&put_kev_,
        "INSERT OR REPLACE INTO kev(cve_id, date_added, due_date, ransomware, name) VALUES "
        "(?1, ?2, ?3, ?4, ?5)"},
@@ -116,6 +118,13 @@ Result<void> VulnWriter::Prepare() {
     auto stmt = db_.Prepare(item.sql);
     if (!stmt) return Forward(stmt);
     *item.stmt = std::move(*stmt);
+  }
+  supersede_cpe_ = Statement();
+  if (bulk_) {
+    auto stmt = db_.Prepare(
+        "INSERT INTO temp.cpe_superseded(vuln_id, source, before_gen) VALUES (?1, ?2, ?3)");
+    if (!stmt) return Forward(stmt);
+    supersede_cpe_ = std::move(*stmt);
   }
   return {};
 }
@@ -137,6 +146,7 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
   if (!row) return Forward(row);
   const std::string existing_source = *row ? existing_.Text(0) : "";
   const bool had_record = *row && existing_.Int(1) != 0;
+  const std::string old_cpe_keys = *row ? existing_.Text(2) : "";
   existing_.Reset();
   const bool describe = existing_source.empty() || existing_source == rec.source ||
                         SourceRank(rec.source) >= SourceRank(existing_source);
@@ -145,11 +155,28 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
   // the deletes, which matters for bulk loads).
   ++generation_;
   if (had_record) {
-    // Bulk loads stage rows unindexed: the old rows are marked superseded, not searched.
-    delete_cpe_.BindText(1, rec.id);
-    delete_cpe_.BindText(2, rec.source);
-    if (bulk_) delete_cpe_.BindInt(3, static_cast<std::int64_t>(generation_));
-    CLEARBOX_TRY(delete_cpe_.Run());
+    if (bulk_) {
+      // Bulk loads stage rows unindexed: the old rows are marked superseded, not searched.
+      supersede_cpe_.BindText(1, rec.id);
+      supersede_cpe_.BindText(2, rec.source);
+      supersede_cpe_.BindInt(3, static_cast<std::int64_t>(generation_));
+      CLEARBOX_TRY(supersede_cpe_.Run());
+    }
+    // The old rows, found by the (product, vendor) keys the record noted.
+    std::size_t start = 0;
+    while (start < old_cpe_keys.size()) {
+      std::size_t end = old_cpe_keys.find('\n', start);
+      if (end == std::string::npos) end = old_cpe_keys.size();
+      const std::string_view key(old_cpe_keys.data() + start, end - start);
+      start = end + 1;
+      const auto tab = key.find('\t');
+      if (tab == std::string_view::npos) continue;
+      delete_cpe_.BindText(1, key.substr(0, tab));
+      delete_cpe_.BindText(2, key.substr(tab + 1));
+      delete_cpe_.BindText(3, rec.id);
+      delete_cpe_.BindText(4, rec.source);
+      CLEARBOX_TRY(delete_cpe_.Run());
+    }
     delete_pkg_.BindText(1, rec.id);
     delete_pkg_.BindText(2, rec.source);
     CLEARBOX_TRY(delete_pkg_.Run());
@@ -227,6 +254,13 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
   put_record_.BindText(1, rec.id);
   put_record_.BindText(2, rec.source);
   put_record_.BindNullableText(3, rec.modified);
+  std::set<std::string> keys;
+  if (!dead) {
+    for (const auto& m : rec.cpe_matches) keys.insert(m.cpe.product + "\t" + m.cpe.vendor);
+  }
+  std::string cpe_keys;
+  for (const auto& k : keys) cpe_keys += (cpe_keys.empty() ? "" : "\n") + k;
+  put_record_.BindNullableText(4, cpe_keys);
   return put_record_.Run();
 }
 
@@ -287,7 +321,7 @@ Result<bool> VulnWriter::BeginBulkLoad() {
   // load leaves the database as empty as it was.
   CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-524288; BEGIN IMMEDIATE"));
   auto setup = db_.Exec(
-      "DROP INDEX IF EXISTS cpe_match_vuln; DROP INDEX IF EXISTS package_range_purl; "
+      "DROP INDEX IF EXISTS package_range_purl; "
       "DROP INDEX IF EXISTS package_range_name; "
       "CREATE TEMP TABLE cpe_stage AS SELECT *, 0 AS gen FROM cpe_match WHERE 0; "
       "CREATE TEMP TABLE cpe_superseded(vuln_id TEXT, source TEXT, before_gen INTEGER); "
