@@ -7,6 +7,19 @@ void Statement::BindText(int index, std::string_view text) {
                     SQLITE_TRANSIENT);
 }
 
+void Statement::BindTextNoCopy(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_STATIC);
+}
+
+void Statement::BindNullableTextNoCopy(int index, std::string_view text) {
+  if (text.empty()) {
+    sqlite3_bind_null(stmt_.get(), index);
+  } else {
+    BindTextNoCopy(index, text);
+  }
+}
+
 void Statement::BindNullableText(int index, std::string_view text) {
   if (text.empty()) {
     sqlite3_bind_null(stmt_.get(), index);

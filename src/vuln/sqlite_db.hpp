@@ -19,6 +19,9 @@ class Statement {
   Statement() = default;
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt, sqlite3_finalize) {}
   void BindText(int index, std::string_view text);
+  // Binds without a copy: `text` must stay alive until the statement is reset (Run resets).
+  void BindTextNoCopy(int index, std::string_view text);
+  void BindNullableTextNoCopy(int index, std::string_view text);
   void BindNullableText(int index, std::string_view text);  // "" binds NULL
   void BindInt(int index, std::int64_t value);
   void BindDouble(int index, double value);

@@ -73,7 +73,7 @@ Result<VulnWriter> VulnWriter::Open(const std::filesystem::path& path) {
   return writer;
 }
 
-// The columns of a cpe_match row in bind order (the bulk-load stage adds `gen` as ?19).
+// The columns of a cpe_match row in bind order.
 constexpr const char* kCpeColumns =
     "product, vendor, vuln_id, source, seq, config, node, operator, vulnerable, part, version, "
     "update_, criteria, start_incl, start_excl, end_incl, end_excl, context";
@@ -83,7 +83,6 @@ Result<void> VulnWriter::Prepare() {
     Statement* stmt;
     std::string sql;
   };
-  const std::string cpe_table = bulk_ ? "temp.cpe_stage" : "cpe_match";
   const Item items[] = {
       {&existing_,
        "SELECT v.source, r.vuln_id IS NOT NULL, r.cpe_keys FROM vulnerability v LEFT JOIN "
@@ -96,10 +95,10 @@ Result<void> VulnWriter::Prepare() {
        "INSERT OR REPLACE INTO vulnerability(id, source, status, published, modified, "
        "description, cvss_score, cvss_version, cvss_vector, severity, aliases, metrics, cwes, "
        "refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
-      {&put_cpe_, "INSERT INTO " + cpe_table + "(" + kCpeColumns + (bulk_ ? ", gen" : "") +
+      {&put_cpe_, std::string("INSERT INTO cpe_match(") + kCpeColumns + "" +
                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
                       "?15, ?16, ?17, ?18" +
-                      (bulk_ ? ", ?19)" : ")")},
+                      ")"},
       {&put_pkg_,
        "INSERT INTO package_range(vuln_id, source, ecosystem, name, purl, range_type, "
        "introduced, fixed, last_affected, versions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -118,13 +117,6 @@ Result<void> VulnWriter::Prepare() {
     auto stmt = db_.Prepare(item.sql);
     if (!stmt) return Forward(stmt);
     *item.stmt = std::move(*stmt);
-  }
-  supersede_cpe_ = Statement();
-  if (bulk_) {
-    auto stmt = db_.Prepare(
-        "INSERT INTO temp.cpe_superseded(vuln_id, source, before_gen) VALUES (?1, ?2, ?3)");
-    if (!stmt) return Forward(stmt);
-    supersede_cpe_ = std::move(*stmt);
   }
   return {};
 }
@@ -153,15 +145,7 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
 
   // Rows to replace exist only if this source stored the id before (a fresh import skips
   // the deletes, which matters for bulk loads).
-  ++generation_;
   if (had_record) {
-    if (bulk_) {
-      // Bulk loads stage rows unindexed: the old rows are marked superseded, not searched.
-      supersede_cpe_.BindText(1, rec.id);
-      supersede_cpe_.BindText(2, rec.source);
-      supersede_cpe_.BindInt(3, static_cast<std::int64_t>(generation_));
-      CLEARBOX_TRY(supersede_cpe_.Run());
-    }
     // The old rows, found by the (product, vendor) keys the record noted.
     std::size_t start = 0;
     while (start < old_cpe_keys.size()) {
@@ -192,7 +176,7 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
     put_vuln_.BindNullableText(3, rec.status);
     put_vuln_.BindNullableText(4, rec.published);
     put_vuln_.BindNullableText(5, rec.modified);
-    put_vuln_.BindNullableText(6, rec.description);
+    put_vuln_.BindNullableTextNoCopy(6, rec.description);
     if (best != nullptr) {
       put_vuln_.BindDouble(7, best->score);
       put_vuln_.BindText(8, best->version);
@@ -207,34 +191,35 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
       metrics += m.version + "\t" + score + "\t" + m.severity + "\t" + m.type + "\t" + m.source +
                  "\t" + m.vector + "\n";
     }
-    put_vuln_.BindNullableText(12, metrics);
-    put_vuln_.BindNullableText(13, Join(rec.cwes, " "));
-    put_vuln_.BindNullableText(14, Join(rec.references, "\n"));
+    const std::string cwes = Join(rec.cwes, " "), refs = Join(rec.references, "\n");
+    put_vuln_.BindNullableTextNoCopy(12, metrics);
+    put_vuln_.BindNullableTextNoCopy(13, cwes);
+    put_vuln_.BindNullableTextNoCopy(14, refs);
     CLEARBOX_TRY(put_vuln_.Run());
   }
   const bool dead = rec.status == "Rejected" || rec.status == "REJECTED";
   if (!dead) {
     std::int64_t seq = 0;
     for (const auto& m : rec.cpe_matches) {
-      put_cpe_.BindText(1, m.cpe.product);
-      put_cpe_.BindText(2, m.cpe.vendor);
-      put_cpe_.BindText(3, rec.id);
-      put_cpe_.BindText(4, rec.source);
+      put_cpe_.BindTextNoCopy(1, m.cpe.product);
+      put_cpe_.BindTextNoCopy(2, m.cpe.vendor);
+      put_cpe_.BindTextNoCopy(3, rec.id);
+      put_cpe_.BindTextNoCopy(4, rec.source);
       put_cpe_.BindInt(5, seq++);
       put_cpe_.BindInt(6, m.config);
       put_cpe_.BindInt(7, m.node);
-      put_cpe_.BindText(8, m.op);
+      put_cpe_.BindTextNoCopy(8, m.op);
       put_cpe_.BindInt(9, m.vulnerable ? 1 : 0);
-      put_cpe_.BindText(10, m.cpe.part);
-      put_cpe_.BindText(11, m.cpe.version);
-      put_cpe_.BindText(12, m.cpe.update);
-      put_cpe_.BindText(13, m.criteria);
-      put_cpe_.BindNullableText(14, m.start_incl);
-      put_cpe_.BindNullableText(15, m.start_excl);
-      put_cpe_.BindNullableText(16, m.end_incl);
-      put_cpe_.BindNullableText(17, m.end_excl);
-      put_cpe_.BindNullableText(18, m.context);
-      if (bulk_) put_cpe_.BindInt(19, static_cast<std::int64_t>(generation_));
+      put_cpe_.BindTextNoCopy(10, m.cpe.part);
+      put_cpe_.BindTextNoCopy(11, m.cpe.version);
+      put_cpe_.BindTextNoCopy(12, m.cpe.update);
+      put_cpe_.BindTextNoCopy(13, m.criteria);
+      put_cpe_.BindNullableTextNoCopy(14, m.start_incl);
+      put_cpe_.BindNullableTextNoCopy(15, m.start_excl);
+      put_cpe_.BindNullableTextNoCopy(16, m.end_incl);
+      put_cpe_.BindNullableTextNoCopy(17, m.end_excl);
+      put_cpe_.BindNullableTextNoCopy(18, m.context);
+      
       CLEARBOX_TRY(put_cpe_.Run());
     }
     for (const auto& p : rec.packages) {
@@ -318,41 +303,25 @@ Result<bool> VulnWriter::BeginBulkLoad() {
   if (*row && stmt->Int(0) != 0) return false;  // not empty: keep the indexes
   stmt->Reset();
   // One transaction for the whole load (each file is a savepoint inside it): an interrupted
-  // load leaves the database as empty as it was.
-  CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-524288; BEGIN IMMEDIATE"));
-  auto setup = db_.Exec(
-      "DROP INDEX IF EXISTS package_range_purl; "
-      "DROP INDEX IF EXISTS package_range_name; "
-      "CREATE TEMP TABLE cpe_stage AS SELECT *, 0 AS gen FROM cpe_match WHERE 0; "
-      "CREATE TEMP TABLE cpe_superseded(vuln_id TEXT, source TEXT, before_gen INTEGER); "
-      "CREATE INDEX temp.cpe_superseded_id ON cpe_superseded(vuln_id, source);");
-  if (!setup) {
+  // load leaves the database as empty as it was. The page cache holds the CPE table, whose
+  // rows arrive in random key order.
+  CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-1048576; BEGIN IMMEDIATE"));
+  if (auto dropped = db_.Exec(
+          "DROP INDEX IF EXISTS package_range_purl; DROP INDEX IF EXISTS package_range_name;");
+      !dropped) {
     Rollback();
-    return Forward(setup);
+    return Forward(dropped);
   }
   bulk_ = true;
-  if (auto prepared = Prepare(); !prepared) {
-    bulk_ = false;
-    Rollback();
-    return Forward(prepared);
-  }
   return true;
 }
 
 Result<void> VulnWriter::EndBulkLoad() {
-  // The staged rows go in sorted by the table's key: appends that fill every page.
-  auto ended = db_.Exec(
-      std::string("INSERT INTO cpe_match(") + kCpeColumns + ") SELECT " + kCpeColumns +
-      " FROM temp.cpe_stage s WHERE NOT EXISTS (SELECT 1 FROM temp.cpe_superseded x WHERE "
-      "x.vuln_id = s.vuln_id AND x.source = s.source AND s.gen < x.before_gen) "
-      "ORDER BY product, vendor, vuln_id, source, seq; "
-      "DROP TABLE temp.cpe_stage; DROP TABLE temp.cpe_superseded;");
-  if (ended) ended = db_.Exec(SchemaSql());
+  auto ended = db_.Exec(SchemaSql());  // rebuilds the dropped indexes
   if (ended) ended = db_.Exec("COMMIT");
   if (!ended) Rollback();
   bulk_ = false;
   CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-131072"));
-  CLEARBOX_TRY(Prepare());
   return ended;
 }
 

@@ -50,9 +50,9 @@ class VulnWriter {
                           const std::string& newest_modified, const std::string& update_end);
 
   // For loading many files into an empty database (true; false when it holds records): one
-  // transaction for the whole load with a savepoint per file, CPE rows staged unindexed in
-  // memory and written sorted by EndBulkLoad, which also rebuilds the dropped indexes and
-  // commits. An interrupted bulk load leaves the database as it was.
+  // transaction for the whole load with a savepoint per file, a 1 GiB page cache, and the
+  // package indexes dropped until EndBulkLoad rebuilds them and commits. An interrupted bulk
+  // load leaves the database as it was.
   Result<bool> BeginBulkLoad();
   Result<void> EndBulkLoad();
 
@@ -69,10 +69,9 @@ class VulnWriter {
                                    const std::function<Result<FeedStats>(const FeedSink&)>& parse);
 
   SqliteDb db_;
-  Statement existing_, supersede_cpe_, delete_cpe_, delete_pkg_, put_vuln_, put_cpe_, put_pkg_, put_record_,
+  Statement existing_, delete_cpe_, delete_pkg_, put_vuln_, put_cpe_, put_pkg_, put_record_,
       put_kev_, put_epss_;
-  bool bulk_ = false;             // inside BeginBulkLoad .. EndBulkLoad
-  std::uint64_t generation_ = 0;  // counts PutVuln calls (orders staged rows)
+  bool bulk_ = false;  // inside BeginBulkLoad .. EndBulkLoad
 };
 
 // UTC now as "YYYY-MM-DDTHH:MM:SSZ".
