@@ -59,11 +59,15 @@ bool SameVersion(const std::string& query_version, const std::string& query_upda
   return CompareVersions(query_version, joined) == 0 || CompareVersions(query_version, dashed) == 0;
 }
 
-std::vector<std::string> SplitSpaces(const std::string& s) {
+std::vector<std::string> SplitSpaces(std::string_view s) {
   std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string w;
-  while (in >> w) out.push_back(w);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) ++i;
+    const std::size_t start = i;
+    while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') ++i;
+    if (i > start) out.emplace_back(s.substr(start, i - start));
+  }
   return out;
 }
 
@@ -350,7 +354,7 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::MatchInTransaction(
         c.kind = "exact";
         c.matched = std::string(criteria);
       }
-      c.conditions = SplitSpaces(stmt.Text(8));
+      c.conditions = SplitSpaces(stmt.TextView(8));
       if (!c.conditions.empty()) c.confidence = LowerConfidence(c.confidence);
       offer(stmt.Text(0), std::move(c));
     }
@@ -442,8 +446,8 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::MatchInTransaction(
       m.published = s.details.Text(4);
       m.modified = s.details.Text(5);
       m.description = s.details.Text(6);
-      m.aliases = SplitSpaces(s.details.Text(7));
-      m.cwes = SplitSpaces(s.details.Text(9));
+      m.aliases = SplitSpaces(s.details.TextView(7));
+      m.cwes = SplitSpaces(s.details.TextView(9));
     }
     s.details.Reset();
     if (!row) return Forward(row);

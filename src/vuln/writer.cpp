@@ -401,17 +401,21 @@ std::vector<Result<ImportSummary>> VulnWriter::ImportFiles(
   std::vector<Parsed> slots(n);
   std::mutex mutex;
   std::condition_variable changed;
+  std::vector<Parsed> trash;  // written files' records, waiting to be freed
   std::size_t next = 0, written = 0;
   const std::size_t ahead = std::max(1u, parse_threads) + 1;
   auto worker = [&] {
     for (;;) {
       std::size_t i;
+      std::vector<Parsed> to_free;
       {
         std::unique_lock lock(mutex);
         changed.wait(lock, [&] { return next >= n || next < written + ahead; });
         if (next >= n) return;
         i = next++;
+        to_free.swap(trash);
       }
+      to_free.clear();
       Parsed p;
       FeedSink sink;
       sink.on_vuln = [&](VulnRecord&& r) -> Result<void> {
@@ -453,6 +457,7 @@ std::vector<Result<ImportSummary>> VulnWriter::ImportFiles(
           return *p.stats;
         }));
     std::lock_guard lock(mutex);
+    trash.push_back(std::move(p));  // freed by a parsing thread, off the writing thread
     ++written;
     changed.notify_all();
   }
