@@ -27,7 +27,6 @@ namespace {
 // duplicate keys the last one counts.
 
 using Elem = simdjson::dom::element;
-using ElemType = simdjson::dom::element_type;
 
 // An empty array and an empty object for the helpers to return (read-only, shared).
 struct Empties {
@@ -679,8 +678,8 @@ class JsonFeedParser {
     if (first != '{' && first != '[' && first != '"') {
       if (first == ',' || first == ']' || first == '}') return Malformed("expected a value");
       for (int c = first; c != kEof; c = Peek()) {  // a literal or number
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ']' ||
-            c == '}' || c == '/') {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ']' || c == '}' ||
+            c == '/') {
           break;
         }
         ++pos_;
@@ -851,19 +850,29 @@ class JsonFeedParser {
     if (comments) BlankComments(scratch_.get(), n);
     value_start_ = kNone;
     Elem root;
-    auto error = parser_.parse(scratch_.get(), n, false).get(root);
-    if (error == simdjson::NUMBER_ERROR) {
-      // simdjson rejects integers beyond 64 bits, which nlohmann read as doubles.
-      std::string widened;
-      if (WidenBigIntegers(std::string_view(scratch_.get(), n), widened)) {
-        error = parser_.parse(widened.data(), widened.size(), true).get(root);
+    const char* json = scratch_.get();
+    std::size_t length = n;
+    bool padded = true;
+    std::string widened;
+    simdjson::dom::parser* parser = &parser_;
+    auto error = parser->parse(json, length, !padded).get(root);
+    for (int retry = 0; retry < 2 && error; ++retry) {
+      if (error == simdjson::NUMBER_ERROR && widened.empty() &&
+          WidenBigIntegers(std::string_view(json, length), widened)) {
+        // simdjson rejects integers beyond 64 bits, which nlohmann read as doubles.
+        json = widened.data();
+        length = widened.size();
+        padded = false;
+      } else if (error == simdjson::DEPTH_ERROR && parser == &parser_) {
+        // Deeper than simdjson's default of 1024 levels: nlohmann had no limit.
+        deep_parser_ = std::make_unique<simdjson::dom::parser>();
+        error = deep_parser_->allocate(length, length);
+        if (error) break;
+        parser = deep_parser_.get();
+      } else {
+        break;
       }
-    }
-    if (error == simdjson::DEPTH_ERROR) {
-      // Deeper than simdjson's default of 1024 levels: nlohmann had no limit.
-      deep_parser_ = std::make_unique<simdjson::dom::parser>();
-      error = deep_parser_->allocate(n, n);
-      if (!error) error = deep_parser_->parse(scratch_.get(), n, false).get(root);
+      error = parser->parse(json, length, !padded).get(root);
     }
     if (error) {
       return Fail(ErrorCode::kMalformed, std::string("JSON: ") + simdjson::error_message(error) +
