@@ -149,7 +149,7 @@ Result<std::uint64_t> ProbeSuper(ByteView data) {
     return Fail(ErrorCode::kNotThisFormat, "squashfs version not 4.0");
   }
   if (!IsPowerOfTwo(block_size) || block_size < SQFS_MIN_BLOCK_SIZE ||
-      block_size > SQFS_MAX_BLOCK_SIZE || (1u << block_log) != block_size) {
+      block_size > SQFS_MAX_BLOCK_SIZE || block_log >= 32 || (1u << block_log) != block_size) {
     return Fail(ErrorCode::kNotThisFormat, "squashfs block size not sane");
   }
   if (compression < SQFS_COMP_MIN || compression > SQFS_COMP_MAX) {
