@@ -147,5 +147,25 @@ TEST(Squashfs, HugeBlockLogIsRejectedWithoutUb) {
   EXPECT_EQ(FindChunkDir(m, "squashfs"), "");
 }
 
+// Fuzzer find: fragment_entry_count 0x93000001 (superblock offset 16) made libsquashfs
+// allocate count * 16 bytes (39 GB) for the fragment table. The count is now checked
+// against the image; the rest of the tree is still extracted.
+TEST(Squashfs, FragmentCountLargerThanImageIsReportedNotAllocated) {
+  TempDir tmp;
+  std::string img = MakeGzipImage(tmp);
+  ASSERT_GE(img.size(), 96u);
+  PatchLe(img, 16, 0x93000001u, 4);
+  WriteFileBytes(tmp / "bad.img", img);
+  const auto m = UnpackForTest(tmp / "bad.img", tmp / "out");
+  ASSERT_NE(FindChunkDir(m, "squashfs"), "");
+  bool reported = false;
+  for (const auto& p : m.problems) {
+    if (p.message.find("fragment table of 2466250753 entries does not fit") != std::string::npos) {
+      reported = true;
+    }
+  }
+  EXPECT_TRUE(reported);
+}
+
 }  // namespace
 }  // namespace clearbox::unpack
