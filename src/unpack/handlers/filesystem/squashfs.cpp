@@ -1,6 +1,7 @@
 // SquashFS 4 (little-endian "hsqs"): read with libsquashfs over the in-memory chunk; files
 // are decompressed by several threads, each with its own data reader and compressor.
 #include <lzo/lzo1x.h>
+#include <sqfs/block.h>
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
@@ -31,6 +32,11 @@ constexpr std::uint32_t kNoFragment = 0xFFFFFFFFu;
 constexpr std::uint32_t kBlockSizeMask = (1u << 24) - 1;
 constexpr std::size_t kMaxDirDepth = 256;
 constexpr unsigned kMaxThreads = 4;
+// A fragment table entry is 16 bytes; the table is stored in 8 KiB metadata blocks whose
+// locations (one u64 each) follow at fragment_table_start.
+constexpr std::uint64_t kFragmentEntrySize = 16;
+// The most fragment entries we load (a 64 MiB table); real images have far fewer.
+constexpr std::uint64_t kMaxFragmentEntries = std::uint64_t{1} << 22;
 
 std::string SqfsErrorText(int code) {
   switch (code) {
@@ -149,7 +155,7 @@ Result<std::uint64_t> ProbeSuper(ByteView data) {
     return Fail(ErrorCode::kNotThisFormat, "squashfs version not 4.0");
   }
   if (!IsPowerOfTwo(block_size) || block_size < SQFS_MIN_BLOCK_SIZE ||
-      block_size > SQFS_MAX_BLOCK_SIZE || (1u << block_log) != block_size) {
+      block_size > SQFS_MAX_BLOCK_SIZE || block_log >= 32 || (1u << block_log) != block_size) {
     return Fail(ErrorCode::kNotThisFormat, "squashfs block size not sane");
   }
   if (compression < SQFS_COMP_MIN || compression > SQFS_COMP_MAX) {
@@ -171,6 +177,20 @@ Result<std::uint64_t> ProbeSuper(ByteView data) {
     if (zeros) return padded;
   }
   return bytes_used;
+}
+
+// Whether the superblock's fragment count can be real: every entry names a block of at least
+// one byte inside the image, the metadata-block index of the table lies between the table
+// start and the image end, and the count is within kMaxFragmentEntries. libsquashfs
+// allocates count * 16 bytes before reading the table, so an unchecked count is an OOM.
+bool FragmentCountFits(const sqfs_super_t& super) {
+  const std::uint64_t count = super.fragment_entry_count;
+  if (count == 0) return true;
+  if (count > kMaxFragmentEntries || count > super.bytes_used) return false;
+  const std::uint64_t blocks =
+      (count * kFragmentEntrySize + SQFS_META_BLOCK_SIZE - 1) / SQFS_META_BLOCK_SIZE;
+  const std::uint64_t start = super.fragment_table_start;
+  return start <= super.bytes_used && (super.bytes_used - start) / sizeof(sqfs_u64) >= blocks;
 }
 
 // Creates a decompressor for the image's compressor (our own for LZO).
@@ -233,6 +253,13 @@ class SquashfsExtraction {
         ctx_.ReportProblem(ErrorCode::kMalformed, "",
                            "squashfs compressor options unreadable: " + SqfsErrorText(rc));
       }
+    }
+    fragments_fit_ = FragmentCountFits(super_);
+    if (!fragments_fit_) {
+      ctx_.ReportProblem(ErrorCode::kMalformed, "",
+                         "squashfs fragment table of " +
+                             std::to_string(super_.fragment_entry_count) +
+                             " entries does not fit the image; fragments not read");
     }
     CLEARBOX_TRY(Walk());
     CLEARBOX_TRY(CreateDirectories());
@@ -414,7 +441,9 @@ class SquashfsExtraction {
       SetFatal(Error{ErrorCode::kInternal, "cannot create squashfs data reader"});
       return;
     }
-    const int rc = sqfs_data_reader_load_fragment_table(reader.get(), &super_);
+    // Without a loaded table every fragment lookup fails as out of bounds (reported per file).
+    const int rc =
+        fragments_fit_ ? sqfs_data_reader_load_fragment_table(reader.get(), &super_) : 0;
     if (rc != 0) {
       std::call_once(fragment_report_, [&] {
         ctx_.ReportProblem(ErrorCode::kMalformed, "",
@@ -552,6 +581,7 @@ class SquashfsExtraction {
   std::mutex fatal_mutex_;
   Error fatal_;
   std::once_flag fragment_report_;
+  bool fragments_fit_ = true;  // FragmentCountFits: else the fragment table is not loaded
 };
 
 class SquashfsHandler final : public Handler {

@@ -121,5 +121,51 @@ TEST(Squashfs, HostileSymlinksStayInside) {
   EXPECT_EQ(ReadFileBytes(abs), ReadFileBytes(src / "bin/busybox"));
 }
 
+
+// Writes a little-endian field into a squashfs superblock held in `img`.
+void PatchLe(std::string& img, std::size_t offset, std::uint64_t value, std::size_t width) {
+  for (std::size_t i = 0; i < width; ++i) img[offset + i] = static_cast<char>(value >> (8 * i));
+}
+
+std::string MakeGzipImage(const TempDir& tmp) {
+  MakeSampleTree(tmp / "src");
+  EXPECT_EQ(RunShell("mksquashfs " + (tmp / "src").string() + " " + (tmp / "fs.img").string() +
+                     " -comp gzip -noappend -quiet -no-progress >/dev/null"),
+            0);
+  return ReadFileBytes(tmp / "fs.img");
+}
+
+// Fuzzer find: a block_log of 3590 (superblock offset 22) was used as a shift count before
+// it was range-checked (UB). Such a superblock is simply not squashfs.
+TEST(Squashfs, HugeBlockLogIsRejectedWithoutUb) {
+  TempDir tmp;
+  std::string img = MakeGzipImage(tmp);
+  ASSERT_GE(img.size(), 96u);
+  PatchLe(img, 22, 3590, 2);
+  WriteFileBytes(tmp / "bad.img", img);
+  const auto m = UnpackForTest(tmp / "bad.img", tmp / "out");
+  EXPECT_EQ(FindChunkDir(m, "squashfs"), "");
+}
+
+// Fuzzer find: fragment_entry_count 0x93000001 (superblock offset 16) made libsquashfs
+// allocate count * 16 bytes (39 GB) for the fragment table. The count is now checked
+// against the image; the rest of the tree is still extracted.
+TEST(Squashfs, FragmentCountLargerThanImageIsReportedNotAllocated) {
+  TempDir tmp;
+  std::string img = MakeGzipImage(tmp);
+  ASSERT_GE(img.size(), 96u);
+  PatchLe(img, 16, 0x93000001u, 4);
+  WriteFileBytes(tmp / "bad.img", img);
+  const auto m = UnpackForTest(tmp / "bad.img", tmp / "out");
+  ASSERT_NE(FindChunkDir(m, "squashfs"), "");
+  bool reported = false;
+  for (const auto& p : m.problems) {
+    if (p.message.find("fragment table of 2466250753 entries does not fit") != std::string::npos) {
+      reported = true;
+    }
+  }
+  EXPECT_TRUE(reported);
+}
+
 }  // namespace
 }  // namespace clearbox::unpack
