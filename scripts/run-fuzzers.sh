@@ -11,7 +11,8 @@ for bin in "$build"/fuzz/*_fuzz; do
   corpus="build/fuzz-corpus/$name"
   mkdir -p "$corpus"
   echo "== $name ($seconds s)"
-  if ! "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 "$corpus" \
+  if ! "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
+      -artifact_prefix="build/fuzz-corpus/$name-" "$corpus" \
       > "build/fuzz-corpus/$name.log" 2>&1; then
     echo "FAILED: $name (see build/fuzz-corpus/$name.log)"; status=1
   fi
