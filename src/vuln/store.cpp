@@ -318,11 +318,22 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::MatchInTransaction(
       auto row = stmt.Step();
       if (!row) return Forward(row);
       if (!*row || ++rows > kMaxRowsPerProduct) break;
+      // Columns are decoded only as far as the verdict needs them: most rows fail the
+      // version test, which reads one to five short columns.
       const std::string_view row_version = stmt.TextView(1);
-      const std::string_view row_update = stmt.TextView(2);
+      enum class Kind { kRange, kNoVersions, kExact } kind;
+      std::string_view si, se, ei, ee;
+      if (row_version == "*" || row_version.empty()) {
+        si = stmt.TextView(4), se = stmt.TextView(5), ei = stmt.TextView(6), ee = stmt.TextView(7);
+        if (!InRange(version, si, se, ei, ee)) continue;
+        kind = Kind::kRange;
+      } else if (row_version == "-") {
+        kind = Kind::kNoVersions;
+      } else {
+        if (!SameVersion(version, update, row_version, stmt.TextView(2))) continue;
+        kind = Kind::kExact;
+      }
       const std::string_view criteria = stmt.TextView(3);
-      const std::string_view si = stmt.TextView(4), se = stmt.TextView(5);
-      const std::string_view ei = stmt.TextView(6), ee = stmt.TextView(7);
       if (pinned_attributes) {
         // Attributes the row pins (target_sw, target_hw, ...) must agree with the query.
         auto row_cpe = ParseCpe(criteria);
@@ -342,17 +353,19 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::MatchInTransaction(
       }
       Candidate c;
       c.confidence = confidence;
-      if (row_version == "*" || row_version.empty()) {
-        if (!InRange(version, si, se, ei, ee)) continue;
-        c.kind = "range";
-        c.matched = std::string(criteria) + " versions " + RangeText(si, se, ei, ee);
-      } else if (row_version == "-") {
-        c.kind = "exact";
-        c.matched = std::string(criteria) + " (the product has no versions)";
-      } else {
-        if (!SameVersion(version, update, row_version, row_update)) continue;
-        c.kind = "exact";
-        c.matched = std::string(criteria);
+      switch (kind) {
+        case Kind::kRange:
+          c.kind = "range";
+          c.matched = std::string(criteria) + " versions " + RangeText(si, se, ei, ee);
+          break;
+        case Kind::kNoVersions:
+          c.kind = "exact";
+          c.matched = std::string(criteria) + " (the product has no versions)";
+          break;
+        case Kind::kExact:
+          c.kind = "exact";
+          c.matched = std::string(criteria);
+          break;
       }
       c.conditions = SplitSpaces(stmt.TextView(8));
       if (!c.conditions.empty()) c.confidence = LowerConfidence(c.confidence);
