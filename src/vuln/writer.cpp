@@ -53,9 +53,12 @@ Result<VulnWriter> VulnWriter::Open(const std::filesystem::path& path) {
   if (!db) return Forward(db);
   VulnWriter writer;
   writer.db_ = std::move(*db);
-  // A large page cache keeps the random-key indexes in memory during big imports.
+  // A large page cache keeps the random-key indexes in memory during big imports. 16 KiB
+  // pages (for new files; no effect on existing ones) made the first match pass of a fresh
+  // process faster than 4 KiB pages on the 300,000-record benchmark (61-101 vs 105-168 ms).
   CLEARBOX_TRY(writer.db_.Exec(
-      "PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; "
+      "PRAGMA page_size=16384; PRAGMA journal_mode=DELETE; PRAGMA synchronous=NORMAL; "
+      "PRAGMA cache_size=-131072; "
       "PRAGMA temp_store=MEMORY;"));
   auto version = SchemaVersionOf(writer.db_);
   if (!version) return Forward(version);
