@@ -170,7 +170,9 @@ class Lz4Handler final : public Handler {
   // Legacy streams: blocks of (size, data); every block but the last decodes to 8 MiB, so a
   // shorter block ends the stream. Another legacy magic starts a further stream.
   static Result<std::uint64_t> ExtractLegacy(ByteView data, LazyOutput& out, ExtractContext& ctx) {
-    std::vector<char> block(kLegacyBlockBytes);
+    // Not zero-filled: the decoder writes what it returns, and a small stream should not pay
+    // for touching 8 MiB.
+    const auto block = std::make_unique_for_overwrite<char[]>(kLegacyBlockBytes);
     std::uint64_t pos = 4;
     std::uint64_t consumed = 4;
     bool first = true;
@@ -189,13 +191,13 @@ class Lz4Handler final : public Handler {
                                                std::to_string(out.written()) + " output bytes");
       }
       const int got = LZ4_decompress_safe(reinterpret_cast<const char*>(data.data() + pos + 4),
-                                          block.data(), static_cast<int>(size), kLegacyBlockBytes);
+                                          block.get(), static_cast<int>(size), kLegacyBlockBytes);
       if (got < 0) {
         if (!first) break;  // trailing data that looked like a block size
         return Fail(ErrorCode::kMalformed, "lz4 legacy block corrupt after " +
                                                std::to_string(out.written()) + " output bytes");
       }
-      CLEARBOX_TRY(out.Write(ByteView(reinterpret_cast<const std::uint8_t*>(block.data()),
+      CLEARBOX_TRY(out.Write(ByteView(reinterpret_cast<const std::uint8_t*>(block.get()),
                                       static_cast<std::size_t>(got))));
       pos += 4 + std::uint64_t{size};
       consumed = pos;
