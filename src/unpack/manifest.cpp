@@ -3,11 +3,97 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 #include <tuple>
 
 namespace clearbox::unpack {
 
 using Json = nlohmann::ordered_json;
+
+namespace {
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool IsUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // the sequence runs past the end
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> FromHex(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// Writes `text` under `key`; a value that is not UTF-8 (JSON shows it with U+FFFD) also gets
+// its exact bytes under `key`_hex so that nothing of a hostile name is lost.
+void PutName(Json& j, const char* key, const std::string& text) {
+  j[key] = text;
+  if (!IsUtf8(text)) j[std::string(key) + "_hex"] = ToHex(text);
+}
+
+// Reads what PutName wrote: the exact bytes when `key`_hex is present.
+std::string GetName(const Json& j, const char* key) {
+  const std::string hex_key = std::string(key) + "_hex";
+  if (j.contains(hex_key)) {
+    if (auto raw = FromHex(j.at(hex_key).get<std::string>())) return *raw;
+    throw std::runtime_error(hex_key + " is not lower-case hex");
+  }
+  return j.at(key).get<std::string>();
+}
+
+}  // namespace
 
 std::string_view EntryTypeName(EntryType type) {
   switch (type) {
@@ -77,7 +163,7 @@ std::string ManifestToJson(const Manifest& m) {
   Json files = Json::array();
   for (const auto& f : m.files) {
     Json j;
-    j["path"] = f.path;
+    PutName(j, "path", f.path);
     j["type"] = EntryTypeName(f.type);
     if (f.type == EntryType::kFile || f.type == EntryType::kHardlink) {
       j["size"] = f.size;
@@ -85,7 +171,7 @@ std::string ManifestToJson(const Manifest& m) {
     }
     j["mode"] = ModeOctal(f.mode);
     if (f.type == EntryType::kSymlink || f.type == EntryType::kHardlink) {
-      j["link_target"] = f.link_target;
+      PutName(j, "link_target", f.link_target);
     }
     if (f.type == EntryType::kCharDevice || f.type == EntryType::kBlockDevice) {
       j["device"] = {{"major", f.device_major}, {"minor", f.device_minor}};
@@ -107,7 +193,7 @@ std::string ManifestToJson(const Manifest& m) {
   for (const auto& p : m.problems) {
     Json j;
     j["kind"] = p.kind;
-    j["path"] = p.path;
+    PutName(j, "path", p.path);
     j["offset"] = p.offset ? Json(*p.offset) : Json(nullptr);
     j["handler"] = p.handler;
     j["message"] = p.message;
@@ -138,14 +224,14 @@ Result<Manifest> ParseManifestJson(std::string_view text) {
     }
     for (const auto& j : root.at("files")) {
       ExtractedEntry f;
-      f.path = j.at("path").get<std::string>();
+      f.path = GetName(j, "path");
       auto type = EntryTypeFromName(j.at("type").get<std::string>());
       if (!type) return Fail(ErrorCode::kMalformed, "manifest: unknown entry type");
       f.type = *type;
       if (j.contains("size")) f.size = j.at("size").get<std::uint64_t>();
       if (j.contains("sha256")) f.sha256 = j.at("sha256").get<std::string>();
       f.mode = static_cast<std::uint32_t>(std::stoul(j.at("mode").get<std::string>(), nullptr, 8));
-      if (j.contains("link_target")) f.link_target = j.at("link_target").get<std::string>();
+      if (j.contains("link_target")) f.link_target = GetName(j, "link_target");
       if (j.contains("device")) {
         f.device_major = j.at("device").at("major").get<std::uint32_t>();
         f.device_minor = j.at("device").at("minor").get<std::uint32_t>();
@@ -161,7 +247,7 @@ Result<Manifest> ParseManifestJson(std::string_view text) {
     for (const auto& j : root.at("problems")) {
       ProblemRecord p;
       p.kind = j.at("kind").get<std::string>();
-      p.path = j.at("path").get<std::string>();
+      p.path = GetName(j, "path");
       if (!j.at("offset").is_null()) p.offset = j.at("offset").get<std::uint64_t>();
       p.handler = j.at("handler").get<std::string>();
       p.message = j.at("message").get<std::string>();

@@ -29,6 +29,50 @@ TEST(Manifest, JsonRoundTripIsStable) {
   EXPECT_NE(json.find("\"entropy\": 7.123"), std::string::npos);
 }
 
+// Names that are not UTF-8 (hostile or legacy-encoded firmware) keep their exact bytes.
+TEST(Manifest, NonUtf8NamesKeepTheirBytes) {
+  Manifest m;
+  m.image = {"fw.bin", 1, std::string(64, 'a')};
+  ExtractedEntry f;
+  f.path = std::string("0x0.tar/caf\xe9\xff.txt");  // Latin-1 e-acute and a stray 0xff
+  f.type = EntryType::kSymlink;
+  f.link_target = std::string("\xc0\xaf", 2);       // an overlong '/'
+  f.chain = {"tar"};
+  m.files.push_back(f);
+  ExtractedEntry ok;
+  ok.path = "0x0.tar/caf\xc3\xa9.txt";  // valid UTF-8 gets no _hex field
+  ok.chain = {"tar"};
+  m.files.push_back(ok);
+  m.problems.push_back({"traversal", std::string("0x0.tar/\xed\xa0\x80"), 0, "tar", "x"});
+  Canonicalize(m);
+  const std::string json = ManifestToJson(m);
+  EXPECT_NE(json.find("\"path_hex\": \"3078302e7461722f636166e9ff2e747874\""), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"link_target_hex\": \"c0af\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"path_hex\": \"3078302e7461722feda080\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("636166c3a9"), std::string::npos) << json;  // the valid name
+  auto parsed = ParseManifestJson(json);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(parsed->files.size(), 2u);
+  bool found_raw = false;
+  for (const auto& e : parsed->files) {
+    if (e.type == EntryType::kSymlink) {
+      found_raw = true;
+      EXPECT_EQ(e.path, f.path);
+      EXPECT_EQ(e.link_target, f.link_target);
+    } else {
+      EXPECT_EQ(e.path, ok.path);
+    }
+  }
+  EXPECT_TRUE(found_raw);
+  EXPECT_EQ(parsed->problems.at(0).path, m.problems[0].path);
+  EXPECT_EQ(ManifestToJson(*parsed), json);
+  // A broken _hex value is an error, not a silent fallback.
+  std::string bad = json;
+  bad.replace(bad.find("c0af"), 4, "c0zz");
+  EXPECT_FALSE(ParseManifestJson(bad));
+}
+
 TEST(Manifest, RejectsGarbage) {
   EXPECT_FALSE(ParseManifestJson("{"));
   EXPECT_FALSE(ParseManifestJson("{}"));
