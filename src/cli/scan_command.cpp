@@ -87,16 +87,18 @@ int RunScan(const ScanArgs& args) {
   if (!evidence) {
     std::fprintf(stderr, "clearbox scan: %s\n", evidence.error().message.c_str());
     return evidence.error().code == ErrorCode::kInvalidArgument ? unpack::kExitUnusableInput
-                                                                 : unpack::kExitInternal;
+                                                                : unpack::kExitInternal;
   }
   if (auto written = scan::WriteReports(*evidence, args.output_dir); !written) {
     std::fprintf(stderr, "clearbox scan: %s\n", written.error().message.c_str());
     return unpack::kExitInternal;
   }
   if (!args.quiet) std::fputs(report::RenderSummary(*evidence).c_str(), stdout);
-  std::printf("report: %s/report.json  sbom: %s/sbom.cdx.json, %s/sbom.spdx.json  sarif: %s/vulnerabilities.sarif\n",
-              args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str(),
-              args.output_dir.c_str());
+  std::printf(
+      "report: %s/report.json  sbom: %s/sbom.cdx.json, %s/sbom.spdx.json  sarif: "
+      "%s/vulnerabilities.sarif\n",
+      args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str(),
+      args.output_dir.c_str());
   if (!args.fail_on.empty()) {
     const int threshold = SeverityRank(args.fail_on);
     for (const auto& f : evidence->findings) {
@@ -115,7 +117,8 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   cmd->footer(
       "Writes OUT/report.json (docs/report-schema.md), OUT/sbom.cdx.json (CycloneDX 1.6,\n"
       "with vulnerabilities and VEX analysis), OUT/sbom.spdx.json (SPDX 2.3),\n"
-      "OUT/vex.cdx.json (CycloneDX VEX), OUT/vulnerabilities.sarif (SARIF 2.1.0) and the extracted tree OUT/unpacked/ (with its\n"
+      "OUT/vex.cdx.json (CycloneDX VEX), OUT/vulnerabilities.sarif (SARIF 2.1.0) and the extracted "
+      "tree OUT/unpacked/ (with its\n"
       "manifest.json; report paths are relative to it). IMAGE may also be a CycloneDX or\n"
       "SPDX JSON document: its components are matched without unpacking. Reports carry no\n"
       "wall-clock time unless SOURCE_DATE_EPOCH is set or --timestamp is given.\n\n"
@@ -135,8 +138,9 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
                   "Vulnerability database (default: $CLEARBOX_DB, ~/.local/share/clearbox/vuln.db, "
                   "else the bundled snapshot)");
   cmd->add_flag("--no-vuln", args->no_vuln, "Do not match known vulnerabilities");
-  cmd->add_option("--vex", args->vex_files,
-                  "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
+  cmd->add_option(
+      "--vex", args->vex_files,
+      "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
   cmd->add_flag("--timestamp", args->timestamp, "Record the current time in the reports");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
   AddUnpackLimitOptions(*cmd, args->unpack);

@@ -52,7 +52,7 @@ void AddUnpackLimitOptions(CLI::App& cmd, unpack::UnpackOptions& options) {
   cmd.add_option("--max-files", limits.max_files, "Limit on created files, directories, links")
       ->capture_default_str();
   cmd.add_option("--max-ratio", limits.max_ratio,
-                  "Expansion ratio limit per chunk (checked past 16 MiB of output)")
+                 "Expansion ratio limit per chunk (checked past 16 MiB of output)")
       ->capture_default_str();
   cmd.add_option("--handler-timeout", limits.handler_seconds, "Seconds allowed per chunk")
       ->capture_default_str();

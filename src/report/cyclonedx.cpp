@@ -48,9 +48,10 @@ Json ComponentJson(const identify::Component& c, const std::string& ref) {
   Json methods = Json::array();
   std::set<std::string> locations;
   for (const auto& e : c.evidence) {
-    methods.push_back({{"technique", Technique(e.method)},
-                       {"confidence", c.confidence},
-                       {"value", e.method + ": " + e.path + (e.detail.empty() ? "" : ": " + e.detail)}});
+    methods.push_back(
+        {{"technique", Technique(e.method)},
+         {"confidence", c.confidence},
+         {"value", e.method + ": " + e.path + (e.detail.empty() ? "" : ": " + e.detail)}});
     if (!e.path.empty()) locations.insert(e.path);
   }
   for (const auto& f : c.files) locations.insert(f);
@@ -87,11 +88,10 @@ std::string CvssMethod(const std::string& version) {
 // CycloneDX analysis state and justification for an OpenVEX status and justification.
 std::pair<std::string, std::string> CdxAnalysis(const std::string& status,
                                                 const std::string& justification) {
-  static const std::map<std::string, std::string> kStates = {
-      {"not_affected", "not_affected"},
-      {"affected", "exploitable"},
-      {"fixed", "resolved"},
-      {"under_investigation", "in_triage"}};
+  static const std::map<std::string, std::string> kStates = {{"not_affected", "not_affected"},
+                                                             {"affected", "exploitable"},
+                                                             {"fixed", "resolved"},
+                                                             {"under_investigation", "in_triage"}};
   static const std::map<std::string, std::string> kJustifications = {
       {"component_not_present", "code_not_present"},
       {"vulnerable_code_not_present", "code_not_present"},
@@ -127,8 +127,8 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
     std::string severity = m.severity;
     std::transform(severity.begin(), severity.end(), severity.begin(),
                    [](unsigned char ch) { return std::tolower(ch); });
-    static const std::set<std::string> kSeverities = {"critical", "high",   "medium", "low",
-                                                      "info",     "none",   "unknown"};
+    static const std::set<std::string> kSeverities = {"critical", "high", "medium", "low",
+                                                      "info",     "none", "unknown"};
     if (kSeverities.count(severity)) rating["severity"] = severity;
     if (!m.cvss_vector.empty()) rating["vector"] = m.cvss_vector;
     j["ratings"] = Json::array({rating});
@@ -156,14 +156,14 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
     j["analysis"] = analysis;
   }
   j["affects"] = Json::array({Json{{"ref", component_ref}}});
-  j["properties"] = Json::array({Json{{"name", "clearbox:matched"}, {"value", m.matched}},
-                                 Json{{"name", "clearbox:match-kind"}, {"value", m.match_kind}},
-                                 Json{{"name", "clearbox:confidence"}, {"value", m.confidence}},
-                                 Json{{"name", "clearbox:kev"}, {"value", m.kev ? "true" : "false"}},
-                                 Json{{"name", "clearbox:epss"}, {"value", FormatEpss(m.epss)}}});
+  j["properties"] =
+      Json::array({Json{{"name", "clearbox:matched"}, {"value", m.matched}},
+                   Json{{"name", "clearbox:match-kind"}, {"value", m.match_kind}},
+                   Json{{"name", "clearbox:confidence"}, {"value", m.confidence}},
+                   Json{{"name", "clearbox:kev"}, {"value", m.kev ? "true" : "false"}},
+                   Json{{"name", "clearbox:epss"}, {"value", FormatEpss(m.epss)}}});
   return j;
 }
-
 
 // The UUID of sbom.cdx.json, derived from the canonical report so equal evidence gives an
 // equal serial number; vex.cdx.json links to its components through it.
@@ -200,10 +200,9 @@ std::string RenderCycloneDxVex(const Evidence& evidence) {
   bom["version"] = 1;
   Json metadata = Json::object();
   if (evidence.created_at) metadata["timestamp"] = Rfc3339(*evidence.created_at);
-  metadata["tools"] = {
-      {"components", Json::array({Json{{"type", "application"},
-                                       {"name", kToolName},
-                                       {"version", kToolVersion}}})}};
+  metadata["tools"] = {{"components", Json::array({Json{{"type", "application"},
+                                                        {"name", kToolName},
+                                                        {"version", kToolVersion}}})}};
   bom["metadata"] = metadata;
   const std::vector<std::string> refs = ComponentRefs(evidence);
   Json vulnerabilities = Json::array();
@@ -219,7 +218,6 @@ std::string RenderCycloneDxVex(const Evidence& evidence) {
   return bom.dump(2) + "\n";
 }
 
-
 std::string RenderCycloneDx(const Evidence& evidence) {
   const auto& image = evidence.manifest.image;
   Json bom;
@@ -232,10 +230,9 @@ std::string RenderCycloneDx(const Evidence& evidence) {
 
   Json metadata = Json::object();
   if (evidence.created_at) metadata["timestamp"] = Rfc3339(*evidence.created_at);
-  metadata["tools"] = {
-      {"components", Json::array({Json{{"type", "application"},
-                                       {"name", kToolName},
-                                       {"version", kToolVersion}}})}};
+  metadata["tools"] = {{"components", Json::array({Json{{"type", "application"},
+                                                        {"name", kToolName},
+                                                        {"version", kToolVersion}}})}};
   metadata["component"] = {{"type", "firmware"},
                            {"bom-ref", "image"},
                            {"name", image.path},
@@ -258,8 +255,8 @@ std::string RenderCycloneDx(const Evidence& evidence) {
     Json file{{"type", "file"}, {"bom-ref", ref}, {"name", f.path}};
     if (!f.sha256.empty()) file["hashes"] = Sha256Hash(f.sha256);
     file["properties"] =
-                           Json::array({Json{{"name", "clearbox:size"}, {"value", std::to_string(f.size)}},
-                                        Json{{"name", "clearbox:type"}, {"value", f.type}}});
+        Json::array({Json{{"name", "clearbox:size"}, {"value", std::to_string(f.size)}},
+                     Json{{"name", "clearbox:type"}, {"value", f.type}}});
     components.push_back(std::move(file));
   }
   bom["components"] = std::move(components);

@@ -34,7 +34,8 @@ struct BinaryRecord {
 struct VulnerabilityRecord {
   std::size_t component = 0;  // index into Evidence::components (canonical order)
   vuln::VulnerabilityMatch match;
-  std::string vex_status;         // "" (no statement), "not_affected", "affected", "fixed", "under_investigation"
+  std::string
+      vex_status;  // "" (no statement), "not_affected", "affected", "fixed", "under_investigation"
   std::string vex_justification;  // as the VEX document gave it
   std::string vex_detail;         // impact or action statement
 };
@@ -49,7 +50,7 @@ struct Evidence {
   std::vector<VulnerabilityRecord> vulnerabilities;
   std::string input_kind = "image";  // "image", or "sbom" when a CycloneDX/SPDX document was read
   std::string vuln_database;         // where the vulnerabilities came from ("" = not matched)
-  std::string libc_path;                   // the libc FORTIFY was judged against, or ""
+  std::string libc_path;             // the libc FORTIFY was judged against, or ""
   std::optional<std::int64_t> created_at;  // seconds since the epoch; absent = no timestamp
 };
 

@@ -66,9 +66,9 @@ Json ComponentJson(const identify::Component& c, const std::string& ref) {
   for (const auto& e : c.evidence) {
     evidence.push_back({{"method", e.method}, {"path", e.path}, {"detail", e.detail}});
   }
-  return Json{{"ref", ref}, {"name", c.name},       {"version", c.version},   {"cpe", c.cpe},
-              {"purl", c.purl},       {"confidence", c.confidence}, {"evidence", evidence},
-              {"files", Strings(c.files)}};
+  return Json{{"ref", ref},           {"name", c.name},           {"version", c.version},
+              {"cpe", c.cpe},         {"purl", c.purl},           {"confidence", c.confidence},
+              {"evidence", evidence}, {"files", Strings(c.files)}};
 }
 
 Json VulnerabilityJson(const VulnerabilityRecord& v, const identify::Component& c,
@@ -79,8 +79,11 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const identify::Component& 
          {"matched", m.matched},
          {"match_kind", m.match_kind},
          {"confidence", m.confidence},
-         {"cvss", {{"score", m.cvss_score}, {"version", m.cvss_version}, {"vector", m.cvss_vector},
-                   {"severity", m.severity}}},
+         {"cvss",
+          {{"score", m.cvss_score},
+           {"version", m.cvss_version},
+           {"vector", m.cvss_vector},
+           {"severity", m.severity}}},
          {"kev", m.kev},
          {"epss", m.epss},
          {"cwes", Strings(m.cwes)},
@@ -90,18 +93,16 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const identify::Component& 
          {"aliases", Strings(m.aliases)},
          {"description", m.description}};
   if (!v.vex_status.empty()) {
-    j["vex"] = {{"status", v.vex_status},
-                {"justification", v.vex_justification},
-                {"detail", v.vex_detail}};
+    j["vex"] = {
+        {"status", v.vex_status}, {"justification", v.vex_justification}, {"detail", v.vex_detail}};
   }
   return j;
 }
 
 Json FindingJson(const inspect::Finding& f) {
-  return Json{{"rule", f.rule},         {"severity", f.severity}, {"path", f.path},
-              {"offset", f.offset},     {"message", f.message},   {"evidence", f.evidence}};
+  return Json{{"rule", f.rule},     {"severity", f.severity}, {"path", f.path},
+              {"offset", f.offset}, {"message", f.message},   {"evidence", f.evidence}};
 }
-
 
 Json SummaryCounts(const Evidence& evidence) {
   std::map<std::string, std::size_t> by_severity;
@@ -116,9 +117,9 @@ Json SummaryCounts(const Evidence& evidence) {
               {"findings", evidence.findings.size()},
               {"findings_by_severity", severities},
               {"vulnerabilities", evidence.vulnerabilities.size()},
-              {"known_exploited", std::count_if(evidence.vulnerabilities.begin(),
-                                                evidence.vulnerabilities.end(),
-                                                [](const auto& v) { return v.match.kev; })},
+              {"known_exploited",
+               std::count_if(evidence.vulnerabilities.begin(), evidence.vulnerabilities.end(),
+                             [](const auto& v) { return v.match.kev; })},
               {"problems", evidence.manifest.problems.size()}};
 }
 
@@ -138,8 +139,11 @@ std::string RenderReportJson(const Evidence& evidence) {
 
   Json chunks = Json::array();
   for (const auto& c : evidence.manifest.chunks) {
-    Json j{{"container", c.container}, {"offset", c.offset}, {"format", c.format},
-           {"extracted_to", c.extracted_to}, {"complete", c.complete}};
+    Json j{{"container", c.container},
+           {"offset", c.offset},
+           {"format", c.format},
+           {"extracted_to", c.extracted_to},
+           {"complete", c.complete}};
     if (c.length) j["length"] = *c.length;
     chunks.push_back(std::move(j));
   }
@@ -165,7 +169,8 @@ std::string RenderReportJson(const Evidence& evidence) {
   report["components"] = std::move(components);
   Json vulnerabilities = Json::array();
   for (const auto& v : evidence.vulnerabilities) {
-    vulnerabilities.push_back(VulnerabilityJson(v, evidence.components[v.component], refs[v.component]));
+    vulnerabilities.push_back(
+        VulnerabilityJson(v, evidence.components[v.component], refs[v.component]));
   }
   report["vulnerabilities"] = std::move(vulnerabilities);
   Json findings = Json::array();

@@ -53,19 +53,20 @@ std::string RenderSarif(const Evidence& evidence) {
       if (m.id.starts_with("CVE-")) rule["helpUri"] = "https://nvd.nist.gov/vuln/detail/" + m.id;
       char score[16];
       std::snprintf(score, sizeof score, "%.1f", m.cvss_score);
-      rule["properties"] = {{"security-severity", score}, {"tags", Json::array({"security", "vulnerability"})}};
+      rule["properties"] = {{"security-severity", score},
+                            {"tags", Json::array({"security", "vulnerability"})}};
       rules[m.id] = std::move(rule);
     }
-    std::string text = c.name + " " + c.version + " is affected by " + m.id + " (" +
-                       m.match_kind + ": " + m.matched + ")";
+    std::string text = c.name + " " + c.version + " is affected by " + m.id + " (" + m.match_kind +
+                       ": " + m.matched + ")";
     if (!v.vex_status.empty()) text += "; VEX: " + v.vex_status;
     Json result{{"ruleId", m.id}, {"level", Level(m.severity)}, {"message", {{"text", text}}}};
     const std::string where =
         !c.evidence.empty() ? c.evidence.front().path : evidence.manifest.image.path;
     result["locations"] = Location(where, std::nullopt);
     if (v.vex_status == "not_affected" || v.vex_status == "fixed") {
-      result["suppressions"] = Json::array(
-          {Json{{"kind", "external"}, {"justification", v.vex_status + ": " + v.vex_justification}}});
+      result["suppressions"] = Json::array({Json{
+          {"kind", "external"}, {"justification", v.vex_status + ": " + v.vex_justification}}});
     }
     results.push_back(std::move(result));
   }
@@ -75,7 +76,8 @@ std::string RenderSarif(const Evidence& evidence) {
                            {"shortDescription", {{"text", f.rule}}},
                            {"properties", {{"tags", Json::array({"security", "configuration"})}}}};
     }
-    Json result{{"ruleId", f.rule}, {"level", Level(f.severity)}, {"message", {{"text", f.message}}}};
+    Json result{
+        {"ruleId", f.rule}, {"level", Level(f.severity)}, {"message", {{"text", f.message}}}};
     result["locations"] = Location(f.path, f.offset ? std::optional(f.offset) : std::nullopt);
     results.push_back(std::move(result));
   }

@@ -5,8 +5,8 @@
 namespace clearbox::report::internal {
 
 std::string ContentUuid(std::string_view seed) {
-  std::string hex = Sha256Hex(
-      ByteView(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size()));
+  std::string hex =
+      Sha256Hex(ByteView(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size()));
   hex[12] = '5';
   static constexpr char kVariant[] = "89ab";
   hex[16] = kVariant[std::stoi(hex.substr(16, 1), nullptr, 16) & 3];

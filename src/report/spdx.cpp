@@ -26,22 +26,22 @@ std::string RenderSpdx(const Evidence& evidence) {
   doc["name"] = image.path;
   doc["documentNamespace"] = "https://clearbox.dev/spdx/" + image.sha256 + "/" +
                              internal::ContentUuid("spdx\n" + RenderReportJson(evidence));
-  doc["creationInfo"] = {{"created", Rfc3339(evidence.created_at.value_or(0))},
-                         {"creators", Json::array({std::string("Tool: ") + kToolName + "-" +
-                                                   kToolVersion})}};
+  doc["creationInfo"] = {
+      {"created", Rfc3339(evidence.created_at.value_or(0))},
+      {"creators", Json::array({std::string("Tool: ") + kToolName + "-" + kToolVersion})}};
 
   Json packages = Json::array();
   Json relationships = Json::array();
-  packages.push_back({{"SPDXID", "SPDXRef-Image"},
-                      {"name", image.path},
-                      {"downloadLocation", "NOASSERTION"},
-                      {"filesAnalyzed", false},
-                      {"primaryPackagePurpose", "FIRMWARE"},
-                      {"checksums", Json::array({Json{{"algorithm", "SHA256"},
-                                                      {"checksumValue", image.sha256}}})},
-                      {"licenseConcluded", "NOASSERTION"},
-                      {"licenseDeclared", "NOASSERTION"},
-                      {"copyrightText", "NOASSERTION"}});
+  packages.push_back(
+      {{"SPDXID", "SPDXRef-Image"},
+       {"name", image.path},
+       {"downloadLocation", "NOASSERTION"},
+       {"filesAnalyzed", false},
+       {"primaryPackagePurpose", "FIRMWARE"},
+       {"checksums", Json::array({Json{{"algorithm", "SHA256"}, {"checksumValue", image.sha256}}})},
+       {"licenseConcluded", "NOASSERTION"},
+       {"licenseDeclared", "NOASSERTION"},
+       {"copyrightText", "NOASSERTION"}});
   relationships.push_back(Relationship("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Image"));
 
   std::map<std::string, std::string> file_ids;  // path -> SPDXID
@@ -51,13 +51,13 @@ std::string RenderSpdx(const Evidence& evidence) {
     if (f.type == "directory" || f.type == "symlink" || f.sha256.empty()) continue;
     const std::string id = "SPDXRef-File-" + std::to_string(++file_index);
     file_ids[f.path] = id;
-    files.push_back({{"SPDXID", id},
-                     {"fileName", "./" + f.path},
-                     {"checksums", Json::array({Json{{"algorithm", "SHA256"},
-                                                     {"checksumValue", f.sha256}}})},
-                     {"licenseConcluded", "NOASSERTION"},
-                     {"copyrightText", "NOASSERTION"},
-                     {"comment", "type " + f.type + ", " + std::to_string(f.size) + " bytes"}});
+    files.push_back(
+        {{"SPDXID", id},
+         {"fileName", "./" + f.path},
+         {"checksums", Json::array({Json{{"algorithm", "SHA256"}, {"checksumValue", f.sha256}}})},
+         {"licenseConcluded", "NOASSERTION"},
+         {"copyrightText", "NOASSERTION"},
+         {"comment", "type " + f.type + ", " + std::to_string(f.size) + " bytes"}});
     relationships.push_back(Relationship("SPDXRef-Image", "CONTAINS", id));
   }
 

@@ -28,18 +28,17 @@ bool LooksLikeText(ByteView bytes) {
 
 std::string FileTypeName(const FileView& file) {
   switch (file.kind) {
-    case FileKind::kDirectory:
-      return "directory";
-    case FileKind::kSymlink:
-      return "symlink";
-    case FileKind::kOther:
-      return "other";
-    case FileKind::kRegular:
-      break;
+    case FileKind::kDirectory: return "directory";
+    case FileKind::kSymlink: return "symlink";
+    case FileKind::kOther: return "other";
+    case FileKind::kRegular: break;
   }
   const ByteView b = file.bytes;
   if (b.empty()) return "empty";
-  if (StartsWith(b, "\x7f" "ELF")) return "elf";
+  if (StartsWith(b,
+                 "\x7f"
+                 "ELF"))
+    return "elf";
   if (StartsWith(b, "#!")) return "script";
   if (StartsWith(b, "-----BEGIN ")) return "pem";
   return LooksLikeText(b) ? "text" : "data";

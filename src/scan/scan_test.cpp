@@ -26,7 +26,9 @@ int RunScan(const fs::path& image, const fs::path& out, const std::string& extra
                   image.string() + "' -o '" + out.string() + "' " + extra + " >/dev/null 2>&1");
 }
 
-Json ReadJson(const fs::path& path) { return Json::parse(ReadFileBytes(path)); }
+Json ReadJson(const fs::path& path) {
+  return Json::parse(ReadFileBytes(path));
+}
 
 const Json* FindByPathSuffix(const Json& list, const std::string& suffix) {
   for (const auto& item : list) {
@@ -95,9 +97,9 @@ class ScanTest : public ::testing::Test {
               0);
     image_ = new fs::path(*dir_ / "router.bin");
     WriteFileBytes(*image_, PseudoRandomBytes(7, 512) + ReadFileBytes(sqfs));
-    ASSERT_EQ(RunScan(*image_, *dir_ / "out",
-                      "--vex '" + (*dir_ / "vendor.openvex.json").string() + "'"),
-              0);
+    ASSERT_EQ(
+        RunScan(*image_, *dir_ / "out", "--vex '" + (*dir_ / "vendor.openvex.json").string() + "'"),
+        0);
     report_ = new Json(ReadJson(*dir_ / "out/report.json"));
   }
   static void TearDownTestSuite() {
@@ -216,8 +218,9 @@ void ScanTest::CheckMatchesVulnerabilitiesAndKeepsVex() {
   bool linked = false;
   for (const auto& v : vex["vulnerabilities"]) {
     if (v["id"] == "CVE-2016-7406") {
-      linked = v["analysis"]["state"] == "not_affected" &&
-               std::string(v["affects"][0]["ref"]).starts_with("urn:cdx:" + serial.substr(9) + "/1#");
+      linked =
+          v["analysis"]["state"] == "not_affected" &&
+          std::string(v["affects"][0]["ref"]).starts_with("urn:cdx:" + serial.substr(9) + "/1#");
     }
   }
   EXPECT_TRUE(linked) << vex.dump(1).substr(0, 2000);
@@ -236,24 +239,25 @@ void ScanTest::CheckSbomInputGivesTheSameVulnerabilities() {
 }
 
 void ScanTest::CheckSbomsAreValidAgainstTheOfficialSchemas() {
-  const std::string validator = "/usr/bin/python3 '" + SourceDir() + "/tests/validate_json_schema.py' ";
+  const std::string validator =
+      "/usr/bin/python3 '" + SourceDir() + "/tests/validate_json_schema.py' ";
   std::string output;
   EXPECT_EQ(RunShell(validator + "cyclonedx '" + (*dir_ / "out/sbom.cdx.json").string() + "' 2>&1",
                      &output),
             0)
       << output;
-  EXPECT_EQ(RunShell(validator + "spdx '" + (*dir_ / "out/sbom.spdx.json").string() + "' 2>&1",
-                     &output),
-            0)
+  EXPECT_EQ(
+      RunShell(validator + "spdx '" + (*dir_ / "out/sbom.spdx.json").string() + "' 2>&1", &output),
+      0)
       << output;
   EXPECT_EQ(RunShell(validator + "cyclonedx '" + (*dir_ / "out/vex.cdx.json").string() + "' 2>&1",
                      &output),
             0)
       << output;
-  EXPECT_EQ(RunShell(validator + "sarif '" + (*dir_ / "out/vulnerabilities.sarif").string() +
-                         "' 2>&1",
-                     &output),
-            0)
+  EXPECT_EQ(
+      RunShell(validator + "sarif '" + (*dir_ / "out/vulnerabilities.sarif").string() + "' 2>&1",
+               &output),
+      0)
       << output;
   const Json cdx = ReadJson(*dir_ / "out/sbom.cdx.json");
   bool file_listed = false;
@@ -301,7 +305,8 @@ TEST_F(ScanTest, ReportsAreByteIdenticalAcrossRunsAndThreadCounts) {
   ASSERT_EQ(RunScan(*image_, *dir_ / "again",
                     "-j 1 --vex '" + (*dir_ / "vendor.openvex.json").string() + "'"),
             0);
-  for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json", "vex.cdx.json", "vulnerabilities.sarif"}) {
+  for (const char* name : {"report.json", "sbom.cdx.json", "sbom.spdx.json", "vex.cdx.json",
+                           "vulnerabilities.sarif"}) {
     EXPECT_EQ(ReadFileBytes(*dir_ / "out" / name), ReadFileBytes(*dir_ / "again" / name)) << name;
   }
 }
@@ -312,8 +317,9 @@ TEST(ScanCli, UnusableInputGetsItsExitCode) {
   WriteFileBytes(tmp / "image.bin", "not firmware");
   WriteFileBytes(tmp / "full/x", "x");
   EXPECT_EQ(RunScan(tmp / "image.bin", tmp / "full"), 4);  // output directory not empty
-  EXPECT_EQ(RunScan(tmp / "image.bin", tmp / "out2", "--data-dir '" + (tmp / "nodata").string() + "'"),
-            4);  // data files missing
+  EXPECT_EQ(
+      RunScan(tmp / "image.bin", tmp / "out2", "--data-dir '" + (tmp / "nodata").string() + "'"),
+      4);  // data files missing
   // An image with no known format is scanned (as a single unknown blob) with a problem.
   EXPECT_EQ(RunScan(tmp / "image.bin", tmp / "out3"), 3);
   EXPECT_TRUE(fs::exists(tmp / "out3/report.json"));

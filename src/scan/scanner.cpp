@@ -13,9 +13,9 @@
 #include "inspect/inspector.hpp"
 #include "report/renderers.hpp"
 #include "scan/file_type.hpp"
+#include "vuln/sbom_input.hpp"
 #include "vuln/store.hpp"
 #include "vuln/vex.hpp"
-#include "vuln/sbom_input.hpp"
 
 namespace clearbox::scan {
 namespace {
@@ -135,7 +135,8 @@ Result<void> MatchVulnerabilities(const ScanOptions& options, report::Evidence& 
       if (const auto* st = vex.Find(m.id, query)) {
         record.vex_status = std::string(vuln::VexStatusName(st->status));
         record.vex_justification = st->justification;
-        record.vex_detail = !st->impact_statement.empty() ? st->impact_statement : st->action_statement;
+        record.vex_detail =
+            !st->impact_statement.empty() ? st->impact_statement : st->action_statement;
       }
       record.match = std::move(m);
       evidence.vulnerabilities.push_back(std::move(record));
@@ -179,8 +180,8 @@ Result<report::Evidence> ScanImage(const ScanOptions& options) {
   evidence.manifest = std::move(*manifest);
   evidence.files = collector.TakeFiles();
   if (auto libc = elf::FindLibcPath(collector.elf_paths())) evidence.libc_path = *libc;
-  evidence.binaries = AnalyseBinaries(tree, collector.elf_paths(),
-                                      LibcCatalog(tree, evidence.libc_path), options.unpack.threads);
+  evidence.binaries = AnalyseBinaries(
+      tree, collector.elf_paths(), LibcCatalog(tree, evidence.libc_path), options.unpack.threads);
   evidence.components = identifier->Finish(tree);
   evidence.findings = inspector->Finish();
   evidence.created_at = options.created_at;
@@ -220,7 +221,9 @@ Result<report::Evidence> ScanSbom(const ScanOptions& options) {
     c.purl = q.purl;
     c.confidence = 1.0;  // as the SBOM's author states it
     c.evidence.push_back({input.filename().string(), "sbom",
-                          !q.purl.empty() ? q.purl : !q.cpe.empty() ? q.cpe : q.name + "@" + q.version});
+                          !q.purl.empty()  ? q.purl
+                          : !q.cpe.empty() ? q.cpe
+                                           : q.name + "@" + q.version});
     evidence.components.push_back(std::move(c));
   }
   evidence.created_at = options.created_at;

@@ -13,8 +13,8 @@
 namespace clearbox::scan {
 
 struct ScanOptions {
-  unpack::UnpackOptions unpack;  // image_path; output_dir receives the extracted tree
-  std::filesystem::path data_dir;  // signatures/ and inspect/ live here (see DataDir())
+  unpack::UnpackOptions unpack;            // image_path; output_dir receives the extracted tree
+  std::filesystem::path data_dir;          // signatures/ and inspect/ live here (see DataDir())
   std::optional<std::int64_t> created_at;  // timestamp written into the reports, if any
   std::int64_t now = 0;  // seconds since the epoch; the instant certificate expiry is judged at
   bool match_vulnerabilities = true;

@@ -62,14 +62,10 @@ struct ScanTask {
 FileKind KindOf(EntryType type) {
   switch (type) {
     case EntryType::kFile:
-    case EntryType::kHardlink:
-      return FileKind::kRegular;
-    case EntryType::kDirectory:
-      return FileKind::kDirectory;
-    case EntryType::kSymlink:
-      return FileKind::kSymlink;
-    default:
-      return FileKind::kOther;
+    case EntryType::kHardlink: return FileKind::kRegular;
+    case EntryType::kDirectory: return FileKind::kDirectory;
+    case EntryType::kSymlink: return FileKind::kSymlink;
+    default: return FileKind::kOther;
   }
 }
 
@@ -237,8 +233,8 @@ class Engine {
       if (entry.type != EntryType::kFile) {
         // Hard links share the content of a file that is analysed on its own.
         if (entry.type != EntryType::kHardlink) {
-          NotifyEntry(FileView{entry.path, KindOf(entry.type), entry.mode, entry.link_target,
-                               {}, {}});
+          NotifyEntry(
+              FileView{entry.path, KindOf(entry.type), entry.mode, entry.link_target, {}, {}});
         }
         continue;
       }

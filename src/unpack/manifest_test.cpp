@@ -36,7 +36,7 @@ TEST(Manifest, NonUtf8NamesKeepTheirBytes) {
   ExtractedEntry f;
   f.path = std::string("0x0.tar/caf\xe9\xff.txt");  // Latin-1 e-acute and a stray 0xff
   f.type = EntryType::kSymlink;
-  f.link_target = std::string("\xc0\xaf", 2);       // an overlong '/'
+  f.link_target = std::string("\xc0\xaf", 2);  // an overlong '/'
   f.chain = {"tar"};
   m.files.push_back(f);
   ExtractedEntry ok;

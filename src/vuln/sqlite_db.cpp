@@ -8,8 +8,7 @@ void Statement::BindText(int index, std::string_view text) {
 }
 
 void Statement::BindTextNoCopy(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
-                    SQLITE_STATIC);
+  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
 void Statement::BindNullableTextNoCopy(int index, std::string_view text) {

@@ -404,7 +404,8 @@ TEST(VulnImport, BulkLoadMatchesFileByFileImports) {
       EXPECT_EQ((*ma)[i].cwes, (*mb)[i].cwes);
     }
   }
-  const ComponentQuery old_dropbear{"", "", "cpe:2.3:a:dropbear_ssh_project:dropbear_ssh:2016.72:*:*:*:*:*:*:*", ""};
+  const ComponentQuery old_dropbear{
+      "", "", "cpe:2.3:a:dropbear_ssh_project:dropbear_ssh:2016.72:*:*:*:*:*:*:*", ""};
   auto before = a->Match(old_dropbear);
   auto after = b->Match(old_dropbear);
   ASSERT_TRUE(before && after);

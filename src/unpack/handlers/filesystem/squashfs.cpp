@@ -442,8 +442,7 @@ class SquashfsExtraction {
       return;
     }
     // Without a loaded table every fragment lookup fails as out of bounds (reported per file).
-    const int rc =
-        fragments_fit_ ? sqfs_data_reader_load_fragment_table(reader.get(), &super_) : 0;
+    const int rc = fragments_fit_ ? sqfs_data_reader_load_fragment_table(reader.get(), &super_) : 0;
     if (rc != 0) {
       std::call_once(fragment_report_, [&] {
         ctx_.ReportProblem(ErrorCode::kMalformed, "",

@@ -121,7 +121,6 @@ TEST(Squashfs, HostileSymlinksStayInside) {
   EXPECT_EQ(ReadFileBytes(abs), ReadFileBytes(src / "bin/busybox"));
 }
 
-
 // Writes a little-endian field into a squashfs superblock held in `img`.
 void PatchLe(std::string& img, std::size_t offset, std::uint64_t value, std::size_t width) {
   for (std::size_t i = 0; i < width; ++i) img[offset + i] = static_cast<char>(value >> (8 * i));
