@@ -309,8 +309,23 @@ void CheckOpenWrtConfig(std::string_view path, std::string_view text,
 }
 
 void CheckSshdConfig(std::string_view path, std::string_view text, std::vector<Finding>& out) {
+  // The keywords whose value "yes" is a finding, with what the finding says.
+  struct Keyword {
+    const char* key;  // lower-case
+    const char* rule;
+    const char* severity;
+    const char* message;  // completed by " yes" + where + ")."
+    bool seen = false;    // outside Match blocks the first value wins
+  };
+  Keyword keywords[] = {
+      {"permitrootlogin", "ssh.permit-root-login", "high",
+       "sshd lets root log in with a password (PermitRootLogin"},
+      {"passwordauthentication", "ssh.password-authentication", "medium",
+       "sshd accepts password logins (PasswordAuthentication"},
+      {"permitemptypasswords", "ssh.permit-empty-passwords", "high",
+       "sshd lets accounts with empty passwords log in (PermitEmptyPasswords"},
+  };
   bool in_match = false;
-  bool seen_root = false, seen_password = false, seen_empty = false;
   ForEachLine(text, [&](std::string_view line, std::uint64_t offset) {
     if (IsComment(line)) return;
     std::string_view t = Trim(line);
@@ -328,32 +343,16 @@ void CheckSshdConfig(std::string_view path, std::string_view text, std::vector<F
       return;
     }
     // Outside Match blocks the first value of a keyword wins; inside, every "yes" counts.
-    const std::string where = in_match ? " in a Match block" : "";
-    if (key == "permitrootlogin") {
-      if (!in_match && seen_root) return;
-      if (!in_match) seen_root = true;
+    for (Keyword& k : keywords) {
+      if (key != k.key) continue;
+      if (!in_match && k.seen) return;
+      if (!in_match) k.seen = true;
       if (value == "yes") {
-        AddSsh("ssh.permit-root-login", "high", path,
-               "sshd lets root log in with a password (PermitRootLogin yes" + where + ").", line,
+        const std::string where = in_match ? " in a Match block" : "";
+        AddSsh(k.rule, k.severity, path, std::string(k.message) + " yes" + where + ").", line,
                offset, out);
       }
-    } else if (key == "passwordauthentication") {
-      if (!in_match && seen_password) return;
-      if (!in_match) seen_password = true;
-      if (value == "yes") {
-        AddSsh("ssh.password-authentication", "medium", path,
-               "sshd accepts password logins (PasswordAuthentication yes" + where + ").", line,
-               offset, out);
-      }
-    } else if (key == "permitemptypasswords") {
-      if (!in_match && seen_empty) return;
-      if (!in_match) seen_empty = true;
-      if (value == "yes") {
-        AddSsh("ssh.permit-empty-passwords", "high", path,
-               "sshd lets accounts with empty passwords log in (PermitEmptyPasswords yes" + where +
-                   ").",
-               line, offset, out);
-      }
+      return;
     }
   });
 }

@@ -222,7 +222,6 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
       put_cpe_.BindNullableTextNoCopy(16, m.end_incl);
       put_cpe_.BindNullableTextNoCopy(17, m.end_excl);
       put_cpe_.BindNullableTextNoCopy(18, m.context);
-
       CLEARBOX_TRY(put_cpe_.Run());
     }
     for (const auto& p : rec.packages) {
