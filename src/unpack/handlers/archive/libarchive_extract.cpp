@@ -4,6 +4,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,6 +23,30 @@ struct ArchiveCloser {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<struct archive, ArchiveCloser>;
+
+// Makes the calling thread's LC_CTYPE UTF-8 while it lives. libarchive converts entry names
+// (zip's UTF-8 flag, 7z's UTF-16, Joliet, pax) to the current locale's charset; in the "C"
+// locale every non-ASCII name fails to convert and the entry loses its name. Names that are
+// not valid UTF-8 still come through as raw bytes. Thread-local (uselocale): no effect on
+// the process's other threads or on number formatting.
+class Utf8CtypeScope {
+ public:
+  Utf8CtypeScope() {
+    locale_ = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    if (locale_ != static_cast<locale_t>(nullptr)) previous_ = uselocale(locale_);
+  }
+  ~Utf8CtypeScope() {
+    if (locale_ == static_cast<locale_t>(nullptr)) return;
+    uselocale(previous_);
+    freelocale(locale_);
+  }
+  Utf8CtypeScope(const Utf8CtypeScope&) = delete;
+  Utf8CtypeScope& operator=(const Utf8CtypeScope&) = delete;
+
+ private:
+  locale_t locale_ = static_cast<locale_t>(nullptr);
+  locale_t previous_ = static_cast<locale_t>(nullptr);
+};
 
 std::string ErrorText(struct archive* a) {
   const char* text = archive_error_string(a);
@@ -141,6 +166,7 @@ Result<DataOutcome> WriteRegularFile(struct archive* a, struct archive_entry* en
 
 Result<std::uint64_t> ExtractWithLibarchive(ByteView data, LibarchiveFormat format,
                                             ExtractContext& ctx) {
+  const Utf8CtypeScope utf8_names;  // declared first: outlives the archive handle
   ArchivePtr archive(archive_read_new());
   struct archive* a = archive.get();
   if (a == nullptr) return Fail(ErrorCode::kInternal, "archive_read_new failed");
