@@ -33,6 +33,7 @@ bench: bench-unpack bench-scan
 
 bench-unpack: build
 	@bash bench/unpack_router.sh
+	@BENCH_DIR=build/bench-vendor PROFILE=vendor ROOTFS_MB=180 bash bench/unpack_router.sh
 
 bench-scan: build
 	@bash bench/scan_router.sh
