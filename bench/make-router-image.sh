@@ -44,18 +44,11 @@ copy_listed() {
 budget=$((want_mb * 1024 * 1024))
 case "$profile" in
   elf)
-    # Real ELF binaries and libraries, in a stable order, until the size budget is met.
-    while IFS= read -r f; do
-      size=$(stat -c %s "$f")
-      [ $((total + size)) -gt "$budget" ] && continue
-      case "$f" in
-        /usr/lib/*) dest="$root/usr/lib/$(basename "$f")" ;;
-        *) dest="$root/usr/bin/$(basename "$f")" ;;
-      esac
-      cp "$f" "$dest"
-      total=$((total + size))
-    done < <(find /usr/bin /usr/lib/x86_64-linux-gnu -maxdepth 1 -type f -size +8k -size -20M \
-               | LC_ALL=C sort)
+    # Real ELF programs, then libraries, in a stable order, until the size budget is met.
+    find /usr/bin -maxdepth 1 -type f -size +8k -size -20M | LC_ALL=C sort \
+      | copy_listed "$root/usr/bin" "$budget"
+    find /usr/lib/x86_64-linux-gnu -maxdepth 1 -type f -size +8k -size -20M | LC_ALL=C sort \
+      | copy_listed "$root/usr/lib" $((budget - total))
     cp -r /etc/ssl "$root/etc/" 2>/dev/null || true
     ;;
   vendor)
