@@ -41,6 +41,35 @@ TEST(Cpio, OdcRoundTrip) {
   CpioRoundTrip("odc");
 }
 
+TEST(Cpio, BinaryLittleEndianRoundTrip) {
+  CpioRoundTrip("bin");  // GNU cpio writes the old binary format in host (little) byte order
+}
+
+TEST(Cpio, BinaryBigEndianRoundTrip) {
+  TempDir tmp;
+  const TreeFacts facts = MakeSampleTree(tmp / "src");
+  Shell(tmp / "src", "find . | cpio --quiet -o -H bin > ../le.cpio");
+  // Byte-swaps every header word: the archive a big-endian machine's cpio would write.
+  Shell(tmp.path(), R"(python3 -c "
+import struct
+d = bytearray(open('le.cpio', 'rb').read()); pos = 0
+while True:
+    w = struct.unpack_from('<13H', d, pos)
+    assert w[0] == 0o70707
+    struct.pack_into('>13H', d, pos, *w)
+    name = bytes(d[pos + 26:pos + 26 + w[10] - 1])
+    size = (w[11] << 16) | w[12]
+    pos += 26 + w[10] + (w[10] & 1)
+    pos += size + (size & 1)
+    if name == b'TRAILER!!!': break
+open('img.cpio', 'wb').write(d)
+")");
+  const Manifest m = ExpectRoundTrip(tmp / "img.cpio", tmp / "out", "cpio", facts);
+  const ChunkRecord* chunk = FindChunk(m, "cpio");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->length, fs::file_size(tmp / "img.cpio"));
+}
+
 TEST(Cpio, SymlinkIsKept) {
   TempDir tmp;
   MakeSampleTree(tmp / "src");
@@ -68,6 +97,13 @@ TEST(Cpio, GarbageIsRejected) {
   ExpectRejected(GetCpioHandler(), "070701" + PseudoRandomBytes(3, 300));
   ExpectRejected(GetCpioHandler(), "070707" + std::string(200, '9'));
   ExpectRejected(GetCpioHandler(), "070702");
+  ExpectRejected(GetCpioHandler(), "\xC7\x71" + PseudoRandomBytes(4, 300));
+  ExpectRejected(GetCpioHandler(), "\x71\xC7" + PseudoRandomBytes(5, 300));
+  // One well-formed binary member and then nothing: too little to tell from chance.
+  std::string one("\xC7\x71", 2);
+  one += std::string(18, '\0') + std::string("\x02\x00\x00\x00\x01\x00", 6) + "a" +
+         std::string(1, '\0') + "x" + std::string(1, '\0');
+  ExpectRejected(GetCpioHandler(), one + PseudoRandomBytes(6, 100));
 }
 
 TEST(Cpio, DeviceNodeIsRecordedNotCreated) {
