@@ -1127,6 +1127,23 @@ Result<FeedStats> ParseFeedFile(const std::filesystem::path& path, const FeedSin
   return stats;
 }
 
+FeedSink CollectInto(CollectedFeed& out) {
+  FeedSink sink;
+  sink.on_vuln = [&out](VulnRecord&& r) -> Result<void> {
+    out.vulns.push_back(std::move(r));
+    return {};
+  };
+  sink.on_kev = [&out](KevEntry&& e) -> Result<void> {
+    out.kev.push_back(std::move(e));
+    return {};
+  };
+  sink.on_epss = [&out](EpssEntry&& e) -> Result<void> {
+    out.epss.push_back(std::move(e));
+    return {};
+  };
+  return sink;
+}
+
 Result<FeedStats> ParseFeedBytes(std::string_view bytes, const FeedSink& sink) {
   std::size_t i = 0;
   while (i < bytes.size() &&

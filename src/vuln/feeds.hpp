@@ -99,4 +99,14 @@ Result<FeedStats> ParseFeedFile(const std::filesystem::path& path, const FeedSin
 // Parses a feed held in memory (uncompressed); same detection as ParseFeedFile.
 Result<FeedStats> ParseFeedBytes(std::string_view bytes, const FeedSink& sink);
 
+// Every item of a parsed feed, held in memory.
+struct CollectedFeed {
+  std::vector<VulnRecord> vulns;
+  std::vector<KevEntry> kev;
+  std::vector<EpssEntry> epss;
+};
+
+// A sink that appends every item to `out` (which must outlive the sink).
+FeedSink CollectInto(CollectedFeed& out);
+
 }  // namespace clearbox::vuln

@@ -10,24 +10,13 @@
 namespace clearbox::vuln {
 namespace {
 
-struct Parsed {
+struct Parsed : CollectedFeed {
   Result<FeedStats> stats = Fail(ErrorCode::kInternal, "unset");
-  std::vector<VulnRecord> vulns;
-  std::vector<KevEntry> kev;
 };
 
 Parsed Parse(std::string_view text) {
   Parsed p;
-  FeedSink sink;
-  sink.on_vuln = [&](VulnRecord&& r) -> Result<void> {
-    p.vulns.push_back(std::move(r));
-    return {};
-  };
-  sink.on_kev = [&](KevEntry&& e) -> Result<void> {
-    p.kev.push_back(std::move(e));
-    return {};
-  };
-  p.stats = ParseFeedBytes(text, sink);
+  p.stats = ParseFeedBytes(text, CollectInto(p));
   return p;
 }
 

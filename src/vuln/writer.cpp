@@ -393,10 +393,7 @@ Result<ImportSummary> VulnWriter::ImportFile(const std::filesystem::path& path) 
 std::vector<Result<ImportSummary>> VulnWriter::ImportFiles(
     const std::vector<std::filesystem::path>& files, unsigned parse_threads) {
   // What a worker parsed from one file, handed to the writing thread.
-  struct Parsed {
-    std::vector<VulnRecord> vulns;
-    std::vector<KevEntry> kev;
-    std::vector<EpssEntry> epss;
+  struct Parsed : CollectedFeed {
     std::optional<Result<FeedStats>> stats;
   };
   const std::size_t n = files.size();
@@ -419,20 +416,7 @@ std::vector<Result<ImportSummary>> VulnWriter::ImportFiles(
       }
       to_free.clear();
       Parsed p;
-      FeedSink sink;
-      sink.on_vuln = [&](VulnRecord&& r) -> Result<void> {
-        p.vulns.push_back(std::move(r));
-        return {};
-      };
-      sink.on_kev = [&](KevEntry&& e) -> Result<void> {
-        p.kev.push_back(std::move(e));
-        return {};
-      };
-      sink.on_epss = [&](EpssEntry&& e) -> Result<void> {
-        p.epss.push_back(std::move(e));
-        return {};
-      };
-      p.stats = ParseFeedFile(files[i], sink);
+      p.stats = ParseFeedFile(files[i], CollectInto(p));
       std::lock_guard lock(mutex);
       slots[i] = std::move(p);
       changed.notify_all();
