@@ -52,7 +52,9 @@ void AddUnpackLimitOptions(CLI::App& cmd, unpack::UnpackOptions& options) {
   cmd.add_option("--max-files", limits.max_files, "Limit on created files, directories, links")
       ->capture_default_str();
   cmd.add_option("--max-ratio", limits.max_ratio,
-                 "Expansion ratio limit per chunk (checked past 16 MiB of output)")
+                 "Expansion limit: an input and everything unpacked from it, at any depth, "
+                 "may write this many bytes per input byte (at least 16 MiB)")
+      ->check(CLI::Range(1.0, 1e9))
       ->capture_default_str();
   cmd.add_option("--handler-timeout", limits.handler_seconds, "Seconds allowed per chunk")
       ->capture_default_str();

@@ -66,6 +66,61 @@ TEST(Budget, StopsAtTotalBytesAndRatio) {
   EXPECT_EQ(r.error().code, ErrorCode::kLimitExceeded);
 }
 
+TEST(Budget, RefusedChargesAreNotCounted) {
+  Limits limits;
+  limits.max_total_bytes = 1000;
+  Budget run(limits);
+  // A hostile size claim (a 17 GiB sparse member) is refused and leaves the budget as it was.
+  EXPECT_FALSE(run.ChargeBytes(17ULL << 30));
+  EXPECT_EQ(run.bytes_written(), 0u);
+  EXPECT_TRUE(run.ChargeBytes(1000));
+  EXPECT_FALSE(run.ChargeBytes(1));
+  EXPECT_EQ(run.bytes_written(), 1000u);
+}
+
+TEST(Budget, ChargesNearTwoToTheSixtyFourDoNotWrap) {
+  Limits limits;
+  Budget run(limits);
+  EXPECT_TRUE(run.ChargeBytes(100));
+  // 100 + (2^64 - 50) would wrap to 50 with plain addition.
+  EXPECT_FALSE(run.ChargeBytes(UINT64_MAX - 49));
+  EXPECT_FALSE(run.ChargeBytes(UINT64_MAX));
+  EXPECT_EQ(run.bytes_written(), 100u);
+  ChunkBudget chunk(run, 10);
+  EXPECT_FALSE(chunk.ChargeOutput(UINT64_MAX));
+  EXPECT_EQ(chunk.output_bytes(), 0u);
+  EXPECT_EQ(run.bytes_written(), 100u);
+  EXPECT_TRUE(chunk.ChargeOutput(1000));
+}
+
+TEST(Budget, ExpansionAllowanceCoversEverythingUnpackedBelow) {
+  // A 1 KiB container: it and all that comes out of it, at any depth, get 16 MiB (the floor).
+  Limits limits;
+  Budget run(limits);
+  auto image = std::make_shared<ExpansionAccount>(nullptr, 1ULL << 30, 250.0, "image");
+  auto bomb_file = std::make_shared<ExpansionAccount>(image, 1024, 250.0, "bomb.zip");
+  std::uint64_t written = 0;
+  // Nested chunks: each inner zip is small, so its own allowance would let it write 16 MiB;
+  // together they stop at the outer file's allowance.
+  for (int i = 0; i < 64; ++i) {
+    ChunkBudget chunk(run, 512, bomb_file, "inner");
+    auto inner_file = std::make_shared<ExpansionAccount>(chunk.account(), 4096, 250.0, "z");
+    ChunkBudget inner(run, 4096, inner_file, "zeros");
+    while (inner.ChargeOutput(1 << 20)) written += 1 << 20;
+  }
+  EXPECT_EQ(written, Limits::kRatioFloorBytes);
+  EXPECT_EQ(run.bytes_written(), Limits::kRatioFloorBytes);
+  // A sibling of the bomb still gets its own allowance.
+  auto sibling = std::make_shared<ExpansionAccount>(image, 1024, 250.0, "ok.tar");
+  ChunkBudget ok(run, 1024, sibling, "ok");
+  EXPECT_TRUE(ok.ChargeOutput(1 << 20));
+  // A refusal deep down leaves every ancestor as it was.
+  const std::uint64_t before = image->used();
+  EXPECT_FALSE(ok.ChargeOutput(Limits::kRatioFloorBytes));
+  EXPECT_EQ(image->used(), before);
+  EXPECT_EQ(ok.RemainingOutput(), Limits::kRatioFloorBytes - (1 << 20));
+}
+
 TEST(Budget, FileCountLimit) {
   Limits limits;
   limits.max_files = 2;
