@@ -14,6 +14,8 @@ namespace {
 constexpr std::size_t kMaxComponentLength = 255;
 constexpr std::size_t kMaxPathLength = 4096;
 constexpr std::size_t kMaxPathDepth = 256;
+// Hashing the zeros of a hole checks the deadline after every this many bytes.
+constexpr std::uint64_t kZeroHashCheckBytes = 64ULL << 20;
 
 std::string Errno(const std::string& what) {
   return what + ": " + std::strerror(errno);
@@ -81,13 +83,32 @@ Result<void> FileWriter::Write(ByteView bytes) {
 Result<void> FileWriter::WriteZeros(std::uint64_t n) {
   if (fd_ < 0) return Fail(ErrorCode::kInternal, "write to closed file " + path_);
   if (n == 0) return {};
-  if (owner_->budget_) CLEARBOX_TRY(owner_->budget_->ChargeOutput(n));
+  if (ChunkBudget* budget = owner_->budget_) {
+    // A hole larger than all the output left is a hostile size claim (a sparse member of
+    // 17 GiB): refused before any zero is hashed, and nothing is charged, so later members
+    // still get the allowance.
+    const std::uint64_t remaining = budget->RemainingOutput();
+    if (n > remaining) {
+      return Fail(ErrorCode::kLimitExceeded, "sparse hole of " + std::to_string(n) +
+                                             " bytes in " + owner_->Display(path_) +
+                                             " is more than the output allowance left (" +
+                                             std::to_string(remaining) +
+                                             " bytes); member truncated");
+    }
+    CLEARBOX_TRY(budget->ChargeOutput(n));
+  }
   static const std::uint8_t kZeros[65536] = {};
   std::uint64_t left = n;
+  std::uint64_t since_check = 0;
   while (left > 0) {
     const std::size_t step = left < sizeof kZeros ? static_cast<std::size_t>(left) : sizeof kZeros;
     hash_.Update(ByteView(kZeros, step));
     left -= step;
+    since_check += step;
+    if (since_check >= kZeroHashCheckBytes && owner_->budget_) {
+      since_check = 0;
+      CLEARBOX_TRY(owner_->budget_->CheckDeadline());
+    }
   }
   // A hole instead of written zeros: seek forward and extend the file at Close().
   if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) {
@@ -118,11 +139,8 @@ Result<void> FileWriter::Close() {
 // ---------------------------------------------------------------------------------------------
 // SafeDir
 
-SafeDir::SafeDir(int root_fd, std::string abs_path, std::string prefix, ChunkBudget* budget)
-    : root_fd_(root_fd),
-      abs_path_(std::move(abs_path)),
-      prefix_(std::move(prefix)),
-      budget_(budget) {}
+SafeDir::SafeDir(int root_fd, std::string prefix, ChunkBudget* budget)
+    : root_fd_(root_fd), prefix_(std::move(prefix)), budget_(budget) {}
 
 SafeDir::~SafeDir() {
   if (root_fd_ >= 0) ::close(root_fd_);
@@ -130,12 +148,18 @@ SafeDir::~SafeDir() {
 
 Result<std::unique_ptr<SafeDir>> SafeDir::Create(const std::string& abs_path,
                                                  std::string display_prefix, ChunkBudget* budget) {
-  if (::mkdir(abs_path.c_str(), 0755) != 0) {
-    return Fail(ErrorCode::kIo, Errno("cannot create directory " + abs_path));
+  return CreateAt(AT_FDCWD, abs_path, std::move(display_prefix), budget);
+}
+
+Result<std::unique_ptr<SafeDir>> SafeDir::CreateAt(int parent_fd, const std::string& name,
+                                                   std::string display_prefix,
+                                                   ChunkBudget* budget) {
+  if (::mkdirat(parent_fd, name.c_str(), 0755) != 0) {
+    return Fail(ErrorCode::kIo, Errno("cannot create directory " + name));
   }
-  const int fd = ::open(abs_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return Fail(ErrorCode::kIo, Errno("cannot open directory " + abs_path));
-  return std::unique_ptr<SafeDir>(new SafeDir(fd, abs_path, std::move(display_prefix), budget));
+  const int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Fail(ErrorCode::kIo, Errno("cannot open directory " + name));
+  return std::unique_ptr<SafeDir>(new SafeDir(fd, std::move(display_prefix), budget));
 }
 
 Result<std::string> SafeDir::NormalizeMember(std::string_view member) {
@@ -212,6 +236,11 @@ Result<int> SafeDir::OpenDirectoryPath(const std::string& rel_dir) {
     walked += walked.empty() ? name : "/" + name;
     int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0 && errno == ENOENT) {
+      // Every directory created counts, also the parents a member path implies.
+      if (auto charged = ChargeEntry(); !charged) {
+        ::close(fd);
+        return Forward(charged);
+      }
       if (::mkdirat(fd, name.c_str(), 0755) != 0 && errno != EEXIST) {
         const auto err = Errno("cannot create directory " + Display(walked));
         ::close(fd);
@@ -340,14 +369,18 @@ Result<void> SafeDir::CreateSymlink(std::string_view member, std::string_view ta
                                            std::string(target) +
                                            "' points outside the output directory; not created");
   }
-  std::string on_disk(target);
-  if (absolute) {
-    // Rewrite as a relative link so that it resolves inside the root, not on the host.
-    std::string up;
-    const std::size_t depth = link_dir.empty() ? 0 : SplitPath(link_dir).size();
-    for (std::size_t i = 0; i < depth; ++i) up += "../";
-    on_disk = resolved->empty() ? (up.empty() ? "." : up) : up + *resolved;
-  }
+  // The link is written in its normalised form: up to the root, then down by plain names
+  // ("../../etc/x", never "s/../../x"). The link's own directory and its parents are real
+  // directories (OpenParent never passes a symlink), so the leading "../" steps stay inside,
+  // and no ".." is ever applied to where another link points. A target that a POSIX
+  // resolution would send through earlier (or later) links out of the tree, e.g.
+  // `s -> ../..` then `e -> s/../../../etc/passwd`, thus cannot leave the root, whatever the
+  // order the links are created in. Absolute targets are rewritten the same way, relative to
+  // the filesystem's root. The manifest keeps the target as the image spelt it.
+  std::string up;
+  const std::size_t depth = link_dir.empty() ? 0 : SplitPath(link_dir).size();
+  for (std::size_t i = 0; i < depth; ++i) up += "../";
+  const std::string on_disk = resolved->empty() ? (up.empty() ? "." : up) : up + *resolved;
   std::string leaf;
   auto parent = OpenParent(*rel, leaf);
   if (!parent) return Forward(parent);
@@ -412,6 +445,15 @@ Result<void> SafeDir::CreateHardlink(std::string_view member, std::string_view e
   if (!parent) {
     ::close(*target_parent);
     return Forward(parent);
+  }
+  struct stat existing {};
+  if (::fstatat(*parent, leaf.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISDIR(existing.st_mode)) {
+    // A member problem, not an I/O failure: the rest of the archive goes on.
+    ::close(*target_parent);
+    ::close(*parent);
+    return Fail(ErrorCode::kMalformed, "hard link '" + Display(*rel) +
+                                           "' names an existing directory; not created");
   }
   ::unlinkat(*parent, leaf.c_str(), 0);
   // No AT_SYMLINK_FOLLOW: the link is made to the entry itself, never to what a link names.

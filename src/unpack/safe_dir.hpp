@@ -56,6 +56,11 @@ class SafeDir {
   // there. `display_prefix` is the root's path relative to the output dir, for manifests.
   static Result<std::unique_ptr<SafeDir>> Create(const std::string& abs_path,
                                                  std::string display_prefix, ChunkBudget* budget);
+  // Same, for the directory `name` inside the open directory `parent_fd` (paths of any
+  // length: nothing is opened by an absolute path).
+  static Result<std::unique_ptr<SafeDir>> CreateAt(int parent_fd, const std::string& name,
+                                                   std::string display_prefix,
+                                                   ChunkBudget* budget);
   ~SafeDir();
   SafeDir(const SafeDir&) = delete;
   SafeDir& operator=(const SafeDir&) = delete;
@@ -83,13 +88,12 @@ class SafeDir {
   // Everything created or recorded so far, one entry per member path (last write wins).
   std::vector<ExtractedEntry> TakeEntries();
   std::size_t entry_count() const;
-  const std::string& abs_path() const { return abs_path_; }
   const std::string& display_prefix() const { return prefix_; }
   ChunkBudget* budget() const { return budget_; }
 
  private:
   friend class FileWriter;
-  SafeDir(int root_fd, std::string abs_path, std::string prefix, ChunkBudget* budget);
+  SafeDir(int root_fd, std::string prefix, ChunkBudget* budget);
 
   // Opens (creating as needed) the directory holding `rel`'s last component, never through
   // a symlink; returns an fd the caller closes, and the last component in `leaf`.
@@ -100,7 +104,6 @@ class SafeDir {
   std::string Display(const std::string& rel) const;
 
   int root_fd_;
-  std::string abs_path_;
   std::string prefix_;
   ChunkBudget* budget_;
   mutable std::mutex mutex_;

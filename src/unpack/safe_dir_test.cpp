@@ -117,6 +117,90 @@ TEST_F(SafeDirFixture, SetuidBitIsRecordedButNotApplied) {
   }
 }
 
+// Where `link` leads once every component is followed (as a tool reading the output would).
+fs::path Physical(const fs::path& link) {
+  std::error_code ec;
+  return fs::weakly_canonical(link, ec);
+}
+
+TEST_F(SafeDirFixture, LinksCannotEscapeThroughOtherLinksInEitherOrder) {
+  // s -> up to the root; e -> s/<one '..' fewer than its depth>/etc/passwd. Read as text, e
+  // stays inside; followed through s, it would climb out to the host's /etc/passwd.
+  const std::string deep = "d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15";
+  std::string ups, ups_less_one;
+  for (int i = 0; i < 16; ++i) ups += "../";
+  for (int i = 0; i < 15; ++i) ups_less_one += "../";
+  for (const bool reverse : {false, true}) {
+    const std::string base = reverse ? "r/" + deep : deep;
+    ASSERT_TRUE(dir->CreateDirectory(base, 0755));
+    const std::string s_up = reverse ? ups + "../" : ups;
+    auto make_s = [&] { return dir->CreateSymlink(base + "/s", s_up); };
+    auto make_e = [&] {
+      return dir->CreateSymlink(base + "/e", "s/" + ups_less_one + "etc/passwd");
+    };
+    if (reverse) {
+      ASSERT_TRUE(make_e());
+      ASSERT_TRUE(make_s());
+    } else {
+      ASSERT_TRUE(make_s());
+      ASSERT_TRUE(make_e());
+    }
+    const fs::path root = fs::canonical(tmp.path() / "root");
+    for (const char* name : {"/s", "/e"}) {
+      const fs::path resolved = Physical(tmp.path() / "root" / (base + name));
+      EXPECT_TRUE(resolved.string().starts_with(root.string())) << base << name << " -> "
+                                                                << resolved;
+    }
+  }
+  EXPECT_TRUE(Outside().empty());
+}
+
+TEST_F(SafeDirFixture, ImplicitParentDirectoriesAreCharged) {
+  Limits limits;
+  limits.max_files = 50;
+  Budget small(limits);
+  ChunkBudget chunk(small, 100);
+  auto created = SafeDir::Create((tmp.path() / "few").string(), "few", &chunk);
+  ASSERT_TRUE(created);
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += "level" + std::to_string(i) + "/";
+  auto r = (*created)->WriteFile(deep + "f", Bytes("x"), 0644);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kLimitExceeded);
+  EXPECT_EQ(small.files_created(), 50u);
+  std::size_t on_disk = 0;
+  for (auto it = fs::recursive_directory_iterator(tmp.path() / "few");
+       it != fs::recursive_directory_iterator(); ++it) {
+    ++on_disk;
+  }
+  EXPECT_LE(on_disk, 50u);
+}
+
+TEST_F(SafeDirFixture, HardLinkOntoADirectoryIsAMemberProblem) {
+  ASSERT_TRUE(dir->WriteFile("f", Bytes("abc"), 0644));
+  ASSERT_TRUE(dir->CreateDirectory("d", 0755));
+  auto r = dir->CreateHardlink("d", "f");
+  ASSERT_FALSE(r);
+  // kMalformed lets the archive go on; kIo used to stop the whole archive.
+  EXPECT_EQ(r.error().code, ErrorCode::kMalformed);
+  EXPECT_TRUE(fs::is_directory(tmp.path() / "root/d"));
+}
+
+TEST_F(SafeDirFixture, HugeSparseHoleStopsOnlyItsMember) {
+  Budget sparse_run{Limits{}};
+  ChunkBudget chunk(sparse_run, 1024);  // 16 MiB allowance
+  auto created = SafeDir::Create((tmp.path() / "sparse").string(), "sparse", &chunk);
+  ASSERT_TRUE(created);
+  auto writer = (*created)->CreateFile("huge", 0644);
+  ASSERT_TRUE(writer);
+  auto hole = writer->WriteZeros(17ULL << 30);
+  ASSERT_FALSE(hole);
+  EXPECT_EQ(hole.error().code, ErrorCode::kLimitExceeded);
+  ASSERT_TRUE(writer->Close());
+  EXPECT_EQ(sparse_run.bytes_written(), 0u);
+  EXPECT_TRUE((*created)->WriteFile("after", Bytes("still written"), 0644));
+}
+
 TEST_F(SafeDirFixture, ChargesTheBudget) {
   Limits limits;
   limits.max_total_bytes = 10;

@@ -98,6 +98,19 @@ bool IsArIndex(std::string_view name) {
 // The outcome of streaming one regular file's data.
 enum class DataOutcome : std::uint8_t { kDone, kEntryFailed, kArchiveFatal };
 
+// A sparse member's hole could not be written. A hole larger than all the output left (a
+// member claiming 17 GiB) is refused without being charged: that member alone is given up
+// and the archive goes on while any allowance is left; other failures follow ContinueAfter.
+Result<DataOutcome> HoleFailure(const Result<void>& failed, const std::string& name,
+                                ExtractContext& ctx) {
+  if (failed.error().code == ErrorCode::kLimitExceeded && ctx.budget().RemainingOutput() > 0) {
+    ctx.ReportProblem(failed.error(), name);
+    return DataOutcome::kEntryFailed;
+  }
+  if (!ctx.ContinueAfter(failed, name)) return Forward(failed);
+  return DataOutcome::kEntryFailed;
+}
+
 // Streams the current entry's data into a new SafeDir file.
 Result<DataOutcome> WriteRegularFile(struct archive* a, struct archive_entry* entry,
                                      const std::string& name, std::uint32_t mode,
@@ -134,7 +147,7 @@ Result<DataOutcome> WriteRegularFile(struct archive* a, struct archive_entry* en
       auto zeros = writer->WriteZeros(static_cast<std::uint64_t>(offset) - pos);
       if (!zeros) {
         (void)writer->Close();
-        return Forward(zeros);
+        return HoleFailure(zeros, name, ctx);
       }
       pos = static_cast<std::uint64_t>(offset);
     }
@@ -154,7 +167,7 @@ Result<DataOutcome> WriteRegularFile(struct archive* a, struct archive_entry* en
     auto zeros = writer->WriteZeros(static_cast<std::uint64_t>(archive_entry_size(entry)) - pos);
     if (!zeros) {
       (void)writer->Close();
-      return Forward(zeros);
+      return HoleFailure(zeros, name, ctx);
     }
   }
   auto closed = writer->Close();
