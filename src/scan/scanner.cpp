@@ -1,10 +1,13 @@
 #include "scan/scanner.hpp"
 
+#include <fcntl.h>
+
 #include <fstream>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/beneath.hpp"
 #include "core/hashing.hpp"
 #include "core/mapped_file.hpp"
 #include "core/thread_pool.hpp"
@@ -60,7 +63,8 @@ class Collector {
 // The FORTIFY catalogue of the image's own libc, or the built-in one.
 elf::FortifyCatalog LibcCatalog(const fs::path& tree, const std::string& libc_path) {
   if (!libc_path.empty()) {
-    auto mapped = MappedFile::Open((tree / libc_path).string());
+    const UniqueFd tree_fd(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    auto mapped = MapFileBeneath(tree_fd.get(), libc_path);
     if (mapped) {
       auto catalog = elf::FortifyCatalog::FromLibc(mapped->bytes());
       if (catalog) return std::move(*catalog);
@@ -75,11 +79,13 @@ std::vector<report::BinaryRecord> AnalyseBinaries(const fs::path& tree,
                                                   const elf::FortifyCatalog& catalog,
                                                   std::size_t threads) {
   std::vector<std::optional<report::BinaryRecord>> slots(paths.size());
+  // Opened beneath the tree one component at a time: nested paths may pass PATH_MAX.
+  const UniqueFd tree_fd(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   {
     ThreadPool pool(threads ? threads : DefaultThreadCount());
     for (std::size_t i = 0; i < paths.size(); ++i) {
       pool.Submit([&, i] {
-        auto mapped = MappedFile::Open((tree / paths[i]).string());
+        auto mapped = MapFileBeneath(tree_fd.get(), paths[i]);
         if (!mapped) return;
         auto facts = elf::AnalyzeElf(mapped->bytes(), catalog);
         if (facts) slots[i] = report::BinaryRecord{paths[i], std::move(*facts)};
