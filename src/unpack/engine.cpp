@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
 
+#include "core/beneath.hpp"
 #include "core/entropy.hpp"
 #include "core/hashing.hpp"
 #include "core/mapped_file.hpp"
@@ -31,16 +33,17 @@ constexpr std::uint64_t kScanWindowBytes = 64ULL << 20;
 constexpr std::size_t kMaxCandidatesPerWindow = 1 << 18;
 // After this many rejected candidates in one file we stop carving it (recorded).
 constexpr std::uint64_t kMaxRejectedProbesPerFile = 1 << 20;
+// Probes are cheap one by one, but hostile candidates can be many: all probes of one handler
+// in one file together get this much time, then that handler's remaining candidates in the
+// file are skipped (recorded). Other handlers go on, so a flood of one format's candidates
+// cannot hide a chunk of another format behind it.
+constexpr auto kProbeTimePerHandlerPerFile = std::chrono::seconds(4);
+// Problems recorded for malformed candidates of one file; the rest are counted in one line.
+constexpr std::uint64_t kMaxProbeProblemsPerFile = 1000;
 
 std::string Basename(const std::string& path) {
   const auto slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// Recursively removes a directory tree the engine created, without following symlinks.
-void RemoveTree(const std::string& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
 }
 
 // A chunk found in a container: [start, start + length).
@@ -51,12 +54,19 @@ struct FoundChunk {
 
 // One file to scan: the image (depth 0) or a file a handler wrote.
 struct ScanTask {
-  std::string abs_path;
   std::string rel_path;  // relative to the output dir; "" for the image
   std::uint32_t depth = 0;
   std::vector<std::string> chain;
   std::uint32_t mode = 0;  // as the container stated it
   std::string sha256;
+  // The expansion account of the chunk that produced this file (null for the image).
+  std::shared_ptr<ExpansionAccount> from_chunk;
+};
+
+// An object a chunk produced, with the expansion account of that chunk.
+struct ProducedEntry {
+  ExtractedEntry entry;
+  std::shared_ptr<ExpansionAccount> from_chunk;
 };
 
 FileKind KindOf(EntryType type) {
@@ -80,11 +90,17 @@ class Engine {
         pool_(options.threads ? options.threads : DefaultThreadCount()) {}
 
   Manifest Run(const std::string& out_abs, ImageRecord image) {
-    out_abs_ = out_abs;
     manifest_.image = std::move(image);
-    ScanTask image_task;
-    image_task.abs_path = options_.image_path;
-    Submit(std::move(image_task));
+    // Everything below the output directory is reached through this descriptor, one
+    // component at a time: nested extractions give paths longer than PATH_MAX.
+    out_fd_ = UniqueFd(::open(out_abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!out_fd_) {
+      AddProblem(Error{ErrorCode::kIo, "cannot open the output directory " + out_abs + ": " +
+                                           std::strerror(errno)},
+                 "", std::nullopt, "engine");
+    } else {
+      Submit(ScanTask{});
+    }
     pool_.WaitIdle();
     progress_.Stop();
     Canonicalize(manifest_);
@@ -121,7 +137,7 @@ class Engine {
   // A file past the depth limit is not carved but is still analysed.
   void NotifyUnscannedFile(const ExtractedEntry& entry) {
     if (!options_.on_entry) return;
-    auto mapped = MappedFile::Open(out_abs_ + "/" + entry.path);
+    auto mapped = MapFileBeneath(out_fd_.get(), entry.path);
     if (!mapped) return;
     NotifyEntry(
         FileView{entry.path, FileKind::kRegular, entry.mode, {}, entry.sha256, mapped->bytes()});
@@ -129,18 +145,29 @@ class Engine {
 
   // Directory beside a container that holds the extractions of its chunks. The image's
   // chunks go straight into the output directory.
-  Result<std::string> ExtractionParent(const ScanTask& task, std::string& rel_out) {
+  Result<UniqueFd> ExtractionParent(const ScanTask& task, std::string& rel_out) {
     if (task.rel_path.empty()) {
       rel_out = "";
-      return out_abs_;
+      return OpenDirectoryBeneath(out_fd_.get(), "");
     }
-    const std::string base_abs = task.abs_path + ".extract";
+    auto container_dir = OpenParentBeneath(out_fd_.get(), task.rel_path);
+    if (!container_dir) return Forward(container_dir);
+    const int dir_fd = container_dir->first.get();
+    const std::string base_name = container_dir->second + ".extract";
     const std::string base_rel = task.rel_path + ".extract";
-    for (int attempt = 0; attempt < 100; ++attempt) {
+    // The container's own archive may hold decoys named `x.extract`, `x.extract~1`, ...:
+    // each costs the attacker one created entry, so trying one more name than the run may
+    // create always finds a free one.
+    const std::uint64_t attempts = options_.limits.max_files + 1;
+    for (std::uint64_t attempt = 0; attempt < attempts; ++attempt) {
       const std::string suffix = attempt ? "~" + std::to_string(attempt) : "";
-      if (::mkdir((base_abs + suffix).c_str(), 0755) == 0) {
+      const std::string name = base_name + suffix;
+      if (::mkdirat(dir_fd, name.c_str(), 0755) == 0) {
         rel_out = base_rel + suffix;
-        return base_abs + suffix;
+        UniqueFd made(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                           O_CLOEXEC));
+        if (!made) break;
+        return made;
       }
       if (errno != EEXIST) break;
     }
@@ -149,7 +176,8 @@ class Engine {
 
   void ScanFile(const ScanTask& task) {
     const std::string where = task.rel_path;
-    auto mapped = MappedFile::Open(task.abs_path);
+    auto mapped = task.rel_path.empty() ? MappedFile::Open(options_.image_path)
+                                        : MapFileBeneath(out_fd_.get(), task.rel_path);
     if (!mapped) {
       AddProblem(mapped.error(), where, std::nullopt, "engine");
       return;
@@ -159,13 +187,20 @@ class Engine {
       NotifyEntry(FileView{task.rel_path, FileKind::kRegular, task.mode, {}, task.sha256, data});
     }
     if (data.empty()) return;
+    // This file and everything unpacked from it share one expansion allowance.
+    const auto file_account = std::make_shared<ExpansionAccount>(
+        task.from_chunk, data.size(), options_.limits.max_ratio,
+        task.rel_path.empty() ? Basename(options_.image_path) : task.rel_path);
 
     std::vector<FoundChunk> found;
-    std::vector<ExtractedEntry> produced;
-    std::string extraction_parent_abs, extraction_parent_rel;
+    std::vector<ProducedEntry> produced;
+    UniqueFd extraction_parent;
+    std::string extraction_parent_rel;
     std::uint64_t cursor = 0;
     std::uint64_t window = 0;
     std::uint64_t rejected = 0;
+    std::uint64_t probe_problems = 0;
+    std::vector<std::chrono::steady_clock::duration> probe_time(handlers_.size());
     bool carving_stopped = false;
     const std::uint64_t overlap = scanner_.max_signature_offset();
 
@@ -187,12 +222,25 @@ class Engine {
       for (const Candidate& c : *candidates) {
         if (c.start < cursor || c.start >= process_end) continue;
         const Handler& handler = *handlers_[c.handler_index];
+        auto& spent = probe_time[c.handler_index];
+        if (spent > kProbeTimePerHandlerPerFile) continue;
         const ByteView rest = data.subspan(c.start);
+        const auto probe_start = std::chrono::steady_clock::now();
         auto probe = handler.Probe(rest);
+        spent += std::chrono::steady_clock::now() - probe_start;
+        if (spent > kProbeTimePerHandlerPerFile) {
+          AddProblem(Error{ErrorCode::kTimeout,
+                           "checking " + std::string(handler.Name()) + " candidates took more than " +
+                               std::to_string(kProbeTimePerHandlerPerFile.count()) +
+                               " s; its later candidates in this file are skipped"},
+                     where, c.start, "engine");
+        }
         if (!probe) {
           if (probe.error().code == ErrorCode::kTruncated ||
               probe.error().code == ErrorCode::kMalformed) {
-            AddProblem(probe.error(), where, c.start, std::string(handler.Name()));
+            if (++probe_problems <= kMaxProbeProblemsPerFile) {
+              AddProblem(probe.error(), where, c.start, std::string(handler.Name()));
+            }
           }
           if (++rejected > kMaxRejectedProbesPerFile) {
             AddProblem(Error{ErrorCode::kLimitExceeded,
@@ -209,17 +257,17 @@ class Engine {
                      where, c.start, std::string(handler.Name()));
           continue;
         }
-        if (extraction_parent_abs.empty()) {
+        if (!extraction_parent) {
           auto parent = ExtractionParent(task, extraction_parent_rel);
           if (!parent) {
             AddProblem(parent.error(), where, c.start, "engine");
             carving_stopped = true;
             break;
           }
-          extraction_parent_abs = *parent;
+          extraction_parent = std::move(*parent);
         }
-        auto length = ExtractChunk(task, handler, rest, *probe, c.start, extraction_parent_abs,
-                                   extraction_parent_rel, produced);
+        auto length = ExtractChunk(task, handler, rest, *probe, c.start, extraction_parent.get(),
+                                   extraction_parent_rel, file_account, produced);
         if (!length) continue;  // a false candidate after all
         found.push_back({c.start, *length});
         cursor = c.start + std::max<std::uint64_t>(*length, 1);
@@ -227,8 +275,14 @@ class Engine {
       window = std::max(cursor, process_end);
     }
 
+    if (probe_problems > kMaxProbeProblemsPerFile) {
+      AddProblem(Error{ErrorCode::kMalformed,
+                       std::to_string(probe_problems - kMaxProbeProblemsPerFile) +
+                           " more malformed candidates not listed"},
+                 where, std::nullopt, "engine");
+    }
     RecordGaps(task, data, found);
-    for (auto& entry : produced) {
+    for (auto& [entry, from_chunk] : produced) {
       if (!entry.created) continue;
       if (entry.type != EntryType::kFile) {
         // Hard links share the content of a file that is analysed on its own.
@@ -247,29 +301,29 @@ class Engine {
         continue;
       }
       ScanTask child;
-      child.abs_path = out_abs_ + "/" + entry.path;
       child.rel_path = entry.path;
       child.depth = task.depth + 1;
       child.chain = entry.chain;
       child.mode = entry.mode;
       child.sha256 = entry.sha256;
+      child.from_chunk = from_chunk;
       Submit(std::move(child));
     }
     std::lock_guard lock(mutex_);
-    for (auto& entry : produced) manifest_.files.push_back(std::move(entry));
+    for (auto& p : produced) manifest_.files.push_back(std::move(p.entry));
   }
 
   // Extracts one candidate; returns its length, or an error when it was a false candidate.
   Result<std::uint64_t> ExtractChunk(const ScanTask& task, const Handler& handler, ByteView rest,
                                      std::uint64_t probed_length, std::uint64_t offset,
-                                     const std::string& parent_abs, const std::string& parent_rel,
-                                     std::vector<ExtractedEntry>& produced) {
+                                     int parent_fd, const std::string& parent_rel,
+                                     const std::shared_ptr<ExpansionAccount>& file_account,
+                                     std::vector<ProducedEntry>& produced) {
     const std::string dir_name = HexOffset(offset) + "." + std::string(handler.Name());
-    const std::string dir_abs = parent_abs + "/" + dir_name;
     const std::string dir_rel = parent_rel.empty() ? dir_name : parent_rel + "/" + dir_name;
     const ByteView chunk = probed_length ? rest.subspan(0, probed_length) : rest;
-    ChunkBudget chunk_budget(budget_, chunk.size());
-    auto out = SafeDir::Create(dir_abs, dir_rel, &chunk_budget);
+    ChunkBudget chunk_budget(budget_, chunk.size(), file_account, dir_rel);
+    auto out = SafeDir::CreateAt(parent_fd, dir_name, dir_rel, &chunk_budget);
     if (!out) {
       AddProblem(out.error(), task.rel_path, offset, std::string(handler.Name()));
       return Forward(out);
@@ -293,7 +347,7 @@ class Engine {
         consumed.error().code != ErrorCode::kTimeout) {
       // A stream whose header looked right but whose data did not decode: not a chunk.
       out->reset();
-      RemoveTree(dir_abs);
+      RemoveTreeAt(parent_fd, dir_name);
       return Forward(consumed);
     }
     ChunkRecord record;
@@ -316,6 +370,11 @@ class Engine {
         // A stream stopped by a limit has no known end: the limit ends this branch, so the
         // rest of the container is not carved (it would only restart the same stream).
         length = chunk.size();
+      } else if (ctx.noted_consumed() > 0) {
+        // Complete members before the failing one belong to this chunk; carving goes on at
+        // the failing member, which is then tried once on its own.
+        length = std::min<std::uint64_t>(ctx.noted_consumed(), chunk.size());
+        record.length = length;
       }
       problems.push_back(ProblemRecord{std::string(ErrorCodeName(consumed.error().code)),
                                        task.rel_path, offset, std::string(handler.Name()),
@@ -335,7 +394,7 @@ class Engine {
       manifest_.chunks.push_back(std::move(record));
       for (auto& p : problems) manifest_.problems.push_back(std::move(p));
     }
-    for (auto& e : entries) produced.push_back(std::move(e));
+    for (auto& e : entries) produced.push_back({std::move(e), chunk_budget.account()});
     return length;
   }
 
@@ -373,7 +432,7 @@ class Engine {
   Progress progress_;
   std::mutex mutex_;
   Manifest manifest_;
-  std::string out_abs_;
+  UniqueFd out_fd_;
   ThreadPool pool_;  // last: its workers stop before the members they use are destroyed
 };
 

@@ -2,6 +2,7 @@
 // and how to extract it (Extract, writing only through the context's SafeDir).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -50,6 +51,12 @@ class ExtractContext {
   // false without reporting for errors that must stop the whole chunk (limits, time-outs,
   // I/O): the handler then returns that error and the engine records it.
   bool ContinueAfter(const Result<void>& result, std::string_view where);
+  // Notes that the chunk occupies at least its first `bytes` bytes, whatever happens next:
+  // a stream handler calls it after each complete member (xz stream, gzip member, ...), so
+  // that when a later member fails the engine carves on after the good ones instead of one
+  // byte after the start (which would decode the same members again from each of them).
+  void NoteConsumed(std::uint64_t bytes) { noted_consumed_ = std::max(noted_consumed_, bytes); }
+  std::uint64_t noted_consumed() const { return noted_consumed_; }
 
  private:
   SafeDir& out_;
@@ -58,6 +65,7 @@ class ExtractContext {
   std::vector<ProblemRecord>& problems_;
   std::string handler_name_;
   std::uint64_t chunk_offset_;
+  std::uint64_t noted_consumed_ = 0;
   std::mutex mutex_;
 };
 

@@ -61,6 +61,7 @@ class Bzip2Handler final : public Handler {
         return Forward(used);
       }
       consumed += *used;
+      ctx.NoteConsumed(consumed);
     }
     CLEARBOX_TRY(out.Close());
     return consumed;

@@ -132,6 +132,7 @@ class GzipHandler final : public Handler {
                                                std::to_string(out.written()) + " output bytes");
       }
       consumed += member_used;
+      ctx.NoteConsumed(consumed);
     }
     CLEARBOX_TRY(out.Close());
     return consumed;

@@ -132,6 +132,7 @@ class Lz4Handler final : public Handler {
       auto used = DecodeFrame(dctx.get(), rest, out, buffer, ctx);
       if (!used) return used;
       consumed += skipped + *used;
+      ctx.NoteConsumed(consumed);
     }
     return consumed;
   }

@@ -59,6 +59,7 @@ class XzHandler final : public Handler {
         return Forward(used);
       }
       consumed += *used;
+      ctx.NoteConsumed(consumed);
       // Stream padding: zero bytes in multiples of four, kept only when another stream
       // follows or the data ends there (as in a padded .xz file).
       std::uint64_t zeros = 0;
@@ -67,6 +68,7 @@ class XzHandler final : public Handler {
       if (zeros == 0) continue;
       if (consumed + zeros == data.size() || IsStreamHeader(data.subspan(consumed + zeros))) {
         consumed += zeros;
+        ctx.NoteConsumed(consumed);
       } else {
         break;
       }

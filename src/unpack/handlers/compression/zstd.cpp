@@ -121,6 +121,7 @@ class ZstdHandler final : public Handler {
         auto next = SkipSkippables(rest);
         if (!next) break;
         consumed += *next;
+        ctx.NoteConsumed(consumed);
         continue;
       }
       auto used = DecodeFrame(dctx.get(), rest, out, buffer, ctx);
@@ -129,6 +130,7 @@ class ZstdHandler final : public Handler {
         return Forward(used);
       }
       consumed += *used;
+      ctx.NoteConsumed(consumed);
     }
     CLEARBOX_TRY(out.Close());
     return consumed;

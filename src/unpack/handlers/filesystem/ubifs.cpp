@@ -41,12 +41,14 @@ struct Node {
   std::uint64_t sqnum = 0;
 };
 
-bool CheckNode(ByteView data, std::uint64_t pos, Node* out) {
+// `max_len` bounds the bytes the CRC may cover: a node's length field is untrusted, and a
+// CRC over whatever it claims would make every false candidate cost the rest of the file.
+bool CheckNode(ByteView data, std::uint64_t pos, std::uint64_t max_len, Node* out) {
   if (pos > data.size() || data.size() - pos < kCommonHeaderSize) return false;
   const std::uint8_t* p = data.data() + pos;
   if (LoadU32(p, Endian::kLittle) != kMagic) return false;
   const std::uint32_t len = LoadU32(p + 16, Endian::kLittle);
-  if (len < kCommonHeaderSize || len > data.size() - pos) return false;
+  if (len < kCommonHeaderSize || len > max_len || len > data.size() - pos) return false;
   if (LoadU32(p + 4, Endian::kLittle) != UbifsCrc(ByteView(p + 8, len - 8))) return false;
   out->bytes = ByteView(p, len);
   out->type = p[20];
@@ -63,7 +65,7 @@ struct Superblock {
 
 Result<Superblock> ReadSuperblock(ByteView data) {
   Node n;
-  if (!CheckNode(data, 0, &n) || n.type != kSbNode || n.bytes.size() < 48) {
+  if (!CheckNode(data, 0, kSbNodeSize, &n) || n.type != kSbNode || n.bytes.size() < 48) {
     if (data.size() >= 24 && LoadU32(data.data(), Endian::kLittle) == kMagic &&
         data[20] == kSbNode && LoadU32(data.data() + 16, Endian::kLittle) == kSbNodeSize &&
         data.size() < kSbNodeSize) {
@@ -204,7 +206,7 @@ class IndexWalker {
       return false;
     }
     const std::uint64_t pos = std::uint64_t{lnum} * sb_.leb_size + offs;
-    if (!CheckNode(data_, pos, n) || offs + n->bytes.size() > sb_.leb_size) {
+    if (!CheckNode(data_, pos, sb_.leb_size - offs, n)) {
       ++tree_.bad_nodes;
       return false;
     }
@@ -389,7 +391,7 @@ std::optional<Node> FindMaster(ByteView data, const Superblock& sb) {
       // Master nodes are written back to back at min_io alignment; erased space ends them.
       if (LoadU32(data.data() + pos, Endian::kLittle) == 0xFFFFFFFFu) break;
       Node n;
-      if (!CheckNode(data, pos, &n)) continue;
+      if (!CheckNode(data, pos, kMstNodeSize, &n)) continue;
       if (n.type == kMstNode && n.bytes.size() >= 60 && (!best || n.sqnum > best->sqnum)) {
         best = n;
       }

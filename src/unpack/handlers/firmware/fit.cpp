@@ -8,6 +8,7 @@
 // still taken as a chunk, so that its bytes are accounted for, but nothing is written.
 // A tree cut short by the end of the container is kTruncated (nothing extracted); an image
 // whose external data lies past the end is a per-image kTruncated problem.
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -21,6 +22,11 @@ constexpr std::uint32_t kFdtMagic = 0xd00dfeed;
 constexpr std::uint32_t kFdtBeginNode = 1, kFdtEndNode = 2, kFdtProp = 3, kFdtNop = 4, kFdtEnd = 9;
 constexpr std::size_t kFdtHeaderSize = 40;
 constexpr std::size_t kMaxDepth = 64;
+// Tokens walked per tree: real FIT structure blocks hold hundreds (a property's value, however
+// large, is one token), so a block of millions of NOPs is refused instead of walked by every
+// candidate that points at it.
+constexpr std::uint64_t kMaxTokens = 1 << 16;
+constexpr std::uint64_t kMaxStringBytes = 4096;
 
 // Where one /images/<name> node keeps its data.
 struct FitImage {
@@ -45,7 +51,9 @@ std::uint64_t Align4(std::uint64_t v) {
 // Reads a NUL-terminated string starting at `pos` and ending before `end`.
 Result<std::string_view> CStringAt(ByteView data, std::uint64_t pos, std::uint64_t end) {
   if (pos >= end) return Fail(ErrorCode::kMalformed, "FDT string outside its block");
-  const std::string_view text = AsText(data.subspan(pos, end - pos));
+  // Names are short; looking further for the NUL would let one token cost the whole block.
+  const std::string_view text =
+      AsText(data.subspan(pos, std::min<std::uint64_t>(end - pos, kMaxStringBytes)));
   const auto nul = text.find('\0');
   if (nul == std::string_view::npos)
     return Fail(ErrorCode::kMalformed, "FDT string not terminated");
@@ -97,8 +105,13 @@ Result<FitTree> ParseFit(ByteView data) {
   std::vector<std::string_view> path;  // path[0] is the root ("")
   std::uint64_t pos = off_struct;
   bool finished = false;
+  std::uint64_t tokens = 0;
   while (!finished) {
     if (pos + 4 > end) return Fail(ErrorCode::kMalformed, "FDT structure block has no END token");
+    if (++tokens > kMaxTokens) {
+      return Fail(ErrorCode::kMalformed, "FDT structure block has more than " +
+                                             std::to_string(kMaxTokens) + " tokens");
+    }
     const std::uint32_t token = u32(pos);
     pos += 4;
     switch (token) {
