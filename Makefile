@@ -2,6 +2,9 @@
 .PHONY: all deps build debug run test bench bench-unpack bench-scan fuzz format tidy clean
 
 JOBS ?= $(shell nproc)
+# ccache keys on paths relative to the checkout, so clones and worktrees share one cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 DEMO_DIR := build/demo
 
 all: build
