@@ -351,6 +351,10 @@ bool IsSlowScheme(std::string_view scheme) {
 }
 
 Result<EvaluationCost> EstimateEvaluationCost(std::string_view hash, std::string_view scheme) {
+  std::string classified;
+  if (ClassifyPasswordField(hash, &classified) != HashState::kHash || classified != scheme) {
+    return Fail(ErrorCode::kInvalidArgument, "not a " + std::string(scheme) + " hash");
+  }
   if (scheme == "bcrypt") return BcryptCost(hash);
   if (scheme == "sha256crypt") return ShaCryptCost(hash, kSha256RoundWork);
   if (scheme == "sha512crypt") return ShaCryptCost(hash, kSha512RoundWork);

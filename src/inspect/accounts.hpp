@@ -68,9 +68,10 @@ struct EvaluationCost {
 };
 
 // Estimates one evaluation of `hash` (of `scheme`, from ClassifyPasswordField) from all its
-// cost parameters, decoded as libxcrypt decodes them; kMalformed when the setting cannot be
-// decoded or a parameter is outside the range libxcrypt computes (refused, never tried);
-// kUnsupported for schemes whose cost is not parsed (sha1crypt, sunmd5).
+// cost parameters, decoded as libxcrypt decodes them. Errors: kInvalidArgument when `hash`
+// is not of `scheme`; kMalformed when the setting cannot be decoded or a parameter is outside
+// what libxcrypt computes (refused, never tried); kUnsupported when the scheme's cost is not
+// parsed (sha1crypt, sunmd5).
 [[nodiscard]] Result<EvaluationCost> EstimateEvaluationCost(std::string_view hash,
                                                             std::string_view scheme);
 

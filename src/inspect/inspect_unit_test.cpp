@@ -193,6 +193,10 @@ TEST(InspectAccounts, AbsurdCostParametersAreRefused) {
     EXPECT_FALSE(CostIsCrackable(hash, scheme)) << hash;
   }
   EXPECT_FALSE(EstimateEvaluationCost("$sha1$40000$s$h", "sha1crypt"));
+  // A hash of another scheme, or none (the fuzzer's first find: substr past the end).
+  EXPECT_FALSE(EstimateEvaluationCost("", "sha256crypt"));
+  EXPECT_FALSE(EstimateEvaluationCost("$6$s$h", "bcrypt"));
+  EXPECT_FALSE(EstimateEvaluationCost("$y", "yescrypt"));
   EXPECT_TRUE(EstimateEvaluationCost("$1$s$h", "md5crypt"));
   EXPECT_TRUE(EstimateEvaluationCost("abJnggxhB/yWI", "descrypt"));
   EXPECT_TRUE(EstimateEvaluationCost("_....saltAAAAAAAAAAA", "bsdicrypt"));  // count 0 runs once
