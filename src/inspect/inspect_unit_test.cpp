@@ -236,6 +236,28 @@ TEST(InspectAccounts, CracksDefaultsInOrderWithinLimits) {
   EXPECT_TRUE(r.stopped_by_time);
 }
 
+TEST(InspectAccounts, AnAttemptThatCannotFitTheBudgetIsNotStarted) {
+  // A default yescrypt evaluation is estimated at about 0.1 s: with 20 ms left in the file
+  // or the scan budget, starting one would overrun the deadline, so none is started.
+  const std::vector<Credential> creds = {{"", "admin"}};
+  const std::string yescrypt = MakeHash("$y$", 0, "admin");
+  ASSERT_FALSE(yescrypt.empty());
+  std::atomic<std::int64_t> scan{60'000'000};
+  CrackBudget file_short{std::chrono::steady_clock::now() + std::chrono::milliseconds(20), &scan};
+  auto r = CrackHash("root", yescrypt, "yescrypt", creds, 12, file_short);
+  EXPECT_TRUE(r.stopped_by_time);
+  EXPECT_EQ(r.tried, 0u);
+  std::atomic<std::int64_t> scan_short{20'000};
+  CrackBudget file_long{std::chrono::steady_clock::now() + std::chrono::seconds(30), &scan_short};
+  r = CrackHash("root", yescrypt, "yescrypt", creds, 12, file_long);
+  EXPECT_TRUE(r.stopped_by_time);
+  EXPECT_EQ(r.tried, 0u);
+  // With room for it, the same hash is cracked.
+  CrackBudget roomy{std::chrono::steady_clock::now() + std::chrono::seconds(30), &scan};
+  r = CrackHash("root", yescrypt, "yescrypt", creds, 12, roomy);
+  EXPECT_TRUE(r.cracked);
+}
+
 TEST(InspectAccounts, ParsesAccountFilesDefensively) {
   const std::string text =
       "# comment\nroot:x:0:0:root:/root:/bin/sh\n+nis::::::\nbad line\n"
