@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
 #include "inspect/rules.hpp"
 
 namespace clearbox::inspect {
@@ -17,10 +18,15 @@ namespace clearbox::inspect {
 inline constexpr std::size_t kMaxAccountsPerFile = 4096;
 // Longest account line considered.
 inline constexpr std::size_t kMaxAccountLineBytes = 4096;
-// Hash settings whose single evaluation could take too long are not cracked at all:
-inline constexpr int kMaxBcryptCost = 12;                          // $2b$NN$
-inline constexpr std::uint64_t kMaxShaCryptRounds = 200000;        // $5$/$6$ rounds=
-inline constexpr std::uint64_t kMaxMemoryHardBytes = 64ULL << 20;  // yescrypt/scrypt 128*r*N
+// Hash settings whose single evaluation could take too long are not cracked at all. Every
+// cost parameter counts (bcrypt cost; SHA-crypt rounds; BSDi DES count; scrypt N, r, p;
+// yescrypt flavor, N, r, p, t): EstimateEvaluationCost turns them into work units, about a
+// nanosecond of CPU time each on the reference machine (measured within 0.6x-1.2x), and
+// memory. One evaluation may use at most kMaxEvaluationWork (a default yescrypt "$y$j9T$" is
+// about 0.1 s, bcrypt cost 11 about 0.16 s); as crypt_rn cannot be interrupted, this also
+// bounds how far one attempt can overrun a crack deadline.
+inline constexpr std::uint64_t kMaxEvaluationWork = 250'000'000;   // ≈ 0.25 s of CPU
+inline constexpr std::uint64_t kMaxMemoryHardBytes = 64ULL << 20;  // yescrypt/scrypt memory
 
 // What an account file is.
 enum class AccountFileKind : std::uint8_t { kShadow, kPasswd };
@@ -55,7 +61,22 @@ bool IsWeakScheme(std::string_view scheme);
 // True for schemes where one evaluation is deliberately slow (bcrypt, yescrypt, scrypt).
 bool IsSlowScheme(std::string_view scheme);
 
-// False when the hash's cost parameters make even one evaluation too slow to try.
+// What one crypt evaluation of a hash setting is estimated to cost.
+struct EvaluationCost {
+  std::uint64_t work = 0;          // ≈ CPU ns on the reference machine; saturates
+  std::uint64_t memory_bytes = 0;  // what libcrypt allocates for it
+};
+
+// Estimates one evaluation of `hash` (of `scheme`, from ClassifyPasswordField) from all its
+// cost parameters, decoded as libxcrypt decodes them. Errors: kInvalidArgument when `hash`
+// is not of `scheme`; kMalformed when the setting cannot be decoded or a parameter is outside
+// what libxcrypt computes (refused, never tried); kUnsupported when the scheme's cost is not
+// parsed (sha1crypt, sunmd5).
+[[nodiscard]] Result<EvaluationCost> EstimateEvaluationCost(std::string_view hash,
+                                                            std::string_view scheme);
+
+// False when the hash's cost parameters are invalid or make even one evaluation exceed
+// kMaxEvaluationWork or kMaxMemoryHardBytes.
 bool CostIsCrackable(std::string_view hash, std::string_view scheme);
 
 // Outcome of cracking one hash.
@@ -77,6 +98,8 @@ struct CrackBudget {
 
 // Tries the default credentials that apply to `user` (its own pairs first, then the user
 // name itself, then the generic passwords), at most `max_slow_attempts` for slow schemes.
+// A hash failing CostIsCrackable is not tried (skipped_cost); an attempt only starts while
+// the longest one so far (at first the estimate) fits the budget (else stopped_by_time).
 CrackResult CrackHash(std::string_view user, std::string_view hash, std::string_view scheme,
                       const std::vector<Credential>& credentials, std::size_t max_slow_attempts,
                       CrackBudget& budget);

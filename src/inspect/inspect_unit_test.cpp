@@ -109,8 +109,8 @@ TEST(InspectAccounts, ClassifiesPasswordFields) {
 
 TEST(InspectAccounts, CostCapsKeepSingleEvaluationsCheap) {
   EXPECT_TRUE(CostIsCrackable("$2b$05$abcdefghijklmnopqrstuu", "bcrypt"));
-  EXPECT_TRUE(CostIsCrackable("$2b$12$abcdefghijklmnopqrstuu", "bcrypt"));
-  EXPECT_FALSE(CostIsCrackable("$2b$13$abcdefghijklmnopqrstuu", "bcrypt"));
+  EXPECT_TRUE(CostIsCrackable("$2b$11$abcdefghijklmnopqrstuu", "bcrypt"));
+  EXPECT_FALSE(CostIsCrackable("$2b$12$abcdefghijklmnopqrstuu", "bcrypt"));
   EXPECT_FALSE(CostIsCrackable("$2b$x", "bcrypt"));
   EXPECT_TRUE(CostIsCrackable("$6$salt$hash", "sha512crypt"));
   EXPECT_TRUE(CostIsCrackable("$6$rounds=100000$salt$hash", "sha512crypt"));
@@ -120,9 +120,86 @@ TEST(InspectAccounts, CostCapsKeepSingleEvaluationsCheap) {
   EXPECT_FALSE(CostIsCrackable("$y$jFT$salt$hash", "yescrypt"));
   EXPECT_FALSE(CostIsCrackable("$y$", "yescrypt"));
   EXPECT_FALSE(CostIsCrackable("$y$~~~", "yescrypt"));
+  // scrypt N = 2^14, r = 8, p = 1 (16 MiB); libxcrypt's default r = 32 costs 4 times that.
+  EXPECT_TRUE(CostIsCrackable("$7$C6..../....salt$hash", "scrypt"));
+  EXPECT_FALSE(CostIsCrackable("$7$CU..../....salt$hash", "scrypt"));
   const std::string real = MakeHash("$y$", 0, "x");
   ASSERT_FALSE(real.empty());
   EXPECT_TRUE(CostIsCrackable(real, "yescrypt")) << real;
+}
+
+TEST(InspectAccounts, CostEstimatesCountEveryParameter) {
+  auto work = [](std::string_view hash, std::string_view scheme) -> std::uint64_t {
+    const auto cost = EstimateEvaluationCost(hash, scheme);
+    return cost ? cost->work : 0;
+  };
+  // scrypt: work grows with N, r and p alike; memory with N and r (and B = 128 * r * p).
+  const std::uint64_t base = work("$7$8/..../....s$h", "scrypt");  // N 2^10, r 1, p 1
+  ASSERT_GT(base, 0u);
+  EXPECT_GT(work("$7$9/..../....s$h", "scrypt"), base * 3 / 2);
+  EXPECT_GT(work("$7$80..../....s$h", "scrypt"), base * 3 / 2);        // r 2
+  EXPECT_GT(work("$7$8/....A....s$h", "scrypt"), base * 4);            // p 12
+  EXPECT_GE(work("$7$8/.......E.s$h", "scrypt"), kMaxEvaluationWork);  // p 2^22
+  auto memory = EstimateEvaluationCost("$7$C6..../....s$h", "scrypt");
+  ASSERT_TRUE(memory);
+  EXPECT_GE(memory->memory_bytes, 16u << 20);
+  // yescrypt: t multiplies the BlockMix work of RW ("j") and WORM ("/"), not the memory.
+  const auto rw = EstimateEvaluationCost("$y$j9T$s$h", "yescrypt");
+  const auto rw_t = EstimateEvaluationCost("$y$j9T/4$s$h", "yescrypt");  // have 2, t 7
+  ASSERT_TRUE(rw && rw_t);
+  EXPECT_GT(rw_t->work, rw->work * 7 / 5);
+  EXPECT_EQ(rw_t->memory_bytes, rw->memory_bytes);
+  EXPECT_GT(work("$y$/9T/4$s$h", "yescrypt"), work("$y$/9T$s$h", "yescrypt") * 2);
+  // ... and p multiplies classic/WORM lanes (have 1, p 14).
+  EXPECT_GT(work("$y$/9T.A$s$h", "yescrypt"), work("$y$/9T$s$h", "yescrypt") * 4);
+  // Saturates rather than wrapping: N 2^31, r 2, t about 2^30.
+  EXPECT_GE(work("$y$jS//zzzzzz$s$h", "yescrypt"), kMaxEvaluationWork);
+  // bcrypt and SHA-crypt: exponential cost and linear rounds; BSDi DES count.
+  EXPECT_GT(work("$2b$11$s", "bcrypt"), work("$2b$10$s", "bcrypt") * 3 / 2);
+  EXPECT_GE(work("$2b$31$s", "bcrypt"), kMaxEvaluationWork);
+  EXPECT_GT(work("$6$rounds=50000$s$h", "sha512crypt"), work("$6$s$h", "sha512crypt") * 5);
+  EXPECT_GE(work("_zzzzsaltAAAAAAAAAAA", "bsdicrypt"), kMaxEvaluationWork);
+  EXPECT_LT(work("_J9..saltAAAAAAAAAAA", "bsdicrypt"), kMaxEvaluationWork);
+}
+
+TEST(InspectAccounts, AbsurdCostParametersAreRefused) {
+  const std::pair<const char*, const char*> kRefused[] = {
+      {"$2b$03$s", "bcrypt"},                    // below libxcrypt's minimum
+      {"$2b$32$s", "bcrypt"},                    // above its maximum
+      {"$2b$1a$s", "bcrypt"},                    // not decimal
+      {"$6$rounds=0$s$h", "sha512crypt"},        // zero, leading zero
+      {"$6$rounds=0100000$s$h", "sha512crypt"},  // leading zero
+      {"$6$rounds=999$s$h", "sha512crypt"},      // below 1000
+      {"$5$rounds=1000000000$s$h", "sha256crypt"},
+      {"$5$rounds=99999999999999999999999$s$h", "sha256crypt"},  // overflows
+      {"$5$rounds=5000", "sha256crypt"},                         // no '$'
+      {"$y$09T$s$h", "yescrypt"},                                // flavor libxcrypt cannot compute
+      {"$y$j.T$s$h", "yescrypt"},                                // N = 2
+      {"$y$jTT$s$h", "yescrypt"},                                // N = 2^32
+      {"$y$j9T1/$s$h", "yescrypt"},                              // have 4: g set
+      {"$y$j9T5/$s$h", "yescrypt"},                              // have 8: NROM set
+      {"$y$.9T//$s$h", "yescrypt"},                              // classic scrypt with t
+      {"$y$j/...$s$h", "yescrypt"},                              // RW, N 4, p 2: N / p <= 3
+      {"$y$j9T", "yescrypt"},                                    // no '$' after the parameters
+      {"$7$./..../....s$h", "scrypt"},                           // N = 1
+      {"$7$z/..../....s$h", "scrypt"},                           // N = 2^63
+      {"$7$C.....0....s$h", "scrypt"},                           // r = 0
+      {"$7$Czzzzzzzzzzs$h", "scrypt"},                           // r * p >= 2^30
+      {"$7$C", "scrypt"},                                        // truncated
+  };
+  for (const auto& [hash, scheme] : kRefused) {
+    const auto cost = EstimateEvaluationCost(hash, scheme);
+    EXPECT_FALSE(cost) << hash;
+    EXPECT_FALSE(CostIsCrackable(hash, scheme)) << hash;
+  }
+  EXPECT_FALSE(EstimateEvaluationCost("$sha1$40000$s$h", "sha1crypt"));
+  // A hash of another scheme, or none (the fuzzer's first find: substr past the end).
+  EXPECT_FALSE(EstimateEvaluationCost("", "sha256crypt"));
+  EXPECT_FALSE(EstimateEvaluationCost("$6$s$h", "bcrypt"));
+  EXPECT_FALSE(EstimateEvaluationCost("$y", "yescrypt"));
+  EXPECT_TRUE(EstimateEvaluationCost("$1$s$h", "md5crypt"));
+  EXPECT_TRUE(EstimateEvaluationCost("abJnggxhB/yWI", "descrypt"));
+  EXPECT_TRUE(EstimateEvaluationCost("_....saltAAAAAAAAAAA", "bsdicrypt"));  // count 0 runs once
 }
 
 TEST(InspectAccounts, CracksDefaultsInOrderWithinLimits) {
@@ -157,6 +234,28 @@ TEST(InspectAccounts, CracksDefaultsInOrderWithinLimits) {
   CrackBudget scan_spent{std::chrono::steady_clock::now() + std::chrono::seconds(30), &none};
   r = CrackHash("root", md5, "md5crypt", creds, 12, scan_spent);
   EXPECT_TRUE(r.stopped_by_time);
+}
+
+TEST(InspectAccounts, AnAttemptThatCannotFitTheBudgetIsNotStarted) {
+  // A default yescrypt evaluation is estimated at about 0.1 s: with 20 ms left in the file
+  // or the scan budget, starting one would overrun the deadline, so none is started.
+  const std::vector<Credential> creds = {{"", "admin"}};
+  const std::string yescrypt = MakeHash("$y$", 0, "admin");
+  ASSERT_FALSE(yescrypt.empty());
+  std::atomic<std::int64_t> scan{60'000'000};
+  CrackBudget file_short{std::chrono::steady_clock::now() + std::chrono::milliseconds(20), &scan};
+  auto r = CrackHash("root", yescrypt, "yescrypt", creds, 12, file_short);
+  EXPECT_TRUE(r.stopped_by_time);
+  EXPECT_EQ(r.tried, 0u);
+  std::atomic<std::int64_t> scan_short{20'000};
+  CrackBudget file_long{std::chrono::steady_clock::now() + std::chrono::seconds(30), &scan_short};
+  r = CrackHash("root", yescrypt, "yescrypt", creds, 12, file_long);
+  EXPECT_TRUE(r.stopped_by_time);
+  EXPECT_EQ(r.tried, 0u);
+  // With room for it, the same hash is cracked.
+  CrackBudget roomy{std::chrono::steady_clock::now() + std::chrono::seconds(30), &scan};
+  r = CrackHash("root", yescrypt, "yescrypt", creds, 12, roomy);
+  EXPECT_TRUE(r.cracked);
 }
 
 TEST(InspectAccounts, ParsesAccountFilesDefensively) {
