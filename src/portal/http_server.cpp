@@ -104,7 +104,12 @@ std::size_t BufferLimit(const HttpServerLimits& limits) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(ServerState& server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)), buffer_(BufferLimit(server.limits)) {}
+      : server_(server), stream_(std::move(socket)), buffer_(BufferLimit(server.limits)) {
+    // Closing resets the connection (unsent bytes dropped, no orphaned socket left to a client
+    // that stopped reading); only the close after a complete answer is graceful (Linger).
+    beast::error_code ec;
+    stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
+  }
 
   void Start() { ReadHeader(); }
 
@@ -244,6 +249,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Linger() {
     beast::error_code ec;
+    stream_.socket().set_option(asio::socket_base::linger(false, 0), ec);
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.expires_after(kLingerTime);
     Drain();

@@ -337,6 +337,32 @@ TEST(HttpServer, SlowClientsAreDropped) {
   EXPECT_EQ(StatusOf(Exchange(server.port(), request)), 200);
 }
 
+TEST(HttpServer, ClientThatDoesNotReadIsDropped) {
+  HttpServerLimits limits;
+  limits.write_timeout = std::chrono::milliseconds(1500);
+  RunningServer server(
+      [](const HttpRequest&) {
+        return HttpResponse{200, "application/octet-stream", std::string(64 << 20, 'r'), {}};
+      },
+      {}, limits);
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_TRUE(SendAll(fd, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  // Past the write timeout the server gave up: reading now ends well before 64 MiB.
+  std::size_t got = 0;
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  EXPECT_LT(got, std::size_t{64} << 20);
+}
+
 TEST(HttpServer, ConnectionFloodDoesNotStarveAnHonestClient) {
   Echo echo;
   RunningServer server(echo.Dispatcher());
