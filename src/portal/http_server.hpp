@@ -22,7 +22,8 @@ inline constexpr std::size_t kMaxRequestBodyBytes = 1 << 20;
 // Largest request line plus headers; larger requests get 431.
 inline constexpr std::size_t kMaxRequestHeaderBytes = 16 << 10;
 // Open connections at most; a new one evicts the oldest connection still waiting for its
-// request headers, or is closed if there is none.
+// request headers (else the oldest one still sending a body), or is closed if every
+// connection is being answered.
 inline constexpr std::size_t kMaxConnections = 256;
 // Time a connection has to deliver a request's line and headers (also the keep-alive idle time).
 inline constexpr std::chrono::milliseconds kHeaderTimeout{10'000};
