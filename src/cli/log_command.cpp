@@ -138,7 +138,8 @@ int RunServe(const LogArgs& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   portal::LogService service(args.dir, token);
   portal::HttpServer server(
-      [&service](const portal::HttpRequest& request) { return service.Handle(request); });
+      [&service](const portal::HttpRequest& request) { return service.Handle(request); },
+      [&service](const portal::HttpRequest& request) { return service.CheckHeaders(request); });
   auto bound = server.Bind(address->first, address->second);
   if (!bound) return Report("serve", bound.error());
   std::printf("serving log %s on http://%s:%d/ (appends %s)\n",

@@ -95,7 +95,8 @@ int RunServe(const WitnessArgs& args) {
   portal::WitnessService service(witness,
                                  [] { return static_cast<std::uint64_t>(std::time(nullptr)); });
   portal::HttpServer server(
-      [&service](const portal::HttpRequest& request) { return service.Handle(request); });
+      [&service](const portal::HttpRequest& request) { return service.Handle(request); },
+      [&service](const portal::HttpRequest& request) { return service.CheckHeaders(request); });
   auto bound = server.Bind(address->first, address->second);
   if (!bound) return Unusable(bound.error().message);
   std::printf(
@@ -181,7 +182,9 @@ void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run) {
   cosign->add_option("--state", args->state, "Witness state directory (created if absent)")
       ->required();
   cosign->add_option("--key", args->key, "Witness signer key (skey text or file)")->required();
-  cosign->add_option("--log-key", args->log_keys, "Trusted log verifier key (repeatable)")
+  cosign
+      ->add_option("--log-key", args->log_keys,
+                   "Trusted log verifier key, named after its log's origin (repeatable)")
       ->allow_extra_args(false)
       ->required();
   cosign->add_option("--proof", args->proof,
@@ -198,17 +201,20 @@ void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run) {
       "and writes the checkpoint with an Ed25519 cosignature/v1 line added: key ID over type\n"
       "0x04, signature = 8-byte big-endian timestamp || Ed25519 over\n"
       "\"cosignature/v1\\ntime <t>\\n\" + checkpoint body.\n\n"
-      "Exit codes: 0 cosigned; 1 invalid (not signed by a log key, proof for another checkpoint);\n"
-      "2 usage; 3 FORK (same size with another root, or the consistency proof fails); 4 unusable\n"
-      "input (unreadable file or key, damaged state); 5 conflict (stale checkpoint, or proof from\n"
-      "another size than the witness's: retry with a proof from the size printed).");
+      "Exit codes: 0 cosigned; 1 invalid (not signed by the log key named after its origin, proof\n"
+      "for another checkpoint); 2 usage; 3 FORK (same size with another root, or the\n"
+      "consistency proof fails); 4 unusable input (unreadable file or key, damaged state); 5\n"
+      "conflict (stale checkpoint, or proof from another size than the witness's: retry with a\n"
+      "proof from the size printed).");
   cosign->callback([run, args] { *run = [args] { return RunCosign(*args); }; });
 
   auto* serve = witness->add_subcommand("serve", "Serve c2sp.org/tlog-witness over HTTP");
   serve->add_option("--state", args->state, "Witness state directory (created if absent)")
       ->required();
   serve->add_option("--key", args->key, "Witness signer key (skey text or file)")->required();
-  serve->add_option("--log-key", args->log_keys, "Trusted log verifier key (repeatable)")
+  serve
+      ->add_option("--log-key", args->log_keys,
+                   "Trusted log verifier key, named after its log's origin (repeatable)")
       ->required()
       ->allow_extra_args(false);
   serve->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
@@ -216,9 +222,11 @@ void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run) {
   serve->footer(
       "POST /add-checkpoint, body \"old <size>\\n\" + consistency proof lines + \"\\n\" + signed\n"
       "checkpoint (c2sp.org/tlog-witness). Same checks and state as `witness cosign`, timestamps\n"
-      "from the clock. Answers 200 with the cosignature line; 400 malformed; 403 not signed by a\n"
-      "trusted log key; 409 text/x.tlog.size \"<size>\\n\" when old is not the witness's size or\n"
-      "the checkpoint is older; 409 same size with another root; 422 consistency proof fails.\n"
+      "from the clock. Answers 200 with the cosignature line; 400 malformed; 403 not signed by "
+      "the\n"
+      "trusted log key named after its origin; 409 text/x.tlog.size \"<size>\\n\" when old is not\n"
+      "the witness's size or the checkpoint is older; 409 same size with another root; 422\n"
+      "consistency proof fails.\n"
       "Serves until SIGINT/SIGTERM. Exit codes: 0 stopped; 2 usage; 4 unusable (keys, address).");
   serve->callback([run, args] { *run = [args] { return RunServe(*args); }; });
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -116,6 +117,16 @@ Result<CosignResult> Witness::Cosign(std::string_view signed_checkpoint,
   auto cp = ParseCheckpoint(opened->text);
   if (!cp) {
     result.message = "signed note is not a checkpoint: " + cp.error().message;
+    return result;
+  }
+  // c2sp.org/tlog-witness: a log key vouches only for its own origin (the key name), so a
+  // key trusted for one log cannot advance another log's tree.
+  const bool by_origin_key =
+      std::any_of(opened->verified.begin(), opened->verified.end(),
+                  [&](const NoteSignature& s) { return s.name == cp->origin; });
+  if (!by_origin_key) {
+    result.message = "checkpoint for origin " + cp->origin +
+                     " is not signed by a trusted log key named after that origin";
     return result;
   }
   // The check of the old size and the state update happen under one lock, so two requests

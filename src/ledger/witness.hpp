@@ -32,7 +32,7 @@ std::string FormatWitnessState(const Checkpoint& latest);
 // What a cosigning request came to (each maps to its own exit code / HTTP status).
 enum class WitnessOutcome {
   kCosigned,           // consistent: cosigned, state advanced
-  kInvalidCheckpoint,  // not a checkpoint signed by a trusted log key (tlog-witness 403)
+  kInvalidCheckpoint,  // not a checkpoint signed by the trusted key of its origin (403)
   kFork,               // same size with another root, or the consistency proof fails (409/422)
   kConflict,           // the witness is at another size than the proof starts from (409)
 };
@@ -62,7 +62,8 @@ struct AddCheckpointRequest {
 // log keys it trusts.
 class Witness {
  public:
-  // `cosigner` is used as a cosignature/v1 key whatever its type byte.
+  // `cosigner` is used as a cosignature/v1 key whatever its type byte. Each of `log_keys`
+  // vouches only for checkpoints whose origin line equals its name (c2sp.org/tlog-witness).
   Witness(std::filesystem::path state_dir, const SignerKey& cosigner,
           std::vector<VerifierKey> log_keys);
 

@@ -204,5 +204,35 @@ TEST(Witness, FirstCheckpointMustNotCarryAProof) {
   EXPECT_EQ(f.witness.Cosign(f.Signed(4), 0, {}, 1)->outcome, WitnessOutcome::kCosigned);
 }
 
+// A trusted log key vouches only for the origin it is named after (c2sp.org/tlog-witness).
+TEST(Witness, LogKeyIsBoundToItsOrigin) {
+  TempDir tmp;
+  const SignerKey log_a = *SignerKeyFromSeed("log.example/a", SeedOf(std::string(32, '\x21')));
+  const SignerKey log_b = *SignerKeyFromSeed("log.example/b", SeedOf(std::string(32, '\x22')));
+  const SignerKey cosigner =
+      AsCosignerKey(*SignerKeyFromSeed("witness.example", SeedOf(std::string(32, '\x23'))));
+  Witness witness(tmp / "state", cosigner, {PublicKeyOf(log_a), PublicKeyOf(log_b)});
+  MemoryTree tree;
+  for (int i = 0; i < 5; ++i) tree.AppendEntry("entry " + std::to_string(i));
+  auto signed_as = [&](const std::string& origin, const std::vector<SignerKey>& keys) {
+    return *SignNote(FormatCheckpoint(Checkpoint{origin, 5, tree.Root(5), {}}), keys);
+  };
+  // log.example/b's key signing a checkpoint of log.example/a: refused, no state written.
+  auto foreign = witness.Cosign(signed_as("log.example/a", {log_b}), std::nullopt, {}, 1);
+  ASSERT_TRUE(foreign.has_value());
+  EXPECT_EQ(foreign->outcome, WitnessOutcome::kInvalidCheckpoint) << foreign->message;
+  EXPECT_FALSE(fs::exists(witness.StatePath("log.example/a")));
+  // An origin no trusted key is named after: refused even though the signature verifies.
+  EXPECT_EQ(witness.Cosign(signed_as("log.example/c", {log_a}), std::nullopt, {}, 1)->outcome,
+            WitnessOutcome::kInvalidCheckpoint);
+  EXPECT_FALSE(fs::exists(witness.StatePath("log.example/c")));
+  // Each log's own key: cosigned; a co-signature by another trusted key does not hurt.
+  EXPECT_EQ(witness.Cosign(signed_as("log.example/a", {log_a}), std::nullopt, {}, 2)->outcome,
+            WitnessOutcome::kCosigned);
+  EXPECT_EQ(
+      witness.Cosign(signed_as("log.example/b", {log_a, log_b}), std::nullopt, {}, 2)->outcome,
+      WitnessOutcome::kCosigned);
+}
+
 }  // namespace
 }  // namespace clearbox::ledger

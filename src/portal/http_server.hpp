@@ -1,11 +1,14 @@
 // A small HTTP/1.1 server for clearbox (the only place that links the HTTP library,
-// cpp-httplib): one dispatcher function sees every request and returns a response.
+// Boost.Beast/Asio): a header check sees every request's headers before any body byte is read,
+// then one dispatcher function sees the whole request and returns a response.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,8 +17,33 @@
 
 namespace clearbox::portal {
 
-// Largest request body the server reads; larger requests get 413.
+// Largest request body the server reads (any transfer encoding); larger requests get 413.
 inline constexpr std::size_t kMaxRequestBodyBytes = 1 << 20;
+// Largest request line plus headers; larger requests get 431.
+inline constexpr std::size_t kMaxRequestHeaderBytes = 16 << 10;
+// Open connections at most; a new one evicts the oldest connection still waiting for its
+// request headers (else the oldest one still sending a body), or is closed if every
+// connection is being answered.
+inline constexpr std::size_t kMaxConnections = 256;
+// Time a connection has to deliver a request's line and headers (also the keep-alive idle time).
+inline constexpr std::chrono::milliseconds kHeaderTimeout{10'000};
+// Time a request has to deliver its whole body once the headers are in.
+inline constexpr std::chrono::milliseconds kBodyTimeout{30'000};
+// Time the client has to take a whole response.
+inline constexpr std::chrono::milliseconds kWriteTimeout{30'000};
+// Threads running the server's I/O and the dispatcher.
+inline constexpr int kServerThreads = 4;
+
+// The limits of one server (the constants above unless a test shortens them).
+struct HttpServerLimits {
+  std::size_t max_body_bytes = kMaxRequestBodyBytes;
+  std::size_t max_header_bytes = kMaxRequestHeaderBytes;
+  std::size_t max_connections = kMaxConnections;
+  std::chrono::milliseconds header_timeout = kHeaderTimeout;
+  std::chrono::milliseconds body_timeout = kBodyTimeout;
+  std::chrono::milliseconds write_timeout = kWriteTimeout;
+  int threads = kServerThreads;
+};
 
 // One request as the dispatcher sees it: method, decoded path, lower-cased header names.
 struct HttpRequest {
@@ -41,10 +69,23 @@ struct HttpResponse {
 // Returns the response to a request; exceptions it throws become 500 responses.
 using HttpDispatcher = std::function<HttpResponse(const HttpRequest&)>;
 
+// What the header phase decided: answer now without reading the body (`response`, e.g. 401,
+// 403, 404, 405, 413; the connection is then closed), or read a body of at most
+// `max_body_bytes` (capped by the server's limit; more is 413) and dispatch.
+struct HttpHeaderDecision {
+  std::optional<HttpResponse> response;
+  std::size_t max_body_bytes = kMaxRequestBodyBytes;
+};
+
+// Decides from a request without its body (`body` empty); exceptions become 500 responses.
+using HttpHeaderCheck = std::function<HttpHeaderDecision(const HttpRequest&)>;
+
 // A listening server; Serve() blocks until Stop() is called from another thread.
 class HttpServer {
  public:
-  explicit HttpServer(HttpDispatcher dispatcher);
+  // `check` empty: every request may send a body up to `limits.max_body_bytes`.
+  explicit HttpServer(HttpDispatcher dispatcher, HttpHeaderCheck check = {},
+                      HttpServerLimits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -53,7 +94,8 @@ class HttpServer {
   [[nodiscard]] Result<void> Bind(const std::string& host, int port);
   // The bound port (valid after Bind).
   int port() const { return port_; }
-  // Accepts and answers requests until Stop(); kIo if the listener fails.
+  // Accepts and answers requests (on `limits.threads` threads, this one included) until
+  // Stop(); kIo if the listener fails.
   [[nodiscard]] Result<void> Serve();
   // Makes Serve() return; safe from any thread.
   void Stop();

@@ -4,7 +4,9 @@
 
 #include <openssl/crypto.h>
 
+#include "ledger/checkpoint.hpp"
 #include "ledger/file_io.hpp"
+#include "ledger/note.hpp"
 
 namespace clearbox::portal {
 namespace {
@@ -90,6 +92,21 @@ std::string FormatTilePath(const TilePath& tile) {
                       : ledger::HashTilePath(tile.level, tile.index, tile.width);
 }
 
+bool TileCoveredBySize(const TilePath& tile, std::uint64_t size) {
+  // Entries (or level-L hashes) up to the tile's end, in leaves: (N*256 + W) * 256^L; any
+  // overflow is past every size.
+  constexpr std::uint64_t kWidth = ledger::kTileWidth;
+  std::uint64_t end = 0;
+  if (__builtin_mul_overflow(tile.index, kWidth, &end) ||
+      __builtin_add_overflow(end, tile.width, &end)) {
+    return false;
+  }
+  for (unsigned l = 0; l < (tile.entries ? 0u : tile.level); ++l) {
+    if (end > size || __builtin_mul_overflow(end, kWidth, &end)) return false;
+  }
+  return end <= size;
+}
+
 LogService::LogService(std::filesystem::path dir, std::string token)
     : dir_(std::move(dir)), token_(std::move(token)) {}
 
@@ -101,6 +118,44 @@ HttpResponse LogService::ServeFile(const std::string& relative, std::string_view
   (void)head;
   return HttpResponse{
       200, std::string(content_type), std::move(*bytes), {{"Cache-Control", std::string(cache)}}};
+}
+
+Result<std::uint64_t> LogService::SignedSize() const {
+  auto text = ledger::ReadSmallFile(dir_ / "checkpoint", kMaxServedBytes);
+  if (!text) return Forward(text);
+  auto note = ledger::ParseNote(*text);
+  if (!note) return Forward(note);
+  auto cp = ledger::ParseCheckpoint(note->text);
+  if (!cp) return Forward(cp);
+  return cp->size;
+}
+
+std::optional<HttpResponse> LogService::Unauthorized(const HttpRequest& request) const {
+  const std::string auth = request.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!auth.starts_with(kBearer)) {
+    auto r = Text(401, "bearer token required\n");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  const std::string_view given = std::string_view(auth).substr(kBearer.size());
+  if (token_.empty() || given.size() != token_.size() ||
+      CRYPTO_memcmp(given.data(), token_.data(), token_.size()) != 0) {
+    return Text(403, "appends refused\n");
+  }
+  return std::nullopt;
+}
+
+HttpHeaderDecision LogService::CheckHeaders(const HttpRequest& request) {
+  if (request.path == "/add" && request.method == "POST") {
+    if (auto refused = Unauthorized(request)) return HttpHeaderDecision{std::move(refused), 0};
+    return HttpHeaderDecision{std::nullopt, ledger::kMaxEntryBytes};
+  }
+  if (request.method == "GET" || request.method == "HEAD") {
+    return HttpHeaderDecision{std::nullopt, 0};
+  }
+  // Every other request is a 405 (or 404) that needs no body.
+  return HttpHeaderDecision{Handle(request), 0};
 }
 
 HttpResponse LogService::Handle(const HttpRequest& request) {
@@ -123,6 +178,15 @@ HttpResponse LogService::Handle(const HttpRequest& request) {
   if (path.starts_with("/tile/")) {
     auto tile = ParseTilePath(std::string_view(path).substr(1));
     if (!tile) return Text(400, "not a tlog-tiles path\n");
+    // Only what the served checkpoint covers: a tile past it may be half-written, or rewritten
+    // by the next append, so it must never reach a client (least of all as immutable).
+    auto size = SignedSize();
+    if (!size) return Text(503, "checkpoint unavailable\n");
+    if (!TileCoveredBySize(*tile, *size)) {
+      auto r = Text(404, "not covered by the checkpoint\n");
+      r.headers.emplace_back("Cache-Control", std::string(kUncoveredCache));
+      return r;
+    }
     if (tile->width == ledger::kTileWidth) {
       return ServeFile(FormatTilePath(*tile), kOctetStream, kImmutableCache, head);
     }
@@ -162,18 +226,8 @@ HttpResponse LogService::ServePrunedPartial(const TilePath& tile) {
 }
 
 HttpResponse LogService::Append(const HttpRequest& request) {
-  const std::string auth = request.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!auth.starts_with(kBearer)) {
-    auto r = Text(401, "bearer token required\n");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
-  const std::string_view given = std::string_view(auth).substr(kBearer.size());
-  if (token_.empty() || given.size() != token_.size() ||
-      CRYPTO_memcmp(given.data(), token_.data(), token_.size()) != 0) {
-    return Text(403, "appends refused\n");
-  }
+  // Checked again: Handle may be called without the header phase (tests, other servers).
+  if (auto refused = Unauthorized(request)) return std::move(*refused);
   if (request.body.size() > ledger::kMaxEntryBytes) return Text(413, "entry too large\n");
   std::lock_guard<std::mutex> lock(append_mutex_);
   auto store = ledger::LogStore::OpenForAppend(dir_);

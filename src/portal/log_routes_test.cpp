@@ -135,6 +135,69 @@ TEST(LogService, RoutesWithoutASocket) {
   EXPECT_EQ(closed.Handle(add).status, 403) << "no token configured: appends refused";
 }
 
+TEST(TilePath, CoverageBySize) {
+  EXPECT_TRUE(TileCoveredBySize(TilePath{false, 0, 0, 256}, 256));
+  EXPECT_FALSE(TileCoveredBySize(TilePath{false, 0, 0, 256}, 255));
+  EXPECT_TRUE(TileCoveredBySize(TilePath{false, 0, 1, 44}, 300));
+  EXPECT_FALSE(TileCoveredBySize(TilePath{false, 0, 1, 45}, 300));
+  EXPECT_TRUE(TileCoveredBySize(TilePath{false, 1, 0, 1}, 256));
+  EXPECT_FALSE(TileCoveredBySize(TilePath{false, 1, 0, 2}, 511));
+  EXPECT_TRUE(TileCoveredBySize(TilePath{true, 0, 1, 44}, 300));
+  EXPECT_FALSE(TileCoveredBySize(TilePath{true, 0, 2, 1}, 512));
+  // No overflow at the extremes.
+  const std::uint64_t max = ~std::uint64_t{0};
+  EXPECT_FALSE(TileCoveredBySize(TilePath{false, 63, 999999999999999999ull, 256}, max));
+  EXPECT_FALSE(TileCoveredBySize(TilePath{true, 0, 999999999999999999ull, 256}, max));
+  EXPECT_TRUE(TileCoveredBySize(TilePath{false, 7, 0, 255}, max));
+  EXPECT_FALSE(TileCoveredBySize(TilePath{false, 8, 0, 1}, max));
+}
+
+// Tiles on disk past the checkpoint (an append in progress or one that failed before its
+// checkpoint) are never served, least of all as immutable.
+TEST(LogService, TilesPastTheCheckpointAreNotServed) {
+  TempDir tmp;
+  std::array<std::uint8_t, 32> seed{};
+  seed[0] = 11;
+  auto key = ledger::SignerKeyFromSeed("portal.example/size", seed);
+  ASSERT_TRUE(ledger::LogStore::Init(tmp / "log", "portal.example/size", *key).has_value());
+  {
+    auto store = ledger::LogStore::OpenForAppend(tmp / "log");
+    ASSERT_TRUE(store.has_value());
+    std::vector<std::string> entries;
+    for (int i = 0; i < 300; ++i) entries.push_back("entry " + std::to_string(i));
+    ASSERT_TRUE((*store)->Append(entries).has_value());
+  }
+  LogService service(tmp / "log", "");
+  auto get = [&](const std::string& path) {
+    return service.Handle(HttpRequest{"GET", path, {}, ""});
+  };
+  auto cache_of = [](const HttpResponse& r) {
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Cache-Control") return value;
+    }
+    return std::string();
+  };
+  const auto full = get("/tile/0/000");
+  ASSERT_EQ(full.status, 200);
+  EXPECT_EQ(cache_of(full), kImmutableCache);
+  EXPECT_EQ(get("/tile/0/001.p/44").status, 200);
+  // Files a later append would write, planted before the checkpoint moves.
+  const std::string tile1 = full.body;
+  WriteFileBytes(tmp / "log/tile/0/001", tile1);
+  WriteFileBytes(tmp / "log/tile/0/001.p/45", tile1.substr(0, 45 * 32));
+  WriteFileBytes(tmp / "log/tile/entries/001", get("/tile/entries/000").body);
+  fs::create_directories(tmp / "log/tile/1");
+  WriteFileBytes(tmp / "log/tile/1/000.p/2", tile1.substr(0, 64));
+  for (const char* path :
+       {"/tile/0/001", "/tile/0/001.p/45", "/tile/entries/001", "/tile/1/000.p/2", "/tile/0/002"}) {
+    const auto r = get(path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(cache_of(r), kUncoveredCache) << path;
+  }
+  EXPECT_EQ(get("/tile/1/000.p/1").status, 200);
+  EXPECT_EQ(get("/tile/entries/001.p/44").status, 200);
+}
+
 // `clearbox log serve` running as its own process, stopped with SIGTERM.
 class ServerProcess {
  public:

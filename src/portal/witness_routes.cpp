@@ -17,6 +17,13 @@ HttpResponse Text(int status, std::string body) {
 WitnessService::WitnessService(ledger::Witness& witness, std::function<std::uint64_t()> now)
     : witness_(witness), now_(std::move(now)) {}
 
+HttpHeaderDecision WitnessService::CheckHeaders(const HttpRequest& request) {
+  if (request.path != "/add-checkpoint" || request.method != "POST") {
+    return HttpHeaderDecision{Handle(request), 0};
+  }
+  return HttpHeaderDecision{std::nullopt, kMaxAddCheckpointBodyBytes};
+}
+
 HttpResponse WitnessService::Handle(const HttpRequest& request) {
   if (request.path != "/add-checkpoint") return Text(404, "not found\n");
   if (request.method != "POST") {

@@ -94,6 +94,32 @@ TEST(WitnessService, StatusCodesFollowTlogWitness) {
   EXPECT_EQ(service.Handle(HttpRequest{"POST", "/other", {}, ""}).status, 404);
 }
 
+// The header phase: wrong routes answered before any body, add-checkpoint bodies capped;
+// a trusted key signing for another origin is a 403.
+TEST(WitnessService, HeaderPhaseAndOriginBinding) {
+  TempDir tmp;
+  Log log;
+  const auto other = Key("other.example/log", 52);
+  ledger::Witness witness(tmp / "state", ledger::AsCosignerKey(Key("witness.example/w", 51)),
+                          {ledger::PublicKeyOf(log.key), ledger::PublicKeyOf(other)});
+  WitnessService service(witness, [] { return std::uint64_t{1700000000}; });
+  auto check = [&](const std::string& method, const std::string& path) {
+    return service.CheckHeaders(HttpRequest{method, path, {}, ""});
+  };
+  EXPECT_EQ(check("GET", "/add-checkpoint").response->status, 405);
+  EXPECT_EQ(check("POST", "/elsewhere").response->status, 404);
+  const auto ok = check("POST", "/add-checkpoint");
+  EXPECT_FALSE(ok.response.has_value());
+  EXPECT_EQ(ok.max_body_bytes, kMaxAddCheckpointBodyBytes);
+  log.tree.AppendEntry("e0");
+  const std::string foreign = *ledger::SignNote(
+      ledger::FormatCheckpoint(ledger::Checkpoint{log.key.name, 1, log.tree.Root(1), {}}), {other});
+  EXPECT_EQ(
+      service.Handle(HttpRequest{"POST", "/add-checkpoint", {}, "old 0\n\n" + foreign}).status,
+      403);
+  EXPECT_EQ(service.Handle(HttpRequest{"POST", "/add-checkpoint", {}, log.Body(0, 1)}).status, 200);
+}
+
 TEST(WitnessService, AddCheckpointBodyIsParsedStrictly) {
   Log log;
   const std::string good = log.Body(2, 7);

@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "vuln/writer.hpp"
 
@@ -27,6 +28,8 @@ namespace {
 
 using Json = nlohmann::json;
 constexpr int kMaxAttempts = 5;
+// Redirects HttpGet follows at most.
+constexpr int kMaxRedirects = 5;
 constexpr const char* kProgressKey = "update_progress";
 
 std::string EnvOr(const char* name, const char* fallback) {
@@ -67,6 +70,26 @@ std::string UrlEncode(const std::string& s) {
     }
   }
   return out;
+}
+
+// "scheme://host:port" of an absolute URL as curl parses it (port made explicit), "" if
+// curl cannot parse it.
+std::string OriginOf(const std::string& url) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return "";
+  std::string origin;
+  for (auto [part, flags, sep] :
+       {std::tuple{CURLUPART_SCHEME, 0u, ""}, std::tuple{CURLUPART_HOST, 0u, "://"},
+        std::tuple{CURLUPART_PORT, unsigned{CURLU_DEFAULT_PORT}, ":"}}) {
+    char* value = nullptr;
+    if (curl_url_get(u.get(), part, &value, flags) != CURLUE_OK || !value) return "";
+    origin += sep;
+    origin += value;
+    curl_free(value);
+  }
+  std::transform(origin.begin(), origin.end(), origin.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return origin;
 }
 
 std::size_t WriteBody(char* data, std::size_t size, std::size_t count, void* user) {
@@ -282,17 +305,23 @@ class Updater {
 Result<std::string> HttpGet(const std::string& url, const std::vector<std::string>& headers) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  // Redirects are followed here, not by curl: curl 7.88 sends custom headers (our apiKey) to
+  // whatever host a redirect names, over any protocol. A redirect to the same origin keeps the
+  // headers; one to another origin must be https and loses them.
+  std::string target = url;
+  std::vector<std::string> sent_headers = headers;
+  int redirects = 0;
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
     std::string body;
     curl_slist* list = nullptr;
-    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+    for (const auto& h : sent_headers) list = curl_slist_append(list, h.c_str());
     std::unique_ptr<curl_slist, void (*)(curl_slist*)> list_guard(list, curl_slist_free_all);
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_URL, target.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 120L);
@@ -305,6 +334,21 @@ Result<std::string> HttpGet(const std::string& url, const std::vector<std::strin
     const CURLcode rc = curl_easy_perform(curl.get());
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+    char* location = nullptr;
+    if (rc == CURLE_OK && status >= 300 && status < 400 &&
+        curl_easy_getinfo(curl.get(), CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+      const std::string next = location;
+      if (++redirects > kMaxRedirects) return Fail(ErrorCode::kIo, url + ": too many redirects");
+      const std::string from = OriginOf(target), to = OriginOf(next);
+      if (to.empty() || (to != from && !to.starts_with("https://"))) {
+        return Fail(ErrorCode::kIo,
+                    target + ": refused redirect to " + next + " (another origin must be https)");
+      }
+      if (to != from) sent_headers.clear();
+      target = next;
+      --attempt;  // a redirect is not a failed attempt
+      continue;
+    }
     const bool retry = rc == CURLE_OK && (status == 429 || status == 503 || status == 403);
     if (retry && attempt < kMaxAttempts) {
       std::this_thread::sleep_for(std::chrono::seconds(attempt * 2));

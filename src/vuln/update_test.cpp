@@ -12,6 +12,7 @@
 
 #include "support/test_support.hpp"
 #include "vuln/store.hpp"
+#include "vuln/update.hpp"
 #include "vuln/vuln_test_util.hpp"
 
 namespace clearbox::vuln {
@@ -42,6 +43,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             name = url.path.strip("/").replace("/", "__")
         path = os.path.join(root, "srv", name)
+        with open(os.path.join(root, "headers.log"), "a") as log:
+            log.write(self.path + " apiKey=" + str(self.headers.get("apiKey")) + "\n")
+        if os.path.exists(path + ".redirect"):
+            self.send_response(302)
+            self.send_header("Location", open(path + ".redirect").read())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if not os.path.exists(path):
             self.send_response(404)
             self.end_headers()
@@ -237,6 +246,24 @@ TEST_F(VulnUpdate, SurvivesKillsResumesAndSwapsAtomically) {
   fs::remove(dir_ / "srv" / "nvd-inc-0.json");
   EXPECT_NE(RunShell(Update("--now 2025-03-01T00:00:00") + " >/dev/null 2>&1"), 0);
   EXPECT_EQ(FileSha256(db_), before);
+}
+
+// The API key header never leaves the origin it was meant for: a same-origin redirect keeps
+// it, a redirect to another origin over plain http is refused before any request is made.
+TEST_F(VulnUpdate, RedirectsKeepTheApiKeyOnItsOrigin) {
+  const std::string base = "http://127.0.0.1:" + port_;
+  WriteFileBytes(dir_ / "srv" / "target", "ok");
+  WriteFileBytes(dir_ / "srv" / "same.redirect", "/target");
+  WriteFileBytes(dir_ / "srv" / "elsewhere.redirect", "http://localhost:" + port_ + "/target");
+  auto same = HttpGet(base + "/same", {"apiKey: k-123"});
+  ASSERT_TRUE(same.has_value()) << same.error().message;
+  EXPECT_EQ(*same, "ok");
+  auto elsewhere = HttpGet(base + "/elsewhere", {"apiKey: k-123"});
+  ASSERT_FALSE(elsewhere.has_value());
+  EXPECT_NE(elsewhere.error().message.find("refused redirect"), std::string::npos)
+      << elsewhere.error().message;
+  EXPECT_EQ(ReadFileBytes(dir_ / "headers.log"),
+            "/same apiKey=k-123\n/target apiKey=k-123\n/elsewhere apiKey=k-123\n");
 }
 
 }  // namespace
