@@ -44,7 +44,7 @@ bench-scan: build
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
-	@bash scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+	@JOBS=$(JOBS) bash scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
 
 format:
 	@find src tests fuzz bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
