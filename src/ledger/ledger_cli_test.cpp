@@ -222,9 +222,12 @@ TEST(LedgerCli, CrashDuringAppendNeverLosesPrintedIndices) {
   std::map<std::uint64_t, std::string> printed = {{0, "warm-up"}};
   std::map<std::uint64_t, std::string> roots_by_size;
   std::mt19937_64 rng(20261126);
+  // 25 s of crash runs, but at least 30 runs (a loaded machine gets up to 120 s for them).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
+  const auto hard_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   int runs = 0, killed_mid = 0, completed = 0;
-  while (std::chrono::steady_clock::now() < deadline && runs < 400) {
+  while ((std::chrono::steady_clock::now() < deadline || runs < 30) &&
+         std::chrono::steady_clock::now() < hard_deadline && runs < 400) {
     std::vector<fs::path> files;
     const int count = 1 + static_cast<int>(rng() % 3);
     for (int k = 0; k < count; ++k) {
