@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Makes small starting inputs for the handler fuzz targets with the formats' own tools, into
+# build/fuzz-corpus/<target>/ (the working corpora run-fuzzers.sh uses). Seeds that grow
+# coverage are kept in fuzz/corpus by keep-fuzz-seeds.sh; these generated ones are not.
+set -euo pipefail
+out="build/fuzz-corpus"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/t/d" "$out"
+printf 'hello firmware\n' > "$work/t/a.txt"
+head -c 3000 /dev/urandom | base64 > "$work/t/d/b.txt"
+ln -s a.txt "$work/t/link"
+seed() { mkdir -p "$out/$1"; cp "$2" "$out/$1/$(basename "$2")"; }
+(cd "$work/t" && tar -cf ../s.tar a.txt d link && tar --format=gnu -cf ../g.tar a.txt d link \
+  && tar --format=pax -cf ../p.tar a.txt d link)
+for f in s g p; do seed tar_fuzz "$work/$f.tar"; done
+gzip -9 -n -c "$work/s.tar" > "$work/s.tar.gz" && seed gzip_fuzz "$work/s.tar.gz"
+xz -c "$work/s.tar" > "$work/s.tar.xz" && seed xz_fuzz "$work/s.tar.xz"
+xz -c --check=crc32 "$work/t/a.txt" > "$work/a.xz" && cat "$work/a.xz" "$work/a.xz" > "$work/two.xz" \
+  && seed xz_fuzz "$work/two.xz"
+bzip2 -c "$work/s.tar" > "$work/s.tar.bz2" && seed bzip2_fuzz "$work/s.tar.bz2"
+command -v zstd >/dev/null && zstd -q -c "$work/s.tar" > "$work/s.tar.zst" && seed zstd_fuzz "$work/s.tar.zst"
+command -v lz4 >/dev/null && lz4 -q -c "$work/s.tar" > "$work/s.tar.lz4" && seed lz4_fuzz "$work/s.tar.lz4"
+(cd "$work/t" && find . | cpio -o -H newc --quiet > ../s.cpio) && seed cpio_fuzz "$work/s.cpio"
+(cd "$work/t" && zip -q -r ../s.zip .) && seed zip_fuzz "$work/s.zip"
+mksquashfs "$work/t" "$work/s.sqfs" -noappend -quiet -no-progress -comp gzip -b 4096 >/dev/null \
+  && seed squashfs_fuzz "$work/s.sqfs"
+mksquashfs "$work/t" "$work/x.sqfs" -noappend -quiet -no-progress -comp xz -b 4096 >/dev/null \
+  && seed squashfs_fuzz "$work/x.sqfs"
+if command -v mkfs.ubifs >/dev/null; then
+  mkfs.ubifs -q -r "$work/t" -m 2048 -e 126976 -c 32 -o "$work/s.ubifs" && seed ubifs_fuzz "$work/s.ubifs"
+fi
+if command -v mkimage >/dev/null && command -v dtc >/dev/null; then
+  cat > "$work/f.its" <<ITS
+/dts-v1/;
+/ { description = "seed"; #address-cells = <1>;
+  images { kernel { description = "k"; data = /incbin/("$work/t/a.txt"); type = "kernel";
+    arch = "arm"; os = "linux"; compression = "none"; load = <0>; entry = <0>;
+    hash-1 { algo = "crc32"; }; }; };
+  configurations { default = "c"; c { kernel = "kernel"; }; }; };
+ITS
+  mkimage -q -f "$work/f.its" "$work/f.itb" >/dev/null && seed fit_fuzz "$work/f.itb"
+  mkimage -q -E -f "$work/f.its" "$work/e.itb" >/dev/null && seed fit_fuzz "$work/e.itb"
+fi
+if command -v img2simg >/dev/null; then
+  head -c 65536 /dev/zero > "$work/raw.img" && printf 'data' >> "$work/raw.img" \
+    && img2simg "$work/raw.img" "$work/sparse.img" && seed android_sparse_fuzz "$work/sparse.img"
+fi
+# The link and budget targets: scripts of operations.
+mkdir -p "$out/unpack_links_fuzz" "$out/core_budget_fuzz"
+printf '\x00d/a/b\n\n\x02d/a/b/s\n../../..\n\x02d/a/b/e\ns/../../etc/passwd\n\x01f\n\n\x03h\nf\n' \
+  > "$out/unpack_links_fuzz/chain"
+head -c 200 /dev/urandom > "$out/core_budget_fuzz/random"
+echo "seeds in $out"
