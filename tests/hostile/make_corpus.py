@@ -295,10 +295,11 @@ def many_files(out):
 
 
 def long_paths(out):
-    # A gzip stored under a member path of about 4,000 bytes: with the output directory and
+    # A gzip stored under a member path of 4,080 bytes: with the output directory and
     # the chunk directory in front, its absolute path is longer than PATH_MAX (4,096).
-    parts = ["p%02d_%s" % (i, "x" * 200) for i in range(19)]
+    parts = ["p%02d_%s" % (i, "x" * 200) for i in range(19)] + ["q" * 177]
     deep = "/".join(parts) + "/deep.gz"
+    assert len(deep) == 4080  # under the 4,096 bytes a member path may have
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
         tar_add(t, deep, gzip_bytes(b"found at depth\n" * 20, "deep"))

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -28,25 +29,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def disk_usage(root):
-    """Bytes allocated on disk and object count under root (links not followed)."""
+    """Bytes allocated on disk and object count under root (links not followed; fd-relative,
+    so paths longer than PATH_MAX are counted too)."""
     used = 0
     count = 0
-    for dirpath, dirnames, filenames in os.walk(root):
+    for _, dirnames, filenames, dirfd in os.fwalk(root):
         for name in dirnames + filenames:
-            st = os.lstat(os.path.join(dirpath, name))
+            st = os.lstat(name, dir_fd=dirfd)
             used += st.st_blocks * 512
             count += 1
     return used, count
 
 
 def escaping_links(root):
-    """Symlinks under root whose resolved target is outside root."""
+    """Symlinks under root whose resolved target is outside root (or cannot be checked)."""
     real_root = os.path.realpath(root)
     bad = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(root):
         for name in dirnames + filenames:
+            if not stat.S_ISLNK(os.lstat(name, dir_fd=dirfd).st_mode):
+                continue
             path = os.path.join(dirpath, name)
-            if not os.path.islink(path):
+            if len(path) >= 4000:
+                bad.append("%s: too deep to resolve here" % os.path.relpath(path, root)[:80])
                 continue
             target = os.path.realpath(path)
             if target != real_root and not target.startswith(real_root + os.sep):
