@@ -60,11 +60,32 @@ std::string DescribeKey(const EVP_PKEY* key, bool* weak) {
 
 void AddKeyFindings(const CryptoContext& ctx, std::uint64_t offset, const std::string& format,
                     const std::string& description, bool encrypted, bool weak,
-                    std::vector<Finding>& out) {
+                    std::vector<Finding>& out, const EVP_PKEY* key = nullptr) {
   Finding f;
   f.path = std::string(ctx.path);
   f.offset = offset;
   f.evidence = Truncate(format + ": " + description);
+  const std::string fingerprint = key ? PublicKeyFingerprint(key) : std::string();
+  if (!fingerprint.empty() && ctx.keys) {
+    ctx.keys->push_back(
+        {fingerprint, false, false, false, std::string(ctx.path), offset, description, ""});
+  }
+  if (!fingerprint.empty() && ctx.known_keys) {
+    auto it = ctx.known_keys->find(fingerprint);
+    if (it != ctx.known_keys->end()) {
+      // A published key protects nothing, but it is no leak of this product's secret.
+      const KnownKey& known = *it->second;
+      const bool test = known.status == KnownKeyStatus::kTest;
+      f.rule = test ? "secret.known-test-key" : "secret.known-compromised-key";
+      f.severity = known.severity;
+      f.message = (test ? "Private key is a well-known public test key: "
+                        : "Private key is a publicly leaked (compromised) key: ") +
+                  known.source + ".";
+      f.evidence = Truncate(format + ": " + description + "; " + fingerprint.substr(0, 23));
+      out.push_back(f);
+      return;
+    }
+  }
   if (encrypted) {
     f.rule = "secret.private-key-encrypted";
     f.severity = "medium";
@@ -105,8 +126,15 @@ std::string TimeText(const ASN1_TIME* t) {
 
 void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offset,
                         const std::string& format, std::vector<Finding>& out) {
-  if (ctx.trust_store) return;
   const std::string subject = NameText(X509_get_subject_name(cert));
+  if (ctx.keys) {
+    const EVP_PKEY* key = X509_get0_pubkey(cert);
+    std::string fingerprint = key ? PublicKeyFingerprint(key) : std::string();
+    ctx.keys->push_back({std::move(fingerprint), true, X509_check_ca(cert) >= 1, ctx.trust_store,
+                         std::string(ctx.path), offset, subject,
+                         NameText(X509_get_issuer_name(cert))});
+  }
+  if (ctx.trust_store) return;
   const std::string not_after = TimeText(X509_get0_notAfter(cert));
   const int sig_nid = X509_get_signature_nid(cert);
   int md_nid = NID_undef, pk_nid = NID_undef;
@@ -218,6 +246,26 @@ int MpintBits(ByteView mpint) {
 }
 
 }  // namespace
+
+std::string PublicKeyFingerprint(const EVP_PKEY* key) {
+  unsigned char* der_raw = nullptr;
+  const int len = i2d_PUBKEY(key, &der_raw);
+  if (len <= 0 || !der_raw) return "";
+  std::unique_ptr<unsigned char, OpenSslFree> der(der_raw);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(der.get(), static_cast<std::size_t>(len), md, &md_len, EVP_sha256(), nullptr) !=
+      1) {
+    return "";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < md_len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
 
 Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob) {
   static constexpr std::string_view kMagic("openssh-key-v1\0", 15);
@@ -412,7 +460,7 @@ std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContex
     if (!key) return 0;
     bool weak = false;
     const std::string description = DescribeKey(key.get(), &weak);
-    AddKeyFindings(ctx, offset, format, description, false, weak, out);
+    AddKeyFindings(ctx, offset, format, description, false, weak, out, key.get());
     return block_len;
   }
   if (label == "CERTIFICATE" || label == "X509 CERTIFICATE" || label == "TRUSTED CERTIFICATE") {
@@ -447,7 +495,7 @@ std::uint64_t InspectDer(ByteView data, std::uint64_t offset, DerHint hint,
       if (!key) return 0;
       bool weak = false;
       const std::string description = DescribeKey(key.get(), &weak);
-      AddKeyFindings(ctx, offset, "DER", description, false, weak, out);
+      AddKeyFindings(ctx, offset, "DER", description, false, weak, out, key.get());
       return total;
     }
     case DerHint::kEncryptedPrivateKey: {

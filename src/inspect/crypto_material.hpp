@@ -2,7 +2,10 @@
 // certificates (expired, self-signed, weak key, weak signature), parsed with OpenSSL 3.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "core/byte_reader.hpp"
 #include "core/result.hpp"
 #include "inspect/finding.hpp"
+#include "inspect/rules.hpp"
 
 namespace clearbox::inspect {
 
@@ -27,12 +31,34 @@ inline constexpr std::string_view kSelfSignedCaSuffix = " is a self-signed CA ce
 // RSA/DSA keys below this many bits are weak.
 inline constexpr int kMinRsaBits = 2048;
 
+// Well-known keys by fingerprint ("sha256:<hex>"); the pointers are into a RuleSet.
+using KnownKeyIndex = std::map<std::string, const KnownKey*, std::less<>>;
+
+// A private key or CA certificate seen in a file, for checks across files (a CA
+// certificate whose private key is also in the image).
+struct KeyRecord {
+  std::string fingerprint;   // "sha256:<hex>" of the DER SubjectPublicKeyInfo
+  bool certificate = false;  // else a private key
+  bool ca = false;           // a certificate with basicConstraints CA:TRUE
+  bool trust_store = false;  // found in a trust-store path
+  std::string path;
+  std::uint64_t offset = 0;
+  std::string description;  // subject (certificates) or key description
+  std::string issuer;       // certificates: the issuer name
+};
+
 // Where a piece of crypto material was found and what "now" is.
 struct CryptoContext {
   std::string_view path;
   std::int64_t now_unix = 0;  // certificate validity is judged at this time
   bool trust_store = false;   // the file is a CA trust store: certificates there are skipped
+  const KnownKeyIndex* known_keys = nullptr;  // keys reported as known test/compromised keys
+  std::vector<KeyRecord>* keys = nullptr;     // when set, private keys and CA certs are noted
 };
+
+// "sha256:<hex>" of a key's DER SubjectPublicKeyInfo (the fingerprint of known_keys.json),
+// or "" when OpenSSL cannot encode it.
+std::string PublicKeyFingerprint(const EVP_PKEY* key);
 
 // What the header of an OpenSSH private key ("openssh-key-v1") says.
 struct OpenSshKeyInfo {

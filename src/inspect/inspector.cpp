@@ -140,11 +140,13 @@ struct Inspector::Impl {
   std::unique_ptr<PatternScanner> text_scanner;  // null when there are no text rules
   std::vector<PatternRole> text_roles;
   std::set<std::string, std::less<>> default_passwords;
+  KnownKeyIndex known_keys;
   std::atomic<std::int64_t> crack_remaining_us{0};
 
   std::mutex mutex;
   std::vector<Finding> findings;
   std::vector<AccountFile> account_files;
+  std::vector<KeyRecord> key_records;  // private keys and CA certificates, for Finish
 
   void CheckMode(const FileView& file, std::vector<Finding>& out) const;
   void CheckContent(const FileView& file, std::vector<Finding>& out);
@@ -192,6 +194,7 @@ Result<Inspector> Inspector::Create(const std::filesystem::path& rules_dir,
     impl.text_scanner = std::make_unique<PatternScanner>(std::move(*text_scanner));
   }
   for (const Credential& c : impl.rules.credentials) impl.default_passwords.insert(c.password);
+  for (const KnownKey& k : impl.rules.known_keys) impl.known_keys.emplace(k.fingerprint, &k);
   return inspector;
 }
 
@@ -283,7 +286,9 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   }
   const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
-    const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
+    std::vector<KeyRecord> file_keys;
+    const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path), &known_keys,
+                               &file_keys};
     // A dropbear key file is binary SSH wire format from its first byte.
     std::uint64_t covered_until = InspectDropbearKey(data, crypto, out);
     std::size_t pem_attempts = 0, der_attempts = 0;
@@ -320,6 +325,10 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
       if (covered > 0) covered_until = m.start + covered;
     }
     SummarizeTrustStore(path, out);
+    if (!file_keys.empty()) {
+      std::lock_guard lock(mutex);
+      for (KeyRecord& k : file_keys) key_records.push_back(std::move(k));
+    }
     if (capped) {
       out.push_back({"inspect.truncated", "info", std::string(path),
                      "The file has more candidate spots than the per-file limits; later ones "
@@ -457,6 +466,31 @@ std::vector<Finding> Inspector::Finish() {
     }
   }
   impl_->account_files.clear();
+  // A CA certificate whose private key is in the image lets anyone who has the image issue
+  // certificates that whatever trusts this CA accepts. It counts as a CA when it is in a
+  // trust store or issued another certificate of the image: a self-signed server
+  // certificate (CA:TRUE by openssl's default) beside its key is judged as self-signed only.
+  std::map<std::string, const KeyRecord*> private_keys;
+  std::set<std::string> issuers;  // issuer names of certificates not self-issued
+  for (const KeyRecord& k : impl_->key_records) {
+    if (!k.certificate && !k.fingerprint.empty()) private_keys.emplace(k.fingerprint, &k);
+    if (k.certificate && k.issuer != k.description) issuers.insert(k.issuer);
+  }
+  std::set<std::pair<std::string, std::uint64_t>> reported;
+  for (const KeyRecord& k : impl_->key_records) {
+    if (!k.certificate || !k.ca || k.fingerprint.empty()) continue;
+    if (!k.trust_store && issuers.count(k.description) == 0) continue;
+    auto it = private_keys.find(k.fingerprint);
+    if (it == private_keys.end() || !reported.emplace(k.path, k.offset).second) continue;
+    const KeyRecord& key = *it->second;
+    const bool known = impl_->known_keys.count(k.fingerprint) != 0;
+    const std::string who = k.description.empty() ? "(empty subject)" : k.description;
+    out.push_back({"cert.ca-key-present", known ? "info" : "high", k.path,
+                   "The private key of CA certificate " + who + " is in the image (" + key.path +
+                       ")" + (known ? ", a well-known test key." : "."),
+                   "key at " + key.path + " offset " + std::to_string(key.offset), k.offset});
+  }
+  impl_->key_records.clear();
   CanonicalizeFindings(out);
   return out;
 }
