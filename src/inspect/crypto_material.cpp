@@ -130,11 +130,14 @@ void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offs
   if (ctx.keys) {
     const EVP_PKEY* key = X509_get0_pubkey(cert);
     std::string fingerprint = key ? PublicKeyFingerprint(key) : std::string();
-    ctx.keys->push_back({std::move(fingerprint), true, X509_check_ca(cert) >= 1, ctx.trust_store,
-                         std::string(ctx.path), offset, subject,
-                         NameText(X509_get_issuer_name(cert))});
+    ctx.keys->push_back({std::move(fingerprint), true, X509_check_ca(cert) >= 1,
+                         ctx.trust_store != TrustStoreKind::kNone, std::string(ctx.path), offset,
+                         subject, NameText(X509_get_issuer_name(cert))});
   }
-  if (ctx.trust_store) return;
+  // A trust-store directory holds CA roots; a server's own (leaf or v1) certificate put
+  // there is still the device's certificate and is judged.
+  if (ctx.trust_store == TrustStoreKind::kBundle) return;
+  if (ctx.trust_store == TrustStoreKind::kDirectory && X509_check_ca(cert) >= 1) return;
   const std::string not_after = TimeText(X509_get0_notAfter(cert));
   const int sig_nid = X509_get_signature_nid(cert);
   int md_nid = NID_undef, pk_nid = NID_undef;
@@ -246,6 +249,50 @@ int MpintBits(ByteView mpint) {
 }
 
 }  // namespace
+
+std::string NormalizePemBlock(std::string_view block) {
+  struct Escape {
+    std::string_view from, to;
+  };
+  // JSON/C escapes and XML character references of line breaks, and JSON's "\/".
+  static constexpr Escape kEscapes[] = {
+      {"\\r\\n", "\n"}, {"\\n", "\n"},    {"\\r", ""},    {"\\/", "/"},  {"&#10;", "\n"},
+      {"&#xA;", "\n"},  {"&#xa;", "\n"},  {"&#13;", ""},  {"&#xD;", ""}, {"&#xd;", ""},
+      {"&#x0A;", "\n"}, {"&#x0a;", "\n"}, {"&#x0D;", ""}, {"&#x0d;", ""}};
+  std::string unescaped;
+  unescaped.reserve(block.size());
+  for (std::size_t i = 0; i < block.size();) {
+    bool replaced = false;
+    if (block[i] == '\\' || block[i] == '&') {
+      for (const Escape& e : kEscapes) {
+        if (block.substr(i).starts_with(e.from)) {
+          unescaped += e.to;
+          i += e.from.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) unescaped += block[i++];
+  }
+  // Indented lines (XML, YAML, source) and CR line ends: each line trimmed.
+  std::string out;
+  out.reserve(unescaped.size());
+  std::size_t pos = 0;
+  while (pos < unescaped.size()) {
+    std::size_t end = unescaped.find('\n', pos);
+    if (end == std::string::npos) end = unescaped.size();
+    std::string_view line = std::string_view(unescaped).substr(pos, end - pos);
+    pos = end + 1;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+      line.remove_suffix(1);
+    }
+    out += line;  // empty lines kept: one ends the headers of an encrypted PEM key
+    out += '\n';
+  }
+  return out;
+}
 
 std::string PublicKeyFingerprint(const EVP_PKEY* key) {
   unsigned char* der_raw = nullptr;
@@ -372,18 +419,21 @@ std::uint64_t InspectDropbearKey(ByteView data, const CryptoContext& ctx,
   return data.size();
 }
 
-bool IsTrustStorePath(std::string_view path) {
+TrustStoreKind ClassifyTrustStorePath(std::string_view path) {
   std::string p = "/" + std::string(path);
+  const std::size_t slash = p.rfind('/');
+  const std::string_view base = std::string_view(p).substr(slash + 1);
+  if (base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
+      base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt" ||
+      base.starts_with("libnssckbi.")) {  // NSS's built-in root store, compiled in
+    return TrustStoreKind::kBundle;
+  }
   for (std::string_view dir :
        {"/etc/ssl/certs/", "/usr/share/ca-certificates/", "/etc/pki/ca-trust/",
         "/etc/pki/tls/certs/", "/usr/local/share/ca-certificates/", "/etc/ca-certificates/"}) {
-    if (p.find(dir) != std::string::npos) return true;
+    if (p.find(dir) != std::string::npos) return TrustStoreKind::kDirectory;
   }
-  const std::size_t slash = p.rfind('/');
-  const std::string_view base = std::string_view(p).substr(slash + 1);
-  return base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
-         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt" ||
-         base.starts_with("libnssckbi.");  // NSS's built-in root store, compiled in
+  return TrustStoreKind::kNone;
 }
 
 std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& ctx,
@@ -407,8 +457,10 @@ std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContex
     return block_len;
   }
 
+  // Blocks quoted in JSON, XML or source text are unescaped first.
+  const std::string normalized = NormalizePemBlock(text.substr(0, block_len));
   std::unique_ptr<BIO, BioFree> bio(
-      BIO_new_mem_buf(text.data(), static_cast<int>(std::min<std::size_t>(block_len, INT32_MAX))));
+      BIO_new_mem_buf(normalized.data(), static_cast<int>(normalized.size())));
   if (!bio) return 0;
   char* name_raw = nullptr;
   char* header_raw = nullptr;

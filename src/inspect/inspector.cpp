@@ -57,6 +57,10 @@ constexpr BuiltinPattern kBuiltinPatterns[] = {
     // X.509 v3: Certificate SEQUENCE, TBSCertificate SEQUENCE, [0] version 2.
     {"\\x30\\x82..\\x30\\x82..\\xa0\\x03\\x02\\x01\\x02", Role::kDerCertificate},
     {"\\x30\\x81.\\x30\\x81.\\xa0\\x03\\x02\\x01\\x02", Role::kDerCertificate},
+    // X.509 v1 (no [0] version): serial INTEGER, then an RSA/ECDSA/DSA signature algorithm.
+    {"\\x30\\x82..\\x30\\x82..\\x02[\\x01-\\x15].{1,21}\\x30[\\x0a-\\x0d]\\x06[\\x07-\\x09]"
+     "\\x2a\\x86\\x48",
+     Role::kDerCertificate},
     // PKCS#1 RSA / DSA private keys: SEQUENCE, version 0, INTEGER with a long length.
     {"\\x30\\x82..\\x02\\x01\\x00\\x02[\\x81\\x82]", Role::kDerKey},
     // PKCS#8 PrivateKeyInfo: SEQUENCE, version 0, AlgorithmIdentifier SEQUENCE, OID.
@@ -287,7 +291,7 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
     std::vector<KeyRecord> file_keys;
-    const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path), &known_keys,
+    const CryptoContext crypto{path, options.now_unix, ClassifyTrustStorePath(path), &known_keys,
                                &file_keys};
     // A dropbear key file is binary SSH wire format from its first byte.
     std::uint64_t covered_until = InspectDropbearKey(data, crypto, out);
