@@ -129,5 +129,49 @@ TEST(InspectFormats, OwnCertificateInTrustStoreDirectoryIsJudged) {
   EXPECT_TRUE(InspectOne("etc/ssl/certs/ca-certificates.crt", m.Read("leaf.pem")).empty());
 }
 
+TEST(InspectFormats, WifiPassphrasesAndPreSharedKeys) {
+  const std::string hex_psk = "3f1c5e0a9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d1f";
+  const auto wpa = InspectOne("etc/wpa_supplicant/wpa_supplicant.conf",
+                              "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"Home\"\n"
+                              "\tpsk=\"Tr0ub4dor&3xyz\"\n}\nnetwork={\n\tssid=\"Office\"\n\tpsk=" +
+                                  hex_psk +
+                                  "\n}\nnetwork={\n\tssid=\"x\"\n\t#psk=\"commented1\"\n"
+                                  "\tpsk=\"$PSK\"\n}\n");
+  EXPECT_EQ(RulesOf(wpa), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+  const auto ap = InspectOne("etc/hostapd/hostapd.conf",
+                             "interface=wlan0\nwpa_passphrase=Sup3rS3cretAP!\nwpa_psk=" + hex_psk +
+                                 "\nwpa_psk_file=/etc/hostapd.wpa_psk\n");
+  EXPECT_EQ(RulesOf(ap), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+}
+
+TEST(InspectFormats, PasswordsInCgiLuaPhpAndJavaScript) {
+  const std::vector<std::string> one{"secret.hardcoded-password"};
+  EXPECT_EQ(RulesOf(InspectOne("www/cgi-bin/admin.cgi", "#!/bin/sh\npasswd=Adm1nPa55\n")), one);
+  EXPECT_EQ(RulesOf(InspectOne("usr/lib/lua/luci/auth.lua", "local password = \"LuaS3cret9\"\n")),
+            one);
+  EXPECT_EQ(RulesOf(InspectOne("var/www/html/a.php", "<?php\n$password = 'PhpS3cret9';\n")), one);
+  EXPECT_EQ(
+      RulesOf(InspectOne("var/www/html/b.php", "<?php\n$cfg['db_password'] = \"PhpDb5ecret\";\n")),
+      one);
+  EXPECT_EQ(
+      RulesOf(InspectOne("var/www/html/c.php", "<?php\ndefine('DB_PASSWORD', 'DefS3cret77');\n")),
+      one);
+  EXPECT_EQ(RulesOf(InspectOne("www/js/app.js", "const password = \"JsS3cret99\";\n")), one);
+  // Variables, calls and placeholders are not secrets.
+  EXPECT_TRUE(InspectOne("var/www/html/d.php",
+                         "<?php\n$password = $_POST['password'];\n$cfg['password'] = '';\n"
+                         "define('DB_PASSWORD', getenv('DB_PASSWORD'));\n")
+                  .empty());
+  EXPECT_TRUE(InspectOne("www/js/login.js",
+                         "const password = document.getElementById('pw').value;\n"
+                         "let passwd = \"<your password>\";\n")
+                  .empty());
+  EXPECT_TRUE(
+      InspectOne("usr/lib/lua/luci/x.lua", "local password = luci.http.formvalue(\"password\")\n")
+          .empty());
+  EXPECT_TRUE(
+      InspectOne("www/cgi-bin/y.cgi", "#!/bin/sh\npasswd=$1\nPASS=\"${PASS:-}\"\n").empty());
+}
+
 }  // namespace
 }  // namespace clearbox::inspect

@@ -132,6 +132,21 @@ void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
                  std::to_string(roots.size()) + " roots", 0});
 }
 
+// A key matched by a specific assignment rule (e.g. secret.wifi-psk for wpa_passphrase=)
+// and by the generic password rule is reported once, by the specific rule.
+void DropGenericDuplicates(std::vector<Finding>& out) {
+  std::set<std::uint64_t> specific;
+  for (const Finding& f : out) {
+    if (f.rule.starts_with("secret.") && f.rule != "secret.hardcoded-password") {
+      specific.insert(f.offset);
+    }
+  }
+  if (specific.empty()) return;
+  std::erase_if(out, [&](const Finding& f) {
+    return f.rule == "secret.hardcoded-password" && specific.count(f.offset) != 0;
+  });
+}
+
 }  // namespace
 
 struct Inspector::Impl {
@@ -329,6 +344,7 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
       if (covered > 0) covered_until = m.start + covered;
     }
     SummarizeTrustStore(path, out);
+    DropGenericDuplicates(out);
     if (!file_keys.empty()) {
       std::lock_guard lock(mutex);
       for (KeyRecord& k : file_keys) key_records.push_back(std::move(k));
