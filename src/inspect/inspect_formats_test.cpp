@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "inspect/crypto_material.hpp"
 #include "inspect/inspect_test_util.hpp"
+#include "inspect/web_credentials.hpp"
 
 namespace clearbox::inspect {
 namespace {
@@ -171,6 +173,77 @@ TEST(InspectFormats, PasswordsInCgiLuaPhpAndJavaScript) {
           .empty());
   EXPECT_TRUE(
       InspectOne("www/cgi-bin/y.cgi", "#!/bin/sh\npasswd=$1\nPASS=\"${PASS:-}\"\n").empty());
+}
+
+TEST(InspectFormats, WebHashSchemesMatchApacheAndOpenSsl) {
+  // openssl passwd -apr1 -salt abcdefgh admin
+  EXPECT_EQ(Apr1Crypt("admin", "$apr1$abcdefgh$mMZnMi5KMcUTRCidnJ3Px0"),
+            "$apr1$abcdefgh$mMZnMi5KMcUTRCidnJ3Px0");
+  EXPECT_EQ(Apr1Crypt("admin", "$1$abcdefgh$x"), "");
+  EXPECT_EQ(HtpasswdSha1("password"), "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=");
+  EXPECT_EQ(HtdigestHash("admin", "Realm", "admin").size(), 32u);
+  if (HaveTool("openssl")) {
+    for (const char* password : {"", "x", "0123456789abcdef0123", "pass word"}) {
+      std::string expected;
+      ASSERT_EQ(
+          RunShell(std::string("openssl passwd -apr1 -salt s4Lt '") + password + "'", &expected),
+          0);
+      while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+      EXPECT_EQ(Apr1Crypt(password, expected), expected) << password;
+    }
+  }
+}
+
+TEST(InspectFormats, WebCredentialFilesAreParsed) {
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/lighttpd/lighttpd.user"),
+            WebCredentialFormat::kUserSecret);
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/lighttpd/admin.user"), WebCredentialFormat::kUserSecret);
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/boa/boa_passwd"), WebCredentialFormat::kUserSecret);
+  EXPECT_EQ(ClassifyWebCredentialPath("var/www/.htpasswd"), WebCredentialFormat::kUserSecret);
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/apache2/.htdigest"), WebCredentialFormat::kHtdigest);
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/httpd.conf"), WebCredentialFormat::kBusyboxHttpd);
+  EXPECT_FALSE(ClassifyWebCredentialPath("etc/lighttpd/lighttpd.conf"));
+  const auto busybox = ParseWebCredentials(
+      "A:*\nD:10.0.0.0/8\n/cgi-bin:admin:s3cret\n.au:audio/basic\n# /x:a:b\n/adm:root:\n",
+      WebCredentialFormat::kBusyboxHttpd);
+  ASSERT_EQ(busybox.size(), 2u);
+  EXPECT_EQ(busybox[0].user, "admin");
+  EXPECT_EQ(busybox[0].secret, "s3cret");
+  EXPECT_EQ(busybox[1].secret, "");
+  const auto digest =
+      ParseWebCredentials("admin:Realm:0123456789abcdef0123456789abcdef\nbad:Realm:xyz\nnoline\n",
+                          WebCredentialFormat::kHtdigest);
+  ASSERT_EQ(digest.size(), 1u);
+  EXPECT_EQ(digest[0].realm, "Realm");
+}
+
+TEST(InspectFormats, WebCredentialsPlainAndHashedAreJudged) {
+  Inspector inspector = MakeInspector();
+  AddBytes(inspector, "etc/lighttpd/lighttpd.user", "admin:Lt7pQ9zz\nguest:guest\n");
+  AddBytes(inspector, "etc/httpd.conf",
+           "A:*\n/cgi-bin:admin:admin\n/adm:root:$1$xy$ocE4iPUqkwuayA.1na//p1\n");
+  AddBytes(inspector, "etc/boa/boa_passwd", "admin:B0aS3cret\n");
+  AddBytes(inspector, "var/www/admin/.htpasswd",
+           "u1:$apr1$abcdefgh$mMZnMi5KMcUTRCidnJ3Px0\nu2:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n");
+  AddBytes(inspector, "etc/apache2/.htdigest",
+           "admin:Realm:" + HtdigestHash("admin", "Realm", "admin") + "\n");
+  std::set<std::string> got;
+  for (const Finding& f : inspector.Finish()) {
+    if (f.rule == "cred.default-password" || f.rule == "cred.plaintext-password") {
+      got.insert(f.rule + " " + f.path + " " + f.evidence + " " + f.severity);
+    }
+  }
+  const std::set<std::string> expected = {
+      "cred.plaintext-password etc/lighttpd/lighttpd.user admin:Lt... (8 chars) high",
+      "cred.default-password etc/lighttpd/lighttpd.user guest:guest critical",
+      "cred.default-password etc/httpd.conf admin:admin critical",
+      "cred.default-password etc/httpd.conf root:1234 critical",
+      "cred.plaintext-password etc/boa/boa_passwd admin:B0... (9 chars) high",
+      "cred.default-password var/www/admin/.htpasswd u1:admin critical",
+      "cred.default-password var/www/admin/.htpasswd u2:password critical",
+      "cred.default-password etc/apache2/.htdigest admin:admin critical",
+  };
+  EXPECT_EQ(got, expected);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -15,6 +16,7 @@
 #include "inspect/pattern_scanner.hpp"
 #include "inspect/rules.hpp"
 #include "inspect/secrets.hpp"
+#include "inspect/web_credentials.hpp"
 
 namespace clearbox::inspect {
 
@@ -102,7 +104,7 @@ struct AccountRecord {
 struct AccountFile {
   std::string path;
   AccountFileKind kind = AccountFileKind::kShadow;
-  bool htpasswd = false;
+  bool htpasswd = false;  // a web-server credential file (.htpasswd, htdigest, lighttpd.user...)
   std::vector<AccountRecord> records;
 };
 
@@ -169,7 +171,8 @@ struct Inspector::Impl {
 
   void CheckMode(const FileView& file, std::vector<Finding>& out) const;
   void CheckContent(const FileView& file, std::vector<Finding>& out);
-  AccountFile ReadAccounts(const FileView& file, AccountFileKind kind);
+  AccountFile ReadAccounts(const FileView& file, AccountFileKind kind,
+                           std::optional<WebCredentialFormat> web);
 };
 
 Inspector::Inspector(Inspector&&) noexcept = default;
@@ -247,11 +250,12 @@ void Inspector::Impl::CheckMode(const FileView& file, std::vector<Finding>& out)
   }
 }
 
-AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind kind) {
+AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind kind,
+                                          std::optional<WebCredentialFormat> web) {
   AccountFile account_file;
   account_file.path = std::string(file.path);
   account_file.kind = kind;
-  account_file.htpasswd = Basename(file.path) == ".htpasswd";
+  account_file.htpasswd = Basename(file.path) == ".htpasswd" || web.has_value();
   const std::string_view text =
       AsText(file.bytes).substr(0, std::min<std::size_t>(file.bytes.size(), kMaxConfigFileBytes));
   CrackBudget budget;
@@ -259,22 +263,48 @@ AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind 
       std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(
                                              std::max(0.0, options.crack_seconds_per_file) * 1e6));
   budget.scan_remaining_us = &crack_remaining_us;
-  // .htpasswd lines are "user:hash" like shadow, without passwd's seven fields.
-  const AccountFileKind parse_as = account_file.htpasswd ? AccountFileKind::kShadow : kind;
-  for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
-    AccountRecord record;
-    record.state = ClassifyPasswordField(entry.hash, &record.scheme);
-    record.entry = std::move(entry);
-    account_file.records.push_back(std::move(record));
+  if (web) {
+    // Web credential files hold hashes or, often on devices, passwords in clear.
+    for (WebCredential& c : ParseWebCredentials(text, *web)) {
+      AccountRecord record;
+      if (*web == WebCredentialFormat::kHtdigest) {
+        record.state = HashState::kHash;
+        record.scheme = "htdigest-md5";
+      } else {
+        record.state = ClassifyPasswordField(c.secret, &record.scheme);
+        if (record.state == HashState::kUnknown) {
+          record.state = HashState::kPlaintext;
+          record.scheme = "plaintext";
+        }
+      }
+      record.entry.user = std::move(c.user);
+      record.entry.hash = std::move(c.secret);
+      record.entry.realm = std::move(c.realm);
+      record.entry.offset = c.offset;
+      account_file.records.push_back(std::move(record));
+    }
+  } else {
+    // .htpasswd lines are "user:hash" like shadow, without passwd's seven fields.
+    const AccountFileKind parse_as = account_file.htpasswd ? AccountFileKind::kShadow : kind;
+    for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
+      AccountRecord record;
+      record.state = ClassifyPasswordField(entry.hash, &record.scheme);
+      record.entry = std::move(entry);
+      account_file.records.push_back(std::move(record));
+    }
   }
   if (!options.crack_passwords) return account_file;
   // Fast schemes first, so a time limit cuts the slow ones (bcrypt, yescrypt) rather than
   // leaving cheap DES/MD5/SHA-crypt hashes untried.
   for (const bool slow : {false, true}) {
     for (AccountRecord& record : account_file.records) {
-      if (record.state != HashState::kHash || IsSlowScheme(record.scheme) != slow) continue;
-      record.crack = CrackHash(record.entry.user, record.entry.hash, record.scheme,
-                               rules.credentials, options.max_slow_attempts, budget);
+      if ((record.state != HashState::kHash && record.state != HashState::kPlaintext) ||
+          IsSlowScheme(record.scheme) != slow) {
+        continue;
+      }
+      record.crack =
+          CrackHash(record.entry.user, record.entry.hash, record.scheme, rules.credentials,
+                    options.max_slow_attempts, budget, record.entry.realm);
     }
   }
   return account_file;
@@ -357,9 +387,17 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
     }
   }
   const ConfigKind kind = ClassifyConfigPath(path);
-  if (kind == ConfigKind::kShadow || kind == ConfigKind::kPasswd) {
+  const auto web = ClassifyWebCredentialPath(path);
+  if (web) {
+    AccountFile accounts = ReadAccounts(file, AccountFileKind::kPasswd, web);
+    if (!accounts.records.empty()) {
+      std::lock_guard lock(mutex);
+      account_files.push_back(std::move(accounts));
+    }
+  } else if (kind == ConfigKind::kShadow || kind == ConfigKind::kPasswd) {
     AccountFile accounts = ReadAccounts(
-        file, kind == ConfigKind::kShadow ? AccountFileKind::kShadow : AccountFileKind::kPasswd);
+        file, kind == ConfigKind::kShadow ? AccountFileKind::kShadow : AccountFileKind::kPasswd,
+        std::nullopt);
     std::lock_guard lock(mutex);
     account_files.push_back(std::move(accounts));
   } else if (kind != ConfigKind::kNone) {
@@ -425,6 +463,19 @@ std::vector<Finding> Inspector::Finish() {
       if (r.state == HashState::kEmpty) {
         add("cred.empty-password", can_login ? "critical" : "medium",
             "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
+        continue;
+      }
+      if (r.state == HashState::kPlaintext) {
+        if (r.crack.cracked) {
+          add("cred.default-password", "critical",
+              "Web account " + who + " has the default password '" + r.crack.password +
+                  "', stored in plain text.",
+              e.user + ":" + r.crack.password);
+        } else {
+          add("cred.plaintext-password", "high",
+              "Password of web account " + who + " is stored in plain text.",
+              e.user + ":" + RedactSecret(e.hash, 2));
+        }
         continue;
       }
       if (r.state != HashState::kHash) continue;
