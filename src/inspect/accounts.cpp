@@ -3,9 +3,12 @@
 #include <crypt.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <memory>
 #include <set>
+
+#include "inspect/web_credentials.hpp"
 
 namespace clearbox::inspect {
 namespace {
@@ -320,7 +323,7 @@ HashState ClassifyPasswordField(std::string_view field, std::string* scheme) {
       {"$2a$", "bcrypt"},  {"$2b$", "bcrypt"},      {"$2y$", "bcrypt"},
       {"$2x$", "bcrypt"},  {"$y$", "yescrypt"},     {"$gy$", "gost-yescrypt"},
       {"$7$", "scrypt"},   {"$sha1$", "sha1crypt"}, {"$md5", "sunmd5"},
-      {"$3$", "nt"},       {"$apr1$", "apr1-md5"},
+      {"$3$", "nt"},       {"$apr1$", "apr1-md5"},  {"{SHA}", "sha1-base64"},
   };
   for (const Prefix& p : kPrefixes) {
     if (field.starts_with(p.prefix)) {
@@ -342,7 +345,8 @@ HashState ClassifyPasswordField(std::string_view field, std::string* scheme) {
 
 bool IsWeakScheme(std::string_view scheme) {
   return scheme == "descrypt" || scheme == "bsdicrypt" || scheme == "md5crypt" ||
-         scheme == "apr1-md5" || scheme == "nt" || scheme == "sunmd5";
+         scheme == "apr1-md5" || scheme == "nt" || scheme == "sunmd5" || scheme == "sha1-base64" ||
+         scheme == "htdigest-md5";
 }
 
 bool IsSlowScheme(std::string_view scheme) {
@@ -383,7 +387,7 @@ bool CostIsCrackable(std::string_view hash, std::string_view scheme) {
 
 CrackResult CrackHash(std::string_view user, std::string_view hash, std::string_view scheme,
                       const std::vector<Credential>& credentials, std::size_t max_slow_attempts,
-                      CrackBudget& budget) {
+                      CrackBudget& budget, std::string_view realm) {
   CrackResult result;
   std::vector<std::string> candidates;
   std::set<std::string, std::less<>> seen;
@@ -398,6 +402,46 @@ CrackResult CrackHash(std::string_view user, std::string_view hash, std::string_
     if (c.user.empty()) add(c.password);
   }
   result.candidates = candidates.size();
+  if (scheme == "apr1-md5" || scheme == "sha1-base64" || scheme == "htdigest-md5" ||
+      scheme == "plaintext") {
+    // Web-server schemes libcrypt lacks, computed with OpenSSL: each is at most 1000 MD5
+    // blocks, so only the file deadline is checked.
+    for (const std::string& candidate : candidates) {
+      if (std::chrono::steady_clock::now() >= budget.file_deadline) {
+        result.stopped_by_time = true;
+        break;
+      }
+      std::string computed;
+      if (scheme == "apr1-md5") {
+        computed = Apr1Crypt(candidate, hash);
+      } else if (scheme == "sha1-base64") {
+        computed = HtpasswdSha1(candidate);
+      } else if (scheme == "htdigest-md5") {
+        computed = HtdigestHash(user, realm, candidate);
+      } else {
+        computed = candidate;
+      }
+      ++result.tried;
+      if (computed.empty() && scheme != "plaintext") {
+        result.unsupported = true;
+        break;
+      }
+      const bool match =
+          scheme == "htdigest-md5"
+              ? std::equal(computed.begin(), computed.end(), hash.begin(), hash.end(),
+                           [](char a, char b) {
+                             return std::tolower(static_cast<unsigned char>(a)) ==
+                                    std::tolower(static_cast<unsigned char>(b));
+                           })
+              : computed == hash;
+      if (match) {
+        result.cracked = true;
+        result.password = candidate;
+        break;
+      }
+    }
+    return result;
+  }
   // The deadline cannot reach inside crypt_rn, so a hash is only tried when one evaluation
   // is estimated within kMaxEvaluationWork, and an attempt only starts when the longest one
   // so far (at first the estimate) still fits the file and scan budgets. A deadline is

@@ -37,6 +37,7 @@ struct AccountEntry {
   std::string hash;   // the password field as stored
   std::string uid;    // passwd only
   std::string shell;  // passwd only
+  std::string realm;  // htdigest only
   std::uint64_t offset = 0;
 };
 
@@ -45,10 +46,11 @@ std::vector<AccountEntry> ParseAccountFile(std::string_view text, AccountFileKin
 
 // What a password field holds.
 enum class HashState : std::uint8_t {
-  kEmpty,    // no password at all: login without one
-  kLocked,   // "*", "!", "!!", "x" or "!"-prefixed: no password login
-  kHash,     // a crypt(3) hash
-  kUnknown,  // something else
+  kEmpty,      // no password at all: login without one
+  kLocked,     // "*", "!", "!!", "x" or "!"-prefixed: no password login
+  kHash,       // a crypt(3) or web-server hash
+  kUnknown,    // something else
+  kPlaintext,  // a password in clear (web credential files only; scheme "plaintext")
 };
 
 // Classifies a password field; `scheme` receives the scheme name for kHash
@@ -96,12 +98,14 @@ struct CrackBudget {
   std::atomic<std::int64_t>* scan_remaining_us = nullptr;  // shared; decremented per attempt
 };
 
+// Also computes, with OpenSSL, the web-server schemes libcrypt lacks: "apr1-md5" ($apr1$),
+// "sha1-base64" ({SHA}), "htdigest-md5" (needs `realm`), and compares "plaintext" directly.
 // Tries the default credentials that apply to `user` (its own pairs first, then the user
 // name itself, then the generic passwords), at most `max_slow_attempts` for slow schemes.
 // A hash failing CostIsCrackable is not tried (skipped_cost); an attempt only starts while
 // the longest one so far (at first the estimate) fits the budget (else stopped_by_time).
 CrackResult CrackHash(std::string_view user, std::string_view hash, std::string_view scheme,
                       const std::vector<Credential>& credentials, std::size_t max_slow_attempts,
-                      CrackBudget& budget);
+                      CrackBudget& budget, std::string_view realm = {});
 
 }  // namespace clearbox::inspect

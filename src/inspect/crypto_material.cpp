@@ -60,11 +60,32 @@ std::string DescribeKey(const EVP_PKEY* key, bool* weak) {
 
 void AddKeyFindings(const CryptoContext& ctx, std::uint64_t offset, const std::string& format,
                     const std::string& description, bool encrypted, bool weak,
-                    std::vector<Finding>& out) {
+                    std::vector<Finding>& out, const EVP_PKEY* key = nullptr) {
   Finding f;
   f.path = std::string(ctx.path);
   f.offset = offset;
   f.evidence = Truncate(format + ": " + description);
+  const std::string fingerprint = key ? PublicKeyFingerprint(key) : std::string();
+  if (!fingerprint.empty() && ctx.keys) {
+    ctx.keys->push_back(
+        {fingerprint, false, false, false, std::string(ctx.path), offset, description, ""});
+  }
+  if (!fingerprint.empty() && ctx.known_keys) {
+    auto it = ctx.known_keys->find(fingerprint);
+    if (it != ctx.known_keys->end()) {
+      // A published key protects nothing, but it is no leak of this product's secret.
+      const KnownKey& known = *it->second;
+      const bool test = known.status == KnownKeyStatus::kTest;
+      f.rule = test ? "secret.known-test-key" : "secret.known-compromised-key";
+      f.severity = known.severity;
+      f.message = (test ? "Private key is a well-known public test key: "
+                        : "Private key is a publicly leaked (compromised) key: ") +
+                  known.source + ".";
+      f.evidence = Truncate(format + ": " + description + "; " + fingerprint.substr(0, 23));
+      out.push_back(f);
+      return;
+    }
+  }
   if (encrypted) {
     f.rule = "secret.private-key-encrypted";
     f.severity = "medium";
@@ -105,8 +126,18 @@ std::string TimeText(const ASN1_TIME* t) {
 
 void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offset,
                         const std::string& format, std::vector<Finding>& out) {
-  if (ctx.trust_store) return;
   const std::string subject = NameText(X509_get_subject_name(cert));
+  if (ctx.keys) {
+    const EVP_PKEY* key = X509_get0_pubkey(cert);
+    std::string fingerprint = key ? PublicKeyFingerprint(key) : std::string();
+    ctx.keys->push_back({std::move(fingerprint), true, X509_check_ca(cert) >= 1,
+                         ctx.trust_store != TrustStoreKind::kNone, std::string(ctx.path), offset,
+                         subject, NameText(X509_get_issuer_name(cert))});
+  }
+  // A trust-store directory holds CA roots; a server's own (leaf or v1) certificate put
+  // there is still the device's certificate and is judged.
+  if (ctx.trust_store == TrustStoreKind::kBundle) return;
+  if (ctx.trust_store == TrustStoreKind::kDirectory && X509_check_ca(cert) >= 1) return;
   const std::string not_after = TimeText(X509_get0_notAfter(cert));
   const int sig_nid = X509_get_signature_nid(cert);
   int md_nid = NID_undef, pk_nid = NID_undef;
@@ -219,6 +250,70 @@ int MpintBits(ByteView mpint) {
 
 }  // namespace
 
+std::string NormalizePemBlock(std::string_view block) {
+  struct Escape {
+    std::string_view from, to;
+  };
+  // JSON/C escapes and XML character references of line breaks, and JSON's "\/".
+  static constexpr Escape kEscapes[] = {
+      {"\\r\\n", "\n"}, {"\\n", "\n"},    {"\\r", ""},    {"\\/", "/"},  {"&#10;", "\n"},
+      {"&#xA;", "\n"},  {"&#xa;", "\n"},  {"&#13;", ""},  {"&#xD;", ""}, {"&#xd;", ""},
+      {"&#x0A;", "\n"}, {"&#x0a;", "\n"}, {"&#x0D;", ""}, {"&#x0d;", ""}};
+  std::string unescaped;
+  unescaped.reserve(block.size());
+  for (std::size_t i = 0; i < block.size();) {
+    bool replaced = false;
+    if (block[i] == '\\' || block[i] == '&') {
+      for (const Escape& e : kEscapes) {
+        if (block.substr(i).starts_with(e.from)) {
+          unescaped += e.to;
+          i += e.from.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) unescaped += block[i++];
+  }
+  // Indented lines (XML, YAML, source) and CR line ends: each line trimmed.
+  std::string out;
+  out.reserve(unescaped.size());
+  std::size_t pos = 0;
+  while (pos < unescaped.size()) {
+    std::size_t end = unescaped.find('\n', pos);
+    if (end == std::string::npos) end = unescaped.size();
+    std::string_view line = std::string_view(unescaped).substr(pos, end - pos);
+    pos = end + 1;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+      line.remove_suffix(1);
+    }
+    out += line;  // empty lines kept: one ends the headers of an encrypted PEM key
+    out += '\n';
+  }
+  return out;
+}
+
+std::string PublicKeyFingerprint(const EVP_PKEY* key) {
+  unsigned char* der_raw = nullptr;
+  const int len = i2d_PUBKEY(key, &der_raw);
+  if (len <= 0 || !der_raw) return "";
+  std::unique_ptr<unsigned char, OpenSslFree> der(der_raw);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(der.get(), static_cast<std::size_t>(len), md, &md_len, EVP_sha256(), nullptr) !=
+      1) {
+    return "";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < md_len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
 Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob) {
   static constexpr std::string_view kMagic("openssh-key-v1\0", 15);
   if (!HasBytesAt(blob, 0, kMagic)) return Fail(ErrorCode::kNotThisFormat, "no openssh magic");
@@ -324,18 +419,21 @@ std::uint64_t InspectDropbearKey(ByteView data, const CryptoContext& ctx,
   return data.size();
 }
 
-bool IsTrustStorePath(std::string_view path) {
+TrustStoreKind ClassifyTrustStorePath(std::string_view path) {
   std::string p = "/" + std::string(path);
+  const std::size_t slash = p.rfind('/');
+  const std::string_view base = std::string_view(p).substr(slash + 1);
+  if (base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
+      base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt" ||
+      base.starts_with("libnssckbi.")) {  // NSS's built-in root store, compiled in
+    return TrustStoreKind::kBundle;
+  }
   for (std::string_view dir :
        {"/etc/ssl/certs/", "/usr/share/ca-certificates/", "/etc/pki/ca-trust/",
         "/etc/pki/tls/certs/", "/usr/local/share/ca-certificates/", "/etc/ca-certificates/"}) {
-    if (p.find(dir) != std::string::npos) return true;
+    if (p.find(dir) != std::string::npos) return TrustStoreKind::kDirectory;
   }
-  const std::size_t slash = p.rfind('/');
-  const std::string_view base = std::string_view(p).substr(slash + 1);
-  return base == "ca-certificates.crt" || base == "ca-bundle.crt" || base == "cacert.pem" ||
-         base == "ca-bundle.pem" || base == "tls-ca-bundle.pem" || base == "ca-root-nss.crt" ||
-         base.starts_with("libnssckbi.");  // NSS's built-in root store, compiled in
+  return TrustStoreKind::kNone;
 }
 
 std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& ctx,
@@ -359,8 +457,10 @@ std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContex
     return block_len;
   }
 
+  // Blocks quoted in JSON, XML or source text are unescaped first.
+  const std::string normalized = NormalizePemBlock(text.substr(0, block_len));
   std::unique_ptr<BIO, BioFree> bio(
-      BIO_new_mem_buf(text.data(), static_cast<int>(std::min<std::size_t>(block_len, INT32_MAX))));
+      BIO_new_mem_buf(normalized.data(), static_cast<int>(normalized.size())));
   if (!bio) return 0;
   char* name_raw = nullptr;
   char* header_raw = nullptr;
@@ -412,7 +512,7 @@ std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContex
     if (!key) return 0;
     bool weak = false;
     const std::string description = DescribeKey(key.get(), &weak);
-    AddKeyFindings(ctx, offset, format, description, false, weak, out);
+    AddKeyFindings(ctx, offset, format, description, false, weak, out, key.get());
     return block_len;
   }
   if (label == "CERTIFICATE" || label == "X509 CERTIFICATE" || label == "TRUSTED CERTIFICATE") {
@@ -447,7 +547,7 @@ std::uint64_t InspectDer(ByteView data, std::uint64_t offset, DerHint hint,
       if (!key) return 0;
       bool weak = false;
       const std::string description = DescribeKey(key.get(), &weak);
-      AddKeyFindings(ctx, offset, "DER", description, false, weak, out);
+      AddKeyFindings(ctx, offset, "DER", description, false, weak, out, key.get());
       return total;
     }
     case DerHint::kEncryptedPrivateKey: {

@@ -2,7 +2,10 @@
 // certificates (expired, self-signed, weak key, weak signature), parsed with OpenSSL 3.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "core/byte_reader.hpp"
 #include "core/result.hpp"
 #include "inspect/finding.hpp"
+#include "inspect/rules.hpp"
 
 namespace clearbox::inspect {
 
@@ -27,12 +31,39 @@ inline constexpr std::string_view kSelfSignedCaSuffix = " is a self-signed CA ce
 // RSA/DSA keys below this many bits are weak.
 inline constexpr int kMinRsaBits = 2048;
 
-// Where a piece of crypto material was found and what "now" is.
+// Well-known keys by fingerprint ("sha256:<hex>"); the pointers are into a RuleSet.
+using KnownKeyIndex = std::map<std::string, const KnownKey*, std::less<>>;
+
+// A private key or CA certificate seen in a file, for checks across files (a CA
+// certificate whose private key is also in the image).
+struct KeyRecord {
+  std::string fingerprint;   // "sha256:<hex>" of the DER SubjectPublicKeyInfo
+  bool certificate = false;  // else a private key
+  bool ca = false;           // a certificate with basicConstraints CA:TRUE
+  bool trust_store = false;  // found in a trust-store path
+  std::string path;
+  std::uint64_t offset = 0;
+  std::string description;  // subject (certificates) or key description
+  std::string issuer;       // certificates: the issuer name
+};
+
+// Whether a path holds trusted CA certificates.
+enum class TrustStoreKind : std::uint8_t {
+  kNone,
+  kDirectory,  // etc/ssl/certs and the like: CA certificates there are not judged, others are
+  kBundle,     // ca-certificates.crt, libnssckbi: no certificate there is judged
+};
 struct CryptoContext {
   std::string_view path;
   std::int64_t now_unix = 0;  // certificate validity is judged at this time
-  bool trust_store = false;   // the file is a CA trust store: certificates there are skipped
+  TrustStoreKind trust_store = TrustStoreKind::kNone;
+  const KnownKeyIndex* known_keys = nullptr;  // keys reported as known test/compromised keys
+  std::vector<KeyRecord>* keys = nullptr;     // when set, private keys and CA certs are noted
 };
+
+// "sha256:<hex>" of a key's DER SubjectPublicKeyInfo (the fingerprint of known_keys.json),
+// or "" when OpenSSL cannot encode it.
+std::string PublicKeyFingerprint(const EVP_PKEY* key);
 
 // What the header of an OpenSSH private key ("openssh-key-v1") says.
 struct OpenSshKeyInfo {
@@ -57,6 +88,11 @@ struct DropbearKeyInfo {
 // and its private parts, consuming the input exactly (bounds-checked).
 Result<DropbearKeyInfo> ParseDropbearKey(ByteView file);
 
+// The PEM block `block` (BEGIN line to END line) with JSON/C escapes ("\\n", "\\/") and XML
+// character references of line breaks decoded and every line trimmed and ended by '\n', so a
+// key quoted in JSON, XML or a script parses; never longer than `block` plus one byte/line.
+std::string NormalizePemBlock(std::string_view block);
+
 // Examines the PEM block whose "-----BEGIN " starts at `offset`; appends findings and returns
 // the number of bytes the block covers (0 when it is not a complete, decodable block).
 std::uint64_t InspectPem(ByteView data, std::uint64_t offset, const CryptoContext& context,
@@ -77,7 +113,7 @@ inline constexpr std::size_t kMaxDropbearKeyBytes = 16 * 1024;
 std::uint64_t InspectDropbearKey(ByteView data, const CryptoContext& context,
                                  std::vector<Finding>& out);
 
-// True when the path is a CA trust store (etc/ssl/certs, ca-certificates bundles, ...).
-bool IsTrustStorePath(std::string_view path);
+// Whether the path is a CA trust store (etc/ssl/certs, ca-certificates bundles, ...).
+TrustStoreKind ClassifyTrustStorePath(std::string_view path);
 
 }  // namespace clearbox::inspect

@@ -317,7 +317,7 @@ TEST(InspectAccounts, TimeLimitAndUnsupportedSchemesAreReported) {
   }
   EXPECT_EQ(incomplete, 1u) << Describe(f);
   EXPECT_EQ(cracked, 0u);
-  // Apache's $apr1$ is not a libcrypt scheme: reported as weak, never "tried".
+  // Apache's $apr1$ (computed with OpenSSL, libcrypt lacks it) is weak; this one is no default.
   f = InspectOne("www/.htpasswd", "admin:$apr1$abcdefgh$0123456789abcdefghijkl\n");
   ASSERT_EQ(Rules(f), (Strings{"cred.weak-hash"})) << Describe(f);
 }

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -15,6 +16,7 @@
 #include "inspect/pattern_scanner.hpp"
 #include "inspect/rules.hpp"
 #include "inspect/secrets.hpp"
+#include "inspect/web_credentials.hpp"
 
 namespace clearbox::inspect {
 
@@ -57,6 +59,10 @@ constexpr BuiltinPattern kBuiltinPatterns[] = {
     // X.509 v3: Certificate SEQUENCE, TBSCertificate SEQUENCE, [0] version 2.
     {"\\x30\\x82..\\x30\\x82..\\xa0\\x03\\x02\\x01\\x02", Role::kDerCertificate},
     {"\\x30\\x81.\\x30\\x81.\\xa0\\x03\\x02\\x01\\x02", Role::kDerCertificate},
+    // X.509 v1 (no [0] version): serial INTEGER, then an RSA/ECDSA/DSA signature algorithm.
+    {"\\x30\\x82..\\x30\\x82..\\x02[\\x01-\\x15].{1,21}\\x30[\\x0a-\\x0d]\\x06[\\x07-\\x09]"
+     "\\x2a\\x86\\x48",
+     Role::kDerCertificate},
     // PKCS#1 RSA / DSA private keys: SEQUENCE, version 0, INTEGER with a long length.
     {"\\x30\\x82..\\x02\\x01\\x00\\x02[\\x81\\x82]", Role::kDerKey},
     // PKCS#8 PrivateKeyInfo: SEQUENCE, version 0, AlgorithmIdentifier SEQUENCE, OID.
@@ -98,7 +104,7 @@ struct AccountRecord {
 struct AccountFile {
   std::string path;
   AccountFileKind kind = AccountFileKind::kShadow;
-  bool htpasswd = false;
+  bool htpasswd = false;  // a web-server credential file (.htpasswd, htdigest, lighttpd.user...)
   std::vector<AccountRecord> records;
 };
 
@@ -128,6 +134,21 @@ void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
                  std::to_string(roots.size()) + " roots", 0});
 }
 
+// A key matched by a specific assignment rule (e.g. secret.wifi-psk for wpa_passphrase=)
+// and by the generic password rule is reported once, by the specific rule.
+void DropGenericDuplicates(std::vector<Finding>& out) {
+  std::set<std::uint64_t> specific;
+  for (const Finding& f : out) {
+    if (f.rule.starts_with("secret.") && f.rule != "secret.hardcoded-password") {
+      specific.insert(f.offset);
+    }
+  }
+  if (specific.empty()) return;
+  std::erase_if(out, [&](const Finding& f) {
+    return f.rule == "secret.hardcoded-password" && specific.count(f.offset) != 0;
+  });
+}
+
 }  // namespace
 
 struct Inspector::Impl {
@@ -140,15 +161,18 @@ struct Inspector::Impl {
   std::unique_ptr<PatternScanner> text_scanner;  // null when there are no text rules
   std::vector<PatternRole> text_roles;
   std::set<std::string, std::less<>> default_passwords;
+  KnownKeyIndex known_keys;
   std::atomic<std::int64_t> crack_remaining_us{0};
 
   std::mutex mutex;
   std::vector<Finding> findings;
   std::vector<AccountFile> account_files;
+  std::vector<KeyRecord> key_records;  // private keys and CA certificates, for Finish
 
   void CheckMode(const FileView& file, std::vector<Finding>& out) const;
   void CheckContent(const FileView& file, std::vector<Finding>& out);
-  AccountFile ReadAccounts(const FileView& file, AccountFileKind kind);
+  AccountFile ReadAccounts(const FileView& file, AccountFileKind kind,
+                           std::optional<WebCredentialFormat> web);
 };
 
 Inspector::Inspector(Inspector&&) noexcept = default;
@@ -192,6 +216,7 @@ Result<Inspector> Inspector::Create(const std::filesystem::path& rules_dir,
     impl.text_scanner = std::make_unique<PatternScanner>(std::move(*text_scanner));
   }
   for (const Credential& c : impl.rules.credentials) impl.default_passwords.insert(c.password);
+  for (const KnownKey& k : impl.rules.known_keys) impl.known_keys.emplace(k.fingerprint, &k);
   return inspector;
 }
 
@@ -225,11 +250,12 @@ void Inspector::Impl::CheckMode(const FileView& file, std::vector<Finding>& out)
   }
 }
 
-AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind kind) {
+AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind kind,
+                                          std::optional<WebCredentialFormat> web) {
   AccountFile account_file;
   account_file.path = std::string(file.path);
   account_file.kind = kind;
-  account_file.htpasswd = Basename(file.path) == ".htpasswd";
+  account_file.htpasswd = Basename(file.path) == ".htpasswd" || web.has_value();
   const std::string_view text =
       AsText(file.bytes).substr(0, std::min<std::size_t>(file.bytes.size(), kMaxConfigFileBytes));
   CrackBudget budget;
@@ -237,22 +263,48 @@ AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind 
       std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(
                                              std::max(0.0, options.crack_seconds_per_file) * 1e6));
   budget.scan_remaining_us = &crack_remaining_us;
-  // .htpasswd lines are "user:hash" like shadow, without passwd's seven fields.
-  const AccountFileKind parse_as = account_file.htpasswd ? AccountFileKind::kShadow : kind;
-  for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
-    AccountRecord record;
-    record.state = ClassifyPasswordField(entry.hash, &record.scheme);
-    record.entry = std::move(entry);
-    account_file.records.push_back(std::move(record));
+  if (web) {
+    // Web credential files hold hashes or, often on devices, passwords in clear.
+    for (WebCredential& c : ParseWebCredentials(text, *web)) {
+      AccountRecord record;
+      if (*web == WebCredentialFormat::kHtdigest) {
+        record.state = HashState::kHash;
+        record.scheme = "htdigest-md5";
+      } else {
+        record.state = ClassifyPasswordField(c.secret, &record.scheme);
+        if (record.state == HashState::kUnknown) {
+          record.state = HashState::kPlaintext;
+          record.scheme = "plaintext";
+        }
+      }
+      record.entry.user = std::move(c.user);
+      record.entry.hash = std::move(c.secret);
+      record.entry.realm = std::move(c.realm);
+      record.entry.offset = c.offset;
+      account_file.records.push_back(std::move(record));
+    }
+  } else {
+    // .htpasswd lines are "user:hash" like shadow, without passwd's seven fields.
+    const AccountFileKind parse_as = account_file.htpasswd ? AccountFileKind::kShadow : kind;
+    for (AccountEntry& entry : ParseAccountFile(text, parse_as)) {
+      AccountRecord record;
+      record.state = ClassifyPasswordField(entry.hash, &record.scheme);
+      record.entry = std::move(entry);
+      account_file.records.push_back(std::move(record));
+    }
   }
   if (!options.crack_passwords) return account_file;
   // Fast schemes first, so a time limit cuts the slow ones (bcrypt, yescrypt) rather than
   // leaving cheap DES/MD5/SHA-crypt hashes untried.
   for (const bool slow : {false, true}) {
     for (AccountRecord& record : account_file.records) {
-      if (record.state != HashState::kHash || IsSlowScheme(record.scheme) != slow) continue;
-      record.crack = CrackHash(record.entry.user, record.entry.hash, record.scheme,
-                               rules.credentials, options.max_slow_attempts, budget);
+      if ((record.state != HashState::kHash && record.state != HashState::kPlaintext) ||
+          IsSlowScheme(record.scheme) != slow) {
+        continue;
+      }
+      record.crack =
+          CrackHash(record.entry.user, record.entry.hash, record.scheme, rules.credentials,
+                    options.max_slow_attempts, budget, record.entry.realm);
     }
   }
   return account_file;
@@ -283,7 +335,9 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   }
   const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
-    const CryptoContext crypto{path, options.now_unix, IsTrustStorePath(path)};
+    std::vector<KeyRecord> file_keys;
+    const CryptoContext crypto{path, options.now_unix, ClassifyTrustStorePath(path), &known_keys,
+                               &file_keys};
     // A dropbear key file is binary SSH wire format from its first byte.
     std::uint64_t covered_until = InspectDropbearKey(data, crypto, out);
     std::size_t pem_attempts = 0, der_attempts = 0;
@@ -320,6 +374,11 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
       if (covered > 0) covered_until = m.start + covered;
     }
     SummarizeTrustStore(path, out);
+    DropGenericDuplicates(out);
+    if (!file_keys.empty()) {
+      std::lock_guard lock(mutex);
+      for (KeyRecord& k : file_keys) key_records.push_back(std::move(k));
+    }
     if (capped) {
       out.push_back({"inspect.truncated", "info", std::string(path),
                      "The file has more candidate spots than the per-file limits; later ones "
@@ -328,9 +387,17 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
     }
   }
   const ConfigKind kind = ClassifyConfigPath(path);
-  if (kind == ConfigKind::kShadow || kind == ConfigKind::kPasswd) {
+  const auto web = ClassifyWebCredentialPath(path);
+  if (web) {
+    AccountFile accounts = ReadAccounts(file, AccountFileKind::kPasswd, web);
+    if (!accounts.records.empty()) {
+      std::lock_guard lock(mutex);
+      account_files.push_back(std::move(accounts));
+    }
+  } else if (kind == ConfigKind::kShadow || kind == ConfigKind::kPasswd) {
     AccountFile accounts = ReadAccounts(
-        file, kind == ConfigKind::kShadow ? AccountFileKind::kShadow : AccountFileKind::kPasswd);
+        file, kind == ConfigKind::kShadow ? AccountFileKind::kShadow : AccountFileKind::kPasswd,
+        std::nullopt);
     std::lock_guard lock(mutex);
     account_files.push_back(std::move(accounts));
   } else if (kind != ConfigKind::kNone) {
@@ -398,6 +465,19 @@ std::vector<Finding> Inspector::Finish() {
             "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
         continue;
       }
+      if (r.state == HashState::kPlaintext) {
+        if (r.crack.cracked) {
+          add("cred.default-password", "critical",
+              "Web account " + who + " has the default password '" + r.crack.password +
+                  "', stored in plain text.",
+              e.user + ":" + r.crack.password);
+        } else {
+          add("cred.plaintext-password", "high",
+              "Password of web account " + who + " is stored in plain text.",
+              e.user + ":" + RedactSecret(e.hash, 2));
+        }
+        continue;
+      }
       if (r.state != HashState::kHash) continue;
       const std::string prefix =
           e.hash.substr(0, e.hash.starts_with("$") ? e.hash.find('$', 1) + 1 : 0);
@@ -457,6 +537,31 @@ std::vector<Finding> Inspector::Finish() {
     }
   }
   impl_->account_files.clear();
+  // A CA certificate whose private key is in the image lets anyone who has the image issue
+  // certificates that whatever trusts this CA accepts. It counts as a CA when it is in a
+  // trust store or issued another certificate of the image: a self-signed server
+  // certificate (CA:TRUE by openssl's default) beside its key is judged as self-signed only.
+  std::map<std::string, const KeyRecord*> private_keys;
+  std::set<std::string> issuers;  // issuer names of certificates not self-issued
+  for (const KeyRecord& k : impl_->key_records) {
+    if (!k.certificate && !k.fingerprint.empty()) private_keys.emplace(k.fingerprint, &k);
+    if (k.certificate && k.issuer != k.description) issuers.insert(k.issuer);
+  }
+  std::set<std::pair<std::string, std::uint64_t>> reported;
+  for (const KeyRecord& k : impl_->key_records) {
+    if (!k.certificate || !k.ca || k.fingerprint.empty()) continue;
+    if (!k.trust_store && issuers.count(k.description) == 0) continue;
+    auto it = private_keys.find(k.fingerprint);
+    if (it == private_keys.end() || !reported.emplace(k.path, k.offset).second) continue;
+    const KeyRecord& key = *it->second;
+    const bool known = impl_->known_keys.count(k.fingerprint) != 0;
+    const std::string who = k.description.empty() ? "(empty subject)" : k.description;
+    out.push_back({"cert.ca-key-present", known ? "info" : "high", k.path,
+                   "The private key of CA certificate " + who + " is in the image (" + key.path +
+                       ")" + (known ? ", a well-known test key." : "."),
+                   "key at " + key.path + " offset " + std::to_string(key.offset), k.offset});
+  }
+  impl_->key_records.clear();
   CanonicalizeFindings(out);
   return out;
 }

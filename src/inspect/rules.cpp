@@ -123,6 +123,38 @@ Result<std::vector<Credential>> ParseCredentials(std::string_view text) {
   return out;
 }
 
+Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text) {
+  std::vector<KnownKey> out;
+  try {
+    const auto root = nlohmann::json::parse(text);
+    for (const auto& k : root.at("keys")) {
+      KnownKey key;
+      key.fingerprint = k.at("fingerprint").get<std::string>();
+      key.algorithm = k.value("algorithm", std::string());
+      key.severity = k.at("severity").get<std::string>();
+      key.source = k.at("source").get<std::string>();
+      const auto status = k.at("status").get<std::string>();
+      if (status == "test") {
+        key.status = KnownKeyStatus::kTest;
+      } else if (status == "compromised") {
+        key.status = KnownKeyStatus::kCompromised;
+      } else {
+        return Fail(ErrorCode::kInvalidArgument, "known_keys.json: unknown status " + status);
+      }
+      const bool hex =
+          key.fingerprint.size() == 71 && key.fingerprint.starts_with("sha256:") &&
+          key.fingerprint.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+      if (!hex || !ValidSeverity(key.severity) || key.source.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, "known_keys.json: bad key " + key.fingerprint);
+      }
+      out.push_back(std::move(key));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("known_keys.json: ") + e.what());
+  }
+  return out;
+}
+
 Result<RuleSet> LoadRules(const std::filesystem::path& dir) {
   RuleSet rules;
   auto tokens = ReadRuleFile(dir / "tokens.json");
@@ -142,6 +174,12 @@ Result<RuleSet> LoadRules(const std::filesystem::path& dir) {
   auto services = ParseServiceRules(*services_text, "services.json");
   if (!services) return Forward(services);
   rules.services = std::move(*services);
+
+  auto known_text = ReadRuleFile(dir / "known_keys.json");
+  if (!known_text) return Forward(known_text);
+  auto known = ParseKnownKeys(*known_text);
+  if (!known) return Forward(known);
+  rules.known_keys = std::move(*known);
   return rules;
 }
 

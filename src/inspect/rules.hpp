@@ -52,18 +52,39 @@ struct ServiceRule {
   std::vector<std::string> uci_options;  // OpenWrt options that enable it when true
 };
 
+// What a well-known key from known_keys.json is.
+enum class KnownKeyStatus : std::uint8_t {
+  kTest,         // a published test/example key: no leak (secret.known-test-key)
+  kCompromised,  // a leaked key that products used (secret.known-compromised-key)
+};
+
+// One well-known key, identified by "sha256:<hex>" of its DER SubjectPublicKeyInfo.
+struct KnownKey {
+  std::string fingerprint;
+  std::string algorithm;
+  KnownKeyStatus status = KnownKeyStatus::kTest;
+  std::string severity;
+  std::string source;
+};
+
 // Everything loaded from the rules directory.
 struct RuleSet {
   std::vector<SecretRule> secrets;
   std::vector<Credential> credentials;
   std::vector<ServiceRule> services;
+  std::vector<KnownKey> known_keys;
 };
 
 // Caps on the rule files (they are trusted data, but still bounded).
 inline constexpr std::size_t kMaxRuleFileBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxCredentials = 10000;
 
-// Loads tokens.json, default_credentials.txt and services.json from `dir`; fails with
+// Parses known_keys.json; fails with kInvalidArgument on a bad fingerprint, status or
+// severity.
+Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text);
+
+// Loads tokens.json, default_credentials.txt, services.json and known_keys.json from `dir`;
+// fails with
 // kInvalidArgument naming the file and the problem.
 Result<RuleSet> LoadRules(const std::filesystem::path& dir);
 

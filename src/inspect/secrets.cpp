@@ -81,7 +81,8 @@ bool AtKeyPosition(std::string_view text, std::size_t start) {
   if (before.empty()) return true;
   const char prev = before.back();
   if (prev == ' ' || prev == '\t') return before.find('=') == std::string_view::npos;
-  return std::string_view("&?;,{\"'(").find(prev) != std::string_view::npos;
+  // '$' starts a PHP/Perl variable ("$password = '...'").
+  return std::string_view("&?;,{\"'($").find(prev) != std::string_view::npos;
 }
 
 }  // namespace

@@ -249,6 +249,56 @@ NO_START=0
 DROPBEAR_EXTRA_ARGS="-B"
 EOF
 
+  # ---- Wi-Fi, web-server credentials, scripts, quoted keys, certificates (accuracy) ----
+  mkdir -p etc/wpa_supplicant etc/hostapd etc/boa etc/apache2 www/admin www/js \
+    usr/lib/lua/luci etc/app
+  cat > etc/wpa_supplicant/wpa_supplicant.conf <<EOF
+ctrl_interface=/var/run/wpa_supplicant
+network={
+	ssid="HomeNet"
+	psk="Tr0ub4dor&3xyz"
+}
+network={
+	ssid="Office"
+	psk=3f1c5e0a9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d1f
+}
+EOF
+  cat > etc/hostapd/hostapd.conf <<EOF
+interface=wlan0
+ssid=DeviceAP
+wpa=2
+wpa_passphrase=Sup3rS3cretAP!
+EOF
+  printf 'admin:Lt7pQ9zzW\nguest:guest\n' > etc/lighttpd/lighttpd.user
+  printf 'A:*\n/cgi-bin:admin:admin\n.au:audio/basic\n' > etc/httpd.conf
+  printf 'admin:B0aS3cretX\n' > etc/boa/boa_passwd
+  { printf 'webadmin:%s\n' "$(openssl passwd -apr1 -salt abcdefgh admin)"
+    printf 'backup:{SHA}%s\n' "$(printf password | openssl dgst -sha1 -binary | base64)"; } \
+    > www/admin/.htpasswd
+  printf 'admin:Device:%s\n' "$(printf 'admin:Device:1234' | md5sum | cut -c1-32)" \
+    > etc/apache2/.htdigest
+  printf 'local password = "LuaS3cret9"\n' > usr/lib/lua/luci/auth.lua
+  printf '<?php\n$password = %sPhpS3cret9%s;\n' "'" "'" > www/admin/config.php
+  printf 'const password = "JsS3cret99";\n' > www/js/app.js
+  python3 - "$work/rsa2048.key" <<'EOF'
+import json, sys
+pem = open(sys.argv[1]).read()
+json.dump({"tls": {"key": pem}}, open("etc/app/tls.json", "w"))
+with open("etc/app/tr069.xml", "w") as out:
+    out.write("<config>\n  <key>\n")
+    for line in pem.splitlines():
+        out.write("    " + line + "\n")
+    out.write("  </key>\n</config>\n")
+EOF
+  # The device's own leaf certificate in the trust-store directory, a v1 DER certificate,
+  # and the private key of the CA that issued etc/ssl/expired.crt.
+  ossl req -x509 -newkey rsa:2048 -nodes -keyout "$work/dev.key" -out etc/ssl/certs/device.crt \
+    -subj /CN=device.local -days 3650 -addext basicConstraints=critical,CA:FALSE
+  ossl req -new -newkey rsa:2048 -nodes -keyout "$work/v1.key" -subj /CN=v1.local -out "$work/v1.csr"
+  ossl x509 -req -in "$work/v1.csr" -signkey "$work/v1.key" -days 3650 -outform DER \
+    -out etc/lighttpd/v1.der
+  cp "$work/ca/ca.key" etc/ssl/private/test-ca.key
+
   # ---- modes --------------------------------------------------------------------------
   cp /bin/true usr/bin/suidtool && chmod 4755 usr/bin/suidtool
   cp /bin/true usr/bin/sgidtool && chmod 2755 usr/bin/sgidtool
@@ -339,5 +389,27 @@ EOF
   for f in /etc/init.d/*; do
     [ -f "$f" ] && cp "$f" etc/init.d/
   done
+  # The same kinds of files, without secrets: variables, key files, no credentials.
+  mkdir -p etc/wpa_supplicant etc/hostapd etc/lighttpd www/admin www/js usr/lib/lua/luci
+  cat > etc/wpa_supplicant/wpa_supplicant.conf <<'EOF'
+ctrl_interface=/var/run/wpa_supplicant
+update_config=1
+network={
+	ssid="HomeNet"
+	psk=$PSK
+	key_mgmt=WPA-PSK
+}
+EOF
+  cat > etc/hostapd/hostapd.conf <<'EOF'
+interface=wlan0
+ssid=DeviceAP
+wpa=2
+wpa_psk_file=/etc/hostapd/hostapd.wpa_psk
+EOF
+  printf 'A:*\nD:10.0.0.0/8\n.au:audio/basic\n' > etc/httpd.conf
+  printf 'server.modules += ( "mod_auth" )\nauth.backend = "htdigest"\n' > etc/lighttpd/lighttpd.conf
+  printf '<?php\n$password = $_POST[%spassword%s];\n' "'" "'" > www/admin/login.php
+  printf 'const password = document.getElementById("pw").value;\n' > www/js/app.js
+  printf 'local password = luci.http.formvalue("password")\n' > usr/lib/lua/luci/auth.lua
   chmod 1777 tmp
 fi
