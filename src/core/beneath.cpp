@@ -78,8 +78,7 @@ Result<UniqueFd> OpenDirectoryBeneath(int root_fd, std::string_view rel_dir) {
   return current;
 }
 
-Result<std::pair<UniqueFd, std::string>> OpenParentBeneath(int root_fd,
-                                                           std::string_view rel_path) {
+Result<std::pair<UniqueFd, std::string>> OpenParentBeneath(int root_fd, std::string_view rel_path) {
   const auto slash = rel_path.rfind('/');
   const std::string_view dir = slash == std::string_view::npos ? "" : rel_path.substr(0, slash);
   const std::string leaf(slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1));
@@ -92,8 +91,8 @@ Result<std::pair<UniqueFd, std::string>> OpenParentBeneath(int root_fd,
 Result<MappedFile> MapFileBeneath(int root_fd, std::string_view rel_path) {
   auto parent = OpenParentBeneath(root_fd, rel_path);
   if (!parent) return Forward(parent);
-  UniqueFd fd(::openat(parent->first.get(), parent->second.c_str(),
-                       O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(
+      ::openat(parent->first.get(), parent->second.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return Fail(ErrorCode::kIo, ErrnoText("cannot open", rel_path));
   return MappedFile::FromFd(fd.get(), std::string(rel_path));
 }

@@ -36,8 +36,7 @@ class UniqueFd {
 Result<UniqueFd> OpenDirectoryBeneath(int root_fd, std::string_view rel_dir);
 
 // Splits `rel_path` into its directory (opened beneath `root_fd`) and last component.
-Result<std::pair<UniqueFd, std::string>> OpenParentBeneath(int root_fd,
-                                                           std::string_view rel_path);
+Result<std::pair<UniqueFd, std::string>> OpenParentBeneath(int root_fd, std::string_view rel_path);
 
 // Maps the regular file `rel_path` beneath `root_fd` read-only (never through a symlink).
 Result<MappedFile> MapFileBeneath(int root_fd, std::string_view rel_path);

@@ -21,9 +21,9 @@ bool AddCapped(std::atomic<std::uint64_t>& counter, std::uint64_t n, std::uint64
 std::uint64_t AllowanceFor(std::uint64_t input, double ratio) {
   const double scaled = ratio * static_cast<double>(input);
   // Doubles past 2^64 (or NaN from a hostile option) saturate instead of wrapping.
-  const std::uint64_t by_ratio =
-      !(scaled < 18446744073709549568.0) ? std::numeric_limits<std::uint64_t>::max()
-                                         : static_cast<std::uint64_t>(scaled);
+  const std::uint64_t by_ratio = !(scaled < 18446744073709549568.0)
+                                     ? std::numeric_limits<std::uint64_t>::max()
+                                     : static_cast<std::uint64_t>(scaled);
   return std::max(Limits::kRatioFloorBytes, by_ratio);
 }
 
@@ -38,7 +38,9 @@ Result<void> Budget::ChargeBytes(std::uint64_t n) {
   return {};
 }
 
-void Budget::RefundBytes(std::uint64_t n) { bytes_.fetch_sub(n, std::memory_order_relaxed); }
+void Budget::RefundBytes(std::uint64_t n) {
+  bytes_.fetch_sub(n, std::memory_order_relaxed);
+}
 
 Result<void> Budget::ChargeFile() {
   if (!AddCapped(files_, 1, limits_.max_files)) {
@@ -57,7 +59,9 @@ ExpansionAccount::ExpansionAccount(std::shared_ptr<ExpansionAccount> parent,
       ratio_(max_ratio),
       label_(std::move(label)) {}
 
-bool ExpansionAccount::TryAdd(std::uint64_t n) { return AddCapped(used_, n, allowance_); }
+bool ExpansionAccount::TryAdd(std::uint64_t n) {
+  return AddCapped(used_, n, allowance_);
+}
 
 Result<void> ExpansionAccount::Charge(std::uint64_t n) {
   for (ExpansionAccount* level = this; level != nullptr; level = level->parent_.get()) {
@@ -66,12 +70,12 @@ Result<void> ExpansionAccount::Charge(std::uint64_t n) {
     for (ExpansionAccount* undo = this; undo != level; undo = undo->parent_.get()) {
       undo->used_.fetch_sub(n, std::memory_order_relaxed);
     }
-    return Fail(ErrorCode::kLimitExceeded,
-                "expansion limit: '" + level->label_ + "' (" + std::to_string(level->input_) +
-                    " bytes) and what is unpacked from it may write " +
-                    std::to_string(level->allowance_) + " bytes (" +
-                    std::to_string(static_cast<int>(level->ratio_)) +
-                    ":1, at least 16 MiB; --max-ratio)");
+    return Fail(ErrorCode::kLimitExceeded, "expansion limit: '" + level->label_ + "' (" +
+                                               std::to_string(level->input_) +
+                                               " bytes) and what is unpacked from it may write " +
+                                               std::to_string(level->allowance_) + " bytes (" +
+                                               std::to_string(static_cast<int>(level->ratio_)) +
+                                               ":1, at least 16 MiB; --max-ratio)");
   }
   return {};
 }

@@ -95,8 +95,8 @@ class Engine {
     // component at a time: nested extractions give paths longer than PATH_MAX.
     out_fd_ = UniqueFd(::open(out_abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!out_fd_) {
-      AddProblem(Error{ErrorCode::kIo, "cannot open the output directory " + out_abs + ": " +
-                                           std::strerror(errno)},
+      AddProblem(Error{ErrorCode::kIo,
+                       "cannot open the output directory " + out_abs + ": " + std::strerror(errno)},
                  "", std::nullopt, "engine");
     } else {
       Submit(ScanTask{});
@@ -164,8 +164,8 @@ class Engine {
       const std::string name = base_name + suffix;
       if (::mkdirat(dir_fd, name.c_str(), 0755) == 0) {
         rel_out = base_rel + suffix;
-        UniqueFd made(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                           O_CLOEXEC));
+        UniqueFd made(
+            ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!made) break;
         return made;
       }
@@ -229,11 +229,12 @@ class Engine {
         auto probe = handler.Probe(rest);
         spent += std::chrono::steady_clock::now() - probe_start;
         if (spent > kProbeTimePerHandlerPerFile) {
-          AddProblem(Error{ErrorCode::kTimeout,
-                           "checking " + std::string(handler.Name()) + " candidates took more than " +
-                               std::to_string(kProbeTimePerHandlerPerFile.count()) +
-                               " s; its later candidates in this file are skipped"},
-                     where, c.start, "engine");
+          AddProblem(
+              Error{ErrorCode::kTimeout, "checking " + std::string(handler.Name()) +
+                                             " candidates took more than " +
+                                             std::to_string(kProbeTimePerHandlerPerFile.count()) +
+                                             " s; its later candidates in this file are skipped"},
+              where, c.start, "engine");
         }
         if (!probe) {
           if (probe.error().code == ErrorCode::kTruncated ||
@@ -276,10 +277,10 @@ class Engine {
     }
 
     if (probe_problems > kMaxProbeProblemsPerFile) {
-      AddProblem(Error{ErrorCode::kMalformed,
-                       std::to_string(probe_problems - kMaxProbeProblemsPerFile) +
-                           " more malformed candidates not listed"},
-                 where, std::nullopt, "engine");
+      AddProblem(
+          Error{ErrorCode::kMalformed, std::to_string(probe_problems - kMaxProbeProblemsPerFile) +
+                                           " more malformed candidates not listed"},
+          where, std::nullopt, "engine");
     }
     RecordGaps(task, data, found);
     for (auto& [entry, from_chunk] : produced) {

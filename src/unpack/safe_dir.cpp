@@ -89,11 +89,10 @@ Result<void> FileWriter::WriteZeros(std::uint64_t n) {
     // still get the allowance.
     const std::uint64_t remaining = budget->RemainingOutput();
     if (n > remaining) {
-      return Fail(ErrorCode::kLimitExceeded, "sparse hole of " + std::to_string(n) +
-                                             " bytes in " + owner_->Display(path_) +
-                                             " is more than the output allowance left (" +
-                                             std::to_string(remaining) +
-                                             " bytes); member truncated");
+      return Fail(ErrorCode::kLimitExceeded,
+                  "sparse hole of " + std::to_string(n) + " bytes in " + owner_->Display(path_) +
+                      " is more than the output allowance left (" + std::to_string(remaining) +
+                      " bytes); member truncated");
     }
     CLEARBOX_TRY(budget->ChargeOutput(n));
   }
@@ -452,8 +451,8 @@ Result<void> SafeDir::CreateHardlink(std::string_view member, std::string_view e
     // A member problem, not an I/O failure: the rest of the archive goes on.
     ::close(*target_parent);
     ::close(*parent);
-    return Fail(ErrorCode::kMalformed, "hard link '" + Display(*rel) +
-                                           "' names an existing directory; not created");
+    return Fail(ErrorCode::kMalformed,
+                "hard link '" + Display(*rel) + "' names an existing directory; not created");
   }
   ::unlinkat(*parent, leaf.c_str(), 0);
   // No AT_SYMLINK_FOLLOW: the link is made to the entry itself, never to what a link names.

@@ -59,8 +59,7 @@ class SafeDir {
   // Same, for the directory `name` inside the open directory `parent_fd` (paths of any
   // length: nothing is opened by an absolute path).
   static Result<std::unique_ptr<SafeDir>> CreateAt(int parent_fd, const std::string& name,
-                                                   std::string display_prefix,
-                                                   ChunkBudget* budget);
+                                                   std::string display_prefix, ChunkBudget* budget);
   ~SafeDir();
   SafeDir(const SafeDir&) = delete;
   SafeDir& operator=(const SafeDir&) = delete;

@@ -148,8 +148,8 @@ TEST_F(SafeDirFixture, LinksCannotEscapeThroughOtherLinksInEitherOrder) {
     const fs::path root = fs::canonical(tmp.path() / "root");
     for (const char* name : {"/s", "/e"}) {
       const fs::path resolved = Physical(tmp.path() / "root" / (base + name));
-      EXPECT_TRUE(resolved.string().starts_with(root.string())) << base << name << " -> "
-                                                                << resolved;
+      EXPECT_TRUE(resolved.string().starts_with(root.string()))
+          << base << name << " -> " << resolved;
     }
   }
   EXPECT_TRUE(Outside().empty());

@@ -109,8 +109,8 @@ Result<FitTree> ParseFit(ByteView data) {
   while (!finished) {
     if (pos + 4 > end) return Fail(ErrorCode::kMalformed, "FDT structure block has no END token");
     if (++tokens > kMaxTokens) {
-      return Fail(ErrorCode::kMalformed, "FDT structure block has more than " +
-                                             std::to_string(kMaxTokens) + " tokens");
+      return Fail(ErrorCode::kMalformed,
+                  "FDT structure block has more than " + std::to_string(kMaxTokens) + " tokens");
     }
     const std::uint32_t token = u32(pos);
     pos += 4;
