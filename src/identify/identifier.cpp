@@ -235,6 +235,7 @@ void ComponentIdentifier::AddFile(const FileView& file) {
     }
     return false;
   });
+  SelectVersions(hits, matcher_->rules());  // one version per rule and file, path hits included
   if (hits.empty() && problem.empty()) return;
   std::lock_guard lock(*mutex_);
   if (!problem.empty()) problems_.push_back(std::move(problem));
@@ -400,11 +401,32 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
     for (const auto& f : packages[i].files) owner.emplace(f, i);
   }
 
+  // A distribution kernel's release ("6.1.0-57-amd64") names its ABI, not its upstream version;
+  // a banner with the same release tells the upstream version for the vermagic and
+  // lib/modules hits of that release.
+  std::map<std::pair<std::uint32_t, std::string>, std::string> upstream_of_release;
+  for (const PendingHit& pending : hits) {
+    if (!pending.hit.distro_version.empty() && !pending.hit.release.empty()) {
+      upstream_of_release.emplace(std::make_pair(pending.hit.rule, pending.hit.release),
+                                  pending.hit.version);
+    }
+  }
+  for (PendingHit& pending : hits) {
+    if (pending.hit.release.empty() || !pending.hit.distro_version.empty()) continue;
+    auto it = upstream_of_release.find({pending.hit.rule, pending.hit.release});
+    if (it != upstream_of_release.end()) pending.hit.version = it->second;
+  }
+
   std::map<std::pair<std::string, std::string>, Component> by_signature;
   for (const PendingHit& pending : hits) {
     const SignatureRule& rule = rules[pending.hit.rule];
     const SignaturePattern& pattern = rule.patterns[pending.hit.pattern];
-    ComponentEvidence evidence{pending.path, pattern.method, pending.hit.matched};
+    std::string detail = pending.hit.matched;
+    if (!pending.hit.distro_version.empty()) {
+      // The report model has no qualifier field: the distribution version goes in the text.
+      detail += "; distro_version=" + pending.hit.distro_version;
+    }
+    ComponentEvidence evidence{pending.path, pattern.method, std::move(detail)};
     Component* target = nullptr;
     if (auto it = owner.find(pending.path); it != owner.end()) {
       Component& p = packages[it->second];

@@ -331,6 +331,104 @@ TEST(Identifier, SignatureComponentsKernelAndDisagreeingVersions) {
   EXPECT_EQ(by_name["busybox"][1]->files, (std::vector<std::string>{"root/bin/busybox"}));
 }
 
+// Real Debian binaries whose strings name several versions of their product (help texts,
+// compatibility lists, syslog messages): exactly one component of the product, at the
+// installed upstream version.
+TEST(Identifier, RealMultiVersionBinariesGiveOneVersionPerProduct) {
+  struct Case {
+    const char* package;    // dpkg package that owns the file
+    const char* file;       // installed path
+    const char* component;  // rule component
+  };
+  const Case cases[] = {
+      {"curl", "/usr/bin/curl", "curl"},
+      {"libcurl4", "/usr/lib/x86_64-linux-gnu/libcurl.so.4", "libcurl"},
+      {"libssl3", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "openssl"},
+      {"busybox", "/usr/bin/busybox", "busybox"},
+      {"bash", "/usr/bin/bash", "bash"},
+      {"openssh-client", "/usr/bin/ssh", "openssh"},
+      {"libsqlite3-0", "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0", "sqlite"},
+  };
+  std::size_t checked = 0;
+  for (const Case& c : cases) {
+    std::string version;
+    if (RunShell(std::string("dpkg-query -W -f='${Version}' ") + c.package + " 2>/dev/null",
+                 &version) != 0 ||
+        version.empty() || !fs::exists(c.file)) {
+      std::printf("  %s not installed: skipped\n", c.package);
+      continue;
+    }
+    TempDir dir;
+    const fs::path real = fs::canonical(c.file);
+    const fs::path target = dir.path() / "rootfs" / fs::path(c.file).relative_path();
+    fs::create_directories(target.parent_path());
+    fs::copy_file(real, target);
+    const auto components = Identify(dir.path(), 1);
+    std::vector<std::string> found;
+    for (const auto& component : components) {
+      if (component.name == c.component) found.push_back(component.version);
+    }
+    const std::string upstream = StripRepackSuffix(DebianUpstreamVersion(version));
+    EXPECT_EQ(found, std::vector<std::string>{upstream}) << c.file << "\n" << Dump(components);
+    ++checked;
+  }
+  EXPECT_GE(checked, 5u) << "run scripts/install-deps.sh";
+}
+
+// A Debian kernel: the banner gives the upstream version (not the ABI name 6.1.0), and the
+// modules of the same release (vermagic, lib/modules/<release>/) follow it.
+TEST(Identifier, DistributionKernelReportsItsUpstreamVersion) {
+  TempDir dir;
+  const std::string banner =
+      "Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+      "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC "
+      "Debian 6.1.192-3 (2025-11-22)";
+  WriteFileBytes(dir / "0x40.lzma/kernel", std::string("\0\0", 2) + banner + "\n" +
+                                                std::string("\0", 1));
+  WriteFileBytes(dir / "root/lib/modules/6.1.0-57-cloud-amd64/kernel/x.ko",
+                 std::string("\0license=GPL\0", 13) +
+                     "vermagic=6.1.0-57-cloud-amd64 SMP preempt mod_unload modversions " +
+                     std::string(1, '\0'));
+  const auto components = Identify(dir.path(), 2);
+  std::vector<const Component*> linux;
+  for (const auto& c : components) {
+    if (c.name == "linux") linux.push_back(&c);
+  }
+  ASSERT_EQ(linux.size(), 1u) << Dump(components);
+  EXPECT_EQ(linux[0]->version, "6.1.192");
+  EXPECT_EQ(linux[0]->cpe, "cpe:2.3:a:linux:linux_kernel:6.1.192:*:*:*:*:*:*:*");
+  std::set<std::string> methods;
+  bool distro_noted = false;
+  for (const auto& e : linux[0]->evidence) {
+    methods.insert(e.method);
+    distro_noted |= e.detail.ends_with("distro_version=6.1.192-3");
+  }
+  EXPECT_EQ(methods, (std::set<std::string>{"filename", "kernel-banner", "vermagic"}));
+  EXPECT_TRUE(distro_noted) << Dump(components);
+}
+
+// A real Debian kernel image of this machine, if one is installed.
+TEST(Identifier, RealDebianKernelImage) {
+  std::string images;
+  RunShell("ls /boot/vmlinuz-* 2>/dev/null | head -1 | tr -d '\\n'", &images);
+  if (images.empty()) GTEST_SKIP() << "no /boot/vmlinuz-* on this machine";
+  std::string expected;
+  const std::string release = fs::path(images).filename().string().substr(8);
+  RunShell("dpkg-query -W -f='${Version}' linux-image-" + release + " 2>/dev/null", &expected);
+  TempDir dir;
+  fs::create_directories(dir / "boot");
+  fs::copy_file(images, dir / "boot" / "vmlinuz");
+  const auto components = Identify(dir.path(), 1);
+  std::vector<std::string> versions;
+  for (const auto& c : components) {
+    if (c.name == "linux") versions.push_back(c.version);
+  }
+  ASSERT_EQ(versions.size(), 1u) << Dump(components);
+  if (!expected.empty()) {
+    EXPECT_EQ(versions[0], StripRepackSuffix(DebianUpstreamVersion(expected))) << expected;
+  }
+}
+
 TEST(Identifier, HeaderVersionEchoInDynamicallyLinkedProgramIsNotAComponent) {
   TempDir dir;
   WriteFileBytes(dir / "src/main.c",
