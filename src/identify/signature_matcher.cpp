@@ -104,9 +104,9 @@ bool IsMention(ByteView data, std::uint64_t start, std::uint64_t end) {
   }
   std::size_t w = before.size();
   while (w > 0 && std::isalpha(static_cast<unsigned char>(before[w - 1]))) --w;
-  if (w == before.size() ? false : (w == 0 || !std::isalnum(static_cast<unsigned char>(before[w - 1])))) {
-    if (MentionWord(Lower(before.substr(w)))) return true;
-  }
+  const bool whole_word =
+      w < before.size() && (w == 0 || !std::isalnum(static_cast<unsigned char>(before[w - 1])));
+  if (whole_word && MentionWord(Lower(before.substr(w)))) return true;
   std::uint64_t e = end;
   while (e < data.size() && e - end < 24 && PrintableByte(data[e])) ++e;
   const std::string after =
