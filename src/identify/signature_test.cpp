@@ -173,6 +173,15 @@ TEST(Signatures, OneVersionPerRuleAndFileUnlessDistinctCopies) {
       "requires at least curl 7.64.1",
   });
   EXPECT_EQ(versions_of(curl, "curl"), (std::set<std::string>{"7.88.1"}));
+  // The real manual text of Debian's curl 7.88.1 (the gzip'd help inside /usr/bin/curl, which
+  // the unpacker decompresses): every version in it is a mention, so it identifies nothing.
+  const std::string manual =
+      "              Since curl 7.74.0 this option is enabled by default\n"
+      "              Since curl 7.66.0, HTTP/0.9 is disabled by default\n"
+      "              (HTTPS) In curl 7.86.0 and later, curl never\n"
+      "              ing in curl 7.77.0 this instruction is\n"
+      "              space trimmed. Added in curl 7.84.0.\n";
+  EXPECT_TRUE(versions_of(manual, "curl").empty());
   // Two identifying strings: the repeated one wins, the other is not a component.
   const std::string two = BinaryForStrings({"curl/8.4.0", "curl 8.4.0 (arm-linux)", "curl-8.1.2"});
   EXPECT_EQ(versions_of(two, "curl"), (std::set<std::string>{"8.4.0"}));
