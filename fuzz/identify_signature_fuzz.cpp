@@ -1,5 +1,6 @@
 // libFuzzer target: the shipped signature rules scanned over arbitrary bytes (vectorscan pass,
-// std::regex confirmation, version extraction) and over an arbitrary path.
+// std::regex confirmation, version extraction, mention detection, per-rule version selection)
+// and over an arbitrary path; the kernel banner parser over the bytes as text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,5 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view path(reinterpret_cast<const char*>(data), size < 256 ? size : 256);
   (void)matcher->Scan(clearbox::ByteView(data, size), path);
   (void)matcher->ScanPath(path);
+  (void)ParseKernelBanner(std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }

@@ -21,9 +21,11 @@ struct ComponentEvidence {
 struct Component {
   std::string name;     // package name (package databases) or rule component name (signatures)
   std::string version;  // upstream version (no epoch, no distro revision, no repack suffix)
-  std::string cpe;      // "cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*", empty if no version
-  std::string
-      purl;  // pkg:deb/debian/..., pkg:opkg/openwrt/..., pkg:apk/alpine/..., pkg:generic/...
+  std::string cpe;  // "cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*" from rule data; empty
+                    // when no rule maps the package (CPEs are never guessed)
+  // pkg:deb/<os id>/<name>@<full version>?arch=..&distro=<id>-<version_id>, pkg:apk/...,
+  // pkg:opkg/openwrt/..., pkg:generic/<rule purl name>@<version>
+  std::string purl;
   double confidence = 0.0;                  // 0..1; package db > signature with version > filename
   std::vector<ComponentEvidence> evidence;  // sorted, unique
   std::vector<std::string> files;  // tree files that belong to it, sorted: package lists; for
@@ -31,7 +33,6 @@ struct Component {
   std::string package_version;     // full distro version (epoch:upstream-revision) or empty
   std::string source;              // distro source package name (package databases) or empty
   std::string arch;                // package architecture or empty
-  bool cpe_guessed = false;        // true when vendor:product is the source name, not rule data
 };
 
 }  // namespace clearbox::identify

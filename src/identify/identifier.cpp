@@ -168,6 +168,72 @@ struct Built {
   std::string source;  // for rule lookups
 };
 
+std::string Lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The distribution of a root filesystem, from etc/os-release (or usr/lib/os-release);
+// Debian without one falls back to etc/debian_version's major number.
+struct OsRelease {
+  std::string id, version_id;
+  std::set<std::string> like;
+};
+
+bool SafeOsValue(std::string_view v) {
+  if (v.empty() || v.size() > 64) return false;
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+OsRelease ReadOsRelease(const fs::path& tree_root, RootResolver& resolver) {
+  OsRelease out;
+  for (const char* candidate : {"/etc/os-release", "/usr/lib/os-release"}) {
+    auto rel = resolver.ResolveFile(candidate);
+    if (!rel) continue;
+    auto text = ReadCapped(tree_root, tree_root / *rel);
+    if (!text) continue;
+    std::istringstream lines(*text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const std::size_t eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key = line.substr(0, eq);
+      std::string value = line.substr(eq + 1);
+      if (!value.empty() && value.back() == '\r') value.pop_back();
+      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+          value.back() == value.front()) {
+        value = value.substr(1, value.size() - 2);
+      }
+      value = Lowercase(value);
+      if (key == "ID" && SafeOsValue(value)) out.id = value;
+      if (key == "VERSION_ID" && SafeOsValue(value)) out.version_id = value;
+      if (key == "ID_LIKE") {
+        std::istringstream words(value);
+        for (std::string w; words >> w;) out.like.insert(w);
+      }
+    }
+    break;
+  }
+  if (out.id.empty() || out.id == "debian") {
+    if (auto rel = resolver.ResolveFile("/etc/debian_version"); rel && out.version_id.empty()) {
+      if (auto text = ReadCapped(tree_root, tree_root / *rel)) {
+        std::string major = text->substr(0, text->find_first_not_of("0123456789"));
+        if (!major.empty() && major.size() < 4) {
+          out.id = "debian";
+          out.version_id = major;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 std::string DpkgDetail(const PackageRecord& r) {
   std::string d = "Package: " + r.name + "; Version: " + r.version;
   if (!r.arch.empty()) d += "; Architecture: " + r.arch;
@@ -235,6 +301,7 @@ void ComponentIdentifier::AddFile(const FileView& file) {
     }
     return false;
   });
+  SelectVersions(hits, matcher_->rules());  // one version per rule and file, path hits included
   if (hits.empty() && problem.empty()) return;
   std::lock_guard lock(*mutex_);
   if (!problem.empty()) problems_.push_back(std::move(problem));
@@ -321,6 +388,15 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
     }
     const std::string db_dir = fs::path(db.path).parent_path().generic_string();
     RootResolver resolver(tree_root, db.rootfs);
+    const OsRelease os = ReadOsRelease(tree_root, resolver);
+    // PURL namespace and distro qualifier (purl-spec deb/apk: "distro=debian-12").
+    std::string purl_namespace = db.kind == "dpkg" ? "debian" : db.kind == "apk" ? "alpine"
+                                                                                   : "openwrt";
+    const std::string family = db.kind == "dpkg" ? "debian" : db.kind == "apk" ? "alpine"
+                                                                                : "openwrt";
+    if (!os.id.empty() && (os.id == family || os.like.contains(family))) purl_namespace = os.id;
+    std::string distro_qualifier;
+    if (!os.id.empty() && !os.version_id.empty()) distro_qualifier = os.id + "-" + os.version_id;
     for (PackageRecord& record : *records) {
       if (db.kind != "apk") {
         const std::string info = JoinRel(db_dir, "info");
@@ -358,18 +434,20 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
       const std::string upstream = db.kind == "apk" ? ApkUpstreamVersion(record.version)
                                                     : DebianUpstreamVersion(record.version);
       c.version = StripRepackSuffix(upstream);
-      std::string purl = db.kind == "dpkg"  ? "pkg:deb/debian/"
-                         : db.kind == "apk" ? "pkg:apk/alpine/"
-                                            : "pkg:opkg/openwrt/";
-      purl += PurlEncode(record.name) + "@" + PurlEncode(record.version);
-      if (!record.arch.empty()) purl += "?arch=" + PurlEncode(record.arch);
+      // The PURL version is the package's full version (epoch and revision included);
+      // qualifiers in key order.
+      std::string purl = std::string(db.kind == "dpkg" ? "pkg:deb/" : db.kind == "apk" ? "pkg:apk/"
+                                                                                      : "pkg:opkg/") +
+                         purl_namespace + "/" + PurlEncode(Lowercase(record.name)) + "@" +
+                         PurlEncode(record.version);
+      std::vector<std::string> qualifiers;
+      if (!record.arch.empty()) qualifiers.push_back("arch=" + PurlEncode(record.arch));
+      if (!distro_qualifier.empty()) qualifiers.push_back("distro=" + PurlEncode(distro_qualifier));
+      for (std::size_t q = 0; q < qualifiers.size(); ++q) purl += (q ? "&" : "?") + qualifiers[q];
       c.purl = purl;
+      // A CPE only where rule data maps the package or its source to an upstream product.
       if (auto r = rule_for(record.name, record.source)) {
         c.cpe = MakeCpe(rules[*r].vendor, rules[*r].product, c.version);
-      } else {
-        const std::string& base = record.source.empty() ? record.name : record.source;
-        c.cpe = MakeCpe(base, base, c.version);
-        c.cpe_guessed = true;
       }
       c.confidence = kConfidencePackageDb;
       c.evidence.push_back({db.path, db.kind, DpkgDetail(record)});
@@ -400,11 +478,32 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
     for (const auto& f : packages[i].files) owner.emplace(f, i);
   }
 
+  // A distribution kernel's release ("6.1.0-57-amd64") names its ABI, not its upstream version;
+  // a banner with the same release tells the upstream version for the vermagic and
+  // lib/modules hits of that release.
+  std::map<std::pair<std::uint32_t, std::string>, std::string> upstream_of_release;
+  for (const PendingHit& pending : hits) {
+    if (!pending.hit.distro_version.empty() && !pending.hit.release.empty()) {
+      upstream_of_release.emplace(std::make_pair(pending.hit.rule, pending.hit.release),
+                                  pending.hit.version);
+    }
+  }
+  for (PendingHit& pending : hits) {
+    if (pending.hit.release.empty() || !pending.hit.distro_version.empty()) continue;
+    auto it = upstream_of_release.find({pending.hit.rule, pending.hit.release});
+    if (it != upstream_of_release.end()) pending.hit.version = it->second;
+  }
+
   std::map<std::pair<std::string, std::string>, Component> by_signature;
   for (const PendingHit& pending : hits) {
     const SignatureRule& rule = rules[pending.hit.rule];
     const SignaturePattern& pattern = rule.patterns[pending.hit.pattern];
-    ComponentEvidence evidence{pending.path, pattern.method, pending.hit.matched};
+    std::string detail = pending.hit.matched;
+    if (!pending.hit.distro_version.empty()) {
+      // The report model has no qualifier field: the distribution version goes in the text.
+      detail += "; distro_version=" + pending.hit.distro_version;
+    }
+    ComponentEvidence evidence{pending.path, pattern.method, std::move(detail)};
     Component* target = nullptr;
     if (auto it = owner.find(pending.path); it != owner.end()) {
       Component& p = packages[it->second];
@@ -421,10 +520,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
     if (target) {
       target->evidence.push_back(std::move(evidence));
       target->confidence = kConfidenceConfirmed;
-      if (target->cpe_guessed) {
-        target->cpe = MakeCpe(rule.vendor, rule.product, target->version);
-        target->cpe_guessed = false;
-      }
+      if (target->cpe.empty()) target->cpe = MakeCpe(rule.vendor, rule.product, target->version);
       continue;
     }
     Component& c = by_signature[{rule.component, pending.hit.version}];

@@ -124,6 +124,7 @@ TEST_F(DebianRootfs, EveryPackageFoundFromDpkgAndMostFromSignaturesAlone) {
   for (const auto& c : with_db) {
     if (c.purl.starts_with("pkg:deb/")) by_purl_name[c.name] = &c;
   }
+  const std::vector<SignatureRule> mapping_rules = MakeIdentifier().matcher().rules();
   for (const auto& r : *records) {
     auto it = by_purl_name.find(r.name);
     ASSERT_NE(it, by_purl_name.end()) << r.name << " not found";
@@ -137,7 +138,20 @@ TEST_F(DebianRootfs, EveryPackageFoundFromDpkgAndMostFromSignaturesAlone) {
     bool from_dpkg = false;
     for (const auto& e : c.evidence) from_dpkg |= e.method == "dpkg" && e.path.ends_with("status");
     EXPECT_TRUE(from_dpkg) << r.name;
-    EXPECT_TRUE(c.cpe.starts_with("cpe:2.3:a:")) << c.cpe;
+    // A CPE exactly when rule data maps the package (or its source) to a product.
+    bool mapped = false;
+    for (const auto& rule : mapping_rules) {
+      for (const auto& p : rule.packages) {
+        mapped |= p == r.name || (!r.source.empty() && p == r.source);
+      }
+    }
+    if (mapped) {
+      EXPECT_TRUE(c.cpe.starts_with("cpe:2.3:a:")) << r.name;
+    } else if (!c.cpe.empty()) {
+      bool confirmed = false;  // a signature of the package's own files named the product
+      for (const auto& e : c.evidence) confirmed |= e.method != "dpkg";
+      EXPECT_TRUE(confirmed) << r.name << " " << c.cpe;
+    }
     for (const auto& f : c.files) {
       EXPECT_TRUE(fs::exists(fs::symlink_status(Root() / f))) << f;
     }
@@ -287,7 +301,7 @@ TEST(Identifier, OpkgAndApkDatabasesAtAnyDepthMergeWithSignatures) {
   EXPECT_EQ(busybox->evidence[1].method, "opkg");
   EXPECT_EQ(busybox->evidence[1].path, "0x100.trx/0x200.squashfs/usr/lib/opkg/status");
   EXPECT_EQ(uhttpd->cpe.substr(0, 27), "cpe:2.3:a:openwrt:uhttpd:20");
-  EXPECT_FALSE(uhttpd->cpe_guessed);
+
   EXPECT_EQ(zlib->version, "1.2.13");
   EXPECT_EQ(zlib->purl, "pkg:apk/alpine/zlib@1.2.13-r1?arch=x86_64");
   EXPECT_EQ(zlib->files,
@@ -329,6 +343,186 @@ TEST(Identifier, SignatureComponentsKernelAndDisagreeingVersions) {
   EXPECT_EQ(by_name["busybox"][0]->version, "0.99.0");
   EXPECT_TRUE(by_name["busybox"][1]->purl.starts_with("pkg:generic/busybox@1."));
   EXPECT_EQ(by_name["busybox"][1]->files, (std::vector<std::string>{"root/bin/busybox"}));
+}
+
+// Real Debian binaries whose strings name several versions of their product (help texts,
+// compatibility lists, syslog messages): exactly one component of the product, at the
+// installed upstream version.
+TEST(Identifier, RealMultiVersionBinariesGiveOneVersionPerProduct) {
+  struct Case {
+    const char* package;    // dpkg package that owns the file
+    const char* file;       // installed path
+    const char* component;  // rule component
+  };
+  const Case cases[] = {
+      {"curl", "/usr/bin/curl", "curl"},
+      {"libcurl4", "/usr/lib/x86_64-linux-gnu/libcurl.so.4", "libcurl"},
+      {"libssl3", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "openssl"},
+      {"busybox", "/usr/bin/busybox", "busybox"},
+      {"bash", "/usr/bin/bash", "bash"},
+      {"openssh-client", "/usr/bin/ssh", "openssh"},
+      {"libsqlite3-0", "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0", "sqlite"},
+  };
+  std::size_t checked = 0;
+  for (const Case& c : cases) {
+    std::string version;
+    if (RunShell(std::string("dpkg-query -W -f='${Version}' ") + c.package + " 2>/dev/null",
+                 &version) != 0 ||
+        version.empty() || !fs::exists(c.file)) {
+      std::printf("  %s not installed: skipped\n", c.package);
+      continue;
+    }
+    TempDir dir;
+    const fs::path real = fs::canonical(c.file);
+    const fs::path target = dir.path() / "rootfs" / fs::path(c.file).relative_path();
+    fs::create_directories(target.parent_path());
+    fs::copy_file(real, target);
+    const auto components = Identify(dir.path(), 1);
+    std::vector<std::string> found;
+    for (const auto& component : components) {
+      if (component.name == c.component) found.push_back(component.version);
+    }
+    const std::string upstream = StripRepackSuffix(DebianUpstreamVersion(version));
+    EXPECT_EQ(found, std::vector<std::string>{upstream}) << c.file << "\n" << Dump(components);
+    ++checked;
+  }
+  EXPECT_GE(checked, 5u) << "run scripts/install-deps.sh";
+}
+
+// A Debian kernel: the banner gives the upstream version (not the ABI name 6.1.0), and the
+// modules of the same release (vermagic, lib/modules/<release>/) follow it.
+TEST(Identifier, DistributionKernelReportsItsUpstreamVersion) {
+  TempDir dir;
+  const std::string banner =
+      "Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+      "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC "
+      "Debian 6.1.192-3 (2025-11-22)";
+  WriteFileBytes(dir / "0x40.lzma/kernel", std::string("\0\0", 2) + banner + "\n" +
+                                                std::string("\0", 1));
+  WriteFileBytes(dir / "root/lib/modules/6.1.0-57-cloud-amd64/kernel/x.ko",
+                 std::string("\0license=GPL\0", 13) +
+                     "vermagic=6.1.0-57-cloud-amd64 SMP preempt mod_unload modversions " +
+                     std::string(1, '\0'));
+  const auto components = Identify(dir.path(), 2);
+  std::vector<const Component*> linux;
+  for (const auto& c : components) {
+    if (c.name == "linux") linux.push_back(&c);
+  }
+  ASSERT_EQ(linux.size(), 1u) << Dump(components);
+  EXPECT_EQ(linux[0]->version, "6.1.192");
+  EXPECT_EQ(linux[0]->cpe, "cpe:2.3:a:linux:linux_kernel:6.1.192:*:*:*:*:*:*:*");
+  std::set<std::string> methods;
+  bool distro_noted = false;
+  for (const auto& e : linux[0]->evidence) {
+    methods.insert(e.method);
+    distro_noted |= e.detail.ends_with("distro_version=6.1.192-3");
+  }
+  EXPECT_EQ(methods, (std::set<std::string>{"filename", "kernel-banner", "vermagic"}));
+  EXPECT_TRUE(distro_noted) << Dump(components);
+}
+
+// A real Debian kernel image of this machine, if one is installed.
+TEST(Identifier, RealDebianKernelImage) {
+  std::string images;
+  RunShell("ls /boot/vmlinuz-* 2>/dev/null | head -1 | tr -d '\\n'", &images);
+  if (images.empty()) GTEST_SKIP() << "no /boot/vmlinuz-* on this machine";
+  std::string expected;
+  const std::string release = fs::path(images).filename().string().substr(8);
+  RunShell("dpkg-query -W -f='${Version}' linux-image-" + release + " 2>/dev/null", &expected);
+  TempDir dir;
+  fs::create_directories(dir / "boot");
+  fs::copy_file(images, dir / "boot" / "vmlinuz");
+  const auto components = Identify(dir.path(), 1);
+  std::vector<std::string> versions;
+  for (const auto& c : components) {
+    if (c.name == "linux") versions.push_back(c.version);
+  }
+  ASSERT_EQ(versions.size(), 1u) << Dump(components);
+  if (!expected.empty()) {
+    EXPECT_EQ(versions[0], StripRepackSuffix(DebianUpstreamVersion(expected))) << expected;
+  }
+}
+
+// Package databases: PURLs carry the full distro version with arch and distro qualifiers
+// (purl-spec deb/apk), the component version is upstream, and a CPE exists only where rule
+// data maps the package or its source package to a product.
+TEST(Identifier, PackageDatabasePurlsQualifiersAndMappedCpesOnly) {
+  TempDir dir;
+  // Debian 12: busybox-udeb comes from source busybox; "frobnicate" is unknown to the rules.
+  const fs::path deb = dir.path() / "deb";
+  WriteFileBytes(deb / "usr/lib/os-release",
+                 "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
+                 "VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n");
+  fs::create_directories(deb / "etc");
+  fs::create_symlink("../usr/lib/os-release", deb / "etc/os-release");
+  WriteFileBytes(deb / "var/lib/dpkg/status",
+                 "Package: busybox-udeb\nStatus: install ok installed\nArchitecture: amd64\n"
+                 "Source: busybox (1:1.35.0-4)\nVersion: 1:1.35.0-4\n\n"
+                 "Package: libsqlite3-0\nStatus: install ok installed\nArchitecture: amd64\n"
+                 "Source: sqlite3\nVersion: 3.40.1-2+deb12u2\n\n"
+                 "Package: frobnicate\nStatus: install ok installed\nArchitecture: all\n"
+                 "Version: 2.0-1\n\n");
+  // Ubuntu: namespace and distro from its os-release.
+  const fs::path ubu = dir.path() / "ubuntu";
+  WriteFileBytes(ubu / "etc/os-release",
+                 "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nID_LIKE=debian\n");
+  WriteFileBytes(ubu / "var/lib/dpkg/status",
+                 "Package: curl\nStatus: install ok installed\nArchitecture: arm64\n"
+                 "Version: 7.81.0-1ubuntu1.15\n\n");
+  // Alpine 3.19 and OpenWrt 23.05.
+  const fs::path alp = dir.path() / "alpine";
+  WriteFileBytes(alp / "etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n");
+  WriteFileBytes(alp / "lib/apk/db/installed",
+                 "P:busybox-binsh\nV:1.36.1-r15\nA:aarch64\no:busybox\n\n"
+                 "P:alpine-baselayout\nV:3.4.3-r2\nA:aarch64\no:alpine-baselayout\n\n");
+  const fs::path owrt = dir.path() / "openwrt";
+  WriteFileBytes(owrt / "usr/lib/os-release",
+                 "NAME=\"OpenWrt\"\nVERSION=\"23.05.2\"\nID=\"openwrt\"\nVERSION_ID=\"23.05.2\"\n");
+  fs::create_directories(owrt / "etc");
+  fs::create_symlink("../usr/lib/os-release", owrt / "etc/os-release");
+  WriteFileBytes(owrt / "usr/lib/opkg/status",
+                 "Package: libopenssl3\nVersion: 3.0.12-1\nStatus: install user installed\n"
+                 "Architecture: aarch64_cortex-a53\n\n"
+                 "Package: luci-app-frob\nVersion: 1.0-1\nStatus: install user installed\n"
+                 "Architecture: all\n\n");
+  WriteFileBytes(owrt / "usr/lib/opkg/info/libopenssl3.control",
+                 "Package: libopenssl3\nVersion: 3.0.12-1\nSourceName: openssl\n");
+
+  std::map<std::string, const Component*> by_name;
+  const auto components = Identify(dir.path(), 2);
+  for (const auto& c : components) by_name[c.name] = &c;
+  auto get = [&](const std::string& name) -> const Component& {
+    EXPECT_TRUE(by_name.contains(name)) << name << "\n" << Dump(components);
+    static const Component kNone;
+    return by_name.contains(name) ? *by_name.at(name) : kNone;
+  };
+  const Component& udeb = get("busybox-udeb");
+  EXPECT_EQ(udeb.version, "1.35.0");
+  EXPECT_EQ(udeb.purl, "pkg:deb/debian/busybox-udeb@1:1.35.0-4?arch=amd64&distro=debian-12");
+  EXPECT_EQ(udeb.cpe, "cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*");
+  const Component& sqlite = get("libsqlite3-0");
+  EXPECT_EQ(sqlite.purl,
+            "pkg:deb/debian/libsqlite3-0@3.40.1-2%2Bdeb12u2?arch=amd64&distro=debian-12");
+  EXPECT_EQ(sqlite.cpe, "cpe:2.3:a:sqlite:sqlite:3.40.1:*:*:*:*:*:*:*");
+  const Component& frob = get("frobnicate");
+  EXPECT_EQ(frob.version, "2.0");
+  EXPECT_TRUE(frob.cpe.empty()) << frob.cpe;
+  EXPECT_EQ(frob.purl, "pkg:deb/debian/frobnicate@2.0-1?arch=all&distro=debian-12");
+  const Component& curl = get("curl");
+  EXPECT_EQ(curl.purl, "pkg:deb/ubuntu/curl@7.81.0-1ubuntu1.15?arch=arm64&distro=ubuntu-22.04");
+  EXPECT_EQ(curl.cpe, "cpe:2.3:a:haxx:curl:7.81.0:*:*:*:*:*:*:*");
+  const Component& binsh = get("busybox-binsh");
+  EXPECT_EQ(binsh.version, "1.36.1");
+  EXPECT_EQ(binsh.purl, "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=aarch64&distro=alpine-3.19.1");
+  EXPECT_EQ(binsh.cpe, "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*");
+  EXPECT_TRUE(get("alpine-baselayout").cpe.empty());
+  const Component& ssl = get("libopenssl3");
+  EXPECT_EQ(ssl.version, "3.0.12");
+  EXPECT_EQ(ssl.purl,
+            "pkg:opkg/openwrt/libopenssl3@3.0.12-1?arch=aarch64_cortex-a53&distro=openwrt-23.05.2");
+  EXPECT_EQ(ssl.cpe, "cpe:2.3:a:openssl:openssl:3.0.12:*:*:*:*:*:*:*");
+  EXPECT_TRUE(get("luci-app-frob").cpe.empty());
+  for (const auto& c : components) EXPECT_FALSE(c.purl.starts_with("pkg:generic/")) << c.purl;
 }
 
 TEST(Identifier, HeaderVersionEchoInDynamicallyLinkedProgramIsNotAComponent) {
@@ -381,7 +575,7 @@ TEST(Identifier, HostilePackageListsStayInsideTheRootfs) {
   const auto components = Identify(dir.path(), 1);
   ASSERT_EQ(components.size(), 1u);
   EXPECT_EQ(components[0].name, "evil");
-  EXPECT_TRUE(components[0].cpe_guessed);
+  EXPECT_TRUE(components[0].cpe.empty());  // no rule names "evil": no CPE, none guessed
   EXPECT_EQ(components[0].files, (std::vector<std::string>{"fw/usr/lib/real.so"}));
 }
 

@@ -70,6 +70,100 @@ struct ScratchHolder {
   }
 };
 
+bool PrintableByte(std::uint8_t c) { return (c >= 0x20 && c < 0x7f) || c == '\t'; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Words that, right before a product-and-version string, make it a mention of that version
+// rather than the program's own identity ("added in curl 7.66.0", "requires OpenSSL 1.1.1",
+// "fixed since 1.2", "older than 3.0").
+bool MentionWord(std::string_view word) {
+  static constexpr std::string_view kWords[] = {
+      "in",       "since",    "before",   "after",    "from",   "than",  "until",  "till",
+      "to",       "added",    "removed",  "deprecated", "requires", "require", "required",
+      "needs",    "need",     "prior",    "older",    "newer",  "least", "and",    "or",
+      "vs",       "versus",   "below",    "above",    "upto",   "obsoleted", "introduced"};
+  for (std::string_view w : kWords) {
+    if (word == w) return true;
+  }
+  return false;
+}
+
+// Whether the match [start, end) sits in text that only mentions its version: the word before
+// it in the same string is a MentionWord, or the text after it says "or later" and the like.
+bool IsMention(ByteView data, std::uint64_t start, std::uint64_t end) {
+  std::uint64_t b = start;
+  while (b > 0 && start - b < 64 && PrintableByte(data[b - 1])) --b;
+  std::string_view before(reinterpret_cast<const char*>(data.data() + b), start - b);
+  while (!before.empty() && !std::isalnum(static_cast<unsigned char>(before.back()))) {
+    before.remove_suffix(1);
+  }
+  std::size_t w = before.size();
+  while (w > 0 && std::isalpha(static_cast<unsigned char>(before[w - 1]))) --w;
+  const bool whole_word =
+      w < before.size() && (w == 0 || !std::isalnum(static_cast<unsigned char>(before[w - 1])));
+  if (whole_word && MentionWord(Lower(before.substr(w)))) return true;
+  std::uint64_t e = end;
+  while (e < data.size() && e - end < 24 && PrintableByte(data[e])) ++e;
+  const std::string after =
+      Lower(std::string_view(reinterpret_cast<const char*>(data.data() + end), e - end));
+  for (std::string_view tail : {" or later", " or newer", " or higher", " or above", " or greater",
+                                " and later", " and newer", " and above", " and higher"}) {
+    if (after.starts_with(tail)) return true;
+  }
+  return false;
+}
+
+// Orders versions by their numeric and word runs ("1.10" > "1.9", "9.3p1" > "9.3").
+int CompareVersions(std::string_view a, std::string_view b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (i >= a.size()) return -1;
+    if (j >= b.size()) return 1;
+    const bool da = std::isdigit(static_cast<unsigned char>(a[i]));
+    const bool db = std::isdigit(static_cast<unsigned char>(b[j]));
+    if (da && db) {
+      while (i < a.size() && a[i] == '0') ++i;
+      while (j < b.size() && b[j] == '0') ++j;
+      std::size_t ei = i, ej = j;
+      while (ei < a.size() && std::isdigit(static_cast<unsigned char>(a[ei]))) ++ei;
+      while (ej < b.size() && std::isdigit(static_cast<unsigned char>(b[ej]))) ++ej;
+      if (ei - i != ej - j) return ei - i < ej - j ? -1 : 1;
+      if (int c = a.substr(i, ei - i).compare(b.substr(j, ej - j)); c != 0) return c < 0 ? -1 : 1;
+      i = ei;
+      j = ej;
+    } else if (a[i] != b[j]) {
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]) ? -1 : 1;
+    } else {
+      ++i;
+      ++j;
+    }
+  }
+  return 0;
+}
+
+// The leading "A.B[.C]" of a release string, or empty.
+std::string LeadingNumericVersion(std::string_view s) {
+  std::size_t i = 0, dots = 0;
+  while (i < s.size()) {
+    if (std::isdigit(static_cast<unsigned char>(s[i]))) {
+      ++i;
+    } else if (s[i] == '.' && i > 0 && std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
+               i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
+               dots < 2) {
+      ++dots;
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return dots >= 1 ? std::string(s.substr(0, i)) : std::string();
+}
+
 }  // namespace
 
 struct SignatureMatcher::Impl {
@@ -132,6 +226,7 @@ Result<std::vector<SignatureRule>> ParseSignatureRules(std::string_view text,
       if (auto j = p.find("join_groups"); j != p.end() && j->is_boolean()) {
         pattern.join_groups = *j;
       }
+      if (auto c = p.find("copies"); c != p.end() && c->is_boolean()) pattern.copies = *c;
       if (pattern.regex.empty() && pattern.path_regex.empty()) {
         return Fail(ErrorCode::kMalformed, where + ": pattern without regex or path");
       }
@@ -277,9 +372,11 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
   });
   ctx.ends.erase(std::unique(ctx.ends.begin(), ctx.ends.end()), ctx.ends.end());
   struct Confirmed {
-    std::uint32_t rule, pattern;
-    std::uint64_t start, end;
+    std::uint32_t rule = 0, pattern = 0;
+    std::uint64_t start = 0, end = 0;
     std::string version;
+    bool mention = false;
+    std::string release, distro_version;
   };
   std::vector<Confirmed> confirmed;
   const std::string path_string(path);
@@ -312,8 +409,35 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
     while (!version.empty() && (version.back() == '.' || version.back() == '-')) {
       version.pop_back();
     }
-    if (!PlausibleVersion(version)) continue;
-    confirmed.push_back({compiled.rule, compiled.pattern, start, match_end, std::move(version)});
+    Confirmed c;
+    c.rule = compiled.rule;
+    c.pattern = compiled.pattern;
+    c.start = start;
+    c.end = match_end;
+    c.version = std::move(version);
+    const std::string& method = rules_[compiled.rule].patterns[compiled.pattern].method;
+    if (method == "kernel-banner" || method == "vermagic") {
+      // The whole string holding the match: a banner's distribution part follows the match.
+      std::uint64_t string_end = start;
+      while (string_end < data.size() && string_end - start < kMaxMatchBytes &&
+             data[string_end] != 0 && data[string_end] != '\n') {
+        ++string_end;
+      }
+      std::string_view text(reinterpret_cast<const char*>(data.data() + start),
+                            string_end - start);
+      if (method == "vermagic") {
+        if (auto eq = text.find('='); eq != std::string_view::npos) text.remove_prefix(eq + 1);
+        text = text.substr(0, text.find(' '));
+      }
+      const KernelRelease kernel = ParseKernelBanner(text);
+      if (!kernel.upstream.empty()) c.version = kernel.upstream;
+      c.release = kernel.release;
+      c.distro_version = kernel.distro_version;
+    } else {
+      c.mention = IsMention(data, start, match_end);
+    }
+    if (!PlausibleVersion(c.version)) continue;
+    confirmed.push_back(std::move(c));
   }
   std::sort(confirmed.begin(), confirmed.end(), [](const Confirmed& a, const Confirmed& b) {
     return std::tie(a.rule, a.pattern, a.start) < std::tie(b.rule, b.pattern, b.start);
@@ -322,18 +446,44 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
   std::map<std::tuple<std::uint32_t, std::uint32_t, std::string>, SignatureHit> unique;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::set<std::string>> versions;
   for (const Confirmed& c : confirmed) {
-    versions[{c.rule, c.pattern}].insert(c.version);
+    if (!c.mention) versions[{c.rule, c.pattern}].insert(c.version);
     auto ukey = std::make_tuple(c.rule, c.pattern, c.version);
-    if (unique.contains(ukey)) continue;  // the first offset wins
+    auto it = unique.find(ukey);
+    if (it != unique.end()) {
+      ++it->second.occurrences;
+      if (!it->second.mention || c.mention) continue;  // the first identifying offset wins
+    }
+    std::uint64_t shown_end = c.end;
+    if (!c.distro_version.empty()) {  // show the banner up to its distribution version
+      while (shown_end < data.size() && shown_end - c.start < kMaxMatchBytes &&
+             data[shown_end] != 0 && data[shown_end] != '\n') {
+        ++shown_end;
+      }
+    }
     const std::string_view text(reinterpret_cast<const char*>(data.data() + c.start),
-                                c.end - c.start);
-    unique.emplace(ukey, SignatureHit{c.rule, c.pattern, c.version, EscapeMatched(text), c.start});
+                                shown_end - c.start);
+    SignatureHit hit;
+    hit.rule = c.rule;
+    hit.pattern = c.pattern;
+    hit.version = c.version;
+    hit.matched = EscapeMatched(text, c.distro_version.empty() ? 160 : 320);
+    hit.offset = c.start;
+    hit.mention = c.mention;
+    hit.release = c.release;
+    hit.distro_version = c.distro_version;
+    if (it != unique.end()) {
+      hit.occurrences = it->second.occurrences;
+      it->second = std::move(hit);
+    } else {
+      unique.emplace(ukey, std::move(hit));
+    }
   }
   for (auto& [key, hit] : unique) {
     const SignaturePattern& pattern = rules_[hit.rule].patterns[hit.pattern];
     if (pattern.single && versions[{hit.rule, hit.pattern}].size() > 1) continue;
     hits.push_back(std::move(hit));
   }
+  SelectVersions(hits, rules_);
   return hits;
 }
 
@@ -346,9 +496,117 @@ std::vector<SignatureHit> SignatureMatcher::ScanPath(std::string_view path) cons
     const std::string version =
         VersionFromGroups(m, rules_[compiled.rule].patterns[compiled.pattern].join_groups);
     if (!PlausibleVersion(version)) continue;
-    hits.push_back({compiled.rule, compiled.pattern, version, EscapeMatched(m[0].str()), 0});
+    SignatureHit hit;
+    hit.rule = compiled.rule;
+    hit.pattern = compiled.pattern;
+    hit.version = version;
+    hit.matched = EscapeMatched(m[0].str());
+    // A version that starts a path segment names a release directory ("lib/modules/<release>/").
+    const auto at = static_cast<std::size_t>(m.position(1));
+    if (at > 0 && path_string[at - 1] == '/') {
+      hit.release = path_string.substr(at, path_string.find('/', at) - at);
+    }
+    hits.push_back(std::move(hit));
   }
   return hits;
+}
+
+KernelRelease ParseKernelBanner(std::string_view banner) {
+  KernelRelease out;
+  std::string_view text = banner;
+  if (text.starts_with("Ubuntu ")) {  // the version signature alone: "Ubuntu <package> <upstream>"
+    text.remove_prefix(7);
+    const std::size_t space = text.find(' ');
+    if (space == std::string_view::npos) return out;
+    const std::string_view package = text.substr(0, space);  // "5.15.0-91.101-generic"
+    out.upstream = LeadingNumericVersion(text.substr(space + 1));
+    const std::size_t dash = package.find('-');
+    const std::size_t flavour =
+        dash == std::string_view::npos ? std::string_view::npos : package.find('-', dash + 1);
+    out.distro_version = std::string(package.substr(0, flavour));
+    // The release drops the upload number: "5.15.0-91.101-generic" -> "5.15.0-91-generic".
+    const std::size_t dot = out.distro_version.find('.', dash == std::string_view::npos ? 0 : dash);
+    out.release = std::string(package.substr(0, std::min(dot, flavour)));
+    if (flavour != std::string_view::npos) out.release += std::string(package.substr(flavour));
+    if (out.release.size() > kMaxVersionLength || out.distro_version.size() > kMaxVersionLength) {
+      return KernelRelease{};
+    }
+    return out;
+  }
+  if (text.starts_with("Linux version ")) text.remove_prefix(14);
+  out.release = std::string(text.substr(0, text.find(' ')));
+  if (out.release.size() > kMaxVersionLength) out.release.resize(kMaxVersionLength);
+  out.upstream = LeadingNumericVersion(out.release);
+  // The distribution part follows the build number "#N".
+  const std::size_t hash = text.find(" #");
+  if (hash == std::string_view::npos) return out;
+  const std::string_view tail = text.substr(hash);
+  // Ubuntu: "(Ubuntu 5.15.0-91.101-generic 5.15.131)".
+  if (auto u = tail.rfind("(Ubuntu "); u != std::string_view::npos) {
+    std::string_view sig = tail.substr(u + 8);
+    sig = sig.substr(0, sig.find(')'));
+    const std::size_t space = sig.find(' ');
+    if (space != std::string_view::npos) {
+      const std::string upstream = LeadingNumericVersion(sig.substr(space + 1));
+      if (!upstream.empty()) {
+        std::string_view package = sig.substr(0, space);  // "5.15.0-91.101-generic"
+        const std::size_t dash = package.find('-');
+        const std::size_t flavour =
+            dash == std::string_view::npos ? std::string_view::npos : package.find('-', dash + 1);
+        out.distro_version = std::string(package.substr(0, flavour));
+        out.upstream = upstream;
+        return out;
+      }
+    }
+  }
+  // Debian: "... #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2025-...)".
+  if (auto d = tail.rfind(" Debian "); d != std::string_view::npos) {
+    std::string_view v = tail.substr(d + 8);
+    v = v.substr(0, v.find(' '));
+    const std::string upstream = LeadingNumericVersion(v);
+    if (!upstream.empty() && v.size() <= kMaxVersionLength) {
+      out.upstream = upstream;
+      out.distro_version = std::string(v);
+    }
+  }
+  return out;
+}
+
+void SelectVersions(std::vector<SignatureHit>& hits, const std::vector<SignatureRule>& rules) {
+  std::erase_if(hits, [](const SignatureHit& h) { return h.mention; });
+  std::map<std::uint32_t, std::vector<SignatureHit*>> by_rule;
+  for (SignatureHit& h : hits) by_rule[h.rule].push_back(&h);
+  std::set<std::pair<std::uint32_t, std::string>> keep;  // (rule, version)
+  for (auto& [rule, group] : by_rule) {
+    const SignatureHit* best = nullptr;
+    for (const SignatureHit* h : group) {
+      if (!best) {
+        best = h;
+        continue;
+      }
+      const double ch = rules[rule].patterns[h->pattern].confidence;
+      const double cb = rules[rule].patterns[best->pattern].confidence;
+      if (ch != cb) {
+        if (ch > cb) best = h;
+        continue;
+      }
+      if (h->occurrences != best->occurrences) {
+        if (h->occurrences > best->occurrences) best = h;
+        continue;
+      }
+      const int order = CompareVersions(h->version, best->version);
+      if (order > 0 || (order == 0 && h->version > best->version)) best = h;
+    }
+    keep.insert({rule, best->version});
+    for (const SignatureHit* h : group) {
+      if (rules[rule].patterns[h->pattern].copies) keep.insert({rule, h->version});
+    }
+  }
+  std::erase_if(hits, [&](const SignatureHit& h) { return !keep.contains({h.rule, h.version}); });
+  std::sort(hits.begin(), hits.end(), [](const SignatureHit& a, const SignatureHit& b) {
+    return std::tie(a.rule, a.pattern, a.version, a.offset) <
+           std::tie(b.rule, b.pattern, b.version, b.offset);
+  });
 }
 
 std::string MakeCpe(std::string_view vendor, std::string_view product, std::string_view version) {

@@ -31,6 +31,10 @@ struct SignaturePattern {
   double confidence = 0.8;
   bool single = false;       // drop the file's hits of this pattern when they disagree on version
   bool join_groups = false;  // version = all groups joined with '.', leading zeros dropped
+  // Each match is a library's own banner (e.g. "OpenSSL 1.0.2k  26 Jan 2017"), so distinct
+  // versions of this pattern in one file are distinct copies (static links) and all are kept;
+  // otherwise one version per (rule, file) survives (SelectVersions).
+  bool copies = false;
 };
 
 // A component and the patterns that reveal it (one entry of a rule file's "rules" array).
@@ -61,7 +65,33 @@ struct SignatureHit {
   std::string version;
   std::string matched;  // the matched bytes, escaped (\xNN) and shortened
   std::uint64_t offset = 0;
+  // The text around the match merely mentions the version ("added in curl 7.66.0",
+  // "7.61.0 or later"): it does not identify the program holding it.
+  bool mention = false;
+  std::uint32_t occurrences = 1;  // confirmed matches of this (rule, pattern, version)
+  // Kernel hits: the release string (uname -r) the version was read from, and the
+  // distribution's package version when the banner names one ("6.1.192-3").
+  std::string release;
+  std::string distro_version;
 };
+
+// The upstream version of a Linux kernel from a banner ("Linux version <release> (...) ...",
+// or the bzImage header form "<release> (...) #1 ..."), a vermagic value or a release alone.
+// Debian ("... #1 SMP Debian 6.1.192-3 (date)" -> 6.1.192), Ubuntu ("(Ubuntu
+// 5.15.0-91.101-generic 5.15.131)" -> 5.15.131), otherwise the release's leading numeric
+// version ("4.14.180-yocto-standard" -> 4.14.180, "5.10.176" OpenWrt, "3.10.14-rt").
+struct KernelRelease {
+  std::string upstream;        // "6.1.192"
+  std::string release;         // "6.1.0-57-cloud-amd64"
+  std::string distro_version;  // "6.1.192-3" (Debian), "5.15.0-91.101" (Ubuntu) or empty
+};
+KernelRelease ParseKernelBanner(std::string_view banner);
+
+// Keeps one version per rule among one file's hits (sorted as Scan returns them): mentions
+// are dropped; the version of the best remaining hit (pattern confidence, then number of
+// occurrences, then the highest version) wins, with every hit of that version; other versions
+// survive only from `copies` patterns. Result sorted by rule, pattern, version.
+void SelectVersions(std::vector<SignatureHit>& hits, const std::vector<SignatureRule>& rules);
 
 // All rules compiled into one vectorscan database (match ends only); each end is confirmed,
 // and its version read, by the same pattern in std::regex anchored at that end. Scan is

@@ -39,6 +39,13 @@ std::vector<SignatureHit> ScanText(const SignatureMatcher& m, const std::string&
   return hits ? *hits : std::vector<SignatureHit>{};
 }
 
+// Bytes of a binary holding each of `strings` as its own C string.
+std::string BinaryForStrings(const std::vector<std::string>& strings) {
+  std::string out("\x7f" "ELF\x02\x01\x01\0", 8);
+  for (const std::string& s : strings) out += std::string("\x13\x37\0", 3) + s + std::string(1, '\0');
+  return out;
+}
+
 TEST(Signatures, ShippedRulesCompileIntoOneDatabase) {
   auto matcher = ShippedMatcher();
   ASSERT_TRUE(matcher);
@@ -141,6 +148,119 @@ TEST(Signatures, CpeAndPurlEscaping) {
   EXPECT_EQ(PurlEncode("1:1.2.13.dfsg-1"), "1:1.2.13.dfsg-1");
   EXPECT_EQ(PurlEncode("3.0.19-1~deb12u2+b1"), "3.0.19-1~deb12u2%2Bb1");
   EXPECT_EQ(EscapeMatched(std::string("a\0b\\", 4)), "a\\x00b\\x5c");
+}
+
+// One version per (rule, file): strings that mention other versions (help texts, "added in",
+// "or later") do not become versions; among identifying strings the most confident, most
+// repeated, then highest version wins; `copies` patterns (library banners) keep every copy.
+TEST(Signatures, OneVersionPerRuleAndFileUnlessDistinctCopies) {
+  auto matcher = ShippedMatcher();
+  ASSERT_TRUE(matcher);
+  auto versions_of = [&](const std::string& bytes, const std::string& component) {
+    std::set<std::string> out;
+    for (const auto& hit : ScanText(*matcher, bytes)) {
+      if (matcher->rules()[hit.rule].component == component) out.insert(hit.version);
+    }
+    return out;
+  };
+  const std::string curl = BinaryForStrings({
+      "curl 7.88.1 (x86_64-pc-linux-gnu) %s",
+      "curl/7.88.1",
+      "--http3: this option was added in curl 7.66.0",
+      "Since curl 7.73.0 the option takes a list",
+      "Requires curl 7.61.0 or later",
+      "before curl 7.71.0, the default was different",
+      "requires at least curl 7.64.1",
+  });
+  EXPECT_EQ(versions_of(curl, "curl"), (std::set<std::string>{"7.88.1"}));
+  // The real manual text of Debian's curl 7.88.1 (the gzip'd help inside /usr/bin/curl, which
+  // the unpacker decompresses): every version in it is a mention, so it identifies nothing.
+  const std::string manual =
+      "              Since curl 7.74.0 this option is enabled by default\n"
+      "              Since curl 7.66.0, HTTP/0.9 is disabled by default\n"
+      "              (HTTPS) In curl 7.86.0 and later, curl never\n"
+      "              ing in curl 7.77.0 this instruction is\n"
+      "              space trimmed. Added in curl 7.84.0.\n";
+  EXPECT_TRUE(versions_of(manual, "curl").empty());
+  // Two identifying strings: the repeated one wins, the other is not a component.
+  const std::string two = BinaryForStrings({"curl/8.4.0", "curl 8.4.0 (arm-linux)", "curl-8.1.2"});
+  EXPECT_EQ(versions_of(two, "curl"), (std::set<std::string>{"8.4.0"}));
+  // Equal evidence: the highest version (help texts name older versions).
+  const std::string tie = BinaryForStrings({"BusyBox v1.30.1", "BusyBox v1.36.1"});
+  EXPECT_EQ(versions_of(tie, "busybox"), (std::set<std::string>{"1.36.1"}));
+  // A file that only mentions a version identifies nothing.
+  EXPECT_TRUE(versions_of(BinaryForStrings({"added in curl 7.66.0"}), "curl").empty());
+  // Statically linked copies of a library keep their own banners.
+  const std::string copies = BinaryForStrings(
+      {"OpenSSL 1.0.2k  26 Jan 2017", "OpenSSL 1.1.1w  11 Sep 2023", "built on: reproducible"});
+  EXPECT_EQ(versions_of(copies, "openssl"), (std::set<std::string>{"1.0.2k", "1.1.1w"}));
+}
+
+TEST(Signatures, KernelUpstreamVersionFromEveryBannerConvention) {
+  struct Case {
+    const char* banner;
+    const char* upstream;
+    const char* release;
+    const char* distro;
+  };
+  const Case cases[] = {
+      // Debian 12 (the image) and Debian 10 (/proc/version of 4.19.0-18-amd64).
+      {"Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+       "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC "
+       "Debian 6.1.192-3 (2025-11-22)",
+       "6.1.192", "6.1.0-57-cloud-amd64", "6.1.192-3"},
+      {"Linux version 4.19.0-18-amd64 (debian-kernel@lists.debian.org) (gcc version 8.3.0 (Debian "
+       "8.3.0-6)) #1 SMP Debian 4.19.208-1 (2021-09-29)",
+       "4.19.208", "4.19.0-18-amd64", "4.19.208-1"},
+      // The bzImage header's form of the Debian banner (no "Linux version").
+      {"6.1.0-57-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 "
+       "(2025-11-22)",
+       "6.1.192", "6.1.0-57-amd64", "6.1.192-3"},
+      // Ubuntu 22.04 boot banner with its version signature, and the signature alone.
+      {"Linux version 5.15.0-91-generic (buildd@lcy02-amd64-045) (gcc (Ubuntu "
+       "11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #101-Ubuntu SMP Tue "
+       "Nov 14 13:30:08 UTC 2023 (Ubuntu 5.15.0-91.101-generic 5.15.131)",
+       "5.15.131", "5.15.0-91-generic", "5.15.0-91.101"},
+      {"Ubuntu 5.15.0-91.101-generic 5.15.131", "5.15.131", "5.15.0-91-generic", "5.15.0-91.101"},
+      // Yocto, OpenWrt, PREEMPT_RT vendor kernels, RHEL: the release's leading version.
+      {"Linux version 4.14.180-yocto-standard (oe-user@oe-host) (gcc version 9.3.0 (GCC)) #1 SMP "
+       "PREEMPT Wed May 20 00:00:00 UTC 2020",
+       "4.14.180", "4.14.180-yocto-standard", ""},
+      {"Linux version 5.10.176 (builder@buildhost) (mips-openwrt-linux-musl-gcc (OpenWrt GCC "
+       "11.2.0 r20134-5f15225c1e) 11.2.0, GNU ld (GNU Binutils) 2.37) #0 Sun Apr 2 20:14:21 2023",
+       "5.10.176", "5.10.176", ""},
+      {"Linux version 3.10.14-rt (root@vendor) (gcc version 4.6.3 (Buildroot 2012.11.1) ) #1 "
+       "PREEMPT Mon Jan 5 10:00:00 CST 2015",
+       "3.10.14", "3.10.14-rt", ""},
+      {"Linux version 4.18.0-513.5.1.el8_9.x86_64 (mockbuild@x86-vm-07.build.eng.bos.redhat.com) "
+       "(gcc version 8.5.0 20210514 (Red Hat 8.5.0-20) (GCC)) #1 SMP Fri Sep 29 05:21:10 EDT 2023",
+       "4.18.0", "4.18.0-513.5.1.el8_9.x86_64", ""},
+      // A module's vermagic value.
+      {"5.10.176", "5.10.176", "5.10.176", ""},
+  };
+  for (const Case& c : cases) {
+    const KernelRelease k = ParseKernelBanner(c.banner);
+    EXPECT_EQ(k.upstream, c.upstream) << c.banner;
+    EXPECT_EQ(k.release, c.release) << c.banner;
+    EXPECT_EQ(k.distro_version, c.distro) << c.banner;
+  }
+  // Through the shipped rules: every banner, and a vermagic string, give the upstream version.
+  auto matcher = ShippedMatcher();
+  ASSERT_TRUE(matcher);
+  for (const Case& c : cases) {
+    if (std::string_view(c.banner).find(' ') == std::string_view::npos) continue;
+    std::set<std::string> versions;
+    for (const auto& hit : ScanText(*matcher, BinaryForStrings({c.banner}))) {
+      if (matcher->rules()[hit.rule].component == "linux") versions.insert(hit.version);
+    }
+    EXPECT_EQ(versions, (std::set<std::string>{c.upstream})) << c.banner;
+  }
+  const std::string vermagic =
+      BinaryForStrings({"license=GPL", "vermagic=5.10.176 SMP mod_unload MIPS32_R2 32BIT "});
+  const auto hits = ScanText(*matcher, vermagic, "lib/modules/5.10.176/nf_nat.ko");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].version, "5.10.176");
+  EXPECT_EQ(hits[0].release, "5.10.176");
 }
 
 // The oracle folder: $CLEARBOX_SOURCE_DIR/../shared/oracle.
