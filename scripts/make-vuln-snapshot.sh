@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Rebuilds data/vuln/snapshot/nvd-oracle.json, the bundled vulnerability snapshot: one NVD
-# API 2.0 response page holding every public NVD record of ../shared/oracle/nvd (one record
+# API 2.0 response page holding every public NVD record of tests/oracle/nvd (one record
 # per line, so that git diffs stay readable). Usage: scripts/make-vuln-snapshot.sh [NVD_DIR]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-src="${1:-$here/../shared/oracle/nvd}"
+src="${1:-$here/../tests/oracle/nvd}"
 out="$here/data/vuln/snapshot/nvd-oracle.json"
 mkdir -p "$(dirname "$out")"
 python3 - "$src" "$out" <<'PY'

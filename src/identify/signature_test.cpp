@@ -41,8 +41,12 @@ std::vector<SignatureHit> ScanText(const SignatureMatcher& m, const std::string&
 
 // Bytes of a binary holding each of `strings` as its own C string.
 std::string BinaryForStrings(const std::vector<std::string>& strings) {
-  std::string out("\x7f" "ELF\x02\x01\x01\0", 8);
-  for (const std::string& s : strings) out += std::string("\x13\x37\0", 3) + s + std::string(1, '\0');
+  std::string out(
+      "\x7f"
+      "ELF\x02\x01\x01\0",
+      8);
+  for (const std::string& s : strings)
+    out += std::string("\x13\x37\0", 3) + s + std::string(1, '\0');
   return out;
 }
 
@@ -263,10 +267,10 @@ TEST(Signatures, KernelUpstreamVersionFromEveryBannerConvention) {
   EXPECT_EQ(hits[0].release, "5.10.176");
 }
 
-// The oracle folder: $CLEARBOX_SOURCE_DIR/../shared/oracle.
+// The oracle folder: $CLEARBOX_SOURCE_DIR/tests/oracle.
 std::filesystem::path OracleDir() {
   const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
-  return std::filesystem::path(src ? src : ".") / ".." / "shared" / "oracle";
+  return std::filesystem::path(src ? src : ".") / "tests" / "oracle";
 }
 
 // Bytes a binary holding `strings` would have: each '\n'-separated piece is its own C string,

@@ -14,7 +14,7 @@
 
 namespace clearbox::ledger::testing {
 
-// The oracle folder: $CLEARBOX_SOURCE_DIR/../shared/oracle. Missing is a test failure.
+// The oracle folder: $CLEARBOX_SOURCE_DIR/tests/oracle. Missing is a test failure.
 // The source tree: $CLEARBOX_SOURCE_DIR, else the path CMake compiled in (CTest's ENVIRONMENT
 // list from clearbox_add_test does not always reach discovered tests).
 inline const char* SourceDir() {
@@ -28,7 +28,7 @@ inline const char* SourceDir() {
 inline std::filesystem::path OracleDir() {
   const char* src = SourceDir();
   EXPECT_NE(src, nullptr) << "CLEARBOX_SOURCE_DIR is not set";
-  std::filesystem::path dir = std::filesystem::path(src ? src : ".") / ".." / "shared" / "oracle";
+  std::filesystem::path dir = std::filesystem::path(src ? src : ".") / "tests" / "oracle";
   EXPECT_TRUE(std::filesystem::is_directory(dir)) << "oracle folder missing: " << dir;
   return dir;
 }

@@ -1,5 +1,5 @@
 // RFC 6962 hashing, roots and proofs against the transparency-dev/merkle and golang.org/x/mod
-// vectors in ../shared/oracle/merkle, plus generated proofs for many tree sizes.
+// vectors in tests/oracle/merkle, plus generated proofs for many tree sizes.
 #include "ledger/merkle.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Signed notes, keys and checkpoints against golang.org/x/mod sumdb/note and C2SP vectors in
-// ../shared/oracle/note.
+// tests/oracle/note.
 #include "ledger/note.hpp"
 
 #include <gtest/gtest.h>

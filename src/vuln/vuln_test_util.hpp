@@ -22,9 +22,9 @@ inline std::filesystem::path SourceDir() {
   return src != nullptr ? std::filesystem::path(src) : std::filesystem::path(".");
 }
 
-// The oracle folder: <source>/../shared/oracle. Missing is a test failure.
+// The oracle folder: <source>/tests/oracle. Missing is a test failure.
 inline std::filesystem::path OracleDir() {
-  std::filesystem::path dir = SourceDir() / ".." / "shared" / "oracle";
+  std::filesystem::path dir = SourceDir() / "tests" / "oracle";
   EXPECT_TRUE(std::filesystem::is_directory(dir)) << "oracle folder missing: " << dir;
   return dir;
 }
