@@ -21,8 +21,8 @@ struct ComponentEvidence {
 struct Component {
   std::string name;     // package name (package databases) or rule component name (signatures)
   std::string version;  // upstream version (no epoch, no distro revision, no repack suffix)
-  std::string cpe;  // "cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*" from rule data; empty
-                    // when no rule maps the package (CPEs are never guessed)
+  std::string cpe;      // "cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*" from rule data; empty
+                        // when no rule maps the package (CPEs are never guessed)
   // pkg:deb/<os id>/<name>@<full version>?arch=..&distro=<id>-<version_id>, pkg:apk/...,
   // pkg:opkg/openwrt/..., pkg:generic/<rule purl name>@<version>
   std::string purl;

@@ -390,10 +390,12 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
     RootResolver resolver(tree_root, db.rootfs);
     const OsRelease os = ReadOsRelease(tree_root, resolver);
     // PURL namespace and distro qualifier (purl-spec deb/apk: "distro=debian-12").
-    std::string purl_namespace = db.kind == "dpkg" ? "debian" : db.kind == "apk" ? "alpine"
-                                                                                   : "openwrt";
-    const std::string family = db.kind == "dpkg" ? "debian" : db.kind == "apk" ? "alpine"
-                                                                                : "openwrt";
+    std::string purl_namespace = db.kind == "dpkg"  ? "debian"
+                                 : db.kind == "apk" ? "alpine"
+                                                    : "openwrt";
+    const std::string family = db.kind == "dpkg"  ? "debian"
+                               : db.kind == "apk" ? "alpine"
+                                                  : "openwrt";
     if (!os.id.empty() && (os.id == family || os.like.contains(family))) purl_namespace = os.id;
     std::string distro_qualifier;
     if (!os.id.empty() && !os.version_id.empty()) distro_qualifier = os.id + "-" + os.version_id;
@@ -436,8 +438,9 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
       c.version = StripRepackSuffix(upstream);
       // The PURL version is the package's full version (epoch and revision included);
       // qualifiers in key order.
-      std::string purl = std::string(db.kind == "dpkg" ? "pkg:deb/" : db.kind == "apk" ? "pkg:apk/"
-                                                                                      : "pkg:opkg/") +
+      std::string purl = std::string(db.kind == "dpkg"  ? "pkg:deb/"
+                                     : db.kind == "apk" ? "pkg:apk/"
+                                                        : "pkg:opkg/") +
                          purl_namespace + "/" + PurlEncode(Lowercase(record.name)) + "@" +
                          PurlEncode(record.version);
       std::vector<std::string> qualifiers;

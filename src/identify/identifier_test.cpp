@@ -397,8 +397,8 @@ TEST(Identifier, DistributionKernelReportsItsUpstreamVersion) {
       "Linux version 6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
       "12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC "
       "Debian 6.1.192-3 (2025-11-22)";
-  WriteFileBytes(dir / "0x40.lzma/kernel", std::string("\0\0", 2) + banner + "\n" +
-                                                std::string("\0", 1));
+  WriteFileBytes(dir / "0x40.lzma/kernel",
+                 std::string("\0\0", 2) + banner + "\n" + std::string("\0", 1));
   WriteFileBytes(dir / "root/lib/modules/6.1.0-57-cloud-amd64/kernel/x.ko",
                  std::string("\0license=GPL\0", 13) +
                      "vermagic=6.1.0-57-cloud-amd64 SMP preempt mod_unload modversions " +
@@ -513,7 +513,8 @@ TEST(Identifier, PackageDatabasePurlsQualifiersAndMappedCpesOnly) {
   EXPECT_EQ(curl.cpe, "cpe:2.3:a:haxx:curl:7.81.0:*:*:*:*:*:*:*");
   const Component& binsh = get("busybox-binsh");
   EXPECT_EQ(binsh.version, "1.36.1");
-  EXPECT_EQ(binsh.purl, "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=aarch64&distro=alpine-3.19.1");
+  EXPECT_EQ(binsh.purl,
+            "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=aarch64&distro=alpine-3.19.1");
   EXPECT_EQ(binsh.cpe, "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*");
   EXPECT_TRUE(get("alpine-baselayout").cpe.empty());
   const Component& ssl = get("libopenssl3");

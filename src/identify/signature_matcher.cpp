@@ -70,7 +70,9 @@ struct ScratchHolder {
   }
 };
 
-bool PrintableByte(std::uint8_t c) { return (c >= 0x20 && c < 0x7f) || c == '\t'; }
+bool PrintableByte(std::uint8_t c) {
+  return (c >= 0x20 && c < 0x7f) || c == '\t';
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -83,10 +85,10 @@ std::string Lower(std::string_view s) {
 // "fixed since 1.2", "older than 3.0").
 bool MentionWord(std::string_view word) {
   static constexpr std::string_view kWords[] = {
-      "in",       "since",    "before",   "after",    "from",   "than",  "until",  "till",
-      "to",       "added",    "removed",  "deprecated", "requires", "require", "required",
-      "needs",    "need",     "prior",    "older",    "newer",  "least", "and",    "or",
-      "vs",       "versus",   "below",    "above",    "upto",   "obsoleted", "introduced"};
+      "in",     "since", "before",  "after",      "from",      "than",      "until",    "till",
+      "to",     "added", "removed", "deprecated", "requires",  "require",   "required", "needs",
+      "need",   "prior", "older",   "newer",      "least",     "and",       "or",       "vs",
+      "versus", "below", "above",   "upto",       "obsoleted", "introduced"};
   for (std::string_view w : kWords) {
     if (word == w) return true;
   }
@@ -153,8 +155,7 @@ std::string LeadingNumericVersion(std::string_view s) {
     if (std::isdigit(static_cast<unsigned char>(s[i]))) {
       ++i;
     } else if (s[i] == '.' && i > 0 && std::isdigit(static_cast<unsigned char>(s[i - 1])) &&
-               i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
-               dots < 2) {
+               i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) && dots < 2) {
       ++dots;
       ++i;
     } else {
@@ -423,8 +424,7 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
              data[string_end] != 0 && data[string_end] != '\n') {
         ++string_end;
       }
-      std::string_view text(reinterpret_cast<const char*>(data.data() + start),
-                            string_end - start);
+      std::string_view text(reinterpret_cast<const char*>(data.data() + start), string_end - start);
       if (method == "vermagic") {
         if (auto eq = text.find('='); eq != std::string_view::npos) text.remove_prefix(eq + 1);
         text = text.substr(0, text.find(' '));
