@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "core/text_lines.hpp"
 #include "inspect/web_credentials.hpp"
 
 namespace clearbox::inspect {
@@ -280,14 +281,12 @@ Result<EvaluationCost> BsdiCryptCost(std::string_view hash) {
 
 std::vector<AccountEntry> ParseAccountFile(std::string_view text, AccountFileKind kind) {
   std::vector<AccountEntry> out;
-  std::size_t pos = 0;
-  while (pos < text.size() && out.size() < kMaxAccountsPerFile) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    const std::uint64_t offset = pos;
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text);
+  while (out.size() < kMaxAccountsPerFile) {
+    const auto next = lines.Next();
+    if (!next) break;
+    const std::string_view line = next->text;
+    const std::uint64_t offset = next->offset;
     if (line.empty() || line.size() > kMaxAccountLineBytes || line.front() == '#' ||
         line.front() == '+' || line.front() == '-') {
       continue;

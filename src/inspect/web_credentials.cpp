@@ -6,6 +6,8 @@
 #include <array>
 #include <memory>
 
+#include "core/text_lines.hpp"
+
 namespace clearbox::inspect {
 namespace {
 
@@ -67,14 +69,12 @@ std::optional<WebCredentialFormat> ClassifyWebCredentialPath(std::string_view pa
 
 std::vector<WebCredential> ParseWebCredentials(std::string_view text, WebCredentialFormat format) {
   std::vector<WebCredential> out;
-  std::size_t pos = 0;
-  while (pos < text.size() && out.size() < kMaxWebCredentials) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    const std::uint64_t offset = pos;
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(text);
+  while (out.size() < kMaxWebCredentials) {
+    const auto next = lines.Next();
+    if (!next) break;
+    std::string_view line = next->text;
+    const std::uint64_t offset = next->offset;
     if (line.empty() || line.size() > kMaxLineBytes || line.front() == '#') continue;
     WebCredential c;
     c.offset = offset;
