@@ -94,6 +94,8 @@ CREATE TABLE IF NOT EXISTS package_range (
 CREATE INDEX IF NOT EXISTS package_range_purl ON package_range(purl);
 CREATE INDEX IF NOT EXISTS package_range_name ON package_range(name);
 CREATE INDEX IF NOT EXISTS package_range_vuln ON package_range(vuln_id);
+-- Whether a distribution release has its own data ("Debian:12"): decides how its packages match.
+CREATE INDEX IF NOT EXISTS package_range_ecosystem ON package_range(ecosystem);
 
 -- CISA Known Exploited Vulnerabilities.
 CREATE TABLE IF NOT EXISTS kev (

@@ -203,6 +203,7 @@ int RunMatch(const DbArgs& args) {
     nlohmann::ordered_json j{{"id", m.id},
                              {"matched", m.matched},
                              {"match_kind", m.match_kind},
+                             {"decided_by", m.decided_by},
                              {"confidence", m.confidence},
                              {"cvss_score", m.cvss_score},
                              {"cvss_version", m.cvss_version},

@@ -446,6 +446,14 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
       std::vector<std::string> qualifiers;
       if (!record.arch.empty()) qualifiers.push_back("arch=" + PurlEncode(record.arch));
       if (!distro_qualifier.empty()) qualifiers.push_back("distro=" + PurlEncode(distro_qualifier));
+      // The source package, as Syft writes it: distributions' advisories name source packages.
+      const bool own_version =
+          !record.source_version.empty() && record.source_version != record.version;
+      if (!record.source.empty() && (record.source != record.name || own_version)) {
+        std::string source_id = record.source;
+        if (own_version) source_id += "@" + record.source_version;
+        qualifiers.push_back("upstream=" + PurlEncode(source_id));
+      }
       for (std::size_t q = 0; q < qualifiers.size(); ++q) purl += (q ? "&" : "?") + qualifiers[q];
       c.purl = purl;
       // A CPE only where rule data maps the package or its source to an upstream product.

@@ -461,7 +461,9 @@ TEST(Identifier, PackageDatabasePurlsQualifiersAndMappedCpesOnly) {
                  "Package: libsqlite3-0\nStatus: install ok installed\nArchitecture: amd64\n"
                  "Source: sqlite3\nVersion: 3.40.1-2+deb12u2\n\n"
                  "Package: frobnicate\nStatus: install ok installed\nArchitecture: all\n"
-                 "Version: 2.0-1\n\n");
+                 "Version: 2.0-1\n\n"
+                 "Package: libfoo1\nStatus: install ok installed\nArchitecture: amd64\n"
+                 "Source: foo (1.2-3)\nVersion: 1.2-3+b1\n\n");
   // Ubuntu: namespace and distro from its os-release.
   const fs::path ubu = dir.path() / "ubuntu";
   WriteFileBytes(ubu / "etc/os-release",
@@ -498,11 +500,17 @@ TEST(Identifier, PackageDatabasePurlsQualifiersAndMappedCpesOnly) {
   };
   const Component& udeb = get("busybox-udeb");
   EXPECT_EQ(udeb.version, "1.35.0");
-  EXPECT_EQ(udeb.purl, "pkg:deb/debian/busybox-udeb@1:1.35.0-4?arch=amd64&distro=debian-12");
+  // The source package (as Syft writes it): what distributions' advisories name.
+  EXPECT_EQ(udeb.purl,
+            "pkg:deb/debian/busybox-udeb@1:1.35.0-4?arch=amd64&distro=debian-12&upstream=busybox");
   EXPECT_EQ(udeb.cpe, "cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*");
   const Component& sqlite = get("libsqlite3-0");
   EXPECT_EQ(sqlite.purl,
-            "pkg:deb/debian/libsqlite3-0@3.40.1-2%2Bdeb12u2?arch=amd64&distro=debian-12");
+            "pkg:deb/debian/libsqlite3-0@3.40.1-2%2Bdeb12u2?arch=amd64&distro=debian-12"
+            "&upstream=sqlite3");
+  // A binNMU: the source version differs from the binary's and is kept with the name.
+  EXPECT_EQ(get("libfoo1").purl,
+            "pkg:deb/debian/libfoo1@1.2-3%2Bb1?arch=amd64&distro=debian-12&upstream=foo%401.2-3");
   EXPECT_EQ(sqlite.cpe, "cpe:2.3:a:sqlite:sqlite:3.40.1:*:*:*:*:*:*:*");
   const Component& frob = get("frobnicate");
   EXPECT_EQ(frob.version, "2.0");
@@ -514,13 +522,15 @@ TEST(Identifier, PackageDatabasePurlsQualifiersAndMappedCpesOnly) {
   const Component& binsh = get("busybox-binsh");
   EXPECT_EQ(binsh.version, "1.36.1");
   EXPECT_EQ(binsh.purl,
-            "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=aarch64&distro=alpine-3.19.1");
+            "pkg:apk/alpine/busybox-binsh@1.36.1-r15?arch=aarch64&distro=alpine-3.19.1"
+            "&upstream=busybox");
   EXPECT_EQ(binsh.cpe, "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*");
   EXPECT_TRUE(get("alpine-baselayout").cpe.empty());
   const Component& ssl = get("libopenssl3");
   EXPECT_EQ(ssl.version, "3.0.12");
   EXPECT_EQ(ssl.purl,
-            "pkg:opkg/openwrt/libopenssl3@3.0.12-1?arch=aarch64_cortex-a53&distro=openwrt-23.05.2");
+            "pkg:opkg/openwrt/libopenssl3@3.0.12-1?arch=aarch64_cortex-a53&distro=openwrt-23.05.2"
+            "&upstream=openssl");
   EXPECT_EQ(ssl.cpe, "cpe:2.3:a:openssl:openssl:3.0.12:*:*:*:*:*:*:*");
   EXPECT_TRUE(get("luci-app-frob").cpe.empty());
   for (const auto& c : components) EXPECT_FALSE(c.purl.starts_with("pkg:generic/")) << c.purl;

@@ -113,6 +113,13 @@ Result<std::vector<PackageRecord>> ParseDpkgStatus(std::string_view text) {
     std::string_view source = FieldValue(stanza, "Source");
     if (source.empty()) source = FieldValue(stanza, "SourceName");  // OpenWrt control files
     record.source = std::string(FirstWord(source));
+    // "Source: openssl (3.0.11-1~deb12u2)": the source version, when it differs (binNMUs).
+    if (auto open = source.find('('); open != std::string_view::npos) {
+      const auto close = source.find(')', open);
+      if (close != std::string_view::npos) {
+        record.source_version = std::string(Trim(source.substr(open + 1, close - open - 1)));
+      }
+    }
     // Names and architectures become file names (info/<name>[:<arch>].list): no separators.
     if (record.name.empty() || record.name.find_first_of(" \t/\n\\") != std::string::npos ||
         record.name == "." || record.name == "..") {

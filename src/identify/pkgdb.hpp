@@ -35,6 +35,7 @@ struct PackageRecord {
   std::string version;  // full version as recorded (e.g. "1:1.2.13.dfsg-1", "1.36.1-r15")
   std::string arch;
   std::string source;              // source/origin package name ("" when the record has none)
+  std::string source_version;      // dpkg "Source: name (version)" version, or ""
   std::string status;              // dpkg/opkg Status field ("" for apk)
   std::vector<std::string> files;  // absolute paths as listed ("/usr/bin/x"), list order
 };

@@ -159,6 +159,7 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
   j["properties"] =
       Json::array({Json{{"name", "clearbox:matched"}, {"value", m.matched}},
                    Json{{"name", "clearbox:match-kind"}, {"value", m.match_kind}},
+                   Json{{"name", "clearbox:decided-by"}, {"value", m.decided_by}},
                    Json{{"name", "clearbox:confidence"}, {"value", m.confidence}},
                    Json{{"name", "clearbox:kev"}, {"value", m.kev ? "true" : "false"}},
                    Json{{"name", "clearbox:epss"}, {"value", FormatEpss(m.epss)}}});

@@ -78,6 +78,7 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const identify::Component& 
          {"component", {{"ref", ref}, {"name", c.name}, {"version", c.version}}},
          {"matched", m.matched},
          {"match_kind", m.match_kind},
+         {"decided_by", m.decided_by},
          {"confidence", m.confidence},
          {"cvss",
           {{"score", m.cvss_score},

@@ -376,6 +376,17 @@ VulnRecord ParseOsv(Elem doc) {
     if (alias.starts_with("CVE-")) cve_aliases.push_back(alias);
     rec.aliases.push_back(alias);
   }
+  // Distributions' records (DEBIAN-CVE-..., UBUNTU-CVE-..., ALPINE-CVE-...) name their CVE
+  // in "upstream" rather than "aliases".
+  if (cve_aliases.empty()) {
+    std::vector<std::string> upstream_cves;
+    for (const auto& u : Arr(doc, "upstream")) {
+      if (u.is_string() && View(u).starts_with("CVE-") && Room(upstream_cves)) {
+        upstream_cves.emplace_back(View(u).substr(0, 256));
+      }
+    }
+    if (upstream_cves.size() == 1) cve_aliases = std::move(upstream_cves);
+  }
   std::sort(cve_aliases.begin(), cve_aliases.end());
   if (osv_id.starts_with("CVE-") || cve_aliases.empty()) {
     rec.id = osv_id;

@@ -8,6 +8,7 @@ namespace clearbox::vuln {
 namespace {
 
 constexpr std::size_t kMaxIdentifierLength = 4096;
+constexpr std::size_t kMaxPurlQualifiers = 32;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -112,8 +113,22 @@ Result<Purl> ParsePurl(std::string_view text) {
   text.remove_prefix(4);
   while (text.starts_with("/")) text.remove_prefix(1);
   if (auto hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
-  if (auto q = text.find('?'); q != std::string_view::npos) text = text.substr(0, q);
   Purl purl;
+  if (auto q = text.find('?'); q != std::string_view::npos) {
+    std::string_view query = text.substr(q + 1);
+    text = text.substr(0, q);
+    while (!query.empty()) {
+      const auto amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+      const auto eq = pair.find('=');
+      if (eq == std::string_view::npos || eq == 0 || eq + 1 == pair.size()) continue;
+      if (purl.qualifiers.size() >= kMaxPurlQualifiers) {
+        return Fail(ErrorCode::kLimitExceeded, "purl with too many qualifiers");
+      }
+      purl.qualifiers[AsciiLower(pair.substr(0, eq))] = PercentDecode(pair.substr(eq + 1));
+    }
+  }
   if (auto at = text.rfind('@'); at != std::string_view::npos) {
     purl.version = PercentDecode(text.substr(at + 1));
     text = text.substr(0, at);

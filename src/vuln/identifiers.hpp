@@ -1,6 +1,7 @@
 // CPE 2.3 names and package URLs: the two identities components are matched by.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -21,10 +22,11 @@ struct Cpe {
 // URI ("cpe:/a:openssl:openssl:1.0.2k"); missing trailing attributes are ANY.
 Result<Cpe> ParseCpe(std::string_view text);
 
-// A package URL (purl-spec) without qualifiers/subpath: type, namespace, name, version;
+// A package URL (purl-spec) without subpath: type, namespace, name, version, qualifiers;
 // type, namespace and name lower-cased and percent-decoded.
 struct Purl {
   std::string type, name_space, name, version;
+  std::map<std::string, std::string> qualifiers;  // keys lower-case, values percent-decoded
   // "pkg:type/namespace/name" (no version): the key the store indexes OSV packages by.
   std::string Key() const;
 };

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/data_dir.hpp"
+#include "vuln/distro_version.hpp"
 #include "vuln/identifiers.hpp"
 #include "vuln/version.hpp"
 #include "vuln/writer.hpp"
@@ -73,7 +74,7 @@ std::vector<std::string> SplitSpaces(std::string_view s) {
 
 // A candidate reason for one id; the best (unconditional, exact, first) is kept.
 struct Candidate {
-  std::string matched, kind, confidence;
+  std::string matched, kind, confidence, decided_by;
   std::vector<std::string> conditions;
   int Rank() const { return (conditions.empty() ? 2 : 0) + (kind == "exact" ? 1 : 0); }
 };
@@ -116,8 +117,9 @@ struct VulnStore::Impl {
   SqliteDb db;
   std::string location;
   mutable std::mutex mutex;
-  Statement by_vendor_product, by_product, by_purl, details, kev, epss;
+  Statement by_vendor_product, by_product, by_purl, distro_rows, details, kev, epss;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> aliases;
+  std::map<std::string, bool> distro_data;  // OSV ecosystem of a release -> rows present
 };
 
 VulnStore::VulnStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -153,7 +155,7 @@ Result<VulnStore> VulnStore::FromDatabase(SqliteDb db, std::string location) {
   }
   constexpr const char* kCpeColumns =
       "SELECT vuln_id, version, update_, criteria, start_incl, start_excl, end_incl, end_excl, "
-      "context FROM cpe_match ";
+      "context, source FROM cpe_match ";
   struct Item {
     Statement* stmt;
     std::string sql;
@@ -165,6 +167,8 @@ Result<VulnStore> VulnStore::FromDatabase(SqliteDb db, std::string location) {
       {&impl->by_purl,
        "SELECT vuln_id, ecosystem, name, purl, range_type, introduced, fixed, last_affected, "
        "versions FROM package_range WHERE purl = ?1"},
+      {&impl->distro_rows,
+       "SELECT ecosystem FROM package_range WHERE ecosystem >= ?1 AND ecosystem < ?2 LIMIT 64"},
       {&impl->details,
        "SELECT cvss_score, cvss_version, cvss_vector, severity, published, modified, "
        "description, aliases, status, cwes FROM vulnerability WHERE id = ?1"},
@@ -275,203 +279,285 @@ Result<std::vector<std::vector<VulnerabilityMatch>>> VulnStore::MatchAll(
   return out;
 }
 
+// One match of one component: who it is, and the best reason found for each id.
+class VulnStore::Matcher {
+ public:
+  explicit Matcher(Impl& store) : s_(store) {}
+
+  Result<std::vector<VulnerabilityMatch>> Run(const ComponentQuery& component);
+
+ private:
+  Result<bool> Resolve(const ComponentQuery& component);
+  Result<bool> DistroDataPresent(const std::string& ecosystem);
+  Result<void> ScanCpeRows(Statement& stmt, const std::string& confidence);
+  Result<void> MatchByPair(const std::string& vendor, const std::string& product,
+                           const std::string& confidence);
+  Result<void> MatchCpes(const ComponentQuery& component);
+  Result<void> MatchPackages(const std::string& key, const std::string& version,
+                             const DistroPackage* distro);
+  Result<std::vector<VulnerabilityMatch>> Describe();
+  void Offer(const std::string& id, Candidate c);
+  bool PinnedAttributesAgree(std::string_view criteria) const;
+
+  Impl& s_;
+  std::optional<Cpe> cpe_;
+  std::optional<Purl> purl_;
+  std::optional<DistroPackage> distro_;
+  std::string version_, update_ = "*";
+  bool pinned_attributes_ = false;
+  std::map<std::string, Candidate> found_;
+};
+
 Result<std::vector<VulnerabilityMatch>> VulnStore::MatchInTransaction(
     const ComponentQuery& component) const {
-  Impl& s = *impl_;
+  Matcher matcher(*impl_);
+  return matcher.Run(component);
+}
 
-  // 1. Who the component is and which version it has.
-  std::optional<Cpe> query_cpe;
+Result<std::vector<VulnerabilityMatch>> VulnStore::Matcher::Run(const ComponentQuery& component) {
+  auto known = Resolve(component);
+  if (!known) return Forward(known);
+  if (!*known) return std::vector<VulnerabilityMatch>{};
+  // A distribution package whose release has its own vulnerability data is decided by that
+  // data alone, in the distribution's version ordering: its backported fixes count, and
+  // upstream CPE ranges (which know nothing of them) are not consulted.
+  if (distro_) {
+    auto present = DistroDataPresent(distro_->ecosystem);
+    if (!present) return Forward(present);
+    if (*present) {
+      CLEARBOX_TRY(MatchPackages(distro_->purl_key, distro_->version, &*distro_));
+      return Describe();
+    }
+  }
+  CLEARBOX_TRY(MatchCpes(component));
+  if (purl_) CLEARBOX_TRY(MatchPackages(purl_->Key(), version_, nullptr));
+  return Describe();
+}
+
+// Who the component is and which version it has; false when the version is unknown.
+Result<bool> VulnStore::Matcher::Resolve(const ComponentQuery& component) {
   if (!component.cpe.empty()) {
     auto cpe = ParseCpe(component.cpe);
     if (!cpe) return Fail(ErrorCode::kInvalidArgument, "component CPE: " + cpe.error().message);
-    query_cpe = std::move(*cpe);
+    cpe_ = std::move(*cpe);
   }
-  std::optional<Purl> purl;
   if (!component.purl.empty()) {
     auto p = ParsePurl(component.purl);
     if (!p) return Fail(ErrorCode::kInvalidArgument, "component purl: " + p.error().message);
-    purl = std::move(*p);
+    purl_ = std::move(*p);
+    distro_ = DistroPackageOf(*purl_);
+    if (distro_ && !IsKnownVersion(distro_->version)) distro_.reset();
   }
-  std::string version = component.version;
-  std::string update = "*";
-  if (query_cpe && !IsAnyOrNa(query_cpe->version)) {
-    version = query_cpe->version;
-    update = query_cpe->update;
+  version_ = component.version;
+  if (cpe_ && !IsAnyOrNa(cpe_->version)) {
+    version_ = cpe_->version;
+    update_ = cpe_->update;
   }
-  if (!IsKnownVersion(version) && purl) version = purl->version;
-  if (!IsKnownVersion(version)) return std::vector<VulnerabilityMatch>{};
+  if (!IsKnownVersion(version_) && purl_) version_ = purl_->version;
+  pinned_attributes_ = cpe_ && !(IsAnyOrNa(cpe_->edition) && IsAnyOrNa(cpe_->language) &&
+                                 IsAnyOrNa(cpe_->sw_edition) && IsAnyOrNa(cpe_->target_sw) &&
+                                 IsAnyOrNa(cpe_->target_hw) && IsAnyOrNa(cpe_->other));
+  return IsKnownVersion(version_) || distro_.has_value();
+}
 
-  std::map<std::string, Candidate> found;
-  auto offer = [&](const std::string& id, Candidate c) {
-    auto it = found.find(id);
-    if (it == found.end() || c.Rank() > it->second.Rank()) found[id] = std::move(c);
-  };
-
-  // 2. NVD configurations, by exact CPE (high) or by name (medium).
-  const bool pinned_attributes =
-      query_cpe && !(IsAnyOrNa(query_cpe->edition) && IsAnyOrNa(query_cpe->language) &&
-                     IsAnyOrNa(query_cpe->sw_edition) && IsAnyOrNa(query_cpe->target_sw) &&
-                     IsAnyOrNa(query_cpe->target_hw) && IsAnyOrNa(query_cpe->other));
-  auto scan_rows = [&](Statement& stmt, const std::string& confidence) -> Result<void> {
-    std::size_t rows = 0;
-    for (;;) {
-      auto row = stmt.Step();
-      if (!row) return Forward(row);
-      if (!*row || ++rows > kMaxRowsPerProduct) break;
-      // Columns are decoded only as far as the verdict needs them: most rows fail the
-      // version test, which reads one to five short columns.
-      const std::string_view row_version = stmt.TextView(1);
-      enum class Kind { kRange, kNoVersions, kExact } kind;
-      std::string_view si, se, ei, ee;
-      if (row_version == "*" || row_version.empty()) {
-        si = stmt.TextView(4), se = stmt.TextView(5), ei = stmt.TextView(6), ee = stmt.TextView(7);
-        if (!InRange(version, si, se, ei, ee)) continue;
-        kind = Kind::kRange;
-      } else if (row_version == "-") {
-        kind = Kind::kNoVersions;
-      } else {
-        if (!SameVersion(version, update, row_version, stmt.TextView(2))) continue;
-        kind = Kind::kExact;
-      }
-      const std::string_view criteria = stmt.TextView(3);
-      if (pinned_attributes) {
-        // Attributes the row pins (target_sw, target_hw, ...) must agree with the query.
-        auto row_cpe = ParseCpe(criteria);
-        if (!row_cpe) continue;
-        const std::pair<const std::string*, const std::string*> attrs[] = {
-            {&row_cpe->edition, &query_cpe->edition},
-            {&row_cpe->language, &query_cpe->language},
-            {&row_cpe->sw_edition, &query_cpe->sw_edition},
-            {&row_cpe->target_sw, &query_cpe->target_sw},
-            {&row_cpe->target_hw, &query_cpe->target_hw},
-            {&row_cpe->other, &query_cpe->other}};
-        bool agree = true;
-        for (const auto& [r, q] : attrs) {
-          if (!IsAnyOrNa(*r) && !IsAnyOrNa(*q) && *r != *q) agree = false;
-        }
-        if (!agree) continue;
-      }
-      Candidate c;
-      c.confidence = confidence;
-      switch (kind) {
-        case Kind::kRange:
-          c.kind = "range";
-          c.matched = std::string(criteria) + " versions " + RangeText(si, se, ei, ee);
-          break;
-        case Kind::kNoVersions:
-          c.kind = "exact";
-          c.matched = std::string(criteria) + " (the product has no versions)";
-          break;
-        case Kind::kExact:
-          c.kind = "exact";
-          c.matched = std::string(criteria);
-          break;
-      }
-      c.conditions = SplitSpaces(stmt.TextView(8));
-      if (!c.conditions.empty()) c.confidence = LowerConfidence(c.confidence);
-      offer(stmt.Text(0), std::move(c));
+// Whether the store holds any package range of the release `ecosystem` ("Debian:12").
+Result<bool> VulnStore::Matcher::DistroDataPresent(const std::string& ecosystem) {
+  if (auto it = s_.distro_data.find(ecosystem); it != s_.distro_data.end()) return it->second;
+  s_.distro_rows.BindText(1, ecosystem);
+  s_.distro_rows.BindText(2, ecosystem + ";");  // ';' follows ':' ("Ubuntu:22.04:LTS")
+  bool present = false;
+  for (;;) {
+    auto row = s_.distro_rows.Step();
+    if (!row) {
+      s_.distro_rows.Reset();
+      return Forward(row);
     }
-    return {};
-  };
-  auto by_pair = [&](const std::string& vendor, const std::string& product,
-                     const std::string& confidence) -> Result<void> {
-    s.by_vendor_product.BindText(1, vendor);
-    s.by_vendor_product.BindText(2, product);
-    auto r = scan_rows(s.by_vendor_product, confidence);
-    s.by_vendor_product.Reset();
-    return r;
-  };
-  if (query_cpe) {
-    CLEARBOX_TRY(by_pair(query_cpe->vendor, query_cpe->product, "high"));
-  } else {
-    std::set<std::string> names;
-    if (!component.name.empty()) names.insert(NormaliseName(component.name));
-    if (purl) names.insert(purl->name);
-    std::set<std::pair<std::string, std::string>> pairs;
-    for (const auto& name : names) {
-      if (auto it = s.aliases.find(name); it != s.aliases.end()) {
-        pairs.insert(it->second.begin(), it->second.end());
-        continue;  // a known name: only its listed products
-      }
-      std::string product = name;
-      std::replace(product.begin(), product.end(), ' ', '_');
-      s.by_product.BindText(1, product);
-      auto r = scan_rows(s.by_product, "medium");
-      s.by_product.Reset();
-      CLEARBOX_TRY(r);
+    if (!*row) break;
+    if (SameDistroRelease(s_.distro_rows.TextView(0), ecosystem)) {
+      present = true;
+      break;
     }
-    for (const auto& [vendor, product] : pairs) CLEARBOX_TRY(by_pair(vendor, product, "medium"));
   }
+  s_.distro_rows.Reset();
+  s_.distro_data[ecosystem] = present;
+  return present;
+}
 
-  // 3. OSV packages by purl (high: the package identity is exact).
-  if (purl) {
-    s.by_purl.BindText(1, purl->Key());
-    for (;;) {
-      auto row = s.by_purl.Step();
-      if (!row) {
-        s.by_purl.Reset();
-        return Forward(row);
-      }
-      if (!*row) break;
-      const std::string id = s.by_purl.Text(0);
-      const std::string ecosystem = s.by_purl.Text(1);
-      const std::string introduced = s.by_purl.Text(5), fixed = s.by_purl.Text(6),
-                        last = s.by_purl.Text(7), versions = s.by_purl.Text(8);
-      Candidate c;
-      c.confidence = "high";
-      const std::string who = s.by_purl.Text(3) + " (" + ecosystem + ")";
-      if (!versions.empty()) {
-        bool hit = false;
-        std::istringstream in(versions);
-        std::string v;
-        while (!hit && std::getline(in, v)) hit = CompareVersions(version, v) == 0;
-        if (!hit) continue;
-        c.kind = "exact";
-        c.matched = who + " version " + version;
-      } else {
-        const std::string start = introduced == "0" ? "" : introduced;
-        if (!InRange(version, start, "", last, fixed)) continue;
-        c.kind = "range";
-        c.matched = who + " versions " + RangeText(start, "", last, fixed);
-      }
-      offer(id, std::move(c));
+void VulnStore::Matcher::Offer(const std::string& id, Candidate c) {
+  auto it = found_.find(id);
+  if (it == found_.end() || c.Rank() > it->second.Rank()) found_[id] = std::move(c);
+}
+
+// Attributes a row pins (target_sw, target_hw, ...) must agree with the query's.
+bool VulnStore::Matcher::PinnedAttributesAgree(std::string_view criteria) const {
+  auto row_cpe = ParseCpe(criteria);
+  if (!row_cpe) return false;
+  const std::pair<const std::string*, const std::string*> attrs[] = {
+      {&row_cpe->edition, &cpe_->edition},       {&row_cpe->language, &cpe_->language},
+      {&row_cpe->sw_edition, &cpe_->sw_edition}, {&row_cpe->target_sw, &cpe_->target_sw},
+      {&row_cpe->target_hw, &cpe_->target_hw},   {&row_cpe->other, &cpe_->other}};
+  for (const auto& [r, q] : attrs) {
+    if (!IsAnyOrNa(*r) && !IsAnyOrNa(*q) && *r != *q) return false;
+  }
+  return true;
+}
+
+// The cpe_match rows `stmt` yields that apply to the component's version.
+Result<void> VulnStore::Matcher::ScanCpeRows(Statement& stmt, const std::string& confidence) {
+  std::size_t rows = 0;
+  for (;;) {
+    auto row = stmt.Step();
+    if (!row) return Forward(row);
+    if (!*row || ++rows > kMaxRowsPerProduct) break;
+    // Columns are decoded only as far as the verdict needs them: most rows fail the
+    // version test, which reads one to five short columns.
+    const std::string_view row_version = stmt.TextView(1);
+    Candidate c;
+    if (row_version == "*" || row_version.empty()) {
+      const std::string_view si = stmt.TextView(4), se = stmt.TextView(5), ei = stmt.TextView(6),
+                             ee = stmt.TextView(7);
+      if (!InRange(version_, si, se, ei, ee)) continue;
+      c.kind = "range";
+      c.matched = std::string(stmt.TextView(3)) + " versions " + RangeText(si, se, ei, ee);
+    } else if (row_version == "-") {
+      c.kind = "exact";
+      c.matched = std::string(stmt.TextView(3)) + " (the product has no versions)";
+    } else {
+      if (!SameVersion(version_, update_, row_version, stmt.TextView(2))) continue;
+      c.kind = "exact";
+      c.matched = std::string(stmt.TextView(3));
     }
-    s.by_purl.Reset();
+    if (pinned_attributes_ && !PinnedAttributesAgree(stmt.TextView(3))) continue;
+    c.confidence = confidence;
+    c.decided_by = stmt.Text(9) + " CPE configuration";
+    c.conditions = SplitSpaces(stmt.TextView(8));
+    if (!c.conditions.empty()) c.confidence = LowerConfidence(c.confidence);
+    Offer(stmt.Text(0), std::move(c));
   }
+  return {};
+}
 
-  // 4. Details of every id found.
+Result<void> VulnStore::Matcher::MatchByPair(const std::string& vendor, const std::string& product,
+                                             const std::string& confidence) {
+  s_.by_vendor_product.BindText(1, vendor);
+  s_.by_vendor_product.BindText(2, product);
+  auto r = ScanCpeRows(s_.by_vendor_product, confidence);
+  s_.by_vendor_product.Reset();
+  return r;
+}
+
+// NVD configurations, by exact CPE (high) or by name (medium).
+Result<void> VulnStore::Matcher::MatchCpes(const ComponentQuery& component) {
+  if (!IsKnownVersion(version_)) return {};
+  if (cpe_) return MatchByPair(cpe_->vendor, cpe_->product, "high");
+  std::set<std::string> names;
+  if (!component.name.empty()) names.insert(NormaliseName(component.name));
+  if (purl_) names.insert(purl_->name);
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& name : names) {
+    if (auto it = s_.aliases.find(name); it != s_.aliases.end()) {
+      pairs.insert(it->second.begin(), it->second.end());
+      continue;  // a known name: only its listed products
+    }
+    std::string product = name;
+    std::replace(product.begin(), product.end(), ' ', '_');
+    s_.by_product.BindText(1, product);
+    auto r = ScanCpeRows(s_.by_product, "medium");
+    s_.by_product.Reset();
+    CLEARBOX_TRY(r);
+  }
+  for (const auto& [vendor, product] : pairs) CLEARBOX_TRY(MatchByPair(vendor, product, "medium"));
+  return {};
+}
+
+// OSV packages by purl key (high: the package identity is exact). With `distro`, only the
+// rows of its release, compared in its ordering. Without, a distribution's rows match only by
+// exact version (which release's fix applies to a range is unknown).
+Result<void> VulnStore::Matcher::MatchPackages(const std::string& key, const std::string& version,
+                                               const DistroPackage* distro) {
+  s_.by_purl.BindText(1, key);
+  for (;;) {
+    auto row = s_.by_purl.Step();
+    if (!row) {
+      s_.by_purl.Reset();
+      return Forward(row);
+    }
+    if (!*row) break;
+    const std::string ecosystem = s_.by_purl.Text(1);
+    const bool distro_row = IsDistroEcosystem(ecosystem);
+    if (distro && !SameDistroRelease(ecosystem, distro->ecosystem)) continue;
+    if (!distro && distro_row && s_.by_purl.TextView(8).empty()) continue;
+    const bool apk_order = ecosystem.starts_with("Alpine") || ecosystem.starts_with("Wolfi") ||
+                           ecosystem.starts_with("Chainguard");
+    auto compare = [&](std::string_view a, std::string_view b) {
+      if (!distro_row) return CompareVersions(a, b);
+      return CompareDistroVersions(apk_order ? VersionScheme::kApk : VersionScheme::kDebian, a, b);
+    };
+    const std::string introduced = s_.by_purl.Text(5), fixed = s_.by_purl.Text(6),
+                      last = s_.by_purl.Text(7), versions = s_.by_purl.Text(8);
+    const std::string who = s_.by_purl.Text(3) + " (" + ecosystem + ")";
+    Candidate c;
+    c.confidence = "high";
+    c.decided_by = "OSV " + ecosystem;
+    if (!versions.empty()) {
+      bool hit = false;
+      std::istringstream in(versions);
+      std::string v;
+      while (!hit && std::getline(in, v)) hit = compare(version, v) == 0;
+      if (!hit) continue;
+      c.kind = "exact";
+      c.matched = who + " version " + version;
+    } else {
+      const std::string start = introduced == "0" ? "" : introduced;
+      if (!start.empty() && compare(version, start) < 0) continue;
+      if (!last.empty() && compare(version, last) > 0) continue;
+      if (!fixed.empty() && compare(version, fixed) >= 0) continue;
+      c.kind = "range";
+      c.matched = who + " versions " + RangeText(start, "", last, fixed);
+      if (distro)
+        c.matched = who + " " + version + ", versions " + RangeText(start, "", last, fixed);
+    }
+    Offer(s_.by_purl.Text(0), std::move(c));
+  }
+  s_.by_purl.Reset();
+  return {};
+}
+
+// Details of every id found, sorted by id.
+Result<std::vector<VulnerabilityMatch>> VulnStore::Matcher::Describe() {
   std::vector<VulnerabilityMatch> out;
-  out.reserve(found.size());
-  for (auto& [id, c] : found) {
+  out.reserve(found_.size());
+  for (auto& [id, c] : found_) {
     VulnerabilityMatch m;
     m.id = id;
     m.matched = std::move(c.matched);
     m.match_kind = std::move(c.kind);
     m.confidence = std::move(c.confidence);
+    m.decided_by = std::move(c.decided_by);
     m.conditions = std::move(c.conditions);
-    s.details.BindText(1, id);
-    auto row = s.details.Step();
+    s_.details.BindText(1, id);
+    auto row = s_.details.Step();
     if (row && *row) {
-      m.cvss_score = s.details.Double(0);
-      m.cvss_version = s.details.Text(1);
-      m.cvss_vector = s.details.Text(2);
-      m.severity = s.details.Text(3);
-      m.published = s.details.Text(4);
-      m.modified = s.details.Text(5);
-      m.description = s.details.Text(6);
-      m.aliases = SplitSpaces(s.details.TextView(7));
-      m.cwes = SplitSpaces(s.details.TextView(9));
+      m.cvss_score = s_.details.Double(0);
+      m.cvss_version = s_.details.Text(1);
+      m.cvss_vector = s_.details.Text(2);
+      m.severity = s_.details.Text(3);
+      m.published = s_.details.Text(4);
+      m.modified = s_.details.Text(5);
+      m.description = s_.details.Text(6);
+      m.aliases = SplitSpaces(s_.details.TextView(7));
+      m.cwes = SplitSpaces(s_.details.TextView(9));
     }
-    s.details.Reset();
+    s_.details.Reset();
     if (!row) return Forward(row);
-    s.kev.BindText(1, id);
-    auto k = s.kev.Step();
+    s_.kev.BindText(1, id);
+    auto k = s_.kev.Step();
     m.kev = k && *k;
-    s.kev.Reset();
-    s.epss.BindText(1, id);
-    auto e = s.epss.Step();
-    if (e && *e) m.epss = s.epss.Double(0);
-    s.epss.Reset();
+    s_.kev.Reset();
+    s_.epss.BindText(1, id);
+    auto e = s_.epss.Step();
+    if (e && *e) m.epss = s_.epss.Double(0);
+    s_.epss.Reset();
     out.push_back(std::move(m));
   }
   return out;  // std::map keeps ids sorted

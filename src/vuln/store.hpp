@@ -21,6 +21,9 @@ struct VulnerabilityMatch {
   std::string id;          // "CVE-2022-0778"
   std::string matched;     // "cpe:2.3:a:openssl:openssl:*:... versions [1.0.2, 1.0.2zd)"
   std::string match_kind;  // "range", "exact"
+  // The data that decided the match: "nvd CPE configuration" (or "cve5 ..."), or
+  // "OSV <ecosystem>" ("OSV Debian:12": the distribution's own data, in its version order).
+  std::string decided_by;
   double cvss_score = 0;
   std::string cvss_version, cvss_vector, severity;
   bool kev = false;
@@ -74,6 +77,7 @@ class VulnStore {
  private:
   struct Impl;
   explicit VulnStore(std::unique_ptr<Impl> impl);
+  class Matcher;
   // Match without the lock and the read transaction, which the caller holds.
   Result<std::vector<VulnerabilityMatch>> MatchInTransaction(const ComponentQuery& component) const;
   std::unique_ptr<Impl> impl_;

@@ -94,6 +94,8 @@ Result<void> VulnWriter::Prepare() {
        "DELETE FROM cpe_match WHERE product = ?1 AND vendor = ?2 AND vuln_id = ?3 AND "
        "source = ?4"},
       {&delete_pkg_, "DELETE FROM package_range WHERE vuln_id = ?1 AND source = ?2"},
+      {&delete_pkg_of_ecosystem_,
+       "DELETE FROM package_range WHERE vuln_id = ?1 AND source = ?2 AND ecosystem = ?3"},
       {&put_vuln_,
        "INSERT OR REPLACE INTO vulnerability(id, source, status, published, modified, "
        "description, cvss_score, cvss_version, cvss_vector, severity, aliases, metrics, cwes, "
@@ -164,9 +166,21 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
       delete_cpe_.BindText(4, rec.source);
       CLEARBOX_TRY(delete_cpe_.Run());
     }
-    delete_pkg_.BindText(1, rec.id);
-    delete_pkg_.BindText(2, rec.source);
-    CLEARBOX_TRY(delete_pkg_.Run());
+    // Several OSV records can name one CVE (Debian's, Ubuntu's and Alpine's each for its
+    // own releases): a record replaces the package rows of its own ecosystems only.
+    std::set<std::string> ecosystems;
+    for (const auto& p : rec.packages) ecosystems.insert(p.ecosystem);
+    if (ecosystems.empty()) {
+      delete_pkg_.BindText(1, rec.id);
+      delete_pkg_.BindText(2, rec.source);
+      CLEARBOX_TRY(delete_pkg_.Run());
+    }
+    for (const auto& ecosystem : ecosystems) {
+      delete_pkg_of_ecosystem_.BindText(1, rec.id);
+      delete_pkg_of_ecosystem_.BindText(2, rec.source);
+      delete_pkg_of_ecosystem_.BindText(3, ecosystem);
+      CLEARBOX_TRY(delete_pkg_of_ecosystem_.Run());
+    }
   }
 
   if (describe) {
@@ -309,7 +323,8 @@ Result<bool> VulnWriter::BeginBulkLoad() {
   // rows arrive in random key order.
   CLEARBOX_TRY(db_.Exec("PRAGMA cache_size=-1048576; BEGIN IMMEDIATE"));
   if (auto dropped = db_.Exec(
-          "DROP INDEX IF EXISTS package_range_purl; DROP INDEX IF EXISTS package_range_name;");
+          "DROP INDEX IF EXISTS package_range_purl; DROP INDEX IF EXISTS package_range_name; "
+          "DROP INDEX IF EXISTS package_range_ecosystem;");
       !dropped) {
     Rollback();
     return Forward(dropped);

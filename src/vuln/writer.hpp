@@ -69,7 +69,7 @@ class VulnWriter {
                                    const std::function<Result<FeedStats>(const FeedSink&)>& parse);
 
   SqliteDb db_;
-  Statement existing_, delete_cpe_, delete_pkg_, put_vuln_, put_cpe_, put_pkg_, put_record_,
+  Statement existing_, delete_cpe_, delete_pkg_, delete_pkg_of_ecosystem_, put_vuln_, put_cpe_, put_pkg_, put_record_,
       put_kev_, put_epss_;
   bool bulk_ = false;  // inside BeginBulkLoad .. EndBulkLoad
 };
