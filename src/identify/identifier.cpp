@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/mapped_file.hpp"
+#include "core/text_lines.hpp"
 #include "core/thread_pool.hpp"
 #include "identify/elf_dynamic.hpp"
 #include "identify/pkgdb.hpp"
@@ -227,6 +228,30 @@ OsRelease ReadOsRelease(const fs::path& tree_root, RootResolver& resolver) {
         if (!major.empty() && major.size() < 4) {
           out.id = "debian";
           out.version_id = major;
+        }
+      }
+    }
+  }
+  // The Debian installer's initrd has neither: its /etc/lsb-release says
+  // DISTRIB_ID=Debian, DISTRIB_RELEASE="12 (bookworm) - installer build ...".
+  if (out.id.empty()) {
+    if (auto rel = resolver.ResolveFile("/etc/lsb-release")) {
+      if (auto text = ReadCapped(tree_root, tree_root / *rel)) {
+        std::string id, release;
+        LineReader reader(*text);
+        while (auto line = reader.Next()) {
+          auto value = [&](std::string_view key) -> std::string {
+            std::string v(line->text.substr(key.size()));
+            std::erase(v, '"');
+            return Lowercase(v);
+          };
+          if (line->text.starts_with("DISTRIB_ID=")) id = value("DISTRIB_ID=");
+          if (line->text.starts_with("DISTRIB_RELEASE=")) release = value("DISTRIB_RELEASE=");
+        }
+        release = release.substr(0, release.find_first_not_of("0123456789."));
+        if (SafeOsValue(id) && !release.empty() && SafeOsValue(release)) {
+          out.id = id;
+          out.version_id = release;
         }
       }
     }

@@ -344,6 +344,9 @@ std::optional<DistroPackage> DistroPackageOf(const Purl& purl) {
     if (at != std::string::npos && at + 1 < value.size()) out.version = value.substr(at + 1);
   }
   out.purl_key = "pkg:" + purl.type + "/" + id + "/" + out.name;
+  if (purl.type == "deb" && !purl.qualifiers.contains("upstream") && out.name.ends_with("-udeb")) {
+    out.fallback_key = out.purl_key.substr(0, out.purl_key.size() - 5);
+  }
   return out;
 }
 

@@ -37,8 +37,11 @@ struct DistroPackage {
   std::string
       ecosystem;  // OSV ecosystem of the release: "Debian:12", "Ubuntu:22.04", "Alpine:v3.19"
   std::string purl_key;  // the store's key of the source package: "pkg:deb/debian/openssl"
-  std::string name;      // source (origin) package name: what distributions' advisories name
-  std::string version;   // the source package's version (else the binary package's)
+  // A second key to try when the source is unknown: a Debian installer package ("busybox-udeb",
+  // whose status stanza has no Source field) under the name without "-udeb".
+  std::string fallback_key;
+  std::string name;     // source (origin) package name: what distributions' advisories name
+  std::string version;  // the source package's version (else the binary package's)
   VersionScheme scheme = VersionScheme::kDebian;
 };
 

@@ -171,6 +171,13 @@ TEST(DistroPackages, ReleaseSourcePackageAndVersionFromThePurl) {
   EXPECT_EQ(binnmu->ecosystem, "Debian:12");
   EXPECT_EQ(binnmu->version, "1.2-3");
 
+  // An installer package without a Source field: its name without "-udeb" is tried too.
+  auto udeb = DistroPackageOf(MustParse("pkg:deb/debian/busybox-udeb@1:1.35.0-4?distro=debian-12"));
+  ASSERT_TRUE(udeb);
+  EXPECT_EQ(udeb->purl_key, "pkg:deb/debian/busybox-udeb");
+  EXPECT_EQ(udeb->fallback_key, "pkg:deb/debian/busybox");
+  EXPECT_TRUE(deb->fallback_key.empty());
+
   auto codename =
       DistroPackageOf(MustParse("pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?distro=bookworm"));
   ASSERT_TRUE(codename);

@@ -326,6 +326,9 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Matcher::Run(const ComponentQ
     if (!present) return Forward(present);
     if (*present) {
       CLEARBOX_TRY(MatchPackages(distro_->purl_key, distro_->version, &*distro_));
+      if (found_.empty() && !distro_->fallback_key.empty()) {
+        CLEARBOX_TRY(MatchPackages(distro_->fallback_key, distro_->version, &*distro_));
+      }
       return Describe();
     }
   }
