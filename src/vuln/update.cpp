@@ -362,7 +362,10 @@ Result<std::string> HttpGet(const std::string& url, const std::vector<std::strin
   }
 }
 
-Result<UpdateReport> UpdateDatabase(const UpdateOptions& given) {
+namespace {
+
+// The options with defaults from the environment filled in, checked.
+Result<UpdateOptions> CompleteOptions(const UpdateOptions& given) {
   UpdateOptions options = given;
   if (options.nvd_url.empty()) {
     options.nvd_url = EnvOr("CLEARBOX_NVD_URL", "https://services.nvd.nist.gov/rest/json/cves/2.0");
@@ -378,6 +381,15 @@ Result<UpdateReport> UpdateDatabase(const UpdateOptions& given) {
   if (!options.now.empty() && ParseIso(options.now) < 0) {
     return Fail(ErrorCode::kInvalidArgument, "--now must be YYYY-MM-DDTHH:MM:SS");
   }
+  return options;
+}
+
+}  // namespace
+
+Result<UpdateReport> UpdateDatabase(const UpdateOptions& given) {
+  auto completed = CompleteOptions(given);
+  if (!completed) return Forward(completed);
+  const UpdateOptions& options = *completed;
   const auto db = options.db_path;
   const auto tmp = std::filesystem::path(db.string() + ".update");
   const auto journal = std::filesystem::path(tmp.string() + "-journal");

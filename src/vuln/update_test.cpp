@@ -236,9 +236,11 @@ TEST_F(VulnUpdate, SurvivesKillsResumesAndSwapsAtomically) {
                   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"},
                                                              {"fixed": "1.2-3"}]}]}]})");
   ASSERT_EQ(RunShell(Update("--skip-nvd --osv-ecosystem Debian " + now) + " 2>&1", &out), 0) << out;
-  EXPECT_EQ(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-2"}),
+  // A range of a distribution release applies to packages of that release.
+  EXPECT_EQ(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-2?distro=debian-12"}),
             std::set<std::string>{"CVE-2099-7777"});
-  EXPECT_TRUE(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-3"}).empty());
+  EXPECT_TRUE(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-3?distro=debian-12"}).empty());
+  EXPECT_TRUE(Ids({"", "", "", "pkg:deb/debian/tarball@1.2-2"}).empty());  // release unknown
   EXPECT_EQ(ReadFileBytes(dir_ / "requests.log").find("DSA-9999-2"), std::string::npos);
 
   // 7. A feed error leaves the database as it was.

@@ -136,6 +136,116 @@ void VulnWriter::Rollback() {
   (void)db_.Exec("ROLLBACK");
 }
 
+// Deletes the rows a source stored for an id before (its CPE rows by the keys the record
+// noted; its package rows of the record's ecosystems).
+Result<void> VulnWriter::DeleteRowsOf(const VulnRecord& rec, const std::string& old_cpe_keys) {
+  // The old rows, found by the (product, vendor) keys the record noted.
+  std::size_t start = 0;
+  while (start < old_cpe_keys.size()) {
+    std::size_t end = old_cpe_keys.find('\n', start);
+    if (end == std::string::npos) end = old_cpe_keys.size();
+    const std::string_view key(old_cpe_keys.data() + start, end - start);
+    start = end + 1;
+    const auto tab = key.find('\t');
+    if (tab == std::string_view::npos) continue;
+    delete_cpe_.BindText(1, key.substr(0, tab));
+    delete_cpe_.BindText(2, key.substr(tab + 1));
+    delete_cpe_.BindText(3, rec.id);
+    delete_cpe_.BindText(4, rec.source);
+    CLEARBOX_TRY(delete_cpe_.Run());
+  }
+  // Several OSV records can name one CVE (Debian's, Ubuntu's and Alpine's each for its
+  // own releases): a record replaces the package rows of its own ecosystems only.
+  std::set<std::string> ecosystems;
+  for (const auto& p : rec.packages) ecosystems.insert(p.ecosystem);
+  if (ecosystems.empty()) {
+    delete_pkg_.BindText(1, rec.id);
+    delete_pkg_.BindText(2, rec.source);
+    CLEARBOX_TRY(delete_pkg_.Run());
+  }
+  for (const auto& ecosystem : ecosystems) {
+    delete_pkg_of_ecosystem_.BindText(1, rec.id);
+    delete_pkg_of_ecosystem_.BindText(2, rec.source);
+    delete_pkg_of_ecosystem_.BindText(3, ecosystem);
+    CLEARBOX_TRY(delete_pkg_of_ecosystem_.Run());
+  }
+  return {};
+}
+
+// Writes the descriptive fields of `rec` (the vulnerability row).
+Result<void> VulnWriter::PutDescription(const VulnRecord& rec) {
+  const Metric* best = nullptr;
+  for (const auto& m : rec.metrics) {
+    if (best == nullptr || MetricRank(m) > MetricRank(*best)) best = &m;
+  }
+  put_vuln_.BindText(1, rec.id);
+  put_vuln_.BindText(2, rec.source);
+  put_vuln_.BindNullableText(3, rec.status);
+  put_vuln_.BindNullableText(4, rec.published);
+  put_vuln_.BindNullableText(5, rec.modified);
+  put_vuln_.BindNullableTextNoCopy(6, rec.description);
+  if (best != nullptr) {
+    put_vuln_.BindDouble(7, best->score);
+    put_vuln_.BindText(8, best->version);
+    put_vuln_.BindNullableText(9, best->vector);
+    put_vuln_.BindNullableText(10, best->severity);
+  }
+  put_vuln_.BindNullableText(11, Join(rec.aliases, " "));
+  std::string metrics;
+  for (const auto& m : rec.metrics) {
+    char score[32];
+    std::snprintf(score, sizeof(score), "%.1f", m.score);
+    metrics += m.version + "\t" + score + "\t" + m.severity + "\t" + m.type + "\t" + m.source +
+               "\t" + m.vector + "\n";
+  }
+  const std::string cwes = Join(rec.cwes, " "), refs = Join(rec.references, "\n");
+  put_vuln_.BindNullableTextNoCopy(12, metrics);
+  put_vuln_.BindNullableTextNoCopy(13, cwes);
+  put_vuln_.BindNullableTextNoCopy(14, refs);
+  CLEARBOX_TRY(put_vuln_.Run());
+  return {};
+}
+
+// Writes the CPE and package rows of `rec`.
+Result<void> VulnWriter::PutMatchRows(const VulnRecord& rec) {
+  std::int64_t seq = 0;
+  for (const auto& m : rec.cpe_matches) {
+    put_cpe_.BindTextNoCopy(1, m.cpe.product);
+    put_cpe_.BindTextNoCopy(2, m.cpe.vendor);
+    put_cpe_.BindTextNoCopy(3, rec.id);
+    put_cpe_.BindTextNoCopy(4, rec.source);
+    put_cpe_.BindInt(5, seq++);
+    put_cpe_.BindInt(6, m.config);
+    put_cpe_.BindInt(7, m.node);
+    put_cpe_.BindTextNoCopy(8, m.op);
+    put_cpe_.BindInt(9, m.vulnerable ? 1 : 0);
+    put_cpe_.BindTextNoCopy(10, m.cpe.part);
+    put_cpe_.BindTextNoCopy(11, m.cpe.version);
+    put_cpe_.BindTextNoCopy(12, m.cpe.update);
+    put_cpe_.BindTextNoCopy(13, m.criteria);
+    put_cpe_.BindNullableTextNoCopy(14, m.start_incl);
+    put_cpe_.BindNullableTextNoCopy(15, m.start_excl);
+    put_cpe_.BindNullableTextNoCopy(16, m.end_incl);
+    put_cpe_.BindNullableTextNoCopy(17, m.end_excl);
+    put_cpe_.BindNullableTextNoCopy(18, m.context);
+    CLEARBOX_TRY(put_cpe_.Run());
+  }
+  for (const auto& p : rec.packages) {
+    put_pkg_.BindText(1, rec.id);
+    put_pkg_.BindText(2, rec.source);
+    put_pkg_.BindText(3, p.ecosystem);
+    put_pkg_.BindText(4, p.name);
+    put_pkg_.BindText(5, p.purl);
+    put_pkg_.BindNullableText(6, p.range_type);
+    put_pkg_.BindNullableText(7, p.introduced);
+    put_pkg_.BindNullableText(8, p.fixed);
+    put_pkg_.BindNullableText(9, p.last_affected);
+    put_pkg_.BindNullableText(10, Join(p.versions, "\n"));
+    CLEARBOX_TRY(put_pkg_.Run());
+  }
+  return {};
+}
+
 Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
   existing_.BindText(1, rec.id);
   existing_.BindText(2, rec.source);
@@ -150,108 +260,10 @@ Result<void> VulnWriter::PutVuln(VulnRecord&& rec) {
 
   // Rows to replace exist only if this source stored the id before (a fresh import skips
   // the deletes, which matters for bulk loads).
-  if (had_record) {
-    // The old rows, found by the (product, vendor) keys the record noted.
-    std::size_t start = 0;
-    while (start < old_cpe_keys.size()) {
-      std::size_t end = old_cpe_keys.find('\n', start);
-      if (end == std::string::npos) end = old_cpe_keys.size();
-      const std::string_view key(old_cpe_keys.data() + start, end - start);
-      start = end + 1;
-      const auto tab = key.find('\t');
-      if (tab == std::string_view::npos) continue;
-      delete_cpe_.BindText(1, key.substr(0, tab));
-      delete_cpe_.BindText(2, key.substr(tab + 1));
-      delete_cpe_.BindText(3, rec.id);
-      delete_cpe_.BindText(4, rec.source);
-      CLEARBOX_TRY(delete_cpe_.Run());
-    }
-    // Several OSV records can name one CVE (Debian's, Ubuntu's and Alpine's each for its
-    // own releases): a record replaces the package rows of its own ecosystems only.
-    std::set<std::string> ecosystems;
-    for (const auto& p : rec.packages) ecosystems.insert(p.ecosystem);
-    if (ecosystems.empty()) {
-      delete_pkg_.BindText(1, rec.id);
-      delete_pkg_.BindText(2, rec.source);
-      CLEARBOX_TRY(delete_pkg_.Run());
-    }
-    for (const auto& ecosystem : ecosystems) {
-      delete_pkg_of_ecosystem_.BindText(1, rec.id);
-      delete_pkg_of_ecosystem_.BindText(2, rec.source);
-      delete_pkg_of_ecosystem_.BindText(3, ecosystem);
-      CLEARBOX_TRY(delete_pkg_of_ecosystem_.Run());
-    }
-  }
-
-  if (describe) {
-    const Metric* best = nullptr;
-    for (const auto& m : rec.metrics) {
-      if (best == nullptr || MetricRank(m) > MetricRank(*best)) best = &m;
-    }
-    put_vuln_.BindText(1, rec.id);
-    put_vuln_.BindText(2, rec.source);
-    put_vuln_.BindNullableText(3, rec.status);
-    put_vuln_.BindNullableText(4, rec.published);
-    put_vuln_.BindNullableText(5, rec.modified);
-    put_vuln_.BindNullableTextNoCopy(6, rec.description);
-    if (best != nullptr) {
-      put_vuln_.BindDouble(7, best->score);
-      put_vuln_.BindText(8, best->version);
-      put_vuln_.BindNullableText(9, best->vector);
-      put_vuln_.BindNullableText(10, best->severity);
-    }
-    put_vuln_.BindNullableText(11, Join(rec.aliases, " "));
-    std::string metrics;
-    for (const auto& m : rec.metrics) {
-      char score[32];
-      std::snprintf(score, sizeof(score), "%.1f", m.score);
-      metrics += m.version + "\t" + score + "\t" + m.severity + "\t" + m.type + "\t" + m.source +
-                 "\t" + m.vector + "\n";
-    }
-    const std::string cwes = Join(rec.cwes, " "), refs = Join(rec.references, "\n");
-    put_vuln_.BindNullableTextNoCopy(12, metrics);
-    put_vuln_.BindNullableTextNoCopy(13, cwes);
-    put_vuln_.BindNullableTextNoCopy(14, refs);
-    CLEARBOX_TRY(put_vuln_.Run());
-  }
+  if (had_record) CLEARBOX_TRY(DeleteRowsOf(rec, old_cpe_keys));
+  if (describe) CLEARBOX_TRY(PutDescription(rec));
   const bool dead = rec.status == "Rejected" || rec.status == "REJECTED";
-  if (!dead) {
-    std::int64_t seq = 0;
-    for (const auto& m : rec.cpe_matches) {
-      put_cpe_.BindTextNoCopy(1, m.cpe.product);
-      put_cpe_.BindTextNoCopy(2, m.cpe.vendor);
-      put_cpe_.BindTextNoCopy(3, rec.id);
-      put_cpe_.BindTextNoCopy(4, rec.source);
-      put_cpe_.BindInt(5, seq++);
-      put_cpe_.BindInt(6, m.config);
-      put_cpe_.BindInt(7, m.node);
-      put_cpe_.BindTextNoCopy(8, m.op);
-      put_cpe_.BindInt(9, m.vulnerable ? 1 : 0);
-      put_cpe_.BindTextNoCopy(10, m.cpe.part);
-      put_cpe_.BindTextNoCopy(11, m.cpe.version);
-      put_cpe_.BindTextNoCopy(12, m.cpe.update);
-      put_cpe_.BindTextNoCopy(13, m.criteria);
-      put_cpe_.BindNullableTextNoCopy(14, m.start_incl);
-      put_cpe_.BindNullableTextNoCopy(15, m.start_excl);
-      put_cpe_.BindNullableTextNoCopy(16, m.end_incl);
-      put_cpe_.BindNullableTextNoCopy(17, m.end_excl);
-      put_cpe_.BindNullableTextNoCopy(18, m.context);
-      CLEARBOX_TRY(put_cpe_.Run());
-    }
-    for (const auto& p : rec.packages) {
-      put_pkg_.BindText(1, rec.id);
-      put_pkg_.BindText(2, rec.source);
-      put_pkg_.BindText(3, p.ecosystem);
-      put_pkg_.BindText(4, p.name);
-      put_pkg_.BindText(5, p.purl);
-      put_pkg_.BindNullableText(6, p.range_type);
-      put_pkg_.BindNullableText(7, p.introduced);
-      put_pkg_.BindNullableText(8, p.fixed);
-      put_pkg_.BindNullableText(9, p.last_affected);
-      put_pkg_.BindNullableText(10, Join(p.versions, "\n"));
-      CLEARBOX_TRY(put_pkg_.Run());
-    }
-  }
+  if (!dead) CLEARBOX_TRY(PutMatchRows(rec));
   put_record_.BindText(1, rec.id);
   put_record_.BindText(2, rec.source);
   put_record_.BindNullableText(3, rec.modified);

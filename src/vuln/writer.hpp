@@ -64,13 +64,16 @@ class VulnWriter {
   SqliteDb Release() && { return std::move(db_); }
 
  private:
+  Result<void> DeleteRowsOf(const VulnRecord& rec, const std::string& old_cpe_keys);
+  Result<void> PutDescription(const VulnRecord& rec);
+  Result<void> PutMatchRows(const VulnRecord& rec);
   Result<void> Prepare();
   Result<ImportSummary> ImportWith(const std::string& origin,
                                    const std::function<Result<FeedStats>(const FeedSink&)>& parse);
 
   SqliteDb db_;
-  Statement existing_, delete_cpe_, delete_pkg_, delete_pkg_of_ecosystem_, put_vuln_, put_cpe_, put_pkg_, put_record_,
-      put_kev_, put_epss_;
+  Statement existing_, delete_cpe_, delete_pkg_, delete_pkg_of_ecosystem_, put_vuln_, put_cpe_,
+      put_pkg_, put_record_, put_kev_, put_epss_;
   bool bulk_ = false;  // inside BeginBulkLoad .. EndBulkLoad
 };
 
