@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Downloads every Debian binary package named in tests/debian/signature-packages/*.txt, for
-# amd64 and armhf, into DEST/<arch>/ (default <repo>/.cache/test-debs/<arch>/) with
-# `apt-get download`. Idempotent: a package whose .deb is already there is skipped. Lines with
+# amd64 and armhf, into DEST/<arch>/ (default <repo>/.cache/test-debs/<arch>/), and the
+# artefacts of tests/debian/artefacts.txt into DEST/all/, with `apt-get download`. Idempotent: a package whose .deb is already there is skipped. Lines with
 # `arch=amd64` are fetched for amd64 only. Prints one summary line.
 #
 # Usage: scripts/fetch-test-debs.sh [DEST]
@@ -97,6 +97,19 @@ for arch in "${arches[@]}"; do
     specs=("${rest[@]}")
   done
 done
+
+# Whole artefacts the end-to-end tests scan (tests/debian/artefacts.txt, Architecture: all),
+# into DEST/all/.
+mkdir -p "$dest/all"
+while IFS= read -r pkg; do
+  if compgen -G "$dest/all/${pkg}_*_all.deb" >/dev/null; then
+    skipped=$((skipped + 1))
+  elif (cd "$dest/all" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
+    fetched=$((fetched + 1))
+  else
+    failed+=("$pkg")
+  fi
+done < <(sed 's/#.*//' "$repo/tests/debian/artefacts.txt" | awk 'NF {print $1}')
 
 size=$(du -sh "$dest" 2>/dev/null | cut -f1)
 echo "fetch-test-debs: $fetched fetched, $skipped already present, ${#failed[@]} failed" \
