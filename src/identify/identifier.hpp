@@ -23,9 +23,11 @@ inline constexpr std::size_t kMaxTreeEntriesWalked = 5000000;  // Finish's datab
 inline constexpr int kMaxSymlinkHops = 40;                     // resolving package list paths
 
 // Path parts whose files are documentation: their contents are not searched for signatures
-// (release notes and man pages name many versions that are not installed).
+// (release notes and man pages name many versions that are not installed; a translation's
+// "Project-Id-Version: sudoers 1.8.15" names the version it was translated for).
 inline constexpr std::string_view kDocumentationPathParts[] = {
-    "usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/lintian/"};
+    "usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/lintian/",
+    "usr/share/locale/"};
 
 // Confidence of each kind of evidence (the component takes the highest; agreement of a
 // package database and a signature gives kConfidenceConfirmed).
