@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/mapped_file.hpp"
+#include "core/read_file.hpp"
 #include "core/thread_pool.hpp"
 #include "identify/elf_dynamic.hpp"
 #include "identify/pkgdb.hpp"
@@ -52,11 +52,7 @@ Result<std::string> ReadCapped(const fs::path& tree_root, const fs::path& path) 
   if (static_cast<std::uint64_t>(st.st_size) > kMaxPackageDbBytes) {
     return Fail(ErrorCode::kLimitExceeded, "package database over the size cap: " + path.string());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kIo, "cannot open " + path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return ReadFileCapped(path, kMaxPackageDbBytes);
 }
 
 // Resolves absolute paths of a package list inside one root filesystem, following symlinks

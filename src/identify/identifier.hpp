@@ -29,8 +29,8 @@ inline constexpr std::string_view kDocumentationPathParts[] = {
 
 // Confidence of each kind of evidence (the component takes the highest; agreement of a
 // package database and a signature gives kConfidenceConfirmed).
-inline constexpr double kConfidencePackageDb = 0.95;
-inline constexpr double kConfidenceConfirmed = 1.0;
+inline constexpr Confidence kConfidencePackageDb{0.95};
+inline constexpr Confidence kConfidenceConfirmed{1.0};
 
 // A package database found in the tree (exposed for tests and reports).
 struct PackageDatabase {

@@ -225,7 +225,7 @@ Result<report::Evidence> ScanSbom(const ScanOptions& options) {
     c.version = q.version;
     c.cpe = q.cpe;
     c.purl = q.purl;
-    c.confidence = 1.0;  // as the SBOM's author states it
+    c.confidence = Confidence(1.0);  // as the SBOM's author states it
     c.evidence.push_back({input.filename().string(), "sbom",
                           !q.purl.empty()  ? q.purl
                           : !q.cpe.empty() ? q.cpe
