@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/analysis_problem.hpp"
 #include "core/file_view.hpp"
 #include "core/result.hpp"
 #include "identify/component.hpp"
@@ -63,8 +64,9 @@ class ComponentIdentifier {
   // Package databases under `tree_root`, sorted by path.
   static std::vector<PackageDatabase> FindPackageDatabases(const std::filesystem::path& tree_root);
 
-  // Problems met so far (unreadable databases, caps reached, scan failures), sorted.
-  std::vector<std::string> problems() const;
+  // Problems met so far (unreadable or malformed package databases, caps reached, scan
+  // failures), canonical order.
+  std::vector<AnalysisProblem> problems() const;
 
   const SignatureMatcher& matcher() const { return *matcher_; }
 
@@ -78,7 +80,7 @@ class ComponentIdentifier {
   std::shared_ptr<const SignatureMatcher> matcher_;
   mutable std::unique_ptr<std::mutex> mutex_;
   std::vector<PendingHit> hits_;
-  std::vector<std::string> problems_;
+  std::vector<AnalysisProblem> problems_;
 };
 
 // Scans every regular file under `tree_root` (symlinks not followed) with AddFile on

@@ -158,12 +158,18 @@ struct Inspector::Impl {
   KnownKeyIndex known_keys;
   std::atomic<std::int64_t> crack_remaining_us{0};
 
-  std::mutex mutex;
+  mutable std::mutex mutex;
   std::vector<Finding> findings;
+  std::vector<AnalysisProblem> problems;
   std::vector<AccountFile> account_files;
   std::vector<KeyRecord> key_records;  // private keys and CA certificates, for Finish
 
   void CheckMode(const FileView& file, std::vector<Finding>& out) const;
+  // Records that `path` could not be inspected fully (thread-safe).
+  void AddProblem(std::string_view path, const Error& error) {
+    std::lock_guard lock(mutex);
+    problems.push_back(MakeAnalysisProblem(std::string(path), "inspect", error));
+  }
   void CheckContent(const FileView& file, std::vector<Finding>& out);
   AccountFile ReadAccounts(const FileView& file, AccountFileKind kind,
                            std::optional<WebCredentialFormat> web);
@@ -309,10 +315,12 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::string_view path = file.path;
   const bool text_config = IsTextConfigFile(path, data);
   auto matches = scanner->Scan(data, kMaxMatchesPerFile);
+  if (!matches) AddProblem(path, matches.error());
   // Text-config matches get ids after the first database's, so one role table serves both.
   std::vector<PatternRole> all_roles;
   if (matches && text_config && text_scanner) {
     auto text_matches = text_scanner->Scan(data, kMaxMatchesPerFile);
+    if (!text_matches) AddProblem(path, text_matches.error());
     if (text_matches && !text_matches->empty()) {
       const auto base = static_cast<std::uint32_t>(roles.size());
       for (PatternMatch m : *text_matches) {
@@ -416,6 +424,13 @@ void Inspector::AddFile(const FileView& file) {
   }
   std::lock_guard lock(impl_->mutex);
   for (Finding& f : out) impl_->findings.push_back(std::move(f));
+}
+
+std::vector<AnalysisProblem> Inspector::problems() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<AnalysisProblem> out = impl_->problems;
+  CanonicalizeProblems(out);
+  return out;
 }
 
 std::vector<Finding> Inspector::Finish() {

@@ -122,7 +122,8 @@ Json SummaryCounts(const Evidence& evidence) {
               {"known_exploited",
                std::count_if(evidence.vulnerabilities.begin(), evidence.vulnerabilities.end(),
                              [](const auto& v) { return v.match.kev; })},
-              {"problems", evidence.manifest.problems.size()}};
+              {"problems", evidence.manifest.problems.size()},
+              {"analysis_problems", evidence.analysis_problems.size()}};
 }
 
 }  // namespace
@@ -169,6 +170,12 @@ std::string RenderReportJson(const Evidence& evidence) {
     components.push_back(ComponentJson(evidence.components[i], refs[i]));
   }
   report["components"] = std::move(components);
+  Json analysis_problems = Json::array();
+  for (const auto& p : evidence.analysis_problems) {
+    analysis_problems.push_back(
+        {{"path", p.path}, {"analyser", p.analyser}, {"kind", p.kind}, {"message", p.message}});
+  }
+  report["analysis_problems"] = std::move(analysis_problems);
   Json vulnerabilities = Json::array();
   for (const auto& v : evidence.vulnerabilities) {
     vulnerabilities.push_back(
