@@ -3,6 +3,7 @@
 // code (3 = completed with problems), never a crash.
 #include <gtest/gtest.h>
 
+#include "core/exit_codes.hpp"
 #include "support/test_support.hpp"
 #include "unpack/engine.hpp"
 
@@ -57,7 +58,7 @@ t.close()
   ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && python3 make.py"), 0);
   int code = 0;
   const auto m = RunCli(tmp / "evil.tar", tmp / "out", "", &code);
-  EXPECT_EQ(code, unpack::kExitWithProblems);
+  EXPECT_EQ(code, kExitWithProblems);
   EXPECT_TRUE(HasProblem(m, "traversal"));
   EXPECT_FALSE(fs::exists(tmp / "escape-dotdot"));
   EXPECT_FALSE(fs::exists("/tmp/clearbox-abs-escape"));
@@ -83,7 +84,7 @@ TEST(Hostile, NestedZipBombIsBounded) {
             0);
   int code = 0;
   const auto m = RunCli(tmp / "bomb.zip", tmp / "out", "--max-total-bytes 268435456", &code);
-  EXPECT_EQ(code, unpack::kExitWithProblems);
+  EXPECT_EQ(code, kExitWithProblems);
   EXPECT_TRUE(HasProblem(m, "limit-exceeded"));
   std::uint64_t written = 0;
   for (const auto& f : m.files) {
@@ -101,7 +102,7 @@ TEST(Hostile, FiftyLevelsOfNestingEndInADepthProblem) {
             0);
   int code = 0;
   const auto m = RunCli(tmp / "l", tmp / "out", "", &code);
-  EXPECT_EQ(code, unpack::kExitWithProblems);
+  EXPECT_EQ(code, kExitWithProblems);
   EXPECT_TRUE(HasProblem(m, "limit-exceeded"));
   std::uint32_t max_depth = 0;
   for (const auto& c : m.chunks) max_depth = std::max(max_depth, c.depth);
@@ -116,7 +117,7 @@ TEST(Hostile, FileCountLimitStopsABranch) {
             0);
   int code = 0;
   const auto m = RunCli(tmp / "many.tar", tmp / "out", "--max-files 100", &code);
-  EXPECT_EQ(code, unpack::kExitWithProblems);
+  EXPECT_EQ(code, kExitWithProblems);
   EXPECT_TRUE(HasProblem(m, "limit-exceeded"));
   EXPECT_LE(CountEntries(tmp / "out"), 110u);
 }

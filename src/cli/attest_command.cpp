@@ -7,6 +7,8 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
+#include "core/hex.hpp"
 #include "ledger/dsse.hpp"
 #include "ledger/file_io.hpp"
 #include "ledger/log_store.hpp"
@@ -24,39 +26,25 @@ struct AttestArgs {
   std::string output;
 };
 
-std::string HexOf(const ledger::Hash& h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : h) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
 bool IsSha256Hex(const std::string& s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+  return s.size() == 64 && IsLowerHex(s);
 }
 
 int RunAttest(const AttestArgs& args) {
   auto key_text = ledger::ReadKeyArgument(args.key);
   if (!key_text) {
     std::fprintf(stderr, "clearbox attest: %s\n", key_text.error().message.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   auto key = ledger::ParseSignerKey(*key_text);
   if (!key) {
     std::fprintf(stderr, "clearbox attest: not a signer key: %s\n", key.error().message.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   auto report = ledger::ReadSmallFile(args.report, kMaxReportBytes);
   if (!report) {
     std::fprintf(stderr, "clearbox attest: %s\n", report.error().message.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   auto json = nlohmann::json::parse(*report, nullptr, false);
   if (json.is_discarded() || !json.is_object() || !json.contains("image") ||
@@ -67,7 +55,7 @@ int RunAttest(const AttestArgs& args) {
                  "clearbox attest: %s is not a report: it needs an \"image\" object with a "
                  "sha256\n",
                  args.report.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   const auto& image = json["image"];
   std::string subject_name = "image";
@@ -85,7 +73,7 @@ int RunAttest(const AttestArgs& args) {
   predicate["summary"] = summary;
   predicate["report"] = {{"name", std::filesystem::path(args.report).filename().string()},
                          {"mediaType", "application/json"},
-                         {"digest", {{"sha256", HexOf(ledger::Sha256Of(*report))}}}};
+                         {"digest", {{"sha256", HexEncode(ByteView(ledger::Sha256Of(*report)))}}}};
   ledger::Statement statement;
   statement.subjects.push_back({subject_name, image["sha256"].get<std::string>()});
   statement.predicate_type = std::string(ledger::kUnpackPredicateType);
@@ -94,29 +82,29 @@ int RunAttest(const AttestArgs& args) {
   auto payload = ledger::FormatStatement(statement);
   if (!payload) {
     std::fprintf(stderr, "clearbox attest: %s\n", payload.error().message.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   auto envelope = ledger::SignEnvelope(ledger::kInTotoPayloadType, *payload, *key);
   if (!envelope) {
     std::fprintf(stderr, "clearbox attest: %s\n", envelope.error().message.c_str());
-    return 70;
+    return kExitInternal;
   }
   const std::string text = ledger::FormatEnvelope(*envelope);
   if (text.size() > ledger::kMaxEntryBytes) {
     std::fprintf(stderr, "clearbox attest: envelope of %zu bytes exceeds the log's entry limit\n",
                  text.size());
-    return 4;
+    return kExitUnusableInput;
   }
   const std::string out = args.output.empty() ? args.report + ".dsse.json" : args.output;
   auto wrote = ledger::WriteFileAtomically(out, text, 0644, false);
   if (!wrote) {
     std::fprintf(stderr, "clearbox attest: %s\n", wrote.error().message.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   std::printf("attested %s sha256:%s with %s -> %s\n", subject_name.c_str(),
               image["sha256"].get<std::string>().c_str(),
               ledger::KeyLabel(ledger::PublicKeyOf(*key)).c_str(), out.c_str());
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

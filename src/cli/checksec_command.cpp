@@ -7,15 +7,12 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "core/mapped_file.hpp"
 #include "elf/hardening.hpp"
 
 namespace clearbox::cli {
 namespace {
-
-constexpr int kExitAllAnalysed = 0;
-constexpr int kExitSomeFailed = 3;
-constexpr int kExitUnusable = 4;
 
 struct ChecksecArgs {
   std::vector<std::string> files;
@@ -67,23 +64,23 @@ int RunChecksec(const ChecksecArgs& args) {
     auto mapped = OpenFollowing(args.libc);
     if (!mapped) {
       std::fprintf(stderr, "clearbox checksec: --libc: %s\n", mapped.error().message.c_str());
-      return kExitUnusable;
+      return kExitUnusableInput;
     }
     auto catalog = elf::FortifyCatalog::FromLibc(mapped->bytes());
     if (!catalog) {
       std::fprintf(stderr, "clearbox checksec: --libc %s: %s\n", args.libc.c_str(),
                    catalog.error().message.c_str());
-      return kExitUnusable;
+      return kExitUnusableInput;
     }
     libc = std::move(*catalog);
   }
-  int status = kExitAllAnalysed;
+  int status = kExitOk;
   for (const auto& path : args.files) {
     auto mapped = OpenFollowing(path);
     Result<elf::BinaryReport> report =
         mapped ? elf::AnalyzeElf(mapped->bytes(), libc) : Forward(mapped);
     if (!report) {
-      status = kExitSomeFailed;
+      status = kExitWithProblems;
       if (args.json) {
         nlohmann::json j{{"file", path},
                          {"error", std::string(ErrorCodeName(report.error().code))},

@@ -10,17 +10,13 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "vuln/store.hpp"
 #include "vuln/update.hpp"
 #include "vuln/writer.hpp"
 
 namespace clearbox::cli {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
-constexpr int kExitFailed = 1;
-constexpr int kExitUnusable = 4;
 
 struct DbArgs {
   std::string db;
@@ -42,7 +38,7 @@ int RunImport(const DbArgs& args) {
   auto writer = vuln::VulnWriter::Open(path);
   if (!writer) {
     std::fprintf(stderr, "clearbox db import: %s\n", writer.error().message.c_str());
-    return kExitUnusable;
+    return kExitUnusableInput;
   }
   int failures = 0;
   bool bulk = false;
@@ -72,11 +68,11 @@ int RunImport(const DbArgs& args) {
     if (auto ended = writer->EndBulkLoad(); !ended) {
       std::fprintf(stderr, "clearbox db import: rebuilding indexes: %s\n",
                    ended.error().message.c_str());
-      return kExitUnusable;
+      return kExitUnusableInput;
     }
   }
   std::printf("database: %s\n", path.c_str());
-  return failures == 0 ? kExitOk : kExitUnusable;
+  return failures == 0 ? kExitOk : kExitUnusableInput;
 }
 
 Result<vuln::VulnStore> OpenStore(const DbArgs& args) {
@@ -88,12 +84,12 @@ int RunInfo(const DbArgs& args) {
   auto store = OpenStore(args);
   if (!store) {
     std::fprintf(stderr, "clearbox db info: %s\n", store.error().message.c_str());
-    return kExitUnusable;
+    return kExitUnusableInput;
   }
   auto info = store->Info();
   if (!info) {
     std::fprintf(stderr, "clearbox db info: %s\n", info.error().message.c_str());
-    return kExitUnusable;
+    return kExitUnusableInput;
   }
   if (args.json) {
     nlohmann::ordered_json j;
@@ -140,7 +136,7 @@ int RunBatch(const DbArgs& args, const vuln::VulnStore& store) {
   std::ifstream in(args.batch);
   if (!in) {
     std::fprintf(stderr, "clearbox db match: cannot read %s\n", args.batch.c_str());
-    return kExitUnusable;
+    return kExitUnusableInput;
   }
   std::vector<vuln::ComponentQuery> queries;
   std::string line;
@@ -159,7 +155,7 @@ int RunBatch(const DbArgs& args, const vuln::VulnStore& store) {
     auto all = store.MatchAll(queries);
     if (!all) {
       std::fprintf(stderr, "clearbox db match: %s\n", all.error().message.c_str());
-      return kExitUnusable;
+      return kExitUnusableInput;
     }
     for (const auto& m : *all) {
       matches += m.size();
@@ -180,7 +176,7 @@ int RunMatch(const DbArgs& args) {
     auto store = OpenStore(args);
     if (!store) {
       std::fprintf(stderr, "clearbox db match: %s\n", store.error().message.c_str());
-      return kExitUnusable;
+      return kExitUnusableInput;
     }
     return RunBatch(args, *store);
   }
@@ -191,12 +187,12 @@ int RunMatch(const DbArgs& args) {
   auto store = OpenStore(args);
   if (!store) {
     std::fprintf(stderr, "clearbox db match: %s\n", store.error().message.c_str());
-    return kExitUnusable;
+    return kExitUnusableInput;
   }
   auto matches = store->Match(args.query);
   if (!matches) {
     std::fprintf(stderr, "clearbox db match: %s\n", matches.error().message.c_str());
-    return matches.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitUnusable;
+    return matches.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitUnusableInput;
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& m : *matches) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "ledger/file_io.hpp"
 #include "ledger/note.hpp"
 
@@ -21,7 +22,7 @@ int RunKeygen(const KeygenArgs& args) {
   if (!key) {
     std::fprintf(stderr, "clearbox keygen: %s (names must be non-empty, without spaces or '+')\n",
                  key.error().message.c_str());
-    return 2;
+    return kExitUsage;
   }
   if (args.cosigner) *key = ledger::AsCosignerKey(*key);
   std::string prefix = args.prefix;
@@ -35,11 +36,11 @@ int RunKeygen(const KeygenArgs& args) {
   if (wrote) wrote = ledger::WriteFileAtomically(prefix + ".vkey", vkey + "\n", 0644, true);
   if (!wrote) {
     std::fprintf(stderr, "clearbox keygen: %s\n", wrote.error().message.c_str());
-    return 4;
+    return kExitUnusableInput;
   }
   std::printf("%s\nwrote %s.vkey (public) and %s.skey (private, mode 0600)\n", vkey.c_str(),
               prefix.c_str(), prefix.c_str());
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

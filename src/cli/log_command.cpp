@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "ledger/checkpoint.hpp"
 #include "ledger/file_io.hpp"
 #include "ledger/log_store.hpp"
@@ -20,10 +21,6 @@
 
 namespace clearbox::cli {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitInvalid = 1;
-constexpr int kExitUnusable = 4;
 
 struct LogArgs {
   std::string dir;
@@ -39,7 +36,7 @@ struct LogArgs {
 
 int Report(const char* what, const Error& error) {
   std::fprintf(stderr, "clearbox log %s: %s\n", what, error.message.c_str());
-  return error.code == ErrorCode::kMalformed ? kExitInvalid : kExitUnusable;
+  return error.code == ErrorCode::kMalformed ? kExitInvalid : kExitUnusableInput;
 }
 
 int RunInit(const LogArgs& args) {
@@ -80,7 +77,7 @@ int RunProof(const LogArgs& args) {
   if (!store) return Report("proof", store.error());
   if (!args.index && !args.consistency) {
     std::fprintf(stderr, "clearbox log proof: give --index N or --consistency OLD_SIZE\n");
-    return 2;
+    return kExitUsage;
   }
   std::string text;
   if (args.index) {

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "unpack/engine.hpp"
 
 int main(int argc, char** argv) {
@@ -30,12 +31,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return clearbox::unpack::kExitUsage;
+    return clearbox::kExitUsage;
   }
   try {
-    return run ? run() : clearbox::unpack::kExitUsage;
+    return run ? run() : clearbox::kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "clearbox: internal error: %s\n", e.what());
-    return clearbox::unpack::kExitInternal;
+    return clearbox::kExitInternal;
   }
 }

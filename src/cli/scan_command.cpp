@@ -13,6 +13,8 @@
 
 #include "cli/command.hpp"
 #include "core/data_dir.hpp"
+#include "core/exit_codes.hpp"
+#include "core/severity.hpp"
 #include "report/renderers.hpp"
 #include "scan/scanner.hpp"
 
@@ -20,9 +22,6 @@ namespace clearbox::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Exit code when a finding reaches the --fail-on severity (scan only).
-constexpr int kExitFindings = 5;
 
 struct ScanArgs {
   unpack::UnpackOptions unpack;
@@ -36,12 +35,13 @@ struct ScanArgs {
   bool quiet = false;
 };
 
-int SeverityRank(std::string_view severity) {
-  static constexpr std::string_view kOrder[] = {"info", "low", "medium", "high", "critical"};
-  for (int i = 0; i < 5; ++i) {
-    if (kOrder[i] == severity) return i;
+// "info", "low", "medium", "high", "critical": the values of --fail-on.
+std::vector<std::string> SeverityNamesMildestFirst() {
+  std::vector<std::string> names;
+  for (auto it = kSeveritiesWorstFirst.rbegin(); it != kSeveritiesWorstFirst.rend(); ++it) {
+    names.emplace_back(ToString(*it));
   }
-  return -1;
+  return names;
 }
 
 // SOURCE_DATE_EPOCH (https://reproducible-builds.org/specs/source-date-epoch/), if valid.
@@ -79,19 +79,19 @@ int RunScan(const ScanArgs& args) {
   if (fs::exists(args.output_dir, ec) && !fs::is_empty(args.output_dir, ec)) {
     std::fprintf(stderr, "clearbox scan: output directory %s is not empty\n",
                  args.output_dir.c_str());
-    return unpack::kExitUnusableInput;
+    return kExitUnusableInput;
   }
   fs::create_directories(args.output_dir, ec);
   const bool sbom_input = scan::LooksLikeSbom(args.unpack.image_path);
   auto evidence = sbom_input ? scan::ScanSbom(options) : scan::ScanImage(options);
   if (!evidence) {
     std::fprintf(stderr, "clearbox scan: %s\n", evidence.error().message.c_str());
-    return evidence.error().code == ErrorCode::kInvalidArgument ? unpack::kExitUnusableInput
-                                                                : unpack::kExitInternal;
+    return evidence.error().code == ErrorCode::kInvalidArgument ? kExitUnusableInput
+                                                                : kExitInternal;
   }
   if (auto written = scan::WriteReports(*evidence, args.output_dir); !written) {
     std::fprintf(stderr, "clearbox scan: %s\n", written.error().message.c_str());
-    return unpack::kExitInternal;
+    return kExitInternal;
   }
   if (!args.quiet) std::fputs(report::RenderSummary(*evidence).c_str(), stdout);
   std::printf(
@@ -100,12 +100,12 @@ int RunScan(const ScanArgs& args) {
       args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str(),
       args.output_dir.c_str());
   if (!args.fail_on.empty()) {
-    const int threshold = SeverityRank(args.fail_on);
+    const Severity threshold = FindSeverity(args.fail_on).value_or(Severity::kInfo);
     for (const auto& f : evidence->findings) {
-      if (SeverityRank(f.severity) >= threshold) return kExitFindings;
+      if (f.severity >= threshold) return kExitFindings;
     }
   }
-  return evidence->manifest.problems.empty() ? unpack::kExitComplete : unpack::kExitWithProblems;
+  return evidence->manifest.problems.empty() ? kExitOk : kExitWithProblems;
 }
 
 }  // namespace
@@ -133,7 +133,7 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--data-dir", args->data_dir,
                   "Signatures and rules directory (default: $CLEARBOX_DATA_DIR or built-in)");
   cmd->add_option("--fail-on", args->fail_on, "Exit with 5 if a finding has this severity or worse")
-      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}));
+      ->check(CLI::IsMember(SeverityNamesMildestFirst()));
   cmd->add_option("--db", args->vuln_db,
                   "Vulnerability database (default: $CLEARBOX_DB, ~/.local/share/clearbox/vuln.db, "
                   "else the bundled snapshot)");

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "unpack/engine.hpp"
 
 namespace clearbox::cli {
@@ -20,8 +21,8 @@ int RunUnpack(const UnpackArgs& args) {
   auto manifest = unpack::Unpack(options);
   if (!manifest) {
     std::fprintf(stderr, "clearbox unpack: %s\n", manifest.error().message.c_str());
-    return manifest.error().code == ErrorCode::kInvalidArgument ? unpack::kExitUnusableInput
-                                                                : unpack::kExitInternal;
+    return manifest.error().code == ErrorCode::kInvalidArgument ? kExitUnusableInput
+                                                                : kExitInternal;
   }
   std::size_t files = 0;
   for (const auto& f : manifest->files) files += f.type == unpack::EntryType::kFile;
@@ -39,7 +40,7 @@ int RunUnpack(const UnpackArgs& args) {
     std::fprintf(stderr, "... and %zu more problems in the manifest\n",
                  manifest->problems.size() - 20);
   }
-  return manifest->problems.empty() ? unpack::kExitComplete : unpack::kExitWithProblems;
+  return manifest->problems.empty() ? kExitOk : kExitWithProblems;
 }
 
 }  // namespace

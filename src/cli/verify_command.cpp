@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "ledger/dsse.hpp"
 #include "ledger/file_io.hpp"
 #include "ledger/note.hpp"
@@ -15,9 +16,6 @@
 namespace clearbox::cli {
 namespace {
 
-constexpr int kExitVerified = 0;
-constexpr int kExitInvalid = 1;
-constexpr int kExitUnusable = 4;
 constexpr std::size_t kMaxProofBytes = 1 << 20;
 
 struct VerifyArgs {
@@ -32,7 +30,7 @@ struct VerifyArgs {
 
 int Unusable(const std::string& message) {
   std::fprintf(stderr, "clearbox verify: %s\n", message.c_str());
-  return kExitUnusable;
+  return kExitUnusableInput;
 }
 
 int RunVerify(const VerifyArgs& args) {
@@ -75,7 +73,7 @@ int RunVerify(const VerifyArgs& args) {
                 line.detail.c_str());
   }
   std::printf("%s\n", report.verified ? "VERIFIED" : "INVALID");
-  return report.verified ? kExitVerified : kExitInvalid;
+  return report.verified ? kExitOk : kExitInvalid;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "core/exit_codes.hpp"
 #include "ledger/checkpoint.hpp"
 #include "ledger/encoding.hpp"
 #include "ledger/file_io.hpp"
@@ -25,11 +26,6 @@
 namespace clearbox::cli {
 namespace {
 
-constexpr int kExitCosigned = 0;
-constexpr int kExitInvalid = 1;
-constexpr int kExitFork = 3;
-constexpr int kExitUnusable = 4;
-constexpr int kExitConflict = 5;
 constexpr std::size_t kMaxInputBytes = 1 << 20;
 
 struct WitnessArgs {
@@ -45,7 +41,7 @@ struct WitnessArgs {
 
 int Unusable(const std::string& message) {
   std::fprintf(stderr, "clearbox witness: %s\n", message.c_str());
-  return kExitUnusable;
+  return kExitUnusableInput;
 }
 
 // --time, else SOURCE_DATE_EPOCH, else the clock (cosignature timestamps are POSIX seconds).
@@ -113,7 +109,7 @@ int RunServe(const WitnessArgs& args) {
   ::kill(::getpid(), SIGTERM);  // wakes the waiter if Serve() ended on its own
   waiter.join();
   if (!served) return Unusable(served.error().message);
-  return kExitCosigned;
+  return kExitOk;
 }
 
 int RunCosign(const WitnessArgs& args) {
@@ -163,11 +159,11 @@ int RunCosign(const WitnessArgs& args) {
   std::fprintf(stderr, "clearbox witness: %s\n", result->message.c_str());
   if (args.output.empty() || args.output == "-") {
     std::fwrite(result->cosigned_checkpoint.data(), 1, result->cosigned_checkpoint.size(), stdout);
-    return kExitCosigned;
+    return kExitOk;
   }
   auto wrote = ledger::WriteFileAtomically(args.output, result->cosigned_checkpoint, 0644, false);
   if (!wrote) return Unusable(wrote.error().message);
-  return kExitCosigned;
+  return kExitOk;
 }
 
 }  // namespace

@@ -1,11 +1,17 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 
 #include "core/budget.hpp"
 #include "core/byte_reader.hpp"
 #include "core/entropy.hpp"
 #include "core/hashing.hpp"
+#include "core/hex.hpp"
+#include "core/read_file.hpp"
+#include "core/severity.hpp"
 #include "core/thread_pool.hpp"
 
 namespace clearbox {
@@ -23,6 +29,52 @@ TEST(ByteReader, ReadsBothEndiansAndStopsAtEnd) {
   EXPECT_EQ(be.Position(), 4u);  // a failed read does not move
   EXPECT_FALSE(ReadU32At(bytes, 2, Endian::kLittle));
   EXPECT_FALSE(ReadU32At(bytes, ~std::size_t{0}, Endian::kLittle));
+}
+
+TEST(Severity, NamesOrderAndParsing) {
+  EXPECT_LT(Severity::kInfo, Severity::kLow);
+  EXPECT_LT(Severity::kHigh, Severity::kCritical);
+  for (const Severity s : kSeveritiesWorstFirst) EXPECT_EQ(*ParseSeverity(ToString(s)), s);
+  EXPECT_EQ(ToString(Severity::kCritical), "critical");
+  EXPECT_EQ(kSeveritiesWorstFirst.front(), Severity::kCritical);
+  auto bad = ParseSeverity("CRITICAL");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(FindSeverity("bogus"));
+}
+
+TEST(Hex, EncodesLowerCaseAndDecodesEitherCase) {
+  const std::string bytes("\x00\x7f\xab\xff", 4);
+  EXPECT_EQ(HexEncode(bytes), "007fabff");
+  EXPECT_EQ(*HexDecode("007fabff"), bytes);
+  EXPECT_EQ(*HexDecode("007FABFF"), bytes);
+  EXPECT_EQ(*HexDecode(""), "");
+  EXPECT_FALSE(HexDecode("abc"));
+  EXPECT_EQ(HexDecode("zz").error().code, ErrorCode::kMalformed);
+  EXPECT_TRUE(IsLowerHex("0123456789abcdef"));
+  EXPECT_FALSE(IsLowerHex("ABCDEF"));
+  std::string escaped;
+  AppendHexByte(escaped, 0x2f, /*upper=*/true);
+  EXPECT_EQ(escaped, "2F");
+}
+
+TEST(ReadFileCapped, ReadsSmallFilesAndRefusesLargerOnes) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clearbox-read-file-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "f", std::ios::binary) << "hello";
+  EXPECT_EQ(*ReadFileCapped(dir / "f", 5), "hello");
+  EXPECT_EQ(ReadFileCapped(dir / "f", 4).error().code, ErrorCode::kLimitExceeded);
+  EXPECT_EQ(ReadFileCapped(dir / "missing", 4).error().code, ErrorCode::kIo);
+  EXPECT_EQ(ReadFileCapped(dir, 4).error().code, ErrorCode::kIo);  // a directory
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Confidence, ClampsIntoUnitInterval) {
+  EXPECT_EQ(Confidence(1.5).value(), 1.0);
+  EXPECT_EQ(Confidence(-1).value(), 0.0);
+  EXPECT_EQ(Confidence(0.95).value(), 0.95);
+  EXPECT_LT(Confidence(0.5), Confidence(0.9));
 }
 
 TEST(Hashing, Sha256KnownVector) {

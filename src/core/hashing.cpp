@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/hex.hpp"
+
 namespace clearbox {
 
 struct Sha256::State {
@@ -38,24 +40,13 @@ std::array<std::uint8_t, 32> Sha256::Finish() {
 
 std::string Sha256::FinishHex() {
   auto digest = Finish();
-  return ToHex(digest);
+  return HexEncode(ByteView(digest));
 }
 
 std::string Sha256Hex(ByteView bytes) {
   Sha256 h;
   h.Update(bytes);
   return h.FinishHex();
-}
-
-std::string ToHex(ByteView bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
 }
 
 std::string HexOffset(std::uint64_t offset) {

@@ -34,9 +34,6 @@ class Sha256 {
 // SHA-256 of a whole view as hex.
 std::string Sha256Hex(ByteView bytes);
 
-// Lower-case hex of arbitrary bytes.
-std::string ToHex(ByteView bytes);
-
 // "0x" followed by at least 8 hex digits: the offset notation of names and manifests.
 std::string HexOffset(std::uint64_t offset);
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/severity.hpp"
+
 namespace clearbox::identify {
 
 // One reason to believe a component is present: where, how and what was seen.
@@ -26,7 +28,7 @@ struct Component {
   // pkg:deb/<os id>/<name>@<full version>?arch=..&distro=<id>-<version_id>, pkg:apk/...,
   // pkg:opkg/openwrt/..., pkg:generic/<rule purl name>@<version>
   std::string purl;
-  double confidence = 0.0;                  // 0..1; package db > signature with version > filename
+  Confidence confidence;                    // package db > signature with version > filename
   std::vector<ComponentEvidence> evidence;  // sorted, unique
   std::vector<std::string> files;  // tree files that belong to it, sorted: package lists; for
                                    // pkg:generic components the files with signature hits

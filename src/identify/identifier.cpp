@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/mapped_file.hpp"
+#include "core/read_file.hpp"
 #include "core/text_lines.hpp"
 #include "core/thread_pool.hpp"
 #include "identify/elf_dynamic.hpp"
@@ -20,6 +20,9 @@
 
 namespace clearbox::identify {
 namespace {
+
+// The analyser name in AnalysisProblem records.
+constexpr const char* kAnalyserName = "identify";
 
 namespace fs = std::filesystem;
 
@@ -53,11 +56,7 @@ Result<std::string> ReadCapped(const fs::path& tree_root, const fs::path& path) 
   if (static_cast<std::uint64_t>(st.st_size) > kMaxPackageDbBytes) {
     return Fail(ErrorCode::kLimitExceeded, "package database over the size cap: " + path.string());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kIo, "cannot open " + path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return ReadFileCapped(path, kMaxPackageDbBytes);
 }
 
 // Resolves absolute paths of a package list inside one root filesystem, following symlinks
@@ -300,13 +299,16 @@ void ComponentIdentifier::AddFile(const FileView& file) {
   auto content = file_is_documentation
                      ? Result<std::vector<SignatureHit>>(std::vector<SignatureHit>{})
                      : matcher_->Scan(file.bytes, file.path, &capped);
-  std::string problem;
+  std::optional<AnalysisProblem> problem;
   if (content) {
     for (auto& h : *content) hits.push_back(std::move(h));
-    if (capped)
-      problem = std::string(file.path) + ": signature match cap reached; file partly searched";
+    if (capped) {
+      problem = AnalysisProblem{std::string(file.path), kAnalyserName,
+                                std::string(ErrorCodeName(ErrorCode::kLimitExceeded)),
+                                "signature match cap reached; file partly searched"};
+    }
   } else {
-    problem = std::string(file.path) + ": " + content.error().message;
+    problem = MakeAnalysisProblem(std::string(file.path), kAnalyserName, content.error());
   }
   // Drop header-version echoes: the file links the component's library dynamically.
   std::optional<ElfDynamicInfo> elf;
@@ -327,23 +329,24 @@ void ComponentIdentifier::AddFile(const FileView& file) {
     return false;
   });
   SelectVersions(hits, matcher_->rules());  // one version per rule and file, path hits included
-  if (hits.empty() && problem.empty()) return;
+  if (hits.empty() && !problem) return;
   std::lock_guard lock(*mutex_);
-  if (!problem.empty()) problems_.push_back(std::move(problem));
+  if (problem) problems_.push_back(std::move(*problem));
   for (auto& h : hits) {
     if (hits_.size() >= kMaxSignatureHits) {
-      problems_.push_back("signature hit cap reached; later hits dropped");
+      problems_.push_back({std::string(file.path), kAnalyserName,
+                           std::string(ErrorCodeName(ErrorCode::kLimitExceeded)),
+                           "signature hit cap reached; later hits dropped"});
       break;
     }
     hits_.push_back({std::string(file.path), std::move(h)});
   }
 }
 
-std::vector<std::string> ComponentIdentifier::problems() const {
+std::vector<AnalysisProblem> ComponentIdentifier::problems() const {
   std::lock_guard lock(*mutex_);
-  std::vector<std::string> out = problems_;
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::vector<AnalysisProblem> out = problems_;
+  CanonicalizeProblems(out);
   return out;
 }
 
@@ -398,18 +401,27 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
   };
 
   std::vector<Component> packages;
-  std::vector<std::string> local_problems;
+  std::vector<AnalysisProblem> local_problems;
   for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
     auto text = ReadCapped(tree_root, tree_root / db.path);
     if (!text) {
-      local_problems.push_back(db.path + ": " + text.error().message);
+      local_problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, text.error()));
       continue;
     }
     Result<std::vector<PackageRecord>> records =
         db.kind == "apk" ? ParseApkInstalled(*text) : ParseDpkgStatus(*text);
     if (!records) {
-      local_problems.push_back(db.path + ": " + records.error().message);
+      local_problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, records.error()));
       continue;
+    }
+    if (db.kind != "apk") {
+      // The parser skips what is not a control field; a database with such lines is damaged
+      // (or not a database), so what it lists may be incomplete.
+      if (const std::size_t bad = CountNonFieldLines(*text); bad > 0) {
+        local_problems.push_back(
+            {db.path, kAnalyserName, std::string(ErrorCodeName(ErrorCode::kMalformed)),
+             std::to_string(bad) + " line(s) are not control fields and were skipped"});
+      }
     }
     const std::string db_dir = fs::path(db.path).parent_path().generic_string();
     RootResolver resolver(tree_root, db.rootfs);
@@ -447,7 +459,8 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
           if (auto list = ParseFileList(*list_text)) {
             record.files = std::move(*list);
           } else {
-            local_problems.push_back(JoinRel(info, list_name) + ": " + list.error().message);
+            local_problems.push_back(
+                MakeAnalysisProblem(JoinRel(info, list_name), kAnalyserName, list.error()));
           }
           break;
         }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/analysis_problem.hpp"
 #include "core/file_view.hpp"
 #include "core/result.hpp"
 #include "identify/component.hpp"
@@ -31,8 +32,8 @@ inline constexpr std::string_view kDocumentationPathParts[] = {
 
 // Confidence of each kind of evidence (the component takes the highest; agreement of a
 // package database and a signature gives kConfidenceConfirmed).
-inline constexpr double kConfidencePackageDb = 0.95;
-inline constexpr double kConfidenceConfirmed = 1.0;
+inline constexpr Confidence kConfidencePackageDb{0.95};
+inline constexpr Confidence kConfidenceConfirmed{1.0};
 
 // A package database found in the tree (exposed for tests and reports).
 struct PackageDatabase {
@@ -65,8 +66,9 @@ class ComponentIdentifier {
   // Package databases under `tree_root`, sorted by path.
   static std::vector<PackageDatabase> FindPackageDatabases(const std::filesystem::path& tree_root);
 
-  // Problems met so far (unreadable databases, caps reached, scan failures), sorted.
-  std::vector<std::string> problems() const;
+  // Problems met so far (unreadable or malformed package databases, caps reached, scan
+  // failures), canonical order.
+  std::vector<AnalysisProblem> problems() const;
 
   const SignatureMatcher& matcher() const { return *matcher_; }
 
@@ -80,7 +82,7 @@ class ComponentIdentifier {
   std::shared_ptr<const SignatureMatcher> matcher_;
   mutable std::unique_ptr<std::mutex> mutex_;
   std::vector<PendingHit> hits_;
-  std::vector<std::string> problems_;
+  std::vector<AnalysisProblem> problems_;
 };
 
 // Scans every regular file under `tree_root` (symlinks not followed) with AddFile on

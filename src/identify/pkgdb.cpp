@@ -100,6 +100,17 @@ Result<std::vector<ControlStanza>> ParseControlStanzas(std::string_view text) {
   return out;
 }
 
+std::size_t CountNonFieldLines(std::string_view text) {
+  std::size_t bad = 0;
+  ForEachLine(text, [&](std::string_view line) {
+    if (Trim(line).empty() || line.front() == ' ' || line.front() == '\t') return true;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) ++bad;
+    return true;
+  });
+  return bad;
+}
+
 Result<std::vector<PackageRecord>> ParseDpkgStatus(std::string_view text) {
   auto stanzas = ParseControlStanzas(text);
   if (!stanzas) return Forward(stanzas);

@@ -44,6 +44,10 @@ struct PackageRecord {
 // "not-installed" or "config-files"); the Source field is reduced to its name.
 Result<std::vector<PackageRecord>> ParseDpkgStatus(std::string_view text);
 
+// Lines of a dpkg/opkg status text that ParseControlStanzas skips: neither blank, nor a
+// continuation, nor "Field: value" (0 for a well-formed database).
+std::size_t CountNonFieldLines(std::string_view text);
+
 // Lines of a dpkg/opkg *.list file: absolute paths, trailing '\t…' and '\r' removed, empty
 // lines and "/." skipped. kLimitExceeded past kMaxFilesPerPackage.
 Result<std::vector<std::string>> ParseFileList(std::string_view text);

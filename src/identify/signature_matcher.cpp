@@ -3,29 +3,18 @@
 #include <hs.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <tuple>
+
+#include "core/hex.hpp"
+#include "core/read_file.hpp"
 
 namespace clearbox::identify {
 namespace {
 
 using nlohmann::json;
-
-Result<std::string> ReadSmallFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Fail(ErrorCode::kIo, "cannot stat " + path.string() + ": " + ec.message());
-  if (size > kMaxRuleFileBytes) return Fail(ErrorCode::kLimitExceeded, "rule file too large");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kIo, "cannot open " + path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 std::string GetString(const json& object, const char* key) {
   auto it = object.find(key);
@@ -221,7 +210,7 @@ Result<std::vector<SignatureRule>> ParseSignatureRules(std::string_view text,
       pattern.path_regex = GetString(p, "path");
       if (std::string method = GetString(p, "method"); !method.empty()) pattern.method = method;
       if (auto c = p.find("confidence"); c != p.end() && c->is_number()) {
-        pattern.confidence = std::clamp(c->get<double>(), 0.0, 1.0);
+        pattern.confidence = Confidence(c->get<double>());
       }
       if (auto s = p.find("single"); s != p.end() && s->is_boolean()) pattern.single = *s;
       if (auto j = p.find("join_groups"); j != p.end() && j->is_boolean()) {
@@ -250,7 +239,7 @@ Result<std::vector<SignatureRule>> LoadSignatureRules(const std::filesystem::pat
   std::sort(files.begin(), files.end());
   std::vector<SignatureRule> rules;
   for (const auto& file : files) {
-    auto text = ReadSmallFile(file);
+    auto text = ReadFileCapped(file, kMaxRuleFileBytes);
     if (!text) return Forward(text);
     auto parsed = ParseSignatureRules(*text, file.filename().string());
     if (!parsed) return Forward(parsed);
@@ -584,8 +573,8 @@ void SelectVersions(std::vector<SignatureHit>& hits, const std::vector<Signature
         best = h;
         continue;
       }
-      const double ch = rules[rule].patterns[h->pattern].confidence;
-      const double cb = rules[rule].patterns[best->pattern].confidence;
+      const Confidence ch = rules[rule].patterns[h->pattern].confidence;
+      const Confidence cb = rules[rule].patterns[best->pattern].confidence;
       if (ch != cb) {
         if (ch > cb) best = h;
         continue;
@@ -628,7 +617,6 @@ std::string MakeCpe(std::string_view vendor, std::string_view product, std::stri
 }
 
 std::string PurlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
@@ -636,15 +624,13 @@ std::string PurlEncode(std::string_view text) {
       out.push_back(c);
     } else {
       out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
+      AppendHexByte(out, u, /*upper=*/true);
     }
   }
   return out;
 }
 
 std::string EscapeMatched(std::string_view bytes, std::size_t max_chars) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (char c : bytes) {
     if (out.size() >= max_chars) {
@@ -656,8 +642,7 @@ std::string EscapeMatched(std::string_view bytes, std::size_t max_chars) {
       out.push_back(c);
     } else {
       out += "\\x";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
+      AppendHexByte(out, u);
     }
   }
   return out;

@@ -12,6 +12,7 @@
 
 #include "core/byte_reader.hpp"
 #include "core/result.hpp"
+#include "core/severity.hpp"
 
 namespace clearbox::identify {
 
@@ -28,7 +29,7 @@ struct SignaturePattern {
   std::string regex;       // PCRE subset shared by vectorscan and std::regex; group 1 = version
   std::string path_regex;  // optional constraint on the path (std::regex search)
   std::string method = "signature";  // evidence method reported for hits
-  double confidence = 0.8;
+  Confidence confidence{0.8};
   bool single = false;       // drop the file's hits of this pattern when they disagree on version
   bool join_groups = false;  // version = all groups joined with '.', leading zeros dropped
   // Each match is a library's own banner (e.g. "OpenSSL 1.0.2k  26 Jan 2017"), so distinct

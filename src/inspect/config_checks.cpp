@@ -90,7 +90,7 @@ void AddServiceFinding(const ServiceRule& service, std::string_view path, std::s
                  Evidence(line), offset});
 }
 
-void AddSsh(const char* rule, const char* severity, std::string_view path, std::string message,
+void AddSsh(const char* rule, Severity severity, std::string_view path, std::string message,
             std::string_view line, std::uint64_t offset, std::vector<Finding>& out) {
   out.push_back({rule, severity, std::string(path), std::move(message), Evidence(line), offset});
 }
@@ -111,7 +111,7 @@ void CheckCommandWords(const std::vector<std::string_view>& words, std::string_v
       for (std::size_t j = i + 1; j < words.size(); ++j) {
         const std::string_view w = words[j];
         if (w.size() >= 2 && w[0] == '-' && w[1] != '-' && w.find('B') != std::string_view::npos) {
-          AddSsh("ssh.permit-empty-passwords", "high", path,
+          AddSsh("ssh.permit-empty-passwords", Severity::kHigh, path,
                  "Dropbear is started with -B: accounts with empty passwords may log in.", line,
                  offset, out);
           break;
@@ -296,11 +296,11 @@ void CheckOpenWrtConfig(std::string_view path, std::string_view text,
     }
     if (dropbear && TrueValue(value)) {
       if (key == "RootPasswordAuth") {
-        AddSsh("ssh.permit-root-login", "high", path,
+        AddSsh("ssh.permit-root-login", Severity::kHigh, path,
                "Dropbear lets root log in with a password (RootPasswordAuth on).", line, offset,
                out);
       } else if (key == "PasswordAuth") {
-        AddSsh("ssh.password-authentication", "medium", path,
+        AddSsh("ssh.password-authentication", Severity::kMedium, path,
                "Dropbear accepts password logins (PasswordAuth on).", line, offset, out);
       }
     }
@@ -313,16 +313,16 @@ void CheckSshdConfig(std::string_view path, std::string_view text, std::vector<F
   struct Keyword {
     const char* key;  // lower-case
     const char* rule;
-    const char* severity;
+    Severity severity;
     const char* message;  // completed by " yes" + where + ")."
     bool seen = false;    // outside Match blocks the first value wins
   };
   Keyword keywords[] = {
-      {"permitrootlogin", "ssh.permit-root-login", "high",
+      {"permitrootlogin", "ssh.permit-root-login", Severity::kHigh,
        "sshd lets root log in with a password (PermitRootLogin"},
-      {"passwordauthentication", "ssh.password-authentication", "medium",
+      {"passwordauthentication", "ssh.password-authentication", Severity::kMedium,
        "sshd accepts password logins (PasswordAuthentication"},
-      {"permitemptypasswords", "ssh.permit-empty-passwords", "high",
+      {"permitemptypasswords", "ssh.permit-empty-passwords", Severity::kHigh,
        "sshd lets accounts with empty passwords log in (PermitEmptyPasswords"},
   };
   bool in_match = false;
@@ -370,7 +370,7 @@ void CheckDropbearDefaults(std::string_view path, std::string_view text,
     }
     for (const std::string_view w : Words(t.substr(eq + 1))) {
       if (w.size() >= 2 && w[0] == '-' && w[1] != '-' && w.find('B') != std::string_view::npos) {
-        AddSsh("ssh.permit-empty-passwords", "high", path,
+        AddSsh("ssh.permit-empty-passwords", Severity::kHigh, path,
                "Dropbear is configured with -B: accounts with empty passwords may log in.", line,
                offset, out);
         break;

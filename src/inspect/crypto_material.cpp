@@ -14,6 +14,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/hex.hpp"
+
 namespace clearbox::inspect {
 namespace {
 
@@ -88,18 +90,18 @@ void AddKeyFindings(const CryptoContext& ctx, std::uint64_t offset, const std::s
   }
   if (encrypted) {
     f.rule = "secret.private-key-encrypted";
-    f.severity = "medium";
+    f.severity = Severity::kMedium;
     f.message = "Passphrase-protected private key (" + format + ") is stored in the image.";
   } else {
     f.rule = "secret.private-key";
-    f.severity = "high";
+    f.severity = Severity::kHigh;
     f.message = "Unencrypted private key (" + format + ") is stored in the image.";
   }
   out.push_back(f);
   if (weak) {
     Finding w = f;
     w.rule = "secret.weak-private-key";
-    w.severity = "medium";
+    w.severity = Severity::kMedium;
     w.message = "Private key is shorter than " + std::to_string(kMinRsaBits) + " bits (" +
                 description + ").";
     out.push_back(w);
@@ -149,28 +151,29 @@ void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offs
   const std::string evidence =
       Truncate(format + ": subject=" + subject + "; notAfter=" + not_after +
                "; signature=" + (sig_name ? sig_name : "unknown") + "; key=" + key_text);
-  auto add = [&](const char* rule, const char* severity, const std::string& message) {
+  auto add = [&](const char* rule, Severity severity, const std::string& message) {
     out.push_back({rule, severity, std::string(ctx.path), message, evidence, offset});
   };
   const std::string who = subject.empty() ? "(empty subject)" : subject;
   const time_t now = static_cast<time_t>(ctx.now_unix);
   const ASN1_TIME* na = X509_get0_notAfter(cert);
   if (na && ASN1_TIME_cmp_time_t(na, now) < 0 && ASN1_TIME_cmp_time_t(na, now) != -2) {
-    add("cert.expired", "medium", "Certificate " + who + " expired on " + not_after + ".");
+    add("cert.expired", Severity::kMedium, "Certificate " + who + " expired on " + not_after + ".");
   }
   if (X509_self_signed(cert, 0) == 1) {
-    add("cert.self-signed", "medium",
+    add("cert.self-signed", Severity::kMedium,
         X509_check_ca(cert) >= 1 ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
                                  : "Certificate " + who + " is self-signed.");
   }
   if (weak_key) {
-    add("cert.weak-key", "medium", "Certificate " + who + " has a weak key (" + key_text + ").");
+    add("cert.weak-key", Severity::kMedium,
+        "Certificate " + who + " has a weak key (" + key_text + ").");
   }
   if (md_nid == NID_md5 || md_nid == NID_md4 || md_nid == NID_md2) {
-    add("cert.weak-signature", "high",
+    add("cert.weak-signature", Severity::kHigh,
         "Certificate " + who + " is signed with " + OBJ_nid2sn(md_nid) + ".");
   } else if (md_nid == NID_sha1) {
-    add("cert.weak-signature", "medium", "Certificate " + who + " is signed with SHA-1.");
+    add("cert.weak-signature", Severity::kMedium, "Certificate " + who + " is signed with SHA-1.");
   }
 }
 
@@ -305,13 +308,7 @@ std::string PublicKeyFingerprint(const EVP_PKEY* key) {
       1) {
     return "";
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < md_len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return "sha256:" + HexEncode(ByteView(md, md_len));
 }
 
 Result<OpenSshKeyInfo> ParseOpenSshKey(ByteView blob) {

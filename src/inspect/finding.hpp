@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/severity.hpp"
+
 namespace clearbox::inspect {
 
 // One result of the inspection. Evidence never holds a whole private key or an unknown
@@ -13,17 +15,14 @@ namespace clearbox::inspect {
 // are cut to a short prefix plus their length. A cracked password from the built-in
 // default-credential list is shown in clear ("root:admin"), since that list is public.
 struct Finding {
-  std::string rule;          // stable id, e.g. "secret.private-key", "cert.expired"
-  std::string severity;      // "critical", "high", "medium", "low", "info"
+  std::string rule;  // stable id, e.g. "secret.private-key", "cert.expired"
+  Severity severity = Severity::kInfo;
   std::string path;          // relative to the tree root, as given in FileView::path
   std::string message;       // one readable sentence
   std::string evidence;      // the matched text, redacted as described above
   std::uint64_t offset = 0;  // byte offset in the file when meaningful, else 0
   bool operator==(const Finding&) const = default;
 };
-
-// Rank of a severity name: critical 4, high 3, medium 2, low 1, info 0, unknown -1.
-int SeverityRank(std::string_view severity);
 
 // Sorts findings canonically (path, offset, rule, evidence, message, severity) and drops
 // exact duplicates, so the order does not depend on threads or file order.

@@ -230,7 +230,8 @@ TEST(InspectFormats, WebCredentialsPlainAndHashedAreJudged) {
   std::set<std::string> got;
   for (const Finding& f : inspector.Finish()) {
     if (f.rule == "cred.default-password" || f.rule == "cred.plaintext-password") {
-      got.insert(f.rule + " " + f.path + " " + f.evidence + " " + f.severity);
+      got.insert(f.rule + " " + f.path + " " + f.evidence + " " +
+                 std::string(ToString(f.severity)));
     }
   }
   const std::set<std::string> expected = {

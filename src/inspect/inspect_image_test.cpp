@@ -154,7 +154,7 @@ void ExpectPlantedFindings(const std::vector<Finding>& findings) {
   std::map<std::string, std::string> cracked;
   std::map<std::string, std::string> schemes;
   for (const Finding& f : findings) {
-    if (f.rule == "cred.default-password") cracked[f.evidence] = f.severity;
+    if (f.rule == "cred.default-password") cracked[f.evidence] = ToString(f.severity);
     if (f.rule == "cred.weak-hash" || f.rule == "cred.password-hash") {
       schemes[f.evidence.substr(0, f.evidence.find(':'))] = f.evidence;
     }
@@ -174,13 +174,13 @@ void ExpectPlantedFindings(const std::vector<Finding>& findings) {
   // The sticky /tmp is noted lower than the plain world-writable directory.
   for (const Finding& f : findings) {
     if (f.rule == "fs.world-writable" && f.path == "tmp") {
-      EXPECT_EQ(f.severity, "info");
+      EXPECT_EQ(f.severity, Severity::kInfo);
     }
     if (f.rule == "fs.world-writable" && f.path == "var/shared") {
-      EXPECT_EQ(f.severity, "medium");
+      EXPECT_EQ(f.severity, Severity::kMedium);
     }
     if (f.rule == "cert.weak-signature" && f.path == "etc/ssl/md5.der") {
-      EXPECT_EQ(f.severity, "high");
+      EXPECT_EQ(f.severity, Severity::kHigh);
     }
   }
   // Both assignments in app.conf: the unknown one redacted, the known default in clear.
@@ -229,7 +229,7 @@ TEST(InspectImage, CleanTreeGivesNoFindingsAboveInfo) {
   const std::set<RulePath> expected = {{"cred.password-hash", "etc/shadow"},
                                        {"fs.world-writable", "tmp"}};
   EXPECT_EQ(RulePaths(findings), expected) << Describe(findings);
-  for (const Finding& f : findings) EXPECT_EQ(f.severity, "info") << Describe({f});
+  for (const Finding& f : findings) EXPECT_EQ(f.severity, Severity::kInfo) << Describe({f});
 }
 
 // Debian's /usr/bin/openssl carries the RSA test keys of `openssl speed` (apps/testrsa.h) as
@@ -245,7 +245,7 @@ TEST(InspectImage, DerTestKeysInsideDebiansOpensslBinaryAreKnownTestKeys) {
   for (const Finding& f : findings) {
     EXPECT_NE(f.rule, "secret.private-key") << Describe({f});
     if (f.rule == "secret.known-test-key" && f.evidence.starts_with("DER: RSA")) {
-      EXPECT_EQ(f.severity, "info");
+      EXPECT_EQ(f.severity, Severity::kInfo);
       EXPECT_NE(f.message.find("testrsa.h"), std::string::npos) << f.message;
       ++der_rsa;
     }

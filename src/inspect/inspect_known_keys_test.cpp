@@ -149,7 +149,7 @@ TEST(InspectKnownKeys, ShippedListParsesAndHasTheKernelKeys) {
   for (const KnownKey& k : rules->known_keys) {
     if (k.source.find("testmgr.h") != std::string::npos) {
       ++kernel;
-      EXPECT_EQ(k.severity, "info");
+      EXPECT_EQ(k.severity, Severity::kInfo);
       EXPECT_EQ(k.status, KnownKeyStatus::kTest);
     }
   }
@@ -172,7 +172,7 @@ TEST(InspectKnownKeys, KernelSelfTestKeysAreInfoOnly) {
   ASSERT_EQ(findings.size(), 2u);
   for (const Finding& f : findings) {
     EXPECT_EQ(f.rule, "secret.known-test-key");
-    EXPECT_EQ(f.severity, "info");
+    EXPECT_EQ(f.severity, Severity::kInfo);
     EXPECT_NE(f.message.find("testmgr.h"), std::string::npos) << f.message;
     EXPECT_NE(f.evidence.find("RSA 2048 bits; sha256:"), std::string::npos) << f.evidence;
   }
@@ -200,9 +200,9 @@ TEST(InspectKnownKeys, KnownKeyAsPemIsInfoAndOtherKeysStayHigh) {
   ASSERT_EQ(findings.size(), 2u);
   EXPECT_EQ(findings[0].path, "etc/ssl/private/real.key");
   EXPECT_EQ(findings[0].rule, "secret.private-key");
-  EXPECT_EQ(findings[0].severity, "high");
+  EXPECT_EQ(findings[0].severity, Severity::kHigh);
   EXPECT_EQ(findings[1].rule, "secret.known-test-key");
-  EXPECT_EQ(findings[1].severity, "info");
+  EXPECT_EQ(findings[1].severity, Severity::kInfo);
 }
 
 TEST(InspectKnownKeys, FingerprintIsSha256OfSubjectPublicKeyInfo) {
@@ -253,7 +253,7 @@ TEST(InspectKnownKeys, CaCertificateWithItsKeyInTheImage) {
     if (f.rule != "cert.ca-key-present") continue;
     ++ca_key;
     EXPECT_EQ(f.path, "etc/ssl/certs/device-ca.crt");
-    EXPECT_EQ(f.severity, "high");
+    EXPECT_EQ(f.severity, Severity::kHigh);
     EXPECT_NE(f.evidence.find("etc/ca/ca.key"), std::string::npos);
   }
   EXPECT_EQ(ca_key, 1u);
@@ -273,7 +273,7 @@ TEST(InspectKnownKeys, RealDebianKernelGivesInfoOnly) {
   for (const Finding& f : inspector.Finish()) {
     if (f.rule.starts_with("secret.")) {
       EXPECT_EQ(f.rule, "secret.known-test-key") << f.evidence;
-      EXPECT_EQ(f.severity, "info");
+      EXPECT_EQ(f.severity, Severity::kInfo);
       ++known;
     }
   }

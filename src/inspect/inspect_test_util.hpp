@@ -111,8 +111,8 @@ inline std::set<RulePath> RulePaths(const std::vector<Finding>& findings) {
 inline std::string Describe(const std::vector<Finding>& findings) {
   std::string s;
   for (const Finding& f : findings) {
-    s += f.severity + " " + f.rule + " " + f.path + " @" + std::to_string(f.offset) + " [" +
-         f.evidence + "] " + f.message + "\n";
+    s += std::string(ToString(f.severity)) + " " + f.rule + " " + f.path + " @" +
+         std::to_string(f.offset) + " [" + f.evidence + "] " + f.message + "\n";
   }
   return s;
 }

@@ -281,7 +281,7 @@ TEST(InspectAccounts, ShadowPairsWithPasswdInTheSameDirectory) {
   std::map<std::string, std::string> severity;
   for (const Finding& f : findings) {
     if (f.rule == "cred.default-password" || f.rule == "cred.empty-password") {
-      severity[f.path + " " + f.evidence] = f.severity;
+      severity[f.path + " " + f.evidence] = ToString(f.severity);
     }
   }
   // No login shell beside it: lower; no passwd to say so: assume a login.
@@ -559,7 +559,7 @@ TEST(InspectKeys, ManyRootsInOneFileAreABuiltInTrustStore) {
   EXPECT_NE(f[0].message.find("self-signed CA certificate"), std::string::npos);
   f = InspectOne("usr/bin/app", ten, 0755);
   ASSERT_EQ(Rules(f), (Strings{"cert.trust-store"})) << Describe(f);
-  EXPECT_EQ(f[0].severity, "info");
+  EXPECT_EQ(f[0].severity, Severity::kInfo);
   EXPECT_EQ(f[0].evidence, "10 roots");
 }
 
@@ -575,28 +575,25 @@ TEST(InspectModes, ModesFromTheViewNotTheDisk) {
   EXPECT_TRUE(InspectOne("srv/group", "", 02775, FileKind::kDirectory).empty());
   auto f = InspectOne("var/tmp", "", 01777, FileKind::kDirectory);
   ASSERT_EQ(Rules(f), (Strings{"fs.world-writable"}));
-  EXPECT_EQ(f[0].severity, "info");
+  EXPECT_EQ(f[0].severity, Severity::kInfo);
   f = InspectOne("var/drop", "", 0777, FileKind::kDirectory);
   ASSERT_EQ(Rules(f), (Strings{"fs.world-writable"}));
-  EXPECT_EQ(f[0].severity, "medium");
+  EXPECT_EQ(f[0].severity, Severity::kMedium);
   EXPECT_EQ(f[0].evidence, "mode 0777");
   // File type bits in the mode are ignored.
   EXPECT_EQ(Rules(InspectOne("bin/su", "x", 0100000 | 04755)), (Strings{"fs.setuid"}));
 }
 
 TEST(InspectFindings, CanonicalOrderDropsDuplicates) {
-  std::vector<Finding> v = {{"b", "low", "p", "m", "e", 5},
-                            {"a", "low", "p", "m", "e", 5},
-                            {"a", "low", "p", "m", "e", 5},
-                            {"z", "low", "a", "m", "e", 9}};
+  std::vector<Finding> v = {{"b", Severity::kLow, "p", "m", "e", 5},
+                            {"a", Severity::kLow, "p", "m", "e", 5},
+                            {"a", Severity::kLow, "p", "m", "e", 5},
+                            {"z", Severity::kLow, "a", "m", "e", 9}};
   CanonicalizeFindings(v);
   ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0].path, "a");
   EXPECT_EQ(v[1].rule, "a");
   EXPECT_EQ(v[2].rule, "b");
-  EXPECT_EQ(SeverityRank("critical"), 4);
-  EXPECT_EQ(SeverityRank("info"), 0);
-  EXPECT_EQ(SeverityRank("bogus"), -1);
 }
 
 }  // namespace

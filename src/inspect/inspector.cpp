@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,18 +21,11 @@
 
 namespace clearbox::inspect {
 
-int SeverityRank(std::string_view severity) {
-  if (severity == "critical") return 4;
-  if (severity == "high") return 3;
-  if (severity == "medium") return 2;
-  if (severity == "low") return 1;
-  if (severity == "info") return 0;
-  return -1;
-}
-
 void CanonicalizeFindings(std::vector<Finding>& findings) {
   auto key = [](const Finding& f) {
-    return std::tie(f.path, f.offset, f.rule, f.evidence, f.message, f.severity);
+    // The severity's name, not its rank, so the order stays what it was with string severities.
+    return std::make_tuple(std::cref(f.path), f.offset, std::cref(f.rule), std::cref(f.evidence),
+                           std::cref(f.message), ToString(f.severity));
   };
   std::sort(findings.begin(), findings.end(),
             [&](const Finding& a, const Finding& b) { return key(a) < key(b); });
@@ -127,7 +121,7 @@ void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
   std::erase_if(out, [&](const Finding& f) {
     return f.rule.starts_with("cert.") && roots.count(f.offset) != 0;
   });
-  out.push_back({"cert.trust-store", "info", std::string(path),
+  out.push_back({"cert.trust-store", Severity::kInfo, std::string(path),
                  "The file holds " + std::to_string(roots.size()) +
                      " self-signed CA certificates: a built-in trust store; its roots are not "
                      "judged one by one.",
@@ -164,12 +158,18 @@ struct Inspector::Impl {
   KnownKeyIndex known_keys;
   std::atomic<std::int64_t> crack_remaining_us{0};
 
-  std::mutex mutex;
+  mutable std::mutex mutex;
   std::vector<Finding> findings;
+  std::vector<AnalysisProblem> problems;
   std::vector<AccountFile> account_files;
   std::vector<KeyRecord> key_records;  // private keys and CA certificates, for Finish
 
   void CheckMode(const FileView& file, std::vector<Finding>& out) const;
+  // Records that `path` could not be inspected fully (thread-safe).
+  void AddProblem(std::string_view path, const Error& error) {
+    std::lock_guard lock(mutex);
+    problems.push_back(MakeAnalysisProblem(std::string(path), "inspect", error));
+  }
   void CheckContent(const FileView& file, std::vector<Finding>& out);
   AccountFile ReadAccounts(const FileView& file, AccountFileKind kind,
                            std::optional<WebCredentialFormat> web);
@@ -225,23 +225,23 @@ void Inspector::Impl::CheckMode(const FileView& file, std::vector<Finding>& out)
   const std::string path(file.path);
   if (file.kind == FileKind::kRegular) {
     if (mode & 04000u) {
-      out.push_back({"fs.setuid", "medium", path,
+      out.push_back({"fs.setuid", Severity::kMedium, path,
                      "Executable runs with its owner's privileges (setuid).",
                      "mode " + ModeText(mode), 0});
     }
     if (mode & 02000u) {
-      out.push_back({"fs.setgid", "low", path,
+      out.push_back({"fs.setgid", Severity::kLow, path,
                      "Executable runs with its group's privileges (setgid).",
                      "mode " + ModeText(mode), 0});
     }
   }
   if ((file.kind == FileKind::kRegular || file.kind == FileKind::kDirectory) && (mode & 0002u)) {
     if (file.kind == FileKind::kDirectory && (mode & 01000u)) {
-      out.push_back({"fs.world-writable", "info", path,
+      out.push_back({"fs.world-writable", Severity::kInfo, path,
                      "Directory is world-writable with the sticky bit (like /tmp).",
                      "mode " + ModeText(mode), 0});
     } else {
-      out.push_back({"fs.world-writable", "medium", path,
+      out.push_back({"fs.world-writable", Severity::kMedium, path,
                      file.kind == FileKind::kDirectory
                          ? "Directory is world-writable without the sticky bit."
                          : "File is world-writable.",
@@ -315,10 +315,12 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::string_view path = file.path;
   const bool text_config = IsTextConfigFile(path, data);
   auto matches = scanner->Scan(data, kMaxMatchesPerFile);
+  if (!matches) AddProblem(path, matches.error());
   // Text-config matches get ids after the first database's, so one role table serves both.
   std::vector<PatternRole> all_roles;
   if (matches && text_config && text_scanner) {
     auto text_matches = text_scanner->Scan(data, kMaxMatchesPerFile);
+    if (!text_matches) AddProblem(path, text_matches.error());
     if (text_matches && !text_matches->empty()) {
       const auto base = static_cast<std::uint32_t>(roles.size());
       for (PatternMatch m : *text_matches) {
@@ -380,7 +382,7 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
       for (KeyRecord& k : file_keys) key_records.push_back(std::move(k));
     }
     if (capped) {
-      out.push_back({"inspect.truncated", "info", std::string(path),
+      out.push_back({"inspect.truncated", Severity::kInfo, std::string(path),
                      "The file has more candidate spots than the per-file limits; later ones "
                      "were not examined.",
                      "", 0});
@@ -416,12 +418,19 @@ void Inspector::AddFile(const FileView& file) {
     const std::size_t dropped = out.size() - kMaxFindingsPerFile;
     CanonicalizeFindings(out);
     out.resize(std::min(out.size(), kMaxFindingsPerFile));
-    out.push_back({"inspect.truncated", "info", std::string(file.path),
+    out.push_back({"inspect.truncated", Severity::kInfo, std::string(file.path),
                    "Too many findings in one file; " + std::to_string(dropped) + " were dropped.",
                    "", 0});
   }
   std::lock_guard lock(impl_->mutex);
   for (Finding& f : out) impl_->findings.push_back(std::move(f));
+}
+
+std::vector<AnalysisProblem> Inspector::problems() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<AnalysisProblem> out = impl_->problems;
+  CanonicalizeProblems(out);
+  return out;
 }
 
 std::vector<Finding> Inspector::Finish() {
@@ -450,29 +459,29 @@ std::vector<Finding> Inspector::Finish() {
       const bool uid0 = facts && facts->uid == "0";
       const bool can_login = file.htpasswd || !facts || uid0 || LoginShell(facts->shell);
       const std::string who = "'" + e.user + "'" + (uid0 ? " (uid 0)" : "");
-      auto add = [&](const char* rule, const char* severity, std::string message,
+      auto add = [&](const char* rule, Severity severity, std::string message,
                      std::string evidence) {
         out.push_back(
             {rule, severity, file.path, std::move(message), std::move(evidence), e.offset});
       };
       if (file.kind == AccountFileKind::kPasswd && !file.htpasswd && e.uid == "0" &&
           e.user != "root") {
-        add("cred.uid0-account", "high", "Account " + who + " has root's user id 0.",
+        add("cred.uid0-account", Severity::kHigh, "Account " + who + " has root's user id 0.",
             e.user + ":" + e.uid);
       }
       if (r.state == HashState::kEmpty) {
-        add("cred.empty-password", can_login ? "critical" : "medium",
+        add("cred.empty-password", can_login ? Severity::kCritical : Severity::kMedium,
             "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
         continue;
       }
       if (r.state == HashState::kPlaintext) {
         if (r.crack.cracked) {
-          add("cred.default-password", "critical",
+          add("cred.default-password", Severity::kCritical,
               "Web account " + who + " has the default password '" + r.crack.password +
                   "', stored in plain text.",
               e.user + ":" + r.crack.password);
         } else {
-          add("cred.plaintext-password", "high",
+          add("cred.plaintext-password", Severity::kHigh,
               "Password of web account " + who + " is stored in plain text.",
               e.user + ":" + RedactSecret(e.hash, 2));
         }
@@ -484,14 +493,14 @@ std::vector<Finding> Inspector::Finish() {
       const std::string scheme_evidence =
           e.user + ":" + (prefix.empty() ? std::string() : prefix + " ") + "(" + r.scheme + ")";
       if (r.crack.cracked) {
-        add("cred.default-password", can_login ? "critical" : "high",
+        add("cred.default-password", can_login ? Severity::kCritical : Severity::kHigh,
             "Account " + who + " has the default password '" + r.crack.password + "' (" + r.scheme +
                 ").",
             e.user + ":" + r.crack.password);
       }
       if (IsWeakScheme(r.scheme)) {
         const bool des = r.scheme == "descrypt" || r.scheme == "bsdicrypt" || r.scheme == "nt";
-        add("cred.weak-hash", des ? "high" : "medium",
+        add("cred.weak-hash", des ? Severity::kHigh : Severity::kMedium,
             "Password of account " + who + " is hashed with the weak scheme " + r.scheme + ".",
             scheme_evidence);
       } else {
@@ -514,10 +523,10 @@ std::vector<Finding> Inspector::Finish() {
         } else {
           message += "it is a default password.";
         }
-        add("cred.password-hash", "info", message, scheme_evidence);
+        add("cred.password-hash", Severity::kInfo, message, scheme_evidence);
       }
       if (file.kind == AccountFileKind::kPasswd && !file.htpasswd) {
-        add("cred.hash-in-passwd", "medium",
+        add("cred.hash-in-passwd", Severity::kMedium,
             "Password hash of account " + who + " is in the world-readable passwd file.",
             scheme_evidence);
       }
@@ -530,7 +539,7 @@ std::vector<Finding> Inspector::Finish() {
       std::string users;
       for (const std::string& u : stopped) users += (users.empty() ? "" : ",") + u;
       if (stopped_count > stopped.size()) users += ",...";
-      out.push_back({"cred.crack-incomplete", "info", file.path,
+      out.push_back({"cred.crack-incomplete", Severity::kInfo, file.path,
                      "The crack time limit stopped default-password checks for " +
                          std::to_string(stopped_count) + " account(s).",
                      users, 0});
@@ -556,7 +565,7 @@ std::vector<Finding> Inspector::Finish() {
     const KeyRecord& key = *it->second;
     const bool known = impl_->known_keys.count(k.fingerprint) != 0;
     const std::string who = k.description.empty() ? "(empty subject)" : k.description;
-    out.push_back({"cert.ca-key-present", known ? "info" : "high", k.path,
+    out.push_back({"cert.ca-key-present", known ? Severity::kInfo : Severity::kHigh, k.path,
                    "The private key of CA certificate " + who + " is in the image (" + key.path +
                        ")" + (known ? ", a well-known test key." : "."),
                    "key at " + key.path + " offset " + std::to_string(key.offset), k.offset});

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/analysis_problem.hpp"
 #include "core/file_view.hpp"
 #include "core/result.hpp"
 #include "inspect/finding.hpp"
@@ -53,6 +54,9 @@ class Inspector {
   // AddFile has returned. It clears the collected findings; the per-scan crack time budget
   // is not renewed, so use one Inspector per scan.
   std::vector<Finding> Finish();
+
+  // What could not be inspected (a pattern scan that failed on a file), canonical order.
+  std::vector<AnalysisProblem> problems() const;
 
  private:
   Inspector() = default;

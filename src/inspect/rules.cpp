@@ -1,29 +1,25 @@
 #include "inspect/rules.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <optional>
+
+#include "core/hex.hpp"
+#include "core/read_file.hpp"
 
 namespace clearbox::inspect {
 namespace {
 
 Result<std::string> ReadRuleFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read rule file " + path.string());
-  std::string text;
-  char buffer[65536];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxRuleFileBytes) {
-      return Fail(ErrorCode::kInvalidArgument, "rule file too large: " + path.string());
-    }
+  auto text = ReadFileCapped(path, kMaxRuleFileBytes);
+  if (!text) {
+    return Fail(ErrorCode::kInvalidArgument, "cannot read rule file: " + text.error().message);
   }
   return text;
 }
 
-bool ValidSeverity(const std::string& s) {
-  return s == "critical" || s == "high" || s == "medium" || s == "low" || s == "info";
+// The "severity" member of a rule object; nullopt when it is not a known severity name.
+std::optional<Severity> SeverityOf(const nlohmann::json& j) {
+  return FindSeverity(j.at("severity").get<std::string>());
 }
 
 std::vector<std::string> StringList(const nlohmann::json& j, const char* key) {
@@ -41,7 +37,8 @@ Result<std::vector<SecretRule>> ParseSecretRules(const std::string& text, const 
     for (const auto& r : root.at("rules")) {
       SecretRule rule;
       rule.rule = r.at("rule").get<std::string>();
-      rule.severity = r.at("severity").get<std::string>();
+      const auto severity = SeverityOf(r);
+      rule.severity = severity.value_or(Severity::kInfo);
       const auto kind = r.at("kind").get<std::string>();
       if (kind == "token") {
         rule.kind = SecretKind::kToken;
@@ -62,7 +59,7 @@ Result<std::vector<SecretRule>> ParseSecretRules(const std::string& text, const 
       rule.caseless = r.value("caseless", false);
       rule.keep_prefix = r.value("keep_prefix", std::size_t{4});
       rule.message = r.at("message").get<std::string>();
-      if (rule.rule.empty() || rule.pattern.empty() || !ValidSeverity(rule.severity)) {
+      if (rule.rule.empty() || rule.pattern.empty() || !severity) {
         return Fail(ErrorCode::kInvalidArgument, name + ": bad rule " + rule.rule);
       }
       out.push_back(std::move(rule));
@@ -81,13 +78,14 @@ Result<std::vector<ServiceRule>> ParseServiceRules(const std::string& text,
     for (const auto& s : root.at("services")) {
       ServiceRule rule;
       rule.rule = s.at("rule").get<std::string>();
-      rule.severity = s.at("severity").get<std::string>();
+      const auto severity = SeverityOf(s);
+      rule.severity = severity.value_or(Severity::kInfo);
       rule.description = s.at("description").get<std::string>();
       rule.programs = StringList(s, "programs");
       rule.inetd = StringList(s, "inetd");
       rule.rc_names = StringList(s, "rc_names");
       rule.uci_options = StringList(s, "uci_options");
-      if (rule.rule.empty() || !ValidSeverity(rule.severity)) {
+      if (rule.rule.empty() || !severity) {
         return Fail(ErrorCode::kInvalidArgument, name + ": bad service " + rule.rule);
       }
       out.push_back(std::move(rule));
@@ -131,7 +129,8 @@ Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text) {
       KnownKey key;
       key.fingerprint = k.at("fingerprint").get<std::string>();
       key.algorithm = k.value("algorithm", std::string());
-      key.severity = k.at("severity").get<std::string>();
+      const auto severity = SeverityOf(k);
+      key.severity = severity.value_or(Severity::kInfo);
       key.source = k.at("source").get<std::string>();
       const auto status = k.at("status").get<std::string>();
       if (status == "test") {
@@ -141,10 +140,9 @@ Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text) {
       } else {
         return Fail(ErrorCode::kInvalidArgument, "known_keys.json: unknown status " + status);
       }
-      const bool hex =
-          key.fingerprint.size() == 71 && key.fingerprint.starts_with("sha256:") &&
-          key.fingerprint.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
-      if (!hex || !ValidSeverity(key.severity) || key.source.empty()) {
+      const bool hex = key.fingerprint.size() == 71 && key.fingerprint.starts_with("sha256:") &&
+                       IsLowerHex(std::string_view(key.fingerprint).substr(7));
+      if (!hex || !severity || key.source.empty()) {
         return Fail(ErrorCode::kInvalidArgument, "known_keys.json: bad key " + key.fingerprint);
       }
       out.push_back(std::move(key));

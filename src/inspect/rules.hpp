@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/severity.hpp"
 
 namespace clearbox::inspect {
 
@@ -26,7 +27,7 @@ enum class SecretScope : std::uint8_t {
 // One secret pattern from tokens.json.
 struct SecretRule {
   std::string rule;
-  std::string severity;
+  Severity severity = Severity::kInfo;
   SecretKind kind = SecretKind::kToken;
   SecretScope scope = SecretScope::kAny;
   std::string pattern;  // vectorscan expression
@@ -44,7 +45,7 @@ struct Credential {
 // One insecure service from services.json.
 struct ServiceRule {
   std::string rule;
-  std::string severity;
+  Severity severity = Severity::kInfo;
   std::string description;
   std::vector<std::string> programs;     // executable basenames
   std::vector<std::string> inetd;        // inetd/xinetd service names
@@ -63,7 +64,7 @@ struct KnownKey {
   std::string fingerprint;
   std::string algorithm;
   KnownKeyStatus status = KnownKeyStatus::kTest;
-  std::string severity;
+  Severity severity = Severity::kInfo;
   std::string source;
 };
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <memory>
 
+#include "core/hex.hpp"
 #include "core/text_lines.hpp"
 
 namespace clearbox::inspect {
@@ -170,13 +171,7 @@ std::string HtdigestHash(std::string_view user, std::string_view realm, std::str
   Digest d{};
   unsigned int n = 0;
   if (!DigestOf(EVP_md5(), {user, ":", realm, ":", password}, d, &n) || n != 16) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 15];
-  }
-  return out;
+  return HexEncode(ByteView(d.data(), n));
 }
 
 }  // namespace clearbox::inspect

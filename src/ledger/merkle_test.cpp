@@ -1,6 +1,7 @@
 // RFC 6962 hashing, roots and proofs against the transparency-dev/merkle and golang.org/x/mod
 // vectors in tests/oracle/merkle, plus generated proofs for many tree sizes.
 #include "ledger/merkle.hpp"
+#include "core/hex.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +18,7 @@ using testing::HexToHash;
 using testing::ReadOracleJson;
 
 std::string Hex(const Hash& h) {
-  return ToHex(ByteView(h.data(), h.size()));
+  return HexEncode(ByteView(h.data(), h.size()));
 }
 
 // Decodes a probe's optional list of hex hashes; false if any is not 32 bytes.

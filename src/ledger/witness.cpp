@@ -1,6 +1,7 @@
 // The witness: verify the log signature, check consistency with the last cosigned tree,
 // persist the new tree atomically, then cosign (c2sp.org/tlog-witness semantics, offline).
 #include "ledger/witness.hpp"
+#include "core/hex.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -44,16 +45,6 @@ class StateLock {
   int fd_ = -1;
 };
 
-std::string HexOf(const Hash& h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : h) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body) {
@@ -88,7 +79,7 @@ Witness::Witness(fs::path state_dir, const SignerKey& cosigner, std::vector<Veri
       log_keys_(std::move(log_keys)) {}
 
 fs::path Witness::StatePath(std::string_view origin) const {
-  return state_dir_ / ("log-" + HexOf(Sha256Of(origin)));
+  return state_dir_ / ("log-" + HexEncode(ByteView(Sha256Of(origin))));
 }
 
 Result<std::optional<Checkpoint>> Witness::Latest(std::string_view origin) const {

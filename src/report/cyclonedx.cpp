@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/hex.hpp"
 #include "report/renderers.hpp"
 #include "report/sbom_common.hpp"
 
@@ -50,7 +51,7 @@ Json ComponentJson(const identify::Component& c, const std::string& ref) {
   for (const auto& e : c.evidence) {
     methods.push_back(
         {{"technique", Technique(e.method)},
-         {"confidence", c.confidence},
+         {"confidence", c.confidence.value()},
          {"value", e.method + ": " + e.path + (e.detail.empty() ? "" : ": " + e.detail)}});
     if (!e.path.empty()) locations.insert(e.path);
   }
@@ -58,7 +59,7 @@ Json ComponentJson(const identify::Component& c, const std::string& ref) {
   Json evidence = Json::object();
   if (!methods.empty()) {
     evidence["identity"] = Json::array({Json{{"field", c.purl.empty() ? "name" : "purl"},
-                                             {"confidence", c.confidence},
+                                             {"confidence", c.confidence.value()},
                                              {"concludedValue", c.purl.empty() ? c.name : c.purl},
                                              {"methods", methods}}});
   }
@@ -127,9 +128,10 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
     std::string severity = m.severity;
     std::transform(severity.begin(), severity.end(), severity.begin(),
                    [](unsigned char ch) { return std::tolower(ch); });
-    static const std::set<std::string> kSeverities = {"critical", "high", "medium", "low",
-                                                      "info",     "none", "unknown"};
-    if (kSeverities.count(severity)) rating["severity"] = severity;
+    // CycloneDX's severities are ours plus "none" and "unknown".
+    if (FindSeverity(severity) || severity == "none" || severity == "unknown") {
+      rating["severity"] = severity;
+    }
     if (!m.cvss_vector.empty()) rating["vector"] = m.cvss_vector;
     j["ratings"] = Json::array({rating});
   }
@@ -174,7 +176,6 @@ std::string SbomUuid(const Evidence& evidence) {
 
 // RFC 3986 percent-encoding of a bom-ref for the fragment of a BOM-Link.
 std::string FragmentEncode(std::string_view ref) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char ch : ref) {
     if (std::isalnum(ch) || std::string_view("-._~:@/?!$&'()*+,;=").find(static_cast<char>(ch)) !=
@@ -182,8 +183,7 @@ std::string FragmentEncode(std::string_view ref) {
       out.push_back(static_cast<char>(ch));
     } else {
       out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
+      AppendHexByte(out, ch, /*upper=*/true);
     }
   }
   return out;

@@ -8,6 +8,7 @@ namespace clearbox::report {
 
 void Canonicalize(Evidence& evidence) {
   unpack::Canonicalize(evidence.manifest);
+  CanonicalizeProblems(evidence.analysis_problems);
   std::stable_sort(evidence.files.begin(), evidence.files.end(),
                    [](const FileRecord& a, const FileRecord& b) { return a.path < b.path; });
   std::stable_sort(evidence.binaries.begin(), evidence.binaries.end(),

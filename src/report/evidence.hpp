@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis_problem.hpp"
 #include "elf/hardening.hpp"
 #include "identify/component.hpp"
 #include "inspect/finding.hpp"
@@ -48,6 +49,7 @@ struct Evidence {
   std::vector<identify::Component> components;
   std::vector<inspect::Finding> findings;
   std::vector<VulnerabilityRecord> vulnerabilities;
+  std::vector<AnalysisProblem> analysis_problems;  // files an analyser could not handle
   std::string input_kind = "image";  // "image", or "sbom" when a CycloneDX/SPDX document was read
   std::string vuln_database;         // where the vulnerabilities came from ("" = not matched)
   std::string libc_path;             // the libc FORTIFY was judged against, or ""

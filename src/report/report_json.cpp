@@ -66,8 +66,9 @@ Json ComponentJson(const identify::Component& c, const std::string& ref) {
   for (const auto& e : c.evidence) {
     evidence.push_back({{"method", e.method}, {"path", e.path}, {"detail", e.detail}});
   }
-  return Json{{"ref", ref},           {"name", c.name},           {"version", c.version},
-              {"cpe", c.cpe},         {"purl", c.purl},           {"confidence", c.confidence},
+  return Json{{"ref", ref},           {"name", c.name},
+              {"version", c.version}, {"cpe", c.cpe},
+              {"purl", c.purl},       {"confidence", c.confidence.value()},
               {"evidence", evidence}, {"files", Strings(c.files)}};
 }
 
@@ -101,16 +102,17 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const identify::Component& 
 }
 
 Json FindingJson(const inspect::Finding& f) {
-  return Json{{"rule", f.rule},     {"severity", f.severity}, {"path", f.path},
-              {"offset", f.offset}, {"message", f.message},   {"evidence", f.evidence}};
+  return Json{{"rule", f.rule},       {"severity", std::string(ToString(f.severity))},
+              {"path", f.path},       {"offset", f.offset},
+              {"message", f.message}, {"evidence", f.evidence}};
 }
 
 Json SummaryCounts(const Evidence& evidence) {
-  std::map<std::string, std::size_t> by_severity;
+  std::map<Severity, std::size_t> by_severity;
   for (const auto& f : evidence.findings) ++by_severity[f.severity];
   Json severities = Json::object();
-  for (const char* s : {"critical", "high", "medium", "low", "info"}) {
-    severities[s] = by_severity.count(s) ? by_severity.at(s) : 0;
+  for (const Severity s : kSeveritiesWorstFirst) {
+    severities[std::string(ToString(s))] = by_severity.count(s) ? by_severity.at(s) : 0;
   }
   return Json{{"files", evidence.files.size()},
               {"binaries", evidence.binaries.size()},
@@ -121,7 +123,8 @@ Json SummaryCounts(const Evidence& evidence) {
               {"known_exploited",
                std::count_if(evidence.vulnerabilities.begin(), evidence.vulnerabilities.end(),
                              [](const auto& v) { return v.match.kev; })},
-              {"problems", evidence.manifest.problems.size()}};
+              {"problems", evidence.manifest.problems.size()},
+              {"analysis_problems", evidence.analysis_problems.size()}};
 }
 
 }  // namespace
@@ -168,6 +171,12 @@ std::string RenderReportJson(const Evidence& evidence) {
     components.push_back(ComponentJson(evidence.components[i], refs[i]));
   }
   report["components"] = std::move(components);
+  Json analysis_problems = Json::array();
+  for (const auto& p : evidence.analysis_problems) {
+    analysis_problems.push_back(
+        {{"path", p.path}, {"analyser", p.analyser}, {"kind", p.kind}, {"message", p.message}});
+  }
+  report["analysis_problems"] = std::move(analysis_problems);
   Json vulnerabilities = Json::array();
   for (const auto& v : evidence.vulnerabilities) {
     vulnerabilities.push_back(

@@ -2,6 +2,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/hex.hpp"
 #include "report/renderers.hpp"
 
 namespace clearbox::report {
@@ -9,24 +10,27 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+std::string Level(Severity severity) {
+  if (severity >= Severity::kHigh) return "error";
+  if (severity == Severity::kMedium) return "warning";
+  return "note";
+}
+
+// A vulnerability's severity as its source spells it ("CRITICAL", "high", "none", ...).
 std::string Level(std::string severity) {
   for (auto& ch : severity) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (severity == "critical" || severity == "high") return "error";
-  if (severity == "medium") return "warning";
-  return "note";
+  return Level(FindSeverity(severity).value_or(Severity::kInfo));
 }
 
 // A URI reference for a '/'-separated relative path (RFC 3986 percent-encoding).
 std::string PathUri(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char ch : path) {
     if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
       out.push_back(static_cast<char>(ch));
     } else {
       out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
+      AppendHexByte(out, ch, /*upper=*/true);
     }
   }
   return out;

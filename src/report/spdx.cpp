@@ -75,7 +75,8 @@ std::string RenderSpdx(const Evidence& evidence) {
                       {"referenceType", "purl"},
                       {"referenceLocator", c.purl}});
     }
-    std::string comment = "identified with confidence " + std::to_string(c.confidence) + " by";
+    std::string comment =
+        "identified with confidence " + std::to_string(c.confidence.value()) + " by";
     for (const auto& e : c.evidence) {
       comment += "\n" + e.method + ": " + e.path + (e.detail.empty() ? "" : ": " + e.detail);
     }

@@ -12,14 +12,6 @@ namespace {
 constexpr std::size_t kMaxComponentsShown = 40;
 constexpr std::size_t kMaxFindingsShown = 25;
 
-int SeverityRank(std::string_view severity) {
-  if (severity == "critical") return 0;
-  if (severity == "high") return 1;
-  if (severity == "medium") return 2;
-  if (severity == "low") return 3;
-  return 4;
-}
-
 }  // namespace
 
 std::string RenderSummary(const Evidence& evidence) {
@@ -79,21 +71,21 @@ std::string RenderSummary(const Evidence& evidence) {
     out << "  ... and " << worst.size() - kMaxFindingsShown << " more in report.json\n";
   }
 
-  std::map<std::string, std::size_t> by_severity;
+  std::map<Severity, std::size_t> by_severity;
   for (const auto& f : evidence.findings) ++by_severity[f.severity];
   out << "findings   " << evidence.findings.size();
-  for (const char* s : {"critical", "high", "medium", "low", "info"}) {
-    if (by_severity.count(s)) out << "  " << s << " " << by_severity[s];
+  for (const Severity s : kSeveritiesWorstFirst) {
+    if (by_severity.count(s)) out << "  " << ToString(s) << " " << by_severity[s];
   }
   out << "\n";
   std::vector<const inspect::Finding*> ordered;
   for (const auto& f : evidence.findings) ordered.push_back(&f);
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
-    return SeverityRank(a->severity) < SeverityRank(b->severity);
+    return a->severity > b->severity;  // worst first
   });
   for (std::size_t i = 0; i < ordered.size() && i < kMaxFindingsShown; ++i) {
-    out << "  " << ordered[i]->severity << "  " << ordered[i]->rule << "  " << ordered[i]->path
-        << "  " << ordered[i]->message << "\n";
+    out << "  " << ToString(ordered[i]->severity) << "  " << ordered[i]->rule << "  "
+        << ordered[i]->path << "  " << ordered[i]->message << "\n";
   }
   if (ordered.size() > kMaxFindingsShown) {
     out << "  ... and " << ordered.size() - kMaxFindingsShown << " more in report.json\n";

@@ -311,6 +311,45 @@ TEST_F(ScanTest, ReportsAreByteIdenticalAcrossRunsAndThreadCounts) {
   }
 }
 
+TEST_F(ScanTest, CleanTreeHasNoAnalysisProblems) {
+  EXPECT_TRUE(report_->at("analysis_problems").empty()) << report_->at("analysis_problems");
+  EXPECT_EQ(report_->at("summary").at("analysis_problems"), 0);
+}
+
+// Files an analyser cannot handle are listed under analysis_problems with their paths.
+TEST(ScanCli, AnalysisProblemsNameTheFilesThatCouldNotBeAnalysed) {
+  if (!HaveTool("tar")) GTEST_SKIP();
+  TempDir tmp;
+  const fs::path root = tmp / "rootfs";
+  fs::create_directories(root / "bin");
+  fs::create_directories(root / "var/lib/dpkg");
+  // An ELF cut inside its header: the magic is there, the rest is not.
+  WriteFileBytes(root / "bin/cut", ReadFileBytes("/bin/true").substr(0, 40));
+  WriteFileBytes(root / "var/lib/dpkg/status",
+                 "Package: busybox\nVersion: 1:1.35.0-4\nStatus: install ok installed\n"
+                 "\x01\x02 no field here\n\xff\xfe\n\n");
+  ASSERT_EQ(
+      RunShell("tar -C '" + root.string() + "' -cf '" + (tmp / "image.tar").string() + "' bin var"),
+      0);
+  const int code = RunScan(tmp / "image.tar", tmp / "out", "--no-vuln");
+  ASSERT_TRUE(code == 0 || code == 3) << code;
+  const Json report = ReadJson(tmp / "out/report.json");
+  const Json& problems = report.at("analysis_problems");
+  const Json* elf = FindByPathSuffix(problems, "/bin/cut");
+  ASSERT_NE(elf, nullptr) << problems;
+  EXPECT_EQ(elf->at("analyser"), "elf");
+  EXPECT_EQ(elf->at("kind"), "truncated");
+  const Json* dpkg = FindByPathSuffix(problems, "/var/lib/dpkg/status");
+  ASSERT_NE(dpkg, nullptr) << problems;
+  EXPECT_EQ(dpkg->at("analyser"), "identify");
+  EXPECT_EQ(dpkg->at("kind"), "malformed");
+  EXPECT_EQ(report.at("summary").at("analysis_problems"), problems.size());
+  // What the database does list is still read.
+  bool busybox = false;
+  for (const auto& c : report.at("components")) busybox |= c.value("name", "") == "busybox";
+  EXPECT_TRUE(busybox) << report.at("components");
+}
+
 TEST(ScanCli, UnusableInputGetsItsExitCode) {
   TempDir tmp;
   EXPECT_EQ(RunScan(tmp / "missing.bin", tmp / "out"), 4);

@@ -73,12 +73,15 @@ elf::FortifyCatalog LibcCatalog(const fs::path& tree, const std::string& libc_pa
   return elf::FortifyCatalog::Default();
 }
 
-// Hardening facts of every ELF, analysed in parallel once the image's libc is known.
+// Hardening facts of every ELF, analysed in parallel once the image's libc is known; an ELF
+// that cannot be read or parsed becomes an analysis problem.
 std::vector<report::BinaryRecord> AnalyseBinaries(const fs::path& tree,
                                                   const std::vector<std::string>& paths,
                                                   const elf::FortifyCatalog& catalog,
-                                                  std::size_t threads) {
+                                                  std::size_t threads,
+                                                  std::vector<AnalysisProblem>& problems) {
   std::vector<std::optional<report::BinaryRecord>> slots(paths.size());
+  std::vector<std::optional<AnalysisProblem>> failures(paths.size());
   // Opened beneath the tree one component at a time: nested paths may pass PATH_MAX.
   const UniqueFd tree_fd(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   {
@@ -86,9 +89,16 @@ std::vector<report::BinaryRecord> AnalyseBinaries(const fs::path& tree,
     for (std::size_t i = 0; i < paths.size(); ++i) {
       pool.Submit([&, i] {
         auto mapped = MapFileBeneath(tree_fd.get(), paths[i]);
-        if (!mapped) return;
+        if (!mapped) {
+          failures[i] = MakeAnalysisProblem(paths[i], "elf", mapped.error());
+          return;
+        }
         auto facts = elf::AnalyzeElf(mapped->bytes(), catalog);
-        if (facts) slots[i] = report::BinaryRecord{paths[i], std::move(*facts)};
+        if (facts) {
+          slots[i] = report::BinaryRecord{paths[i], std::move(*facts)};
+        } else {
+          failures[i] = MakeAnalysisProblem(paths[i], "elf", facts.error());
+        }
       });
     }
     pool.WaitIdle();
@@ -96,6 +106,9 @@ std::vector<report::BinaryRecord> AnalyseBinaries(const fs::path& tree,
   std::vector<report::BinaryRecord> out;
   for (auto& s : slots) {
     if (s) out.push_back(std::move(*s));
+  }
+  for (auto& f : failures) {
+    if (f) problems.push_back(std::move(*f));
   }
   return out;
 }
@@ -186,10 +199,13 @@ Result<report::Evidence> ScanImage(const ScanOptions& options) {
   evidence.manifest = std::move(*manifest);
   evidence.files = collector.TakeFiles();
   if (auto libc = elf::FindLibcPath(collector.elf_paths())) evidence.libc_path = *libc;
-  evidence.binaries = AnalyseBinaries(
-      tree, collector.elf_paths(), LibcCatalog(tree, evidence.libc_path), options.unpack.threads);
+  evidence.binaries =
+      AnalyseBinaries(tree, collector.elf_paths(), LibcCatalog(tree, evidence.libc_path),
+                      options.unpack.threads, evidence.analysis_problems);
   evidence.components = identifier->Finish(tree);
   evidence.findings = inspector->Finish();
+  for (auto& p : identifier->problems()) evidence.analysis_problems.push_back(std::move(p));
+  for (auto& p : inspector->problems()) evidence.analysis_problems.push_back(std::move(p));
   evidence.created_at = options.created_at;
   report::Canonicalize(evidence);
   if (auto matched = MatchVulnerabilities(options, evidence); !matched) return Forward(matched);
@@ -225,7 +241,7 @@ Result<report::Evidence> ScanSbom(const ScanOptions& options) {
     c.version = q.version;
     c.cpe = q.cpe;
     c.purl = q.purl;
-    c.confidence = 1.0;  // as the SBOM's author states it
+    c.confidence = Confidence(1.0);  // as the SBOM's author states it
     c.evidence.push_back({input.filename().string(), "sbom",
                           !q.purl.empty()  ? q.purl
                           : !q.cpe.empty() ? q.cpe

@@ -29,11 +29,4 @@ struct UnpackOptions {
 // everything that goes wrong inside the image is a problem in the returned manifest.
 Result<Manifest> Unpack(const UnpackOptions& options);
 
-// Exit codes of `clearbox unpack`, documented in --help and the README.
-inline constexpr int kExitComplete = 0;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitWithProblems = 3;
-inline constexpr int kExitUnusableInput = 4;
-inline constexpr int kExitInternal = 70;
-
 }  // namespace clearbox::unpack

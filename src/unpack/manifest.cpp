@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "core/hex.hpp"
+
 namespace clearbox::unpack {
 
 using Json = nlohmann::ordered_json;
@@ -49,45 +51,21 @@ bool IsUtf8(std::string_view s) {
   return true;
 }
 
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-std::optional<std::string> FromHex(std::string_view hex) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
 // Writes `text` under `key`; a value that is not UTF-8 (JSON shows it with U+FFFD) also gets
 // its exact bytes under `key`_hex so that nothing of a hostile name is lost.
 void PutName(Json& j, const char* key, const std::string& text) {
   j[key] = text;
-  if (!IsUtf8(text)) j[std::string(key) + "_hex"] = ToHex(text);
+  if (!IsUtf8(text)) j[std::string(key) + "_hex"] = HexEncode(text);
 }
 
 // Reads what PutName wrote: the exact bytes when `key`_hex is present.
 std::string GetName(const Json& j, const char* key) {
   const std::string hex_key = std::string(key) + "_hex";
   if (j.contains(hex_key)) {
-    if (auto raw = FromHex(j.at(hex_key).get<std::string>())) return *raw;
+    const auto hex = j.at(hex_key).get<std::string>();
+    if (IsLowerHex(hex)) {
+      if (auto raw = HexDecode(hex)) return *raw;
+    }
     throw std::runtime_error(hex_key + " is not lower-case hex");
   }
   return j.at(key).get<std::string>();
