@@ -378,173 +378,201 @@ std::vector<PackageDatabase> ComponentIdentifier::FindPackageDatabases(const fs:
   return out;
 }
 
-std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
-  const std::vector<SignatureRule>& rules = matcher_->rules();
-  // Package names -> rule: binary names first, then source names.
-  std::map<std::string, std::size_t> rule_by_package;
-  for (std::size_t r = 0; r < rules.size(); ++r) {
-    for (const auto& p : rules[r].packages) rule_by_package.emplace(p, r);
-  }
-  auto rule_for = [&](const std::string& name,
-                      const std::string& source) -> std::optional<std::size_t> {
-    if (auto it = rule_by_package.find(name); it != rule_by_package.end()) return it->second;
-    if (!source.empty()) {
-      if (auto it = rule_by_package.find(source); it != rule_by_package.end()) return it->second;
+namespace {
+
+// Which rule names a package (by binary name first, then source name), and whether a rule
+// speaks of a package component.
+class RuleIndex {
+ public:
+  explicit RuleIndex(const std::vector<SignatureRule>& rules) : rules_(rules) {
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+      for (const auto& p : rules[r].packages) by_package_.emplace(p, r);
     }
-    return std::nullopt;
-  };
-  auto rule_covers = [&](const SignatureRule& rule, const Component& c) {
+  }
+  const SignatureRule* For(const std::string& name, const std::string& source) const {
+    if (auto it = by_package_.find(name); it != by_package_.end()) return &rules_[it->second];
+    if (!source.empty()) {
+      if (auto it = by_package_.find(source); it != by_package_.end()) return &rules_[it->second];
+    }
+    return nullptr;
+  }
+  static bool Covers(const SignatureRule& rule, const Component& c) {
     for (const auto& p : rule.packages) {
       if (p == c.name || (!c.source.empty() && p == c.source)) return true;
     }
     return rule.component == c.name || (!c.source.empty() && rule.component == c.source);
-  };
-
-  std::vector<Component> packages;
-  std::vector<AnalysisProblem> local_problems;
-  for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
-    auto text = ReadCapped(tree_root, tree_root / db.path);
-    if (!text) {
-      local_problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, text.error()));
-      continue;
-    }
-    Result<std::vector<PackageRecord>> records =
-        db.kind == "apk" ? ParseApkInstalled(*text) : ParseDpkgStatus(*text);
-    if (!records) {
-      local_problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, records.error()));
-      continue;
-    }
-    if (db.kind != "apk") {
-      // The parser skips what is not a control field; a database with such lines is damaged
-      // (or not a database), so what it lists may be incomplete.
-      if (const std::size_t bad = CountNonFieldLines(*text); bad > 0) {
-        local_problems.push_back(
-            {db.path, kAnalyserName, std::string(ErrorCodeName(ErrorCode::kMalformed)),
-             std::to_string(bad) + " line(s) are not control fields and were skipped"});
-      }
-    }
-    const std::string db_dir = fs::path(db.path).parent_path().generic_string();
-    RootResolver resolver(tree_root, db.rootfs);
-    const OsRelease os = ReadOsRelease(tree_root, resolver);
-    // PURL namespace and distro qualifier (purl-spec deb/apk: "distro=debian-12").
-    std::string purl_namespace = db.kind == "dpkg"  ? "debian"
-                                 : db.kind == "apk" ? "alpine"
-                                                    : "openwrt";
-    const std::string family = db.kind == "dpkg"  ? "debian"
-                               : db.kind == "apk" ? "alpine"
-                                                  : "openwrt";
-    if (!os.id.empty() && (os.id == family || os.like.contains(family))) purl_namespace = os.id;
-    std::string distro_qualifier;
-    if (!os.id.empty() && !os.version_id.empty()) distro_qualifier = os.id + "-" + os.version_id;
-    for (PackageRecord& record : *records) {
-      if (db.kind != "apk") {
-        const std::string info = JoinRel(db_dir, "info");
-        if (db.kind == "opkg" && (record.version.empty() || record.source.empty())) {
-          // OpenWrt keeps the full stanza in info/<name>.control.
-          if (auto control = ReadCapped(tree_root, tree_root / info / (record.name + ".control"))) {
-            if (auto stanzas = ParseDpkgStatus(*control); stanzas && !stanzas->empty()) {
-              const PackageRecord& c = stanzas->front();
-              if (record.version.empty()) record.version = c.version;
-              if (record.source.empty()) record.source = c.source;
-              if (record.arch.empty()) record.arch = c.arch;
-            }
-          }
-        }
-        std::vector<std::string> candidates;
-        if (!record.arch.empty()) candidates.push_back(record.name + ":" + record.arch + ".list");
-        candidates.push_back(record.name + ".list");
-        for (const auto& list_name : candidates) {
-          auto list_text = ReadCapped(tree_root, tree_root / info / list_name);
-          if (!list_text) continue;
-          if (auto list = ParseFileList(*list_text)) {
-            record.files = std::move(*list);
-          } else {
-            local_problems.push_back(
-                MakeAnalysisProblem(JoinRel(info, list_name), kAnalyserName, list.error()));
-          }
-          break;
-        }
-      }
-      if (record.version.empty()) continue;
-      Component c;
-      c.name = record.name;
-      c.package_version = record.version;
-      c.source = record.source;
-      c.arch = record.arch;
-      const std::string upstream = db.kind == "apk" ? ApkUpstreamVersion(record.version)
-                                                    : DebianUpstreamVersion(record.version);
-      c.version = StripRepackSuffix(upstream);
-      // The PURL version is the package's full version (epoch and revision included);
-      // qualifiers in key order.
-      std::string purl = std::string(db.kind == "dpkg"  ? "pkg:deb/"
-                                     : db.kind == "apk" ? "pkg:apk/"
-                                                        : "pkg:opkg/") +
-                         purl_namespace + "/" + PurlEncode(Lowercase(record.name)) + "@" +
-                         PurlEncode(record.version);
-      std::vector<std::string> qualifiers;
-      if (!record.arch.empty()) qualifiers.push_back("arch=" + PurlEncode(record.arch));
-      if (!distro_qualifier.empty()) qualifiers.push_back("distro=" + PurlEncode(distro_qualifier));
-      // The source package, as Syft writes it: distributions' advisories name source packages.
-      const bool own_version =
-          !record.source_version.empty() && record.source_version != record.version;
-      if (!record.source.empty() && (record.source != record.name || own_version)) {
-        std::string source_id = record.source;
-        if (own_version) source_id += "@" + record.source_version;
-        qualifiers.push_back("upstream=" + PurlEncode(source_id));
-      }
-      for (std::size_t q = 0; q < qualifiers.size(); ++q) purl += (q ? "&" : "?") + qualifiers[q];
-      c.purl = purl;
-      // A CPE only where rule data maps the package or its source to an upstream product.
-      if (auto r = rule_for(record.name, record.source)) {
-        c.cpe = MakeCpe(rules[*r].vendor, rules[*r].product, c.version);
-      }
-      c.confidence = kConfidencePackageDb;
-      c.evidence.push_back({db.path, db.kind, DpkgDetail(record)});
-      for (const auto& f : record.files) {
-        if (auto rel = resolver.ResolveFile(f)) c.files.push_back(std::move(*rel));
-      }
-      packages.push_back(std::move(c));
-    }
   }
 
-  std::vector<PendingHit> hits;
-  {
-    std::lock_guard lock(*mutex_);
-    hits = hits_;
-    for (auto& p : local_problems) problems_.push_back(std::move(p));
-  }
-  std::sort(hits.begin(), hits.end(), [](const PendingHit& a, const PendingHit& b) {
-    return std::tie(a.path, a.hit.rule, a.hit.pattern, a.hit.version, a.hit.offset) <
-           std::tie(b.path, b.hit.rule, b.hit.pattern, b.hit.version, b.hit.offset);
-  });
+ private:
+  const std::vector<SignatureRule>& rules_;
+  std::map<std::string, std::size_t> by_package_;
+};
 
-  std::sort(packages.begin(), packages.end(), [](const Component& a, const Component& b) {
-    return std::tie(a.name, a.package_version, a.purl, a.evidence) <
-           std::tie(b.name, b.package_version, b.purl, b.evidence);
-  });
-  std::unordered_map<std::string, std::size_t> owner;
-  for (std::size_t i = 0; i < packages.size(); ++i) {
-    for (const auto& f : packages[i].files) owner.emplace(f, i);
-  }
+// The distribution a package database belongs to, as purls name it.
+struct PurlContext {
+  std::string type;              // "pkg:deb/", "pkg:apk/", "pkg:opkg/"
+  std::string name_space;        // "debian", "ubuntu", "alpine", "openwrt", ...
+  std::string distro_qualifier;  // "debian-12" or ""
+};
 
-  // A distribution kernel's release ("6.1.0-57-amd64") names its ABI, not its upstream version;
-  // a banner with the same release tells the upstream version for the vermagic and
-  // lib/modules hits of that release.
+PurlContext PurlContextOf(const PackageDatabase& db, const OsRelease& os) {
+  PurlContext ctx;
+  ctx.type = db.kind == "dpkg" ? "pkg:deb/" : db.kind == "apk" ? "pkg:apk/" : "pkg:opkg/";
+  const std::string family = db.kind == "dpkg" ? "debian" : db.kind == "apk" ? "alpine" : "openwrt";
+  ctx.name_space = family;
+  if (!os.id.empty() && (os.id == family || os.like.contains(family))) ctx.name_space = os.id;
+  if (!os.id.empty() && !os.version_id.empty()) ctx.distro_qualifier = os.id + "-" + os.version_id;
+  return ctx;
+}
+
+// The package's purl: its full version (epoch and revision included), qualifiers in key order.
+std::string PackagePurl(const PurlContext& ctx, const PackageRecord& record) {
+  std::string purl = ctx.type + ctx.name_space + "/" + PurlEncode(Lowercase(record.name)) + "@" +
+                     PurlEncode(record.version);
+  std::vector<std::string> qualifiers;
+  if (!record.arch.empty()) qualifiers.push_back("arch=" + PurlEncode(record.arch));
+  if (!ctx.distro_qualifier.empty()) {
+    qualifiers.push_back("distro=" + PurlEncode(ctx.distro_qualifier));
+  }
+  // The source package, as Syft writes it: distributions' advisories name source packages.
+  const bool own_version =
+      !record.source_version.empty() && record.source_version != record.version;
+  if (!record.source.empty() && (record.source != record.name || own_version)) {
+    std::string source_id = record.source;
+    if (own_version) source_id += "@" + record.source_version;
+    qualifiers.push_back("upstream=" + PurlEncode(source_id));
+  }
+  for (std::size_t q = 0; q < qualifiers.size(); ++q) purl += (q ? "&" : "?") + qualifiers[q];
+  return purl;
+}
+
+// What a dpkg/opkg database keeps beside the status file: OpenWrt's info/<name>.control
+// (version, source, arch when the status lacks them) and info/<name>[:<arch>].list.
+void CompleteFromInfoDir(const fs::path& tree_root, const PackageDatabase& db,
+                         PackageRecord& record, std::vector<AnalysisProblem>& problems) {
+  const std::string info = JoinRel(fs::path(db.path).parent_path().generic_string(), "info");
+  if (db.kind == "opkg" && (record.version.empty() || record.source.empty())) {
+    if (auto control = ReadCapped(tree_root, tree_root / info / (record.name + ".control"))) {
+      if (auto stanzas = ParseDpkgStatus(*control); stanzas && !stanzas->empty()) {
+        const PackageRecord& c = stanzas->front();
+        if (record.version.empty()) record.version = c.version;
+        if (record.source.empty()) record.source = c.source;
+        if (record.arch.empty()) record.arch = c.arch;
+      }
+    }
+  }
+  std::vector<std::string> candidates;
+  if (!record.arch.empty()) candidates.push_back(record.name + ":" + record.arch + ".list");
+  candidates.push_back(record.name + ".list");
+  for (const auto& list_name : candidates) {
+    auto list_text = ReadCapped(tree_root, tree_root / info / list_name);
+    if (!list_text) continue;
+    if (auto list = ParseFileList(*list_text)) {
+      record.files = std::move(*list);
+    } else {
+      problems.push_back(
+          MakeAnalysisProblem(JoinRel(info, list_name), kAnalyserName, list.error()));
+    }
+    break;
+  }
+}
+
+// The components one package database lists (problems noted, never fatal).
+void ReadPackageDatabase(const fs::path& tree_root, const PackageDatabase& db,
+                         const RuleIndex& index, std::vector<Component>& packages,
+                         std::vector<AnalysisProblem>& problems) {
+  auto text = ReadCapped(tree_root, tree_root / db.path);
+  if (!text) {
+    problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, text.error()));
+    return;
+  }
+  Result<std::vector<PackageRecord>> records =
+      db.kind == "apk" ? ParseApkInstalled(*text) : ParseDpkgStatus(*text);
+  if (!records) {
+    problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, records.error()));
+    return;
+  }
+  if (db.kind != "apk") {
+    // The parser skips what is not a control field; a database with such lines is damaged
+    // (or not a database), so what it lists may be incomplete.
+    if (const std::size_t bad = CountNonFieldLines(*text); bad > 0) {
+      problems.push_back(
+          {db.path, kAnalyserName, std::string(ErrorCodeName(ErrorCode::kMalformed)),
+           std::to_string(bad) + " line(s) are not control fields and were skipped"});
+    }
+  }
+  RootResolver resolver(tree_root, db.rootfs);
+  const PurlContext purl_context = PurlContextOf(db, ReadOsRelease(tree_root, resolver));
+  for (PackageRecord& record : *records) {
+    if (db.kind != "apk") CompleteFromInfoDir(tree_root, db, record, problems);
+    if (record.version.empty()) continue;
+    Component c;
+    c.name = record.name;
+    c.package_version = record.version;
+    c.source = record.source;
+    c.arch = record.arch;
+    const std::string upstream = db.kind == "apk" ? ApkUpstreamVersion(record.version)
+                                                  : DebianUpstreamVersion(record.version);
+    c.version = StripRepackSuffix(upstream);
+    c.purl = PackagePurl(purl_context, record);
+    // A CPE only where rule data maps the package or its source to an upstream product.
+    if (const SignatureRule* rule = index.For(record.name, record.source)) {
+      c.cpe = MakeCpe(rule->vendor, rule->product, c.version);
+    }
+    c.confidence = kConfidencePackageDb;
+    c.evidence.push_back({db.path, db.kind, DpkgDetail(record)});
+    for (const auto& f : record.files) {
+      if (auto rel = resolver.ResolveFile(f)) c.files.push_back(std::move(*rel));
+    }
+    packages.push_back(std::move(c));
+  }
+}
+
+// A distribution kernel's release ("6.1.0-57-amd64") names its ABI, not its upstream version;
+// a banner with the same release tells the upstream version for the vermagic and lib/modules
+// hits of that release.
+void ApplyBannerVersions(std::vector<ComponentIdentifier::PendingHit>& hits) {
   std::map<std::pair<std::uint32_t, std::string>, std::string> upstream_of_release;
-  for (const PendingHit& pending : hits) {
+  for (const auto& pending : hits) {
     if (!pending.hit.distro_version.empty() && !pending.hit.release.empty()) {
       upstream_of_release.emplace(std::make_pair(pending.hit.rule, pending.hit.release),
                                   pending.hit.version);
     }
   }
-  for (PendingHit& pending : hits) {
+  for (auto& pending : hits) {
     if (pending.hit.release.empty() || !pending.hit.distro_version.empty()) continue;
     auto it = upstream_of_release.find({pending.hit.rule, pending.hit.release});
     if (it != upstream_of_release.end()) pending.hit.version = it->second;
   }
+}
 
+// The package a signature hit confirms: the owner of the file when the rule covers it and
+// the versions agree, else any such package; nullptr when none.
+Component* ConfirmedPackage(const SignatureRule& rule,
+                            const ComponentIdentifier::PendingHit& pending,
+                            std::vector<Component>& packages,
+                            const std::unordered_map<std::string, std::size_t>& owner) {
+  if (auto it = owner.find(pending.path); it != owner.end()) {
+    Component& p = packages[it->second];
+    if (RuleIndex::Covers(rule, p) && VersionsAgree(pending.hit.version, p.version)) return &p;
+  }
+  for (Component& p : packages) {
+    if (RuleIndex::Covers(rule, p) && VersionsAgree(pending.hit.version, p.version)) return &p;
+  }
+  return nullptr;
+}
+
+// Signature hits merged into the packages they confirm; the rest become components of
+// their own (one per rule and version).
+std::vector<Component> MergeSignatureHits(const std::vector<SignatureRule>& rules,
+                                          const std::vector<ComponentIdentifier::PendingHit>& hits,
+                                          std::vector<Component>& packages) {
+  std::unordered_map<std::string, std::size_t> owner;
+  for (std::size_t i = 0; i < packages.size(); ++i) {
+    for (const auto& f : packages[i].files) owner.emplace(f, i);
+  }
   std::map<std::pair<std::string, std::string>, Component> by_signature;
-  for (const PendingHit& pending : hits) {
+  for (const auto& pending : hits) {
     const SignatureRule& rule = rules[pending.hit.rule];
     const SignaturePattern& pattern = rule.patterns[pending.hit.pattern];
     std::string detail = pending.hit.matched;
@@ -553,20 +581,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
       detail += "; distro_version=" + pending.hit.distro_version;
     }
     ComponentEvidence evidence{pending.path, pattern.method, std::move(detail)};
-    Component* target = nullptr;
-    if (auto it = owner.find(pending.path); it != owner.end()) {
-      Component& p = packages[it->second];
-      if (rule_covers(rule, p) && VersionsAgree(pending.hit.version, p.version)) target = &p;
-    }
-    if (!target) {
-      for (Component& p : packages) {
-        if (rule_covers(rule, p) && VersionsAgree(pending.hit.version, p.version)) {
-          target = &p;
-          break;
-        }
-      }
-    }
-    if (target) {
+    if (Component* target = ConfirmedPackage(rule, pending, packages, owner)) {
       target->evidence.push_back(std::move(evidence));
       target->confidence = kConfidenceConfirmed;
       if (target->cpe.empty()) target->cpe = MakeCpe(rule.vendor, rule.product, target->version);
@@ -583,20 +598,55 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
     c.evidence.push_back(std::move(evidence));
     c.files.push_back(pending.path);
   }
-
-  std::vector<Component> out = std::move(packages);
+  std::vector<Component> out;
   for (auto& [key, c] : by_signature) out.push_back(std::move(c));
-  for (Component& c : out) {
+  return out;
+}
+
+// Evidence and files sorted, unique and capped; components in canonical order.
+void Canonicalize(std::vector<Component>& components) {
+  for (Component& c : components) {
     std::sort(c.evidence.begin(), c.evidence.end());
     c.evidence.erase(std::unique(c.evidence.begin(), c.evidence.end()), c.evidence.end());
     if (c.evidence.size() > kMaxEvidencePerComponent) c.evidence.resize(kMaxEvidencePerComponent);
     std::sort(c.files.begin(), c.files.end());
     c.files.erase(std::unique(c.files.begin(), c.files.end()), c.files.end());
   }
-  std::sort(out.begin(), out.end(), [](const Component& a, const Component& b) {
+  std::sort(components.begin(), components.end(), [](const Component& a, const Component& b) {
     return std::tie(a.name, a.version, a.purl, a.evidence) <
            std::tie(b.name, b.version, b.purl, b.evidence);
   });
+}
+
+}  // namespace
+
+std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
+  const std::vector<SignatureRule>& rules = matcher_->rules();
+  const RuleIndex index(rules);
+  std::vector<Component> packages;
+  std::vector<AnalysisProblem> local_problems;
+  for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
+    ReadPackageDatabase(tree_root, db, index, packages, local_problems);
+  }
+  std::vector<PendingHit> hits;
+  {
+    std::lock_guard lock(*mutex_);
+    hits = hits_;
+    for (auto& p : local_problems) problems_.push_back(std::move(p));
+  }
+  std::sort(hits.begin(), hits.end(), [](const PendingHit& a, const PendingHit& b) {
+    return std::tie(a.path, a.hit.rule, a.hit.pattern, a.hit.version, a.hit.offset) <
+           std::tie(b.path, b.hit.rule, b.hit.pattern, b.hit.version, b.hit.offset);
+  });
+  std::sort(packages.begin(), packages.end(), [](const Component& a, const Component& b) {
+    return std::tie(a.name, a.package_version, a.purl, a.evidence) <
+           std::tie(b.name, b.package_version, b.purl, b.evidence);
+  });
+  ApplyBannerVersions(hits);
+  std::vector<Component> signature_only = MergeSignatureHits(rules, hits, packages);
+  std::vector<Component> out = std::move(packages);
+  for (auto& c : signature_only) out.push_back(std::move(c));
+  Canonicalize(out);
   return out;
 }
 

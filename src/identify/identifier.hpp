@@ -72,11 +72,13 @@ class ComponentIdentifier {
 
   const SignatureMatcher& matcher() const { return *matcher_; }
 
- private:
+  // A signature hit waiting for Finish: the file and what matched.
   struct PendingHit {
     std::string path;
     SignatureHit hit;
   };
+
+ private:
   explicit ComponentIdentifier(std::shared_ptr<const SignatureMatcher> matcher);
 
   std::shared_ptr<const SignatureMatcher> matcher_;

@@ -315,19 +315,18 @@ Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
   return std::shared_ptr<const SignatureMatcher>(std::move(matcher));
 }
 
-Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::string_view path,
-                                                         bool* capped) const {
-  std::vector<SignatureHit> hits;
-  if (capped) *capped = false;
-  if (data.empty()) return hits;
+namespace {
+
+// Match ends of every pattern, (pattern id, absolute end), from one vectorscan pass (without
+// start-of-match tracking, which costs ten times the scan speed); `capped` past the cap.
+Result<std::vector<std::pair<unsigned, std::uint64_t>>> CollectMatchEnds(
+    const hs_database_t* database, ByteView data, bool& capped) {
   thread_local ScratchHolder holder;
-  if (hs_alloc_scratch(impl_->database, &holder.scratch) != HS_SUCCESS) {
+  if (hs_alloc_scratch(database, &holder.scratch) != HS_SUCCESS) {
     return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
   }
-  // Every match end per pattern (vectorscan without start-of-match tracking, which costs
-  // ten times the scan speed); starts are found below by the end-anchored std::regex.
   struct Ctx {
-    std::vector<std::pair<unsigned, std::uint64_t>> ends;  // (pattern id, absolute end)
+    std::vector<std::pair<unsigned, std::uint64_t>> ends;
     std::uint64_t base = 0;
     bool capped = false;
   } ctx;
@@ -347,94 +346,55 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
     const std::uint64_t end = std::min<std::uint64_t>(data.size(), pos + kSlice + kMaxMatchBytes);
     ctx.base = pos;
     const hs_error_t rc =
-        hs_scan(impl_->database, reinterpret_cast<const char*>(data.data() + pos),
+        hs_scan(database, reinterpret_cast<const char*>(data.data() + pos),
                 static_cast<unsigned>(end - pos), 0, holder.scratch, on_match, &ctx);
     if (rc == HS_SCAN_TERMINATED) break;
     if (rc != HS_SUCCESS) return Fail(ErrorCode::kInternal, "vectorscan scan failed");
     if (end == data.size()) break;
   }
-  // Per pattern, from the last end backwards: an end inside an already confirmed match is a
-  // shorter match of the same text ("2.10" inside "2.10.1") and is skipped; any other end is
-  // confirmed by the end-anchored regex over the window before it, whose leftmost match is
-  // the longest one ending there.
-  std::sort(ctx.ends.begin(), ctx.ends.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second > b.second;
-  });
-  ctx.ends.erase(std::unique(ctx.ends.begin(), ctx.ends.end()), ctx.ends.end());
-  struct Confirmed {
-    std::uint32_t rule = 0, pattern = 0;
-    std::uint64_t start = 0, end = 0;
-    std::string version;
-    bool mention = false;
-    std::string release, distro_version;
-  };
-  std::vector<Confirmed> confirmed;
-  const std::string path_string(path);
-  std::size_t confirmations = 0;
-  unsigned current_id = ~0u;
-  bool path_ok = false;
-  std::uint64_t covered_start = 0;
-  for (const auto& [id, match_end] : ctx.ends) {
-    const Compiled& compiled = content_[id];
-    if (id != current_id) {
-      current_id = id;
-      path_ok = !compiled.has_path || std::regex_search(path_string, compiled.path);
-      covered_start = ~0ull;
-    }
-    if (!path_ok || match_end > data.size()) continue;
-    if (covered_start != ~0ull && match_end > covered_start) continue;  // inside the last match
-    if (++confirmations > kMaxConfirmationsPerFile) {
-      ctx.capped = true;
-      break;
-    }
-    const std::uint64_t window_start = match_end > kMaxMatchBytes ? match_end - kMaxMatchBytes : 0;
-    const std::string_view window(reinterpret_cast<const char*>(data.data() + window_start),
-                                  match_end - window_start);
-    std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_search(window.begin(), window.end(), m, compiled.content_at_end)) continue;
-    const std::uint64_t start = window_start + static_cast<std::uint64_t>(m.position(0));
-    covered_start = start;
-    std::string version =
-        VersionFromGroups(m, rules_[compiled.rule].patterns[compiled.pattern].join_groups);
-    while (!version.empty() && (version.back() == '.' || version.back() == '-')) {
-      version.pop_back();
-    }
-    Confirmed c;
-    c.rule = compiled.rule;
-    c.pattern = compiled.pattern;
-    c.start = start;
-    c.end = match_end;
-    c.version = std::move(version);
-    const std::string& method = rules_[compiled.rule].patterns[compiled.pattern].method;
-    if (method == "kernel-banner" || method == "vermagic") {
-      // The whole string holding the match: a banner's distribution part follows the match.
-      std::uint64_t string_end = start;
-      while (string_end < data.size() && string_end - start < kMaxMatchBytes &&
-             data[string_end] != 0 && data[string_end] != '\n') {
-        ++string_end;
-      }
-      std::string_view text(reinterpret_cast<const char*>(data.data() + start), string_end - start);
-      if (method == "vermagic") {
-        if (auto eq = text.find('='); eq != std::string_view::npos) text.remove_prefix(eq + 1);
-        text = text.substr(0, text.find(' '));
-      }
-      const KernelRelease kernel = ParseKernelBanner(text);
-      if (!kernel.upstream.empty()) c.version = kernel.upstream;
-      c.release = kernel.release;
-      c.distro_version = kernel.distro_version;
-    } else {
-      c.mention = IsMention(data, start, match_end);
-    }
-    if (!PlausibleVersion(c.version)) continue;
-    confirmed.push_back(std::move(c));
+  capped = ctx.capped;
+  return std::move(ctx.ends);
+}
+
+// A match confirmed by the end-anchored regex, before versions are chosen.
+struct ConfirmedMatch {
+  std::uint32_t rule = 0, pattern = 0;
+  std::uint64_t start = 0, end = 0;
+  std::string version;
+  bool mention = false;
+  std::string release, distro_version;
+};
+
+// A kernel banner or vermagic match: the whole string holding it gives the upstream version,
+// the release and the distribution's version (which follow the match).
+void ReadKernelString(ByteView data, const std::string& method, ConfirmedMatch& c) {
+  std::uint64_t string_end = c.start;
+  while (string_end < data.size() && string_end - c.start < kMaxMatchBytes &&
+         data[string_end] != 0 && data[string_end] != '\n') {
+    ++string_end;
   }
-  std::sort(confirmed.begin(), confirmed.end(), [](const Confirmed& a, const Confirmed& b) {
-    return std::tie(a.rule, a.pattern, a.start) < std::tie(b.rule, b.pattern, b.start);
-  });
-  if (capped) *capped = ctx.capped;
+  std::string_view text(reinterpret_cast<const char*>(data.data() + c.start), string_end - c.start);
+  if (method == "vermagic") {
+    if (auto eq = text.find('='); eq != std::string_view::npos) text.remove_prefix(eq + 1);
+    text = text.substr(0, text.find(' '));
+  }
+  const KernelRelease kernel = ParseKernelBanner(text);
+  if (!kernel.upstream.empty()) c.version = kernel.upstream;
+  c.release = kernel.release;
+  c.distro_version = kernel.distro_version;
+}
+
+// One hit per (rule, pattern, version), at its first identifying offset, counting its
+// occurrences; patterns marked `single` that saw several versions give none.
+std::vector<SignatureHit> UniqueHits(std::vector<ConfirmedMatch>& confirmed, ByteView data,
+                                     const std::vector<SignatureRule>& rules) {
+  std::sort(confirmed.begin(), confirmed.end(),
+            [](const ConfirmedMatch& a, const ConfirmedMatch& b) {
+              return std::tie(a.rule, a.pattern, a.start) < std::tie(b.rule, b.pattern, b.start);
+            });
   std::map<std::tuple<std::uint32_t, std::uint32_t, std::string>, SignatureHit> unique;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::set<std::string>> versions;
-  for (const Confirmed& c : confirmed) {
+  for (const ConfirmedMatch& c : confirmed) {
     if (!c.mention) versions[{c.rule, c.pattern}].insert(c.version);
     auto ukey = std::make_tuple(c.rule, c.pattern, c.version);
     auto it = unique.find(ukey);
@@ -467,11 +427,79 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
       unique.emplace(ukey, std::move(hit));
     }
   }
+  std::vector<SignatureHit> hits;
   for (auto& [key, hit] : unique) {
-    const SignaturePattern& pattern = rules_[hit.rule].patterns[hit.pattern];
+    const SignaturePattern& pattern = rules[hit.rule].patterns[hit.pattern];
     if (pattern.single && versions[{hit.rule, hit.pattern}].size() > 1) continue;
     hits.push_back(std::move(hit));
   }
+  return hits;
+}
+
+}  // namespace
+
+Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::string_view path,
+                                                         bool* capped) const {
+  if (capped) *capped = false;
+  if (data.empty()) return std::vector<SignatureHit>{};
+  bool ends_capped = false;
+  auto collected = CollectMatchEnds(impl_->database, data, ends_capped);
+  if (!collected) return Forward(collected);
+  std::vector<std::pair<unsigned, std::uint64_t>>& ends = *collected;
+  // Per pattern, from the last end backwards: an end inside an already confirmed match is a
+  // shorter match of the same text ("2.10" inside "2.10.1") and is skipped; any other end is
+  // confirmed by the end-anchored regex over the window before it, whose leftmost match is
+  // the longest one ending there.
+  std::sort(ends.begin(), ends.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  });
+  ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+  std::vector<ConfirmedMatch> confirmed;
+  const std::string path_string(path);
+  std::size_t confirmations = 0;
+  unsigned current_id = ~0u;
+  bool path_ok = false;
+  std::uint64_t covered_start = 0;
+  for (const auto& [id, match_end] : ends) {
+    const Compiled& compiled = content_[id];
+    if (id != current_id) {
+      current_id = id;
+      path_ok = !compiled.has_path || std::regex_search(path_string, compiled.path);
+      covered_start = ~0ull;
+    }
+    if (!path_ok || match_end > data.size()) continue;
+    if (covered_start != ~0ull && match_end > covered_start) continue;  // inside the last match
+    if (++confirmations > kMaxConfirmationsPerFile) {
+      ends_capped = true;
+      break;
+    }
+    const std::uint64_t window_start = match_end > kMaxMatchBytes ? match_end - kMaxMatchBytes : 0;
+    const std::string_view window(reinterpret_cast<const char*>(data.data() + window_start),
+                                  match_end - window_start);
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_search(window.begin(), window.end(), m, compiled.content_at_end)) continue;
+    const std::uint64_t start = window_start + static_cast<std::uint64_t>(m.position(0));
+    covered_start = start;
+    ConfirmedMatch c;
+    c.rule = compiled.rule;
+    c.pattern = compiled.pattern;
+    c.start = start;
+    c.end = match_end;
+    c.version = VersionFromGroups(m, rules_[compiled.rule].patterns[compiled.pattern].join_groups);
+    while (!c.version.empty() && (c.version.back() == '.' || c.version.back() == '-')) {
+      c.version.pop_back();
+    }
+    const std::string& method = rules_[compiled.rule].patterns[compiled.pattern].method;
+    if (method == "kernel-banner" || method == "vermagic") {
+      ReadKernelString(data, method, c);
+    } else {
+      c.mention = IsMention(data, start, match_end);
+    }
+    if (!PlausibleVersion(c.version)) continue;
+    confirmed.push_back(std::move(c));
+  }
+  if (capped) *capped = ends_capped;
+  std::vector<SignatureHit> hits = UniqueHits(confirmed, data, rules_);
   SelectVersions(hits, rules_);
   return hits;
 }
