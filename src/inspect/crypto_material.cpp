@@ -161,9 +161,16 @@ void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offs
     add("cert.expired", Severity::kMedium, "Certificate " + who + " expired on " + not_after + ".");
   }
   if (X509_self_signed(cert, 0) == 1) {
-    add("cert.self-signed", Severity::kMedium,
-        X509_check_ca(cert) >= 1 ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
-                                 : "Certificate " + who + " is self-signed.");
+    if (ctx.in_binary && offset > 0) {
+      // Compiled into a program, a kernel or a module, or carried by a signature: a key the
+      // device verifies with (module signing, regulatory database), self-signed by design.
+      add("cert.trust-anchor", Severity::kInfo,
+          "Certificate " + who + std::string(kTrustAnchorSuffix));
+    } else {
+      add("cert.self-signed", Severity::kMedium,
+          X509_check_ca(cert) >= 1 ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
+                                   : "Certificate " + who + " is self-signed.");
+    }
   }
   if (weak_key) {
     add("cert.weak-key", Severity::kMedium,
@@ -555,6 +562,17 @@ std::uint64_t InspectDer(ByteView data, std::uint64_t offset, DerHint hint,
     }
   }
   return 0;
+}
+
+bool LooksBinary(ByteView data) {
+  if (data.size() >= 4 && data[0] == 0x7f && data[1] == 'E' && data[2] == 'L' && data[3] == 'F') {
+    return true;
+  }
+  const std::size_t n = std::min<std::size_t>(data.size(), 64 * 1024);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (data[i] == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace clearbox::inspect

@@ -28,6 +28,9 @@ inline constexpr std::uint32_t kMaxOpenSshKeys = 64;
 inline constexpr std::size_t kMinRootsForTrustStore = 10;
 // End of the cert.self-signed message for CA certificates (used to recognise them).
 inline constexpr std::string_view kSelfSignedCaSuffix = " is a self-signed CA certificate.";
+inline constexpr std::string_view kTrustAnchorSuffix =
+    " is built into a binary as a verification key (a trust anchor): self-signed by design, "
+    "not the device's identity.";
 // RSA/DSA keys below this many bits are weak.
 inline constexpr int kMinRsaBits = 2048;
 
@@ -58,8 +61,15 @@ struct CryptoContext {
   std::int64_t now_unix = 0;  // certificate validity is judged at this time
   TrustStoreKind trust_store = TrustStoreKind::kNone;
   const KnownKeyIndex* known_keys = nullptr;  // keys reported as known test/compromised keys
-  std::vector<KeyRecord>* keys = nullptr;     // when set, private keys and CA certs are noted
+  std::vector<KeyRecord>* keys =
+      nullptr;  // when set, private keys and CA certs are noted  // The file is binary (an ELF, a
+                // kernel, a signature blob): a self-signed certificate inside
+  // it, past its first byte, is a compiled-in verification key (cert.trust-anchor, info).
+  bool in_binary = false;
 };
+
+// True for binary content: an ELF, or a NUL byte in the first 64 KiB.
+bool LooksBinary(ByteView data);
 
 // "sha256:<hex>" of a key's DER SubjectPublicKeyInfo (the fingerprint of known_keys.json),
 // or "" when OpenSSL cannot encode it.

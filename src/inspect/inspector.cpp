@@ -113,7 +113,8 @@ bool LoginShell(std::string_view shell) {
 void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
   std::set<std::uint64_t> roots;
   for (const Finding& f : out) {
-    if (f.rule == "cert.self-signed" && f.message.ends_with(kSelfSignedCaSuffix)) {
+    if ((f.rule == "cert.self-signed" && f.message.ends_with(kSelfSignedCaSuffix)) ||
+        f.rule == "cert.trust-anchor") {
       roots.insert(f.offset);
     }
   }
@@ -338,8 +339,8 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
   const std::vector<PatternRole>& role_table = all_roles.empty() ? roles : all_roles;
   if (matches) {
     std::vector<KeyRecord> file_keys;
-    const CryptoContext crypto{path, options.now_unix, ClassifyTrustStorePath(path), &known_keys,
-                               &file_keys};
+    const CryptoContext crypto{path,        options.now_unix, ClassifyTrustStorePath(path),
+                               &known_keys, &file_keys,       LooksBinary(data)};
     // A dropbear key file is binary SSH wire format from its first byte.
     std::uint64_t covered_until = InspectDropbearKey(data, crypto, out);
     std::size_t pem_attempts = 0, der_attempts = 0;
@@ -433,105 +434,115 @@ std::vector<AnalysisProblem> Inspector::problems() const {
   return out;
 }
 
-std::vector<Finding> Inspector::Finish() {
-  std::lock_guard lock(impl_->mutex);
-  std::vector<Finding> out = std::move(impl_->findings);
-  impl_->findings.clear();
-  // passwd facts (uid, shell) per directory, to judge the shadow entries beside them.
+namespace {
+
+// The message of a hash that resisted (or escaped) the default-password check.
+std::string PasswordHashMessage(const AccountRecord& r, const std::string& who,
+                                const InspectOptions& options) {
+  std::string message = "Account " + who + " has a password hashed with " + r.scheme + "; ";
+  if (!options.crack_passwords) {
+    message += "default passwords were not tried.";
+  } else if (r.crack.unsupported) {
+    message += "the system's libcrypt cannot compute it, so default passwords were not tried.";
+  } else if (r.crack.skipped_cost) {
+    message += "its cost parameters are too high to try default passwords.";
+  } else if (!r.crack.cracked) {
+    message += "none of the " + std::to_string(r.crack.tried) + " default passwords tried matched";
+    if (r.crack.tried < r.crack.candidates) {
+      message += " (" + std::to_string(r.crack.candidates) + " apply; slow schemes get " +
+                 std::to_string(options.max_slow_attempts) + ")";
+    }
+    message += ".";
+  } else {
+    message += "it is a default password.";
+  }
+  return message;
+}
+
+// The findings of one account entry; `facts` is its passwd entry (uid, shell) when known.
+void JudgeAccount(const AccountFile& file, const AccountRecord& r, const AccountEntry* facts,
+                  const InspectOptions& options, std::vector<Finding>& out) {
+  const AccountEntry& e = r.entry;
+  const bool uid0 = facts && facts->uid == "0";
+  const bool can_login = file.htpasswd || !facts || uid0 || LoginShell(facts->shell);
+  const std::string who = "'" + e.user + "'" + (uid0 ? " (uid 0)" : "");
+  auto add = [&](const char* rule, Severity severity, std::string message, std::string evidence) {
+    out.push_back({rule, severity, file.path, std::move(message), std::move(evidence), e.offset});
+  };
+  const bool passwd = file.kind == AccountFileKind::kPasswd && !file.htpasswd;
+  if (passwd && e.uid == "0" && e.user != "root") {
+    add("cred.uid0-account", Severity::kHigh, "Account " + who + " has root's user id 0.",
+        e.user + ":" + e.uid);
+  }
+  if (r.state == HashState::kEmpty) {
+    add("cred.empty-password", can_login ? Severity::kCritical : Severity::kMedium,
+        "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
+    return;
+  }
+  if (r.state == HashState::kPlaintext) {
+    if (r.crack.cracked) {
+      add("cred.default-password", Severity::kCritical,
+          "Web account " + who + " has the default password '" + r.crack.password +
+              "', stored in plain text.",
+          e.user + ":" + r.crack.password);
+    } else {
+      add("cred.plaintext-password", Severity::kHigh,
+          "Password of web account " + who + " is stored in plain text.",
+          e.user + ":" + RedactSecret(e.hash, 2));
+    }
+    return;
+  }
+  if (r.state != HashState::kHash) return;
+  const std::string prefix =
+      e.hash.substr(0, e.hash.starts_with("$") ? e.hash.find('$', 1) + 1 : 0);
+  const std::string scheme_evidence =
+      e.user + ":" + (prefix.empty() ? std::string() : prefix + " ") + "(" + r.scheme + ")";
+  if (r.crack.cracked) {
+    add("cred.default-password", can_login ? Severity::kCritical : Severity::kHigh,
+        "Account " + who + " has the default password '" + r.crack.password + "' (" + r.scheme +
+            ").",
+        e.user + ":" + r.crack.password);
+  }
+  if (IsWeakScheme(r.scheme)) {
+    const bool des = r.scheme == "descrypt" || r.scheme == "bsdicrypt" || r.scheme == "nt";
+    add("cred.weak-hash", des ? Severity::kHigh : Severity::kMedium,
+        "Password of account " + who + " is hashed with the weak scheme " + r.scheme + ".",
+        scheme_evidence);
+  } else {
+    add("cred.password-hash", Severity::kInfo, PasswordHashMessage(r, who, options),
+        scheme_evidence);
+  }
+  if (passwd) {
+    add("cred.hash-in-passwd", Severity::kMedium,
+        "Password hash of account " + who + " is in the world-readable passwd file.",
+        scheme_evidence);
+  }
+}
+
+// Findings of every account file; shadow entries are judged with the passwd facts (uid,
+// shell) of the same directory.
+void JudgeAccountFiles(const std::vector<AccountFile>& files, const InspectOptions& options,
+                       std::vector<Finding>& out) {
   std::map<std::pair<std::string, std::string>, const AccountEntry*> passwd_by_user;
-  for (const AccountFile& file : impl_->account_files) {
+  for (const AccountFile& file : files) {
     if (file.kind != AccountFileKind::kPasswd || file.htpasswd) continue;
     for (const AccountRecord& r : file.records) {
       passwd_by_user.emplace(std::make_pair(Dirname(file.path), r.entry.user), &r.entry);
     }
   }
-  for (const AccountFile& file : impl_->account_files) {
+  for (const AccountFile& file : files) {
     const std::string dir = Dirname(file.path);
     std::vector<std::string> stopped;  // first accounts the time limit cut short
     std::size_t stopped_count = 0;
     for (const AccountRecord& r : file.records) {
-      const AccountEntry& e = r.entry;
-      const AccountEntry* facts = file.kind == AccountFileKind::kPasswd ? &e : nullptr;
+      const AccountEntry* facts = file.kind == AccountFileKind::kPasswd ? &r.entry : nullptr;
       if (!facts) {
-        auto it = passwd_by_user.find({dir, e.user});
+        auto it = passwd_by_user.find({dir, r.entry.user});
         if (it != passwd_by_user.end()) facts = it->second;
       }
-      const bool uid0 = facts && facts->uid == "0";
-      const bool can_login = file.htpasswd || !facts || uid0 || LoginShell(facts->shell);
-      const std::string who = "'" + e.user + "'" + (uid0 ? " (uid 0)" : "");
-      auto add = [&](const char* rule, Severity severity, std::string message,
-                     std::string evidence) {
-        out.push_back(
-            {rule, severity, file.path, std::move(message), std::move(evidence), e.offset});
-      };
-      if (file.kind == AccountFileKind::kPasswd && !file.htpasswd && e.uid == "0" &&
-          e.user != "root") {
-        add("cred.uid0-account", Severity::kHigh, "Account " + who + " has root's user id 0.",
-            e.user + ":" + e.uid);
-      }
-      if (r.state == HashState::kEmpty) {
-        add("cred.empty-password", can_login ? Severity::kCritical : Severity::kMedium,
-            "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
-        continue;
-      }
-      if (r.state == HashState::kPlaintext) {
-        if (r.crack.cracked) {
-          add("cred.default-password", Severity::kCritical,
-              "Web account " + who + " has the default password '" + r.crack.password +
-                  "', stored in plain text.",
-              e.user + ":" + r.crack.password);
-        } else {
-          add("cred.plaintext-password", Severity::kHigh,
-              "Password of web account " + who + " is stored in plain text.",
-              e.user + ":" + RedactSecret(e.hash, 2));
-        }
-        continue;
-      }
-      if (r.state != HashState::kHash) continue;
-      const std::string prefix =
-          e.hash.substr(0, e.hash.starts_with("$") ? e.hash.find('$', 1) + 1 : 0);
-      const std::string scheme_evidence =
-          e.user + ":" + (prefix.empty() ? std::string() : prefix + " ") + "(" + r.scheme + ")";
-      if (r.crack.cracked) {
-        add("cred.default-password", can_login ? Severity::kCritical : Severity::kHigh,
-            "Account " + who + " has the default password '" + r.crack.password + "' (" + r.scheme +
-                ").",
-            e.user + ":" + r.crack.password);
-      }
-      if (IsWeakScheme(r.scheme)) {
-        const bool des = r.scheme == "descrypt" || r.scheme == "bsdicrypt" || r.scheme == "nt";
-        add("cred.weak-hash", des ? Severity::kHigh : Severity::kMedium,
-            "Password of account " + who + " is hashed with the weak scheme " + r.scheme + ".",
-            scheme_evidence);
-      } else {
-        std::string message = "Account " + who + " has a password hashed with " + r.scheme + "; ";
-        if (!impl_->options.crack_passwords) {
-          message += "default passwords were not tried.";
-        } else if (r.crack.unsupported) {
-          message +=
-              "the system's libcrypt cannot compute it, so default passwords were not tried.";
-        } else if (r.crack.skipped_cost) {
-          message += "its cost parameters are too high to try default passwords.";
-        } else if (!r.crack.cracked) {
-          message +=
-              "none of the " + std::to_string(r.crack.tried) + " default passwords tried matched";
-          if (r.crack.tried < r.crack.candidates) {
-            message += " (" + std::to_string(r.crack.candidates) + " apply; slow schemes get " +
-                       std::to_string(impl_->options.max_slow_attempts) + ")";
-          }
-          message += ".";
-        } else {
-          message += "it is a default password.";
-        }
-        add("cred.password-hash", Severity::kInfo, message, scheme_evidence);
-      }
-      if (file.kind == AccountFileKind::kPasswd && !file.htpasswd) {
-        add("cred.hash-in-passwd", Severity::kMedium,
-            "Password hash of account " + who + " is in the world-readable passwd file.",
-            scheme_evidence);
-      }
-      if (r.crack.stopped_by_time) {
-        if (stopped.size() < 8) stopped.push_back(e.user);
+      JudgeAccount(file, r, facts, options, out);
+      if (r.state == HashState::kHash && r.crack.stopped_by_time) {
+        if (stopped.size() < 8) stopped.push_back(r.entry.user);
         ++stopped_count;
       }
     }
@@ -545,31 +556,45 @@ std::vector<Finding> Inspector::Finish() {
                      users, 0});
     }
   }
-  impl_->account_files.clear();
-  // A CA certificate whose private key is in the image lets anyone who has the image issue
-  // certificates that whatever trusts this CA accepts. It counts as a CA when it is in a
-  // trust store or issued another certificate of the image: a self-signed server
-  // certificate (CA:TRUE by openssl's default) beside its key is judged as self-signed only.
+}
+
+// A CA certificate whose private key is in the image lets anyone who has the image issue
+// certificates that whatever trusts this CA accepts. It counts as a CA when it is in a
+// trust store or issued another certificate of the image: a self-signed server
+// certificate (CA:TRUE by openssl's default) beside its key is judged as self-signed only.
+void JudgeCaKeys(const std::vector<KeyRecord>& key_records, const KnownKeyIndex& known_keys,
+                 std::vector<Finding>& out) {
   std::map<std::string, const KeyRecord*> private_keys;
   std::set<std::string> issuers;  // issuer names of certificates not self-issued
-  for (const KeyRecord& k : impl_->key_records) {
+  for (const KeyRecord& k : key_records) {
     if (!k.certificate && !k.fingerprint.empty()) private_keys.emplace(k.fingerprint, &k);
     if (k.certificate && k.issuer != k.description) issuers.insert(k.issuer);
   }
   std::set<std::pair<std::string, std::uint64_t>> reported;
-  for (const KeyRecord& k : impl_->key_records) {
+  for (const KeyRecord& k : key_records) {
     if (!k.certificate || !k.ca || k.fingerprint.empty()) continue;
     if (!k.trust_store && issuers.count(k.description) == 0) continue;
     auto it = private_keys.find(k.fingerprint);
     if (it == private_keys.end() || !reported.emplace(k.path, k.offset).second) continue;
     const KeyRecord& key = *it->second;
-    const bool known = impl_->known_keys.count(k.fingerprint) != 0;
+    const bool known = known_keys.count(k.fingerprint) != 0;
     const std::string who = k.description.empty() ? "(empty subject)" : k.description;
     out.push_back({"cert.ca-key-present", known ? Severity::kInfo : Severity::kHigh, k.path,
                    "The private key of CA certificate " + who + " is in the image (" + key.path +
                        ")" + (known ? ", a well-known test key." : "."),
                    "key at " + key.path + " offset " + std::to_string(key.offset), k.offset});
   }
+}
+
+}  // namespace
+
+std::vector<Finding> Inspector::Finish() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<Finding> out = std::move(impl_->findings);
+  impl_->findings.clear();
+  JudgeAccountFiles(impl_->account_files, impl_->options, out);
+  impl_->account_files.clear();
+  JudgeCaKeys(impl_->key_records, impl_->known_keys, out);
   impl_->key_records.clear();
   CanonicalizeFindings(out);
   return out;

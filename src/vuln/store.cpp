@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include <utility>
 
 #include "core/data_dir.hpp"
+#include "core/read_file.hpp"
 #include "vuln/distro_version.hpp"
 #include "vuln/identifiers.hpp"
 #include "vuln/version.hpp"
@@ -20,6 +20,7 @@ namespace clearbox::vuln {
 namespace {
 
 constexpr std::size_t kMaxRowsPerProduct = 200000;  // guards a hostile database
+constexpr std::uint64_t kMaxAliasFileBytes = 16u << 20;
 
 bool IsAnyOrNa(std::string_view v) {
   return v.empty() || v == "*" || v == "-";
@@ -85,11 +86,9 @@ std::string LowerConfidence(const std::string& c) {
 
 std::map<std::string, std::vector<std::pair<std::string, std::string>>> LoadAliases() {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
-  std::ifstream in(DataDir() / "vuln" / "product_aliases.json");
-  if (!in) return out;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto doc = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto text = ReadFileCapped(DataDir() / "vuln" / "product_aliases.json", kMaxAliasFileBytes);
+  if (!text) return out;
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
   if (!doc.is_object() || !doc.contains("aliases") || !doc["aliases"].is_object()) return out;
   for (const auto& [name, list] : doc["aliases"].items()) {
     if (!list.is_array()) continue;

@@ -10,8 +10,9 @@ in tests/debian/artefacts.txt); the test itself reads only that cache. It checks
 - vulnerabilities of those packages come from Debian's data once it is imported, decided in
   dpkg's version order (a backported fix counts), and from NVD CPE ranges without it; every
   match says which data decided it;
-- the RSA keys of the kernel's crypto self-tests are reported as known test keys (info), and
-  no private key in the image is a high-severity leak.
+- the RSA keys of the kernel's crypto self-tests are reported as known test keys (info), no
+  private key in the image is a high-severity leak, and the certificates compiled into the
+  kernel and its modules are trust anchors (info), not self-signed device certificates.
 The NVD records are public (tests/oracle/nvd); the two Debian OSV records are written here
 in osv.dev's form with fixed versions chosen by the test, not Debian's real verdicts.
 """
@@ -143,6 +144,15 @@ def main():
     leaks = [f for f in findings if f["rule"] == "secret.private-key" and f["severity"] in ("high", "critical")]
     if leaks:
         fail("private keys reported as leaks: %r" % [(f["path"], f["message"]) for f in leaks])
+
+    # Certificates compiled into the kernel and modules (module signing, regulatory database)
+    # are trust anchors (info), not self-signed device certificates.
+    anchors = [f for f in findings if f["rule"] == "cert.trust-anchor"]
+    if not any("vmlinuz" in f["path"] for f in anchors) or not any(".ko" in f["path"] for f in anchors):
+        fail("trust anchors: %r" % [(f["path"][-40:], f["message"][:60]) for f in anchors])
+    self_signed = [f for f in findings if f["rule"] == "cert.self-signed"]
+    if self_signed:
+        fail("self-signed findings left: %r" % [(f["path"][-40:], f["message"][:60]) for f in self_signed])
 
     # Without Debian's data the upstream CPE ranges decide.
     nvd_report = scan(args.clearbox, deb, os.path.join(args.work, "out-nvd"), nvd_db)
