@@ -160,8 +160,8 @@ bool SplitPackageFileName(std::string file, const std::string& format, std::stri
 // package versions against the version cve-bin-tool expects for that package.
 TEST(PkgDb, UpstreamVersionsOfCveBinToolPackages) {
   const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
-  const auto path = std::filesystem::path(src ? src : ".") / "tests" / "oracle" /
-                    "cve-bin-tool" / "package_test_data.json";
+  const auto path = std::filesystem::path(src ? src : ".") / "tests" / "oracle" / "cve-bin-tool" /
+                    "package_test_data.json";
   std::ifstream in(path);
   ASSERT_TRUE(in) << "oracle file missing: " << path;
   const nlohmann::json doc = nlohmann::json::parse(in);
