@@ -48,8 +48,7 @@ def run(cmd, expect=(0,)):
 def scan(clearbox, deb, out, db):
     if os.path.exists(out):
         shutil.rmtree(out)
-    env_cmd = [clearbox, "scan", deb, "-o", out, "-q", "--db", db]
-    run(env_cmd, expect=(0, 3))
+    run([clearbox, "scan", deb, "-o", out, "-q", "--db", db], expect=(0, 3))
     with open(os.path.join(out, "report.json")) as f:
         return json.load(f)
 
@@ -121,7 +120,6 @@ def main():
         fail("kernel: %r" % [(c["name"], c["version"]) for c in kernel])
 
     def vulns_of(rep, name):
-        refs = {i for i, c in enumerate(rep["components"]) if c["name"] == name}
         out = {}
         for v in rep["vulnerabilities"]:
             if v["component"]["name"] == name:
