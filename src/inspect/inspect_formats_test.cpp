@@ -144,6 +144,15 @@ TEST(InspectFormats, WifiPassphrasesAndPreSharedKeys) {
                              "interface=wlan0\nwpa_passphrase=Sup3rS3cretAP!\nwpa_psk=" + hex_psk +
                                  "\nwpa_psk_file=/etc/hostapd.wpa_psk\n");
   EXPECT_EQ(RulesOf(ap), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+  // OpenWrt's UCI: `option key` holds the PSK (or a WEP key index 1-4, which is no secret).
+  const auto uci = InspectOne("etc/config/wireless",
+                              "config wifi-iface 'default_radio0'\n\toption device 'radio0'\n"
+                              "\toption encryption 'psk2'\n\toption key 'W1f1-H0me-2024'\n\n"
+                              "config wifi-iface 'wep'\n\toption encryption 'wep-open'\n"
+                              "\toption key '1'\n\t# option key 'commented-out'\n"
+                              "\toption sae_password \"Sae-Secret-99\"\n");
+  EXPECT_EQ(RulesOf(uci), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+  EXPECT_NE(uci.front().evidence.find("W1..."), std::string::npos) << uci.front().evidence;
 }
 
 TEST(InspectFormats, PasswordsInCgiLuaPhpAndJavaScript) {

@@ -102,6 +102,7 @@ const std::set<RulePath>& PlantedRulePaths() {
       {"fs.world-writable", "tmp"},
       {"secret.wifi-psk", "etc/wpa_supplicant/wpa_supplicant.conf"},
       {"secret.wifi-psk", "etc/hostapd/hostapd.conf"},
+      {"secret.wifi-psk", "etc/config/wireless"},
       {"cred.plaintext-password", "etc/lighttpd/lighttpd.user"},
       {"cred.default-password", "etc/lighttpd/lighttpd.user"},
       {"cred.default-password", "etc/httpd.conf"},

@@ -269,6 +269,14 @@ ssid=DeviceAP
 wpa=2
 wpa_passphrase=Sup3rS3cretAP!
 EOF
+  mkdir -p etc/config
+  cat > etc/config/wireless <<EOF
+config wifi-iface 'default_radio0'
+	option device 'radio0'
+	option mode 'ap'
+	option encryption 'psk2'
+	option key 'OpenWrtW1f1Key'
+EOF
   printf 'admin:Lt7pQ9zzW\nguest:guest\n' > etc/lighttpd/lighttpd.user
   printf 'A:*\n/cgi-bin:admin:admin\n.au:audio/basic\n' > etc/httpd.conf
   printf 'admin:B0aS3cretX\n' > etc/boa/boa_passwd
