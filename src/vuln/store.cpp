@@ -332,7 +332,9 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Matcher::Run(const ComponentQ
     }
   }
   CLEARBOX_TRY(MatchCpes(component));
-  if (purl_) CLEARBOX_TRY(MatchPackages(purl_->Key(), version_, nullptr));
+  if (purl_ && IsKnownVersion(version_)) {
+    CLEARBOX_TRY(MatchPackages(purl_->Key(), version_, nullptr));
+  }
   return Describe();
 }
 
