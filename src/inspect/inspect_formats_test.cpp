@@ -19,13 +19,6 @@ using clearbox::testing::HaveTool;
 using clearbox::testing::RunShell;
 using clearbox::testing::TempDir;
 
-std::vector<std::string> RulesOf(const std::vector<Finding>& findings) {
-  std::vector<std::string> out;
-  for (const Finding& f : findings) out.push_back(f.rule);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::vector<Finding> InspectOne(const std::string& path, const std::string& content) {
   Inspector inspector = MakeInspector();
   AddBytes(inspector, path, content);
@@ -83,7 +76,7 @@ TEST(InspectFormats, PemKeyQuotedInJsonAndXml) {
   ASSERT_NE(pem.find("BEGIN RSA PRIVATE KEY"), std::string::npos);
   const auto json =
       InspectOne("etc/app/config.json", "{\"tls\": {\"key\": \"" + JsonEscaped(pem) + "\"}}\n");
-  EXPECT_EQ(RulesOf(json), (std::vector<std::string>{"secret.private-key"}));
+  EXPECT_EQ(Rules(json), (std::vector<std::string>{"secret.private-key"}));
   std::string indented = "<config>\n  <key>\n";
   for (std::size_t pos = 0; pos < pem.size();) {
     const std::size_t end = pem.find('\n', pos);
@@ -91,14 +84,14 @@ TEST(InspectFormats, PemKeyQuotedInJsonAndXml) {
     pos = end + 1;
   }
   indented += "  </key>\n</config>\n";
-  EXPECT_EQ(RulesOf(InspectOne("etc/app/config.xml", indented)),
+  EXPECT_EQ(Rules(InspectOne("etc/app/config.xml", indented)),
             (std::vector<std::string>{"secret.private-key"}));
   std::string references = pem;
   for (std::size_t at = references.find('\n'); at != std::string::npos;
        at = references.find('\n', at + 5)) {
     references.replace(at, 1, "&#10;");
   }
-  EXPECT_EQ(RulesOf(InspectOne("etc/app/tr069.xml", "<k>" + references + "</k>")),
+  EXPECT_EQ(Rules(InspectOne("etc/app/tr069.xml", "<k>" + references + "</k>")),
             (std::vector<std::string>{"secret.private-key"}));
 }
 
@@ -110,7 +103,7 @@ TEST(InspectFormats, VersionOneDerCertificateIsJudged) {
       "openssl x509 -inform DER -in v1.der -noout -text | grep -q 'Version: 1'");
   ASSERT_TRUE(m.ok());
   const auto findings = InspectOne("etc/lighttpd/server.crt", m.Read("v1.der"));
-  EXPECT_EQ(RulesOf(findings), (std::vector<std::string>{"cert.self-signed"}));
+  EXPECT_EQ(Rules(findings), (std::vector<std::string>{"cert.self-signed"}));
   // The same bytes inside a binary, at an odd offset.
   const auto inside = InspectOne("usr/bin/httpd", std::string(77, '\x01') + m.Read("v1.der"));
   ASSERT_EQ(inside.size(), 1u);
@@ -125,7 +118,7 @@ TEST(InspectFormats, OwnCertificateInTrustStoreDirectoryIsJudged) {
       "openssl req -x509 -newkey rsa:2048 -nodes -keyout r.pem -out root.pem -subj /CN=root "
       "-days 3650");
   ASSERT_TRUE(m.ok());
-  EXPECT_EQ(RulesOf(InspectOne("etc/ssl/certs/server.crt", m.Read("leaf.pem"))),
+  EXPECT_EQ(Rules(InspectOne("etc/ssl/certs/server.crt", m.Read("leaf.pem"))),
             (std::vector<std::string>{"cert.self-signed"}));
   EXPECT_TRUE(InspectOne("etc/ssl/certs/root.crt", m.Read("root.pem")).empty());
   EXPECT_TRUE(InspectOne("etc/ssl/certs/ca-certificates.crt", m.Read("leaf.pem")).empty());
@@ -139,11 +132,11 @@ TEST(InspectFormats, WifiPassphrasesAndPreSharedKeys) {
                                   hex_psk +
                                   "\n}\nnetwork={\n\tssid=\"x\"\n\t#psk=\"commented1\"\n"
                                   "\tpsk=\"$PSK\"\n}\n");
-  EXPECT_EQ(RulesOf(wpa), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+  EXPECT_EQ(Rules(wpa), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
   const auto ap = InspectOne("etc/hostapd/hostapd.conf",
                              "interface=wlan0\nwpa_passphrase=Sup3rS3cretAP!\nwpa_psk=" + hex_psk +
                                  "\nwpa_psk_file=/etc/hostapd.wpa_psk\n");
-  EXPECT_EQ(RulesOf(ap), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+  EXPECT_EQ(Rules(ap), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
   // OpenWrt's UCI: `option key` holds the PSK (or a WEP key index 1-4, which is no secret).
   const auto uci = InspectOne("etc/config/wireless",
                               "config wifi-iface 'default_radio0'\n\toption device 'radio0'\n"
@@ -151,23 +144,23 @@ TEST(InspectFormats, WifiPassphrasesAndPreSharedKeys) {
                               "config wifi-iface 'wep'\n\toption encryption 'wep-open'\n"
                               "\toption key '1'\n\t# option key 'commented-out'\n"
                               "\toption sae_password \"Sae-Secret-99\"\n");
-  EXPECT_EQ(RulesOf(uci), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
+  EXPECT_EQ(Rules(uci), (std::vector<std::string>{"secret.wifi-psk", "secret.wifi-psk"}));
   EXPECT_NE(uci.front().evidence.find("W1..."), std::string::npos) << uci.front().evidence;
 }
 
 TEST(InspectFormats, PasswordsInCgiLuaPhpAndJavaScript) {
   const std::vector<std::string> one{"secret.hardcoded-password"};
-  EXPECT_EQ(RulesOf(InspectOne("www/cgi-bin/admin.cgi", "#!/bin/sh\npasswd=Adm1nPa55\n")), one);
-  EXPECT_EQ(RulesOf(InspectOne("usr/lib/lua/luci/auth.lua", "local password = \"LuaS3cret9\"\n")),
+  EXPECT_EQ(Rules(InspectOne("www/cgi-bin/admin.cgi", "#!/bin/sh\npasswd=Adm1nPa55\n")), one);
+  EXPECT_EQ(Rules(InspectOne("usr/lib/lua/luci/auth.lua", "local password = \"LuaS3cret9\"\n")),
             one);
-  EXPECT_EQ(RulesOf(InspectOne("var/www/html/a.php", "<?php\n$password = 'PhpS3cret9';\n")), one);
+  EXPECT_EQ(Rules(InspectOne("var/www/html/a.php", "<?php\n$password = 'PhpS3cret9';\n")), one);
   EXPECT_EQ(
-      RulesOf(InspectOne("var/www/html/b.php", "<?php\n$cfg['db_password'] = \"PhpDb5ecret\";\n")),
+      Rules(InspectOne("var/www/html/b.php", "<?php\n$cfg['db_password'] = \"PhpDb5ecret\";\n")),
       one);
   EXPECT_EQ(
-      RulesOf(InspectOne("var/www/html/c.php", "<?php\ndefine('DB_PASSWORD', 'DefS3cret77');\n")),
+      Rules(InspectOne("var/www/html/c.php", "<?php\ndefine('DB_PASSWORD', 'DefS3cret77');\n")),
       one);
-  EXPECT_EQ(RulesOf(InspectOne("www/js/app.js", "const password = \"JsS3cret99\";\n")), one);
+  EXPECT_EQ(Rules(InspectOne("www/js/app.js", "const password = \"JsS3cret99\";\n")), one);
   // Variables, calls and placeholders are not secrets.
   EXPECT_TRUE(InspectOne("var/www/html/d.php",
                          "<?php\n$password = $_POST['password'];\n$cfg['password'] = '';\n"

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -30,6 +31,14 @@ inline fs::path RulesDir() {
 inline fs::path SourceDir() {
   const char* env = std::getenv("CLEARBOX_SOURCE_DIR");
   return env && *env ? fs::path(env) : DataDir().parent_path();
+}
+
+// The rule ids of `findings`, sorted.
+inline std::vector<std::string> Rules(const std::vector<Finding>& findings) {
+  std::vector<std::string> out;
+  for (const Finding& f : findings) out.push_back(f.rule);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 inline Inspector MakeInspector(InspectOptions options = {}) {

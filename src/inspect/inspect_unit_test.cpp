@@ -29,13 +29,6 @@ std::vector<Finding> InspectOne(const std::string& path, const std::string& cont
   return inspector.Finish();
 }
 
-std::vector<std::string> Rules(const std::vector<Finding>& findings) {
-  std::vector<std::string> out;
-  for (const Finding& f : findings) out.push_back(f.rule);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 using Strings = std::vector<std::string>;
 
 std::string MakeHash(const char* prefix, unsigned long cost, const char* password) {
