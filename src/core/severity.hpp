@@ -56,4 +56,32 @@ class Confidence {
   double value_ = 0.0;
 };
 
+// How sure a match is when it is rated in words rather than a number (vulnerability matches:
+// kHigh by an exact CPE or package identity, kMedium by name), ordered kLow < kHigh.
+enum class ConfidenceLevel : std::uint8_t { kLow, kMedium, kHigh };
+
+// "low", "medium" or "high".
+constexpr std::string_view ToString(ConfidenceLevel level) {
+  switch (level) {
+    case ConfidenceLevel::kLow: return "low";
+    case ConfidenceLevel::kMedium: return "medium";
+    case ConfidenceLevel::kHigh: return "high";
+  }
+  return "low";
+}
+
+// One step less sure (kLow stays kLow).
+constexpr ConfidenceLevel OneLevelLower(ConfidenceLevel level) {
+  return level == ConfidenceLevel::kHigh ? ConfidenceLevel::kMedium : ConfidenceLevel::kLow;
+}
+
+// How a rule matched its subject: at an exact value (a version listed, a fingerprint) or
+// inside a range (of versions).
+enum class MatchKind : std::uint8_t { kExact, kRange };
+
+// "exact" or "range".
+constexpr std::string_view ToString(MatchKind kind) {
+  return kind == MatchKind::kExact ? "exact" : "range";
+}
+
 }  // namespace clearbox

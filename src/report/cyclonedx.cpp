@@ -121,17 +121,12 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
   if (is_cve) {
     j["source"] = {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + m.id}};
   }
-  if (!m.cvss_version.empty() || !m.severity.empty()) {
+  if (!m.cvss_version.empty() || m.severity) {
     Json rating{{"method", CvssMethod(m.cvss_version)}};
     if (is_cve) rating["source"] = {{"name", "NVD"}};
     if (m.cvss_score > 0) rating["score"] = m.cvss_score;
-    std::string severity = m.severity;
-    std::transform(severity.begin(), severity.end(), severity.begin(),
-                   [](unsigned char ch) { return std::tolower(ch); });
     // CycloneDX's severities are ours plus "none" and "unknown".
-    if (FindSeverity(severity) || severity == "none" || severity == "unknown") {
-      rating["severity"] = severity;
-    }
+    rating["severity"] = m.severity ? ToString(*m.severity) : "unknown";
     if (!m.cvss_vector.empty()) rating["vector"] = m.cvss_vector;
     j["ratings"] = Json::array({rating});
   }
@@ -160,9 +155,9 @@ Json VulnerabilityJson(const VulnerabilityRecord& v, const std::string& componen
   j["affects"] = Json::array({Json{{"ref", component_ref}}});
   j["properties"] =
       Json::array({Json{{"name", "clearbox:matched"}, {"value", m.matched}},
-                   Json{{"name", "clearbox:match-kind"}, {"value", m.match_kind}},
+                   Json{{"name", "clearbox:match-kind"}, {"value", ToString(m.match_kind)}},
                    Json{{"name", "clearbox:decided-by"}, {"value", m.decided_by}},
-                   Json{{"name", "clearbox:confidence"}, {"value", m.confidence}},
+                   Json{{"name", "clearbox:confidence"}, {"value", ToString(m.confidence)}},
                    Json{{"name", "clearbox:kev"}, {"value", m.kev ? "true" : "false"}},
                    Json{{"name", "clearbox:epss"}, {"value", FormatEpss(m.epss)}}});
   return j;

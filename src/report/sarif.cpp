@@ -16,12 +16,6 @@ std::string Level(Severity severity) {
   return "note";
 }
 
-// A vulnerability's severity as its source spells it ("CRITICAL", "high", "none", ...).
-std::string Level(std::string severity) {
-  for (auto& ch : severity) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return Level(FindSeverity(severity).value_or(Severity::kInfo));
-}
-
 // A URI reference for a '/'-separated relative path (RFC 3986 percent-encoding).
 std::string PathUri(std::string_view path) {
   std::string out;
@@ -61,10 +55,12 @@ std::string RenderSarif(const Evidence& evidence) {
                             {"tags", Json::array({"security", "vulnerability"})}};
       rules[m.id] = std::move(rule);
     }
-    std::string text = c.name + " " + c.version + " is affected by " + m.id + " (" + m.match_kind +
-                       ": " + m.matched + ")";
+    std::string text = c.name + " " + c.version + " is affected by " + m.id + " (" +
+                       std::string(ToString(m.match_kind)) + ": " + m.matched + ")";
     if (!v.vex_status.empty()) text += "; VEX: " + v.vex_status;
-    Json result{{"ruleId", m.id}, {"level", Level(m.severity)}, {"message", {{"text", text}}}};
+    Json result{{"ruleId", m.id},
+                {"level", Level(m.severity.value_or(Severity::kInfo))},
+                {"message", {{"text", text}}}};
     const std::string where =
         !c.evidence.empty() ? c.evidence.front().path : evidence.manifest.image.path;
     result["locations"] = Location(where, std::nullopt);

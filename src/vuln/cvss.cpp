@@ -65,4 +65,11 @@ std::string CvssSeverity(double score) {
   return "CRITICAL";
 }
 
+std::optional<Severity> SeverityOfCvssRating(std::string_view rating) {
+  std::string lower(rating);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "none") return Severity::kInfo;
+  return FindSeverity(lower);
+}
+
 }  // namespace clearbox::vuln

@@ -36,5 +36,20 @@ TEST(VulnCvss, RecomputesEveryOracleV3Score) {
   EXPECT_EQ(CvssV3BaseScore("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N"), 0.0);
 }
 
+// Ratings as NVD (upper case) and OSV/GHSA (lower case) spell them become typed severities;
+// anything else is no rating, not a guess.
+TEST(VulnCvss, RatingsBecomeTypedSeverities) {
+  EXPECT_EQ(SeverityOfCvssRating("CRITICAL"), Severity::kCritical);
+  EXPECT_EQ(SeverityOfCvssRating("high"), Severity::kHigh);
+  EXPECT_EQ(SeverityOfCvssRating("Medium"), Severity::kMedium);
+  EXPECT_EQ(SeverityOfCvssRating("LOW"), Severity::kLow);
+  EXPECT_EQ(SeverityOfCvssRating("NONE"), Severity::kInfo);
+  EXPECT_EQ(SeverityOfCvssRating(""), std::nullopt);
+  EXPECT_EQ(SeverityOfCvssRating("MODERATE"), std::nullopt);
+  for (double score : {0.0, 0.1, 3.9, 4.0, 6.9, 7.0, 8.9, 9.0, 10.0}) {
+    EXPECT_TRUE(SeverityOfCvssRating(CvssSeverity(score))) << score;
+  }
+}
+
 }  // namespace
 }  // namespace clearbox::vuln

@@ -100,7 +100,7 @@ TEST_F(DistroMatching, BackportedFixCountsInTheDistributionsOrder) {
   EXPECT_EQ(before[0].decided_by, "OSV Debian:11");
   EXPECT_EQ(before[0].matched,
             "pkg:deb/debian/openssl (Debian:11) 1.1.1k-1+deb11u1, versions (*, 1.1.1k-1+deb11u2)");
-  EXPECT_EQ(before[0].confidence, "high");
+  EXPECT_EQ(before[0].confidence, ConfidenceLevel::kHigh);
   // A '~' backport version sorts before the upstream release, as dpkg orders it.
   EXPECT_EQ(Match("1.1.1k",
                   "pkg:deb/debian/libssl1.1@1.1.1k-1+deb11u2~1?distro=debian-11"
@@ -125,7 +125,7 @@ TEST_F(DistroMatching, ReleaseWithoutDataFallsBackToUpstreamCpeRanges) {
                        "&distro=debian-10&upstream=openssl");
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].decided_by, "nvd CPE configuration");
-  EXPECT_EQ(m[0].match_kind, "range");
+  EXPECT_EQ(m[0].match_kind, MatchKind::kRange);
   // Other distributions' ranges never leak into the answer (Debian 11's fix would clear it).
   EXPECT_TRUE(Match("1.1.1n",
                     "pkg:deb/debian/libssl1.1@1.1.1n-0+deb10u3?distro=debian-10"
@@ -164,7 +164,7 @@ TEST_F(DistroMatching, ComponentsWithoutDistributionStillMatchUpstreamRanges) {
   const auto m = Match("1.1.1k", "");
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].decided_by, "nvd CPE configuration");
-  EXPECT_EQ(m[0].confidence, "high");
+  EXPECT_EQ(m[0].confidence, ConfidenceLevel::kHigh);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "core/data_dir.hpp"
 #include "core/read_file.hpp"
+#include "vuln/cvss.hpp"
 #include "vuln/distro_version.hpp"
 #include "vuln/identifiers.hpp"
 #include "vuln/version.hpp"
@@ -75,14 +76,12 @@ std::vector<std::string> SplitSpaces(std::string_view s) {
 
 // A candidate reason for one id; the best (unconditional, exact, first) is kept.
 struct Candidate {
-  std::string matched, kind, confidence, decided_by;
+  std::string matched, decided_by;
+  MatchKind kind = MatchKind::kExact;
+  ConfidenceLevel confidence = ConfidenceLevel::kLow;
   std::vector<std::string> conditions;
-  int Rank() const { return (conditions.empty() ? 2 : 0) + (kind == "exact" ? 1 : 0); }
+  int Rank() const { return (conditions.empty() ? 2 : 0) + (kind == MatchKind::kExact ? 1 : 0); }
 };
-
-std::string LowerConfidence(const std::string& c) {
-  return c == "high" ? "medium" : "low";
-}
 
 std::map<std::string, std::vector<std::pair<std::string, std::string>>> LoadAliases() {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
@@ -288,9 +287,9 @@ class VulnStore::Matcher {
  private:
   Result<bool> Resolve(const ComponentQuery& component);
   Result<bool> DistroDataPresent(const std::string& ecosystem);
-  Result<void> ScanCpeRows(Statement& stmt, const std::string& confidence);
+  Result<void> ScanCpeRows(Statement& stmt, ConfidenceLevel confidence);
   Result<void> MatchByPair(const std::string& vendor, const std::string& product,
-                           const std::string& confidence);
+                           ConfidenceLevel confidence);
   Result<void> MatchCpes(const ComponentQuery& component);
   Result<void> MatchPackages(const std::string& key, const std::string& version,
                              const DistroPackage* distro);
@@ -407,7 +406,7 @@ bool VulnStore::Matcher::PinnedAttributesAgree(std::string_view criteria) const 
 }
 
 // The cpe_match rows `stmt` yields that apply to the component's version.
-Result<void> VulnStore::Matcher::ScanCpeRows(Statement& stmt, const std::string& confidence) {
+Result<void> VulnStore::Matcher::ScanCpeRows(Statement& stmt, ConfidenceLevel confidence) {
   std::size_t rows = 0;
   for (;;) {
     auto row = stmt.Step();
@@ -421,28 +420,28 @@ Result<void> VulnStore::Matcher::ScanCpeRows(Statement& stmt, const std::string&
       const std::string_view si = stmt.TextView(4), se = stmt.TextView(5), ei = stmt.TextView(6),
                              ee = stmt.TextView(7);
       if (!InRange(version_, si, se, ei, ee)) continue;
-      c.kind = "range";
+      c.kind = MatchKind::kRange;
       c.matched = std::string(stmt.TextView(3)) + " versions " + RangeText(si, se, ei, ee);
     } else if (row_version == "-") {
-      c.kind = "exact";
+      c.kind = MatchKind::kExact;
       c.matched = std::string(stmt.TextView(3)) + " (the product has no versions)";
     } else {
       if (!SameVersion(version_, update_, row_version, stmt.TextView(2))) continue;
-      c.kind = "exact";
+      c.kind = MatchKind::kExact;
       c.matched = std::string(stmt.TextView(3));
     }
     if (pinned_attributes_ && !PinnedAttributesAgree(stmt.TextView(3))) continue;
     c.confidence = confidence;
     c.decided_by = stmt.Text(9) + " CPE configuration";
     c.conditions = SplitSpaces(stmt.TextView(8));
-    if (!c.conditions.empty()) c.confidence = LowerConfidence(c.confidence);
+    if (!c.conditions.empty()) c.confidence = OneLevelLower(c.confidence);
     Offer(stmt.Text(0), std::move(c));
   }
   return {};
 }
 
 Result<void> VulnStore::Matcher::MatchByPair(const std::string& vendor, const std::string& product,
-                                             const std::string& confidence) {
+                                             ConfidenceLevel confidence) {
   s_.by_vendor_product.BindText(1, vendor);
   s_.by_vendor_product.BindText(2, product);
   auto r = ScanCpeRows(s_.by_vendor_product, confidence);
@@ -453,7 +452,7 @@ Result<void> VulnStore::Matcher::MatchByPair(const std::string& vendor, const st
 // NVD configurations, by exact CPE (high) or by name (medium).
 Result<void> VulnStore::Matcher::MatchCpes(const ComponentQuery& component) {
   if (!IsKnownVersion(version_)) return {};
-  if (cpe_) return MatchByPair(cpe_->vendor, cpe_->product, "high");
+  if (cpe_) return MatchByPair(cpe_->vendor, cpe_->product, ConfidenceLevel::kHigh);
   std::set<std::string> names;
   if (!component.name.empty()) names.insert(NormaliseName(component.name));
   if (purl_) names.insert(purl_->name);
@@ -466,11 +465,12 @@ Result<void> VulnStore::Matcher::MatchCpes(const ComponentQuery& component) {
     std::string product = name;
     std::replace(product.begin(), product.end(), ' ', '_');
     s_.by_product.BindText(1, product);
-    auto r = ScanCpeRows(s_.by_product, "medium");
+    auto r = ScanCpeRows(s_.by_product, ConfidenceLevel::kMedium);
     s_.by_product.Reset();
     CLEARBOX_TRY(r);
   }
-  for (const auto& [vendor, product] : pairs) CLEARBOX_TRY(MatchByPair(vendor, product, "medium"));
+  for (const auto& [vendor, product] : pairs)
+    CLEARBOX_TRY(MatchByPair(vendor, product, ConfidenceLevel::kMedium));
   return {};
 }
 
@@ -501,7 +501,7 @@ Result<void> VulnStore::Matcher::MatchPackages(const std::string& key, const std
                       last = s_.by_purl.Text(7), versions = s_.by_purl.Text(8);
     const std::string who = s_.by_purl.Text(3) + " (" + ecosystem + ")";
     Candidate c;
-    c.confidence = "high";
+    c.confidence = ConfidenceLevel::kHigh;
     c.decided_by = "OSV " + ecosystem;
     if (!versions.empty()) {
       bool hit = false;
@@ -509,14 +509,14 @@ Result<void> VulnStore::Matcher::MatchPackages(const std::string& key, const std
       std::string v;
       while (!hit && std::getline(in, v)) hit = compare(version, v) == 0;
       if (!hit) continue;
-      c.kind = "exact";
+      c.kind = MatchKind::kExact;
       c.matched = who + " version " + version;
     } else {
       const std::string start = introduced == "0" ? "" : introduced;
       if (!start.empty() && compare(version, start) < 0) continue;
       if (!last.empty() && compare(version, last) > 0) continue;
       if (!fixed.empty() && compare(version, fixed) >= 0) continue;
-      c.kind = "range";
+      c.kind = MatchKind::kRange;
       c.matched = who + " versions " + RangeText(start, "", last, fixed);
       if (distro)
         c.matched = who + " " + version + ", versions " + RangeText(start, "", last, fixed);
@@ -535,8 +535,8 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Matcher::Describe() {
     VulnerabilityMatch m;
     m.id = id;
     m.matched = std::move(c.matched);
-    m.match_kind = std::move(c.kind);
-    m.confidence = std::move(c.confidence);
+    m.match_kind = c.kind;
+    m.confidence = c.confidence;
     m.decided_by = std::move(c.decided_by);
     m.conditions = std::move(c.conditions);
     s_.details.BindText(1, id);
@@ -545,7 +545,7 @@ Result<std::vector<VulnerabilityMatch>> VulnStore::Matcher::Describe() {
       m.cvss_score = s_.details.Double(0);
       m.cvss_version = s_.details.Text(1);
       m.cvss_vector = s_.details.Text(2);
-      m.severity = s_.details.Text(3);
+      m.severity = SeverityOfCvssRating(s_.details.TextView(3));
       m.published = s_.details.Text(4);
       m.modified = s_.details.Text(5);
       m.description = s_.details.Text(6);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/severity.hpp"
 #include "vuln/sqlite_db.hpp"
 
 namespace clearbox::vuln {
@@ -18,23 +19,30 @@ struct ComponentQuery {
 
 // One vulnerability that applies to a component, with the reason it matched.
 struct VulnerabilityMatch {
-  std::string id;          // "CVE-2022-0778"
-  std::string matched;     // "cpe:2.3:a:openssl:openssl:*:... versions [1.0.2, 1.0.2zd)"
-  std::string match_kind;  // "range", "exact"
+  std::string id;       // "CVE-2022-0778"
+  std::string matched;  // "cpe:2.3:a:openssl:openssl:*:... versions [1.0.2, 1.0.2zd)"
+  MatchKind match_kind = MatchKind::kExact;
   // The data that decided the match: "nvd CPE configuration" (or "cve5 ..."), or
   // "OSV <ecosystem>" ("OSV Debian:12": the distribution's own data, in its version order).
   std::string decided_by;
   double cvss_score = 0;
-  std::string cvss_version, cvss_vector, severity;
+  std::string cvss_version, cvss_vector;
+  std::optional<Severity> severity;  // the CVSS rating ("NONE" = kInfo); nullopt when none given
   bool kev = false;
   double epss = 0;
-  std::string confidence;  // "high" exact CPE/PURL, "medium" name-based, one step lower when
-                           // the NVD configuration also needs a platform (see conditions)
+  // kHigh by exact CPE/PURL, kMedium by name; one level lower when the NVD configuration
+  // also needs a platform (see conditions).
+  ConfidenceLevel confidence = ConfidenceLevel::kLow;
   std::vector<std::string> cwes;
   std::string published, modified, description;
   std::vector<std::string> conditions;  // not-vulnerable CPEs the AND configuration requires
   std::vector<std::string> aliases;     // other ids (GHSA-..., OSV ids)
 };
+
+// The match's severity as reports spell it ("critical" ... "info"), "" when none is known.
+inline std::string_view SeverityName(const VulnerabilityMatch& match) {
+  return match.severity ? ToString(*match.severity) : std::string_view();
+}
 
 // Counts and freshness of one data source.
 struct SourceInfo {

@@ -88,12 +88,12 @@ TEST_F(VulnOracle, OpenSslCve20220778ByRange) {
   auto it = std::find_if(matches->begin(), matches->end(),
                          [](const auto& m) { return m.id == "CVE-2022-0778"; });
   ASSERT_NE(it, matches->end());
-  EXPECT_EQ(it->match_kind, "range");
+  EXPECT_EQ(it->match_kind, MatchKind::kRange);
   EXPECT_EQ(it->matched, "cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:* versions [1.1.0, 1.1.1n)");
-  EXPECT_EQ(it->confidence, "high");
+  EXPECT_EQ(it->confidence, ConfidenceLevel::kHigh);
   EXPECT_DOUBLE_EQ(it->cvss_score, 7.5);
   EXPECT_EQ(it->cvss_version, "3.1");
-  EXPECT_EQ(it->severity, "HIGH");
+  EXPECT_EQ(it->severity, Severity::kHigh);
   EXPECT_TRUE(it->conditions.empty());
   EXPECT_FALSE(it->cwes.empty());
   EXPECT_EQ(it->published.substr(0, 10), "2022-03-15");
@@ -101,7 +101,7 @@ TEST_F(VulnOracle, OpenSslCve20220778ByRange) {
                              [](const auto& a, const auto& b) { return a.id < b.id; }));
   auto name_based = store_->Match({"openssl", "1.1.1m", "", ""});
   ASSERT_TRUE(name_based);
-  for (const auto& m : *name_based) EXPECT_EQ(m.confidence, "medium") << m.id;
+  for (const auto& m : *name_based) EXPECT_EQ(m.confidence, ConfidenceLevel::kMedium) << m.id;
 }
 
 TEST_F(VulnOracle, OpenSslCve20162842ByExactVersionList) {
@@ -117,7 +117,7 @@ TEST_F(VulnOracle, OpenSslCve20162842ByExactVersionList) {
   auto it = std::find_if(matches->begin(), matches->end(),
                          [](const auto& m) { return m.id == "CVE-2016-2842"; });
   ASSERT_NE(it, matches->end());
-  EXPECT_EQ(it->match_kind, "exact");
+  EXPECT_EQ(it->match_kind, MatchKind::kExact);
   EXPECT_EQ(it->matched, "cpe:2.3:a:openssl:openssl:1.0.2:beta2:*:*:*:*:*:*");
 }
 
@@ -206,7 +206,7 @@ TEST_F(VulnOracle, PlatformCpesMarkedNotVulnerableNeverMatch) {
   ASSERT_TRUE(matches);
   ASSERT_EQ(matches->size(), 1u);
   EXPECT_EQ(matches->front().id, "CVE-2018-25032");
-  EXPECT_EQ(matches->front().confidence, "medium");
+  EXPECT_EQ(matches->front().confidence, ConfidenceLevel::kMedium);
   ASSERT_EQ(matches->front().conditions.size(), 1u);
   EXPECT_TRUE(matches->front().conditions[0].starts_with("cpe:2.3:o:microsoft:windows:"));
 }
@@ -339,9 +339,9 @@ TEST(VulnImport, ApiPageGzipCve5OsvKevEpssAndReplacement) {
   ASSERT_EQ(tarball->size(), 1u);
   EXPECT_EQ(tarball->front().id, "CVE-2099-0002");
   EXPECT_EQ(tarball->front().aliases, std::vector<std::string>{"GHSA-xxxx-yyyy-zzzz"});
-  EXPECT_EQ(tarball->front().confidence, "high");
+  EXPECT_EQ(tarball->front().confidence, ConfidenceLevel::kHigh);
   EXPECT_DOUBLE_EQ(tarball->front().cvss_score, 7.5);  // computed from the OSV vector
-  EXPECT_EQ(tarball->front().severity, "HIGH");
+  EXPECT_EQ(tarball->front().severity, Severity::kHigh);
   EXPECT_EQ(store->Match({"", "", "", "pkg:pypi/tarball@2.1"})->size(), 1u);  // last_affected
   EXPECT_TRUE(store->Match({"", "", "", "pkg:pypi/tarball@1.4.2"})->empty());
   EXPECT_TRUE(store->Match({"", "", "", "pkg:pypi/tarball@2.2"})->empty());
