@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "elf/hardening.hpp"
 #include "identify/component.hpp"
 #include "inspect/finding.hpp"
+#include "rules/rule_catalogue.hpp"
 #include "unpack/manifest.hpp"
 #include "vuln/store.hpp"
 
@@ -54,6 +56,9 @@ struct Evidence {
   std::string vuln_database;         // where the vulnerabilities came from ("" = not matched)
   std::string libc_path;             // the libc FORTIFY was judged against, or ""
   std::optional<std::int64_t> created_at;  // seconds since the epoch; absent = no timestamp
+  // The catalogue that explains the rule ids of the findings (titles, CWEs, remediation for
+  // SARIF); null when the evidence was built without one (then rules are shown by id).
+  std::shared_ptr<const rules::RuleCatalogue> rule_catalogue;
 };
 
 // A unique reference for each component (its PURL, else name@version), parallel to

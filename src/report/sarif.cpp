@@ -36,6 +36,39 @@ Json Location(const std::string& path, std::optional<std::uint64_t> byte_offset)
   return Json::array({Json{{"physicalLocation", physical}}});
 }
 
+// GitHub code scanning's numeric scale for a severity (critical > 9.0, high 7.0-8.9, ...).
+const char* SecuritySeverityScore(Severity severity) {
+  switch (severity) {
+    case Severity::kCritical: return "9.5";
+    case Severity::kHigh: return "8.0";
+    case Severity::kMedium: return "5.5";
+    case Severity::kLow: return "2.0";
+    case Severity::kInfo: return "0.0";
+  }
+  return "0.0";
+}
+
+// The SARIF rule of a finding's rule id, described by the catalogue when it has the rule.
+Json FindingRule(const std::string& id, const rules::RuleCatalogue* catalogue) {
+  const rules::Rule* rule = catalogue ? catalogue->Find(id) : nullptr;
+  if (!rule) {
+    return Json{{"id", id},
+                {"shortDescription", {{"text", id}}},
+                {"properties", {{"tags", Json::array({"security", "configuration"})}}}};
+  }
+  Json tags = Json::array({"security", rule->source});
+  for (const auto& cwe : rule->cwes) tags.push_back("external/cwe/cwe-" + cwe.substr(4));
+  Json out{{"id", id},
+           {"shortDescription", {{"text", rule->title}}},
+           {"defaultConfiguration", {{"level", Level(rule->severity)}}}};
+  if (!rule->remediation.empty()) {
+    out["help"] = {{"text", rule->remediation}};
+  }
+  out["properties"] = {{"security-severity", SecuritySeverityScore(rule->severity)},
+                       {"tags", tags}};
+  return out;
+}
+
 }  // namespace
 
 std::string RenderSarif(const Evidence& evidence) {
@@ -71,11 +104,7 @@ std::string RenderSarif(const Evidence& evidence) {
     results.push_back(std::move(result));
   }
   for (const auto& f : evidence.findings) {
-    if (!rules.count(f.rule)) {
-      rules[f.rule] = Json{{"id", f.rule},
-                           {"shortDescription", {{"text", f.rule}}},
-                           {"properties", {{"tags", Json::array({"security", "configuration"})}}}};
-    }
+    if (!rules.count(f.rule)) rules[f.rule] = FindingRule(f.rule, evidence.rule_catalogue.get());
     Json result{
         {"ruleId", f.rule}, {"level", Level(f.severity)}, {"message", {{"text", f.message}}}};
     result["locations"] = Location(f.path, f.offset ? std::optional(f.offset) : std::nullopt);

@@ -259,6 +259,19 @@ void ScanTest::CheckSbomsAreValidAgainstTheOfficialSchemas() {
                &output),
       0)
       << output;
+  // Finding rules are described by the rule catalogue (title, level, CWE tag, remediation).
+  const Json sarif = ReadJson(*dir_ / "out/vulnerabilities.sarif");
+  const Json* default_password = nullptr;
+  for (const auto& rule : sarif["runs"][0]["tool"]["driver"]["rules"]) {
+    if (rule["id"] == "cred.default-password") default_password = &rule;
+  }
+  ASSERT_NE(default_password, nullptr);
+  EXPECT_EQ((*default_password)["shortDescription"]["text"],
+            "An account's password is a well-known default");
+  EXPECT_EQ((*default_password)["defaultConfiguration"]["level"], "error");
+  EXPECT_FALSE((*default_password)["help"]["text"].get<std::string>().empty());
+  const Json& tags = (*default_password)["properties"]["tags"];
+  EXPECT_NE(std::find(tags.begin(), tags.end(), "external/cwe/cwe-1392"), tags.end()) << tags;
   const Json cdx = ReadJson(*dir_ / "out/sbom.cdx.json");
   bool file_listed = false;
   for (const auto& c : cdx["components"]) {

@@ -8,6 +8,7 @@
 #include "core/mapped_file.hpp"
 #include "identify/component.hpp"
 #include "report/renderers.hpp"
+#include "rules/rule_catalogue.hpp"
 #include "scan/analyser.hpp"
 #include "vuln/sbom_input.hpp"
 
@@ -26,6 +27,12 @@ Result<void> FinishAnalysers(const std::vector<std::unique_ptr<Analyser>>& analy
   return {};
 }
 
+// Missing or broken data files make the installation unusable, like an unreadable image.
+Unexpected UnusableDataFiles(const ScanOptions& options, const Error& error) {
+  return Fail(ErrorCode::kInvalidArgument,
+              "cannot load data files from " + options.data_dir.string() + ": " + error.message);
+}
+
 Result<void> WriteText(const fs::path& path, const std::string& text) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -37,13 +44,10 @@ Result<void> WriteText(const fs::path& path, const std::string& text) {
 }  // namespace
 
 Result<report::Evidence> ScanImage(const ScanOptions& options) {
+  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(options.data_dir);
+  if (!catalogue) return UnusableDataFiles(options, catalogue.error());
   auto analysers = CreateImageAnalysers(options);
-  if (!analysers) {
-    // Missing or broken data files make the installation unusable, like an unreadable image.
-    return Fail(ErrorCode::kInvalidArgument, "cannot load data files from " +
-                                                 options.data_dir.string() + ": " +
-                                                 analysers.error().message);
-  }
+  if (!analysers) return UnusableDataFiles(options, analysers.error());
   unpack::UnpackOptions unpack_options = options.unpack;
   unpack_options.on_entry = [&analysers](const FileView& file) {
     for (const auto& analyser : *analysers) analyser->AddFile(file);
@@ -52,6 +56,7 @@ Result<report::Evidence> ScanImage(const ScanOptions& options) {
   if (!manifest) return Forward(manifest);
 
   report::Evidence evidence;
+  evidence.rule_catalogue = std::make_shared<const rules::RuleCatalogue>(std::move(*catalogue));
   evidence.manifest = std::move(*manifest);
   evidence.created_at = options.created_at;
   const AnalysisContext context{options, options.unpack.output_dir};
@@ -81,7 +86,10 @@ Result<report::Evidence> ScanSbom(const ScanOptions& options) {
     return Fail(ErrorCode::kInvalidArgument,
                 "cannot read SBOM " + input.string() + ": " + queries.error().message);
   }
+  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(options.data_dir);
+  if (!catalogue) return UnusableDataFiles(options, catalogue.error());
   report::Evidence evidence;
+  evidence.rule_catalogue = std::make_shared<const rules::RuleCatalogue>(std::move(*catalogue));
   evidence.input_kind = "sbom";
   evidence.manifest.image = {input.filename().string(), mapped->size(), Sha256Hex(mapped->bytes())};
   for (const auto& q : *queries) {
