@@ -33,7 +33,7 @@ run: build
 TEST_DEBS ?= $(CURDIR)/.cache/test-debs
 test: debug
 	@bash scripts/fetch-test-debs.sh $(TEST_DEBS)
-	@cd build/debug && CLEARBOX_TEST_DEBS=$(TEST_DEBS) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	@cd build/debug && CLEARBOX_TEST_DEBS=$(TEST_DEBS) CLEARBOX_CACHE_DIR=$(CURDIR)/build/debug/test-cache ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
 bench: bench-unpack bench-scan
