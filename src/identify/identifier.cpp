@@ -267,8 +267,11 @@ std::string DpkgDetail(const PackageRecord& r) {
 
 }  // namespace
 
-ComponentIdentifier::ComponentIdentifier(std::shared_ptr<const SignatureMatcher> matcher)
-    : matcher_(std::move(matcher)), mutex_(std::make_unique<std::mutex>()) {}
+ComponentIdentifier::ComponentIdentifier(std::shared_ptr<const SignatureMatcher> matcher,
+                                         UdebSources udeb_sources)
+    : matcher_(std::move(matcher)),
+      udeb_sources_(std::move(udeb_sources)),
+      mutex_(std::make_unique<std::mutex>()) {}
 ComponentIdentifier::ComponentIdentifier(ComponentIdentifier&&) noexcept = default;
 ComponentIdentifier& ComponentIdentifier::operator=(ComponentIdentifier&&) noexcept = default;
 ComponentIdentifier::~ComponentIdentifier() = default;
@@ -276,13 +279,19 @@ ComponentIdentifier::~ComponentIdentifier() = default;
 Result<ComponentIdentifier> ComponentIdentifier::Create(const fs::path& signature_dir) {
   auto rules = LoadSignatureRules(signature_dir);
   if (!rules) return Forward(rules);
-  return Create(std::move(*rules));
+  const fs::path udeb_file = signature_dir.parent_path() / "identify" / kUdebSourcesFile;
+  auto udeb_text = ReadFileCapped(udeb_file, kMaxUdebSourcesBytes);
+  if (!udeb_text) return Forward(udeb_text);
+  auto udeb_sources = ParseUdebSources(*udeb_text);
+  if (!udeb_sources) return Forward(udeb_sources);
+  return Create(std::move(*rules), std::move(*udeb_sources));
 }
 
-Result<ComponentIdentifier> ComponentIdentifier::Create(std::vector<SignatureRule> rules) {
+Result<ComponentIdentifier> ComponentIdentifier::Create(std::vector<SignatureRule> rules,
+                                                        UdebSources udeb_sources) {
   auto matcher = SignatureMatcher::Build(std::move(rules));
   if (!matcher) return Forward(matcher);
-  return ComponentIdentifier(std::move(*matcher));
+  return ComponentIdentifier(std::move(*matcher), std::move(udeb_sources));
 }
 
 void ComponentIdentifier::AddFile(const FileView& file) {
@@ -479,8 +488,8 @@ void CompleteFromInfoDir(const fs::path& tree_root, const PackageDatabase& db,
 
 // The components one package database lists (problems noted, never fatal).
 void ReadPackageDatabase(const fs::path& tree_root, const PackageDatabase& db,
-                         const RuleIndex& index, std::vector<Component>& packages,
-                         std::vector<AnalysisProblem>& problems) {
+                         const RuleIndex& index, const UdebSources& udeb_sources,
+                         std::vector<Component>& packages, std::vector<AnalysisProblem>& problems) {
   auto text = ReadCapped(tree_root, tree_root / db.path);
   if (!text) {
     problems.push_back(MakeAnalysisProblem(db.path, kAnalyserName, text.error()));
@@ -506,6 +515,14 @@ void ReadPackageDatabase(const fs::path& tree_root, const PackageDatabase& db,
   for (PackageRecord& record : *records) {
     if (db.kind != "apk") CompleteFromInfoDir(tree_root, db, record, problems);
     if (record.version.empty()) continue;
+    std::string detail = DpkgDetail(record);
+    if (db.kind == "dpkg" && record.source.empty()) {
+      // The installer's database (udpkg) keeps no Source field; the udeb's own record has it.
+      if (auto it = udeb_sources.find(record.name); it != udeb_sources.end()) {
+        record.source = it->second;
+        detail += "; source " + record.source + " from " + std::string(kUdebSourcesFile);
+      }
+    }
     Component c;
     c.name = record.name;
     c.package_version = record.version;
@@ -520,7 +537,7 @@ void ReadPackageDatabase(const fs::path& tree_root, const PackageDatabase& db,
       c.cpe = MakeCpe(rule->vendor, rule->product, c.version);
     }
     c.confidence = kConfidencePackageDb;
-    c.evidence.push_back({db.path, db.kind, DpkgDetail(record)});
+    c.evidence.push_back({db.path, db.kind, std::move(detail)});
     for (const auto& f : record.files) {
       if (auto rel = resolver.ResolveFile(f)) c.files.push_back(std::move(*rel));
     }
@@ -626,7 +643,7 @@ std::vector<Component> ComponentIdentifier::Finish(const fs::path& tree_root) {
   std::vector<Component> packages;
   std::vector<AnalysisProblem> local_problems;
   for (const PackageDatabase& db : FindPackageDatabases(tree_root)) {
-    ReadPackageDatabase(tree_root, db, index, packages, local_problems);
+    ReadPackageDatabase(tree_root, db, index, udeb_sources_, packages, local_problems);
   }
   std::vector<PendingHit> hits;
   {

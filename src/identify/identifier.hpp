@@ -13,6 +13,7 @@
 #include "core/file_view.hpp"
 #include "core/result.hpp"
 #include "identify/component.hpp"
+#include "identify/pkgdb.hpp"
 #include "identify/signature_matcher.hpp"
 
 namespace clearbox::identify {
@@ -42,13 +43,18 @@ struct PackageDatabase {
   std::string rootfs;  // relative path of the root filesystem holding it ("" = tree root)
 };
 
+// The udebs' source packages, in the data directory's identify/ folder beside signatures/.
+inline constexpr std::string_view kUdebSourcesFile = "debian-udeb-sources.json";
+inline constexpr std::size_t kMaxUdebSourcesBytes = 1u << 20;
+
 class ComponentIdentifier {
  public:
   // Loads every data/signatures/*.json rule file under signature_dir and compiles one pattern
-  // database.
+  // database; loads the udebs' sources from signature_dir/../identify/kUdebSourcesFile.
   static Result<ComponentIdentifier> Create(const std::filesystem::path& signature_dir);
-  // Same, from rules already loaded (tests).
-  static Result<ComponentIdentifier> Create(std::vector<SignatureRule> rules);
+  // Same, from rules (and udeb sources) already loaded (tests).
+  static Result<ComponentIdentifier> Create(std::vector<SignatureRule> rules,
+                                            UdebSources udeb_sources = {});
 
   ComponentIdentifier(ComponentIdentifier&&) noexcept;
   ComponentIdentifier& operator=(ComponentIdentifier&&) noexcept;
@@ -79,9 +85,10 @@ class ComponentIdentifier {
   };
 
  private:
-  explicit ComponentIdentifier(std::shared_ptr<const SignatureMatcher> matcher);
+  ComponentIdentifier(std::shared_ptr<const SignatureMatcher> matcher, UdebSources udeb_sources);
 
   std::shared_ptr<const SignatureMatcher> matcher_;
+  UdebSources udeb_sources_;
   mutable std::unique_ptr<std::mutex> mutex_;
   std::vector<PendingHit> hits_;
   std::vector<AnalysisProblem> problems_;

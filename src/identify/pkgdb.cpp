@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 namespace clearbox::identify {
 namespace {
@@ -218,6 +219,23 @@ Result<std::vector<PackageRecord>> ParseApkInstalled(std::string_view text) {
   flush();
   if (out.size() > kMaxPackages) {
     return Fail(ErrorCode::kLimitExceeded, "too many packages in apk database");
+  }
+  return out;
+}
+
+Result<UdebSources> ParseUdebSources(std::string_view json) {
+  UdebSources out;
+  try {
+    const auto root = nlohmann::json::parse(json);
+    for (const auto& [udeb, source] : root.at("sources").items()) {
+      std::string name = source.get<std::string>();
+      if (udeb.empty() || name.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, "udeb sources: empty name for '" + udeb + "'");
+      }
+      out.emplace(udeb, std::move(name));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("udeb sources: ") + e.what());
   }
   return out;
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,6 +56,14 @@ Result<std::vector<std::string>> ParseFileList(std::string_view text);
 
 // Packages of an apk lib/apk/db/installed file, with their files (F: dir + R: name).
 Result<std::vector<PackageRecord>> ParseApkInstalled(std::string_view text);
+
+// Source packages of Debian installer packages (udebs) by binary name, from
+// data/identify/debian-udeb-sources.json: the installer's dpkg database keeps no Source field.
+using UdebSources = std::map<std::string, std::string, std::less<>>;
+
+// Parses {"sources": {"<udeb>": "<source package>", ...}}; kInvalidArgument when the text is
+// not that or a name is empty.
+Result<UdebSources> ParseUdebSources(std::string_view json);
 
 // The upstream part of a Debian/opkg version: without "epoch:" and without the last
 // "-revision" (Debian policy 5.6.12), e.g. "1:1.2.13.dfsg-1" -> "1.2.13.dfsg".

@@ -1,5 +1,6 @@
 // Package-database parsers on hand-written databases in the real formats (dpkg status,
-// OpenWrt opkg status/control/list, Alpine apk installed) and on hostile input.
+// OpenWrt opkg status/control/list, Alpine apk installed) and on hostile input; the udebs'
+// source packages (data/identify/debian-udeb-sources.json).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,10 +8,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/data_dir.hpp"
+#include "identify/identifier.hpp"
 #include "identify/pkgdb.hpp"
+#include "support/test_support.hpp"
 
 namespace clearbox::identify {
 namespace {
@@ -187,6 +192,58 @@ TEST(PkgDb, UpstreamVersionsOfCveBinToolPackages) {
               equal, cases, 100.0 * equal / std::max<std::size_t>(1, cases));
   EXPECT_GE(cases, 500u);
   EXPECT_GE(static_cast<double>(equal) / cases, 0.9);
+}
+
+TEST(PkgDb, UdebSourcesParse) {
+  auto sources = ParseUdebSources(R"({"comment": "x", "sources": {"libc6-udeb": "glibc"}})");
+  ASSERT_TRUE(sources) << sources.error().message;
+  EXPECT_EQ(sources->at("libc6-udeb"), "glibc");
+  EXPECT_FALSE(ParseUdebSources(R"({"sources": {"libc6-udeb": ""}})"));
+  EXPECT_FALSE(ParseUdebSources(R"({"sources": {"libc6-udeb": 1}})"));
+  EXPECT_FALSE(ParseUdebSources(R"({"libc6-udeb": "glibc"})"));
+  EXPECT_FALSE(ParseUdebSources("{"));
+}
+
+// Debian's installer keeps its dpkg database without Source fields (udpkg drops them): a
+// udeb whose source is not its name without "-udeb" gets it from the shipped data, so its
+// purl names the source that Debian's vulnerability data uses.
+TEST(PkgDb, UdebWithoutSourceFieldGetsItsSourcePackage) {
+  clearbox::testing::TempDir dir;
+  clearbox::testing::WriteFileBytes(dir.path() / "etc/os-release",
+                                    "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n");
+  clearbox::testing::WriteFileBytes(
+      dir.path() / "var/lib/dpkg/status",
+      "Package: libc6-udeb\nStatus: install ok installed\nArchitecture: armhf\n"
+      "Version: 2.36-9+deb12u14\n\n"
+      "Package: zlib1g-udeb\nStatus: install ok installed\nArchitecture: armhf\n"
+      "Version: 1:1.2.13.dfsg-1\n\n"
+      "Package: busybox-udeb\nStatus: install ok installed\nArchitecture: armhf\n"
+      "Version: 1:1.35.0-4+deb12u1+b1\n\n"
+      "Package: libssl3-udeb\nStatus: install ok installed\nArchitecture: armhf\n"
+      "Source: openssl-fork\nVersion: 3.0.20-1~deb12u2\n\n");
+  auto identifier = ComponentIdentifier::Create(DataDir() / "signatures");
+  ASSERT_TRUE(identifier) << identifier.error().message;
+  std::map<std::string, Component> by_name;
+  for (Component& c : IdentifyTree(*identifier, dir.path(), 1)) by_name[c.name] = std::move(c);
+  ASSERT_TRUE(by_name.contains("libc6-udeb"));
+  const Component& libc = by_name.at("libc6-udeb");
+  EXPECT_EQ(libc.purl,
+            "pkg:deb/debian/libc6-udeb@2.36-9%2Bdeb12u14?arch=armhf&distro=debian-12"
+            "&upstream=glibc");
+  EXPECT_EQ(libc.source, "glibc");
+  EXPECT_EQ(libc.cpe, "cpe:2.3:a:gnu:glibc:2.36:*:*:*:*:*:*:*");
+  ASSERT_EQ(libc.evidence.size(), 1u);
+  EXPECT_NE(libc.evidence[0].detail.find("source glibc from debian-udeb-sources.json"),
+            std::string::npos)
+      << libc.evidence[0].detail;
+  EXPECT_TRUE(by_name.at("zlib1g-udeb").purl.ends_with("&upstream=zlib"))
+      << by_name.at("zlib1g-udeb").purl;
+  // Named as its source without "-udeb": no qualifier (the matcher strips the suffix).
+  EXPECT_EQ(by_name.at("busybox-udeb").purl,
+            "pkg:deb/debian/busybox-udeb@1:1.35.0-4%2Bdeb12u1%2Bb1?arch=armhf&distro=debian-12");
+  // A Source field in the database wins over the data.
+  EXPECT_TRUE(by_name.at("libssl3-udeb").purl.ends_with("&upstream=openssl-fork"))
+      << by_name.at("libssl3-udeb").purl;
 }
 
 }  // namespace

@@ -198,10 +198,17 @@ TEST(InspectFormats, WebHashSchemesMatchApacheAndOpenSsl) {
 
 TEST(InspectFormats, WebCredentialFilesAreParsed) {
   EXPECT_EQ(ClassifyWebCredentialPath("etc/lighttpd/lighttpd.user"),
-            WebCredentialFormat::kUserSecret);
+            WebCredentialFormat::kUserPlain);
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/lighttpd/lighttpd-plain.user"),
+            WebCredentialFormat::kUserPlain);
+  EXPECT_EQ(ClassifyWebCredentialPath("etc/lighttpd/lighttpd-htpasswd.user"),
+            WebCredentialFormat::kHtpasswd);
   EXPECT_EQ(ClassifyWebCredentialPath("etc/lighttpd/admin.user"), WebCredentialFormat::kUserSecret);
   EXPECT_EQ(ClassifyWebCredentialPath("etc/boa/boa_passwd"), WebCredentialFormat::kUserSecret);
-  EXPECT_EQ(ClassifyWebCredentialPath("var/www/.htpasswd"), WebCredentialFormat::kUserSecret);
+  EXPECT_EQ(ClassifyWebCredentialPath("var/www/.htpasswd"), WebCredentialFormat::kHtpasswd);
+  EXPECT_TRUE(HoldsCryptHashes(WebCredentialFormat::kHtpasswd));
+  EXPECT_FALSE(HoldsCryptHashes(WebCredentialFormat::kUserPlain));
+  EXPECT_FALSE(HoldsCryptHashes(WebCredentialFormat::kUserSecret));
   EXPECT_EQ(ClassifyWebCredentialPath("etc/apache2/.htdigest"), WebCredentialFormat::kHtdigest);
   EXPECT_EQ(ClassifyWebCredentialPath("etc/httpd.conf"), WebCredentialFormat::kBusyboxHttpd);
   EXPECT_FALSE(ClassifyWebCredentialPath("etc/lighttpd/lighttpd.conf"));
@@ -247,6 +254,35 @@ TEST(InspectFormats, WebCredentialsPlainAndHashedAreJudged) {
       "cred.default-password etc/apache2/.htdigest admin:admin critical",
   };
   EXPECT_EQ(got, expected);
+}
+
+// 13 characters of [./0-9A-Za-z] look like a traditional DES crypt hash; only a file whose
+// format stores hashes (htpasswd) holds one, elsewhere they are a password in clear.
+TEST(InspectFormats, ThirteenCharacterPasswordIsPlainUnlessTheFormatHoldsHashes) {
+  Inspector inspector = MakeInspector();
+  AddBytes(inspector, "etc/lighttpd/lighttpd.user", "admin:Adm1nPassw0rd\n");
+  AddBytes(inspector, "etc/boa/boa_passwd", "root:Adm1nPassw0rd\n");
+  AddBytes(inspector, "etc/httpd.conf", "/cgi-bin:admin:Adm1nPassw0rd\n");
+  // crypt("admin", "ab") from libc's DES crypt.
+  AddBytes(inspector, "var/www/.htpasswd", "web:abOV.DfJmdnYw\n");
+  std::set<std::string> got;
+  for (const Finding& f : inspector.Finish()) {
+    if (f.rule.starts_with("cred.")) {
+      got.insert(f.rule + " " + f.path + " " + f.evidence + " " +
+                 std::string(ToString(f.severity)));
+    }
+  }
+  EXPECT_TRUE(got.contains(
+      "cred.plaintext-password etc/lighttpd/lighttpd.user admin:Ad... (13 chars) high"));
+  EXPECT_TRUE(
+      got.contains("cred.plaintext-password etc/boa/boa_passwd root:Ad... (13 chars) high"));
+  EXPECT_TRUE(got.contains("cred.plaintext-password etc/httpd.conf admin:Ad... (13 chars) high"));
+  EXPECT_TRUE(got.contains("cred.default-password var/www/.htpasswd web:admin critical"));
+  for (const std::string& g : got) {
+    if (!g.contains("var/www/.htpasswd")) {
+      EXPECT_FALSE(g.contains("descrypt")) << g;
+    }
+  }
 }
 
 }  // namespace

@@ -273,7 +273,9 @@ AccountFile Inspector::Impl::ReadAccounts(const FileView& file, AccountFileKind 
         record.scheme = "htdigest-md5";
       } else {
         record.state = ClassifyPasswordField(c.secret, &record.scheme);
-        if (record.state == HashState::kUnknown) {
+        // The file's format decides whether 13 characters of [./0-9A-Za-z] are a DES hash.
+        const bool bare_crypt = record.scheme == "descrypt" || record.scheme == "bsdicrypt";
+        if (record.state == HashState::kUnknown || (bare_crypt && !HoldsCryptHashes(*web))) {
           record.state = HashState::kPlaintext;
           record.scheme = "plaintext";
         }

@@ -57,15 +57,25 @@ std::optional<WebCredentialFormat> ClassifyWebCredentialPath(std::string_view pa
       base == "lighttpd-htdigest.user" || base == "lighttpd.htdigest") {
     return WebCredentialFormat::kHtdigest;
   }
-  if (base == "htpasswd" || base.ends_with(".htpasswd") || base == "lighttpd.user" ||
-      base == "lighttpd-plain.user" || base == "lighttpd-htpasswd.user" || base == "boa_passwd" ||
-      base == "boa.passwd" ||
+  if (base == "htpasswd" || base.ends_with(".htpasswd") || base == "lighttpd-htpasswd.user") {
+    return WebCredentialFormat::kHtpasswd;
+  }
+  // lighttpd's plain backend names its file lighttpd.user (Debian's conf-available/
+  // 05-auth.conf: auth.backend.plain.userfile = "lighttpd.user").
+  if (base == "lighttpd.user" || base == "lighttpd-plain.user") {
+    return WebCredentialFormat::kUserPlain;
+  }
+  if (base == "boa_passwd" || base == "boa.passwd" ||
       (p.find("/lighttpd/") != std::string::npos && base.ends_with(".user"))) {
     return WebCredentialFormat::kUserSecret;
   }
   if (base == "httpd.conf" || base == "httpd.conf.default")
     return WebCredentialFormat::kBusyboxHttpd;
   return std::nullopt;
+}
+
+bool HoldsCryptHashes(WebCredentialFormat format) {
+  return format == WebCredentialFormat::kHtpasswd;
 }
 
 std::vector<WebCredential> ParseWebCredentials(std::string_view text, WebCredentialFormat format) {

@@ -13,10 +13,16 @@ namespace clearbox::inspect {
 
 // The line format of a web credential file.
 enum class WebCredentialFormat : std::uint8_t {
-  kUserSecret,    // "user:secret" (htpasswd, lighttpd.user, boa_passwd); secret hashed or plain
+  kHtpasswd,      // "user:hash" (Apache htpasswd, lighttpd-htpasswd.user): crypt(3), $apr1$, {SHA}
+  kUserPlain,     // "user:password" in clear (lighttpd's plain backend: lighttpd.user)
+  kUserSecret,    // "user:secret" whose scheme the name does not tell (boa_passwd, lighttpd *.user)
   kHtdigest,      // "user:realm:md5hex" (htdigest, lighttpd-htdigest.user)
   kBusyboxHttpd,  // busybox/uhttpd httpd.conf: "/path:user:secret" (other lines ignored)
 };
+
+// True when the format stores hashes, so that a bare traditional crypt(3) value (13 DES
+// characters, or BSDi's "_" and 19) is one; elsewhere such a value is a password in clear.
+bool HoldsCryptHashes(WebCredentialFormat format);
 
 // The format a path selects (relative, '/'-separated), or nullopt when it is none of them.
 std::optional<WebCredentialFormat> ClassifyWebCredentialPath(std::string_view path);
