@@ -1,7 +1,5 @@
 #include "identify/signature_matcher.hpp"
 
-#include <hs.h>
-
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -51,13 +49,6 @@ std::string VersionFromGroups(const Match& m, bool join) {
   }
   return version;
 }
-
-struct ScratchHolder {
-  hs_scratch_t* scratch = nullptr;
-  ~ScratchHolder() {
-    if (scratch) hs_free_scratch(scratch);
-  }
-};
 
 bool PrintableByte(std::uint8_t c) {
   return (c >= 0x20 && c < 0x7f) || c == '\t';
@@ -156,13 +147,6 @@ std::string LeadingNumericVersion(std::string_view s) {
 
 }  // namespace
 
-struct SignatureMatcher::Impl {
-  hs_database_t* database = nullptr;
-  ~Impl() {
-    if (database) hs_free_database(database);
-  }
-};
-
 SignatureMatcher::~SignatureMatcher() = default;
 
 Result<std::vector<SignatureRule>> ParseSignatureRules(std::string_view text,
@@ -253,10 +237,8 @@ Result<std::vector<SignatureRule>> LoadSignatureRules(const std::filesystem::pat
 Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
     std::vector<SignatureRule> rules) {
   std::shared_ptr<SignatureMatcher> matcher(new SignatureMatcher());
-  matcher->impl_ = std::make_unique<Impl>();
   matcher->rules_ = std::move(rules);
-  std::vector<const char*> expressions;
-  std::vector<unsigned> flags, ids;
+  std::vector<std::string> names;  // how compile errors name each content pattern
   for (std::uint32_t r = 0; r < matcher->rules_.size(); ++r) {
     const SignatureRule& rule = matcher->rules_[r];
     for (std::uint32_t p = 0; p < rule.patterns.size(); ++p) {
@@ -288,30 +270,24 @@ Result<std::shared_ptr<const SignatureMatcher>> SignatureMatcher::Build(
         matcher->path_only_.push_back(std::move(compiled));
         continue;
       }
-      ids.push_back(static_cast<unsigned>(matcher->content_.size()));
       matcher->content_.push_back(std::move(compiled));
-      flags.push_back(0);
+      names.push_back(where);
     }
   }
-  // Pointers into rules_ stay valid: the vector is not modified after this point.
-  for (const Compiled& c : matcher->content_) {
-    expressions.push_back(matcher->rules_[c.rule].patterns[c.pattern].regex.c_str());
+  if (matcher->content_.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "no content patterns");
   }
-  if (expressions.empty()) return Fail(ErrorCode::kInvalidArgument, "no content patterns");
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr,
-                       &matcher->impl_->database, &error) != HS_SUCCESS) {
-    std::string message = error ? error->message : "unknown error";
-    if (error && error->expression >= 0 &&
-        static_cast<std::size_t>(error->expression) < matcher->content_.size()) {
-      const Compiled& c = matcher->content_[static_cast<std::size_t>(error->expression)];
-      message += " in " + matcher->rules_[c.rule].origin + " " + matcher->rules_[c.rule].component +
-                 " pattern " + std::to_string(c.pattern);
-    }
-    hs_free_compile_error(error);
-    return Fail(ErrorCode::kMalformed, "vectorscan compile failed: " + message);
+  // Views into rules_ stay valid: the vector is not modified after this point.
+  std::vector<RegexPattern> expressions;
+  for (std::size_t id = 0; id < matcher->content_.size(); ++id) {
+    const Compiled& c = matcher->content_[id];
+    expressions.push_back({.expression = matcher->rules_[c.rule].patterns[c.pattern].regex,
+                           .id = static_cast<std::uint32_t>(id),
+                           .name = names[id]});
   }
+  auto set = PatternSet::CompileRegexes(expressions);
+  if (!set) return Fail(ErrorCode::kMalformed, set.error().message);
+  matcher->content_set_.emplace(std::move(*set));
   return std::shared_ptr<const SignatureMatcher>(std::move(matcher));
 }
 
@@ -319,41 +295,32 @@ namespace {
 
 // Match ends of every pattern, (pattern id, absolute end), from one vectorscan pass (without
 // start-of-match tracking, which costs ten times the scan speed); `capped` past the cap.
-Result<std::vector<std::pair<unsigned, std::uint64_t>>> CollectMatchEnds(
-    const hs_database_t* database, ByteView data, bool& capped) {
-  thread_local ScratchHolder holder;
-  if (hs_alloc_scratch(database, &holder.scratch) != HS_SUCCESS) {
-    return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
-  }
-  struct Ctx {
-    std::vector<std::pair<unsigned, std::uint64_t>> ends;
-    std::uint64_t base = 0;
-    bool capped = false;
-  } ctx;
-  auto on_match = [](unsigned id, unsigned long long, unsigned long long to, unsigned,
-                     void* user) -> int {
-    auto* c = static_cast<Ctx*>(user);
-    if (c->ends.size() >= kMaxRawMatchesPerFile) {
-      c->capped = true;
-      return 1;
+Result<std::vector<std::pair<unsigned, std::uint64_t>>> CollectMatchEnds(const PatternSet& set,
+                                                                         ByteView data,
+                                                                         bool& capped) {
+  std::vector<std::pair<unsigned, std::uint64_t>> ends;
+  std::uint64_t base = 0;  // where the current slice starts
+  bool ends_capped = false;
+  auto on_match = [&](std::uint32_t id, std::uint64_t, std::uint64_t to) {
+    if (ends.size() >= kMaxRawMatchesPerFile) {
+      ends_capped = true;
+      return ScanControl::kStop;
     }
-    c->ends.emplace_back(id, c->base + to);
-    return 0;
+    ends.emplace_back(id, base + to);
+    return ScanControl::kContinue;
   };
   // vectorscan takes 32-bit lengths: scan in slices overlapping by the longest match.
   constexpr std::uint64_t kSlice = 256ULL << 20;
   for (std::uint64_t pos = 0; pos < data.size(); pos += kSlice) {
     const std::uint64_t end = std::min<std::uint64_t>(data.size(), pos + kSlice + kMaxMatchBytes);
-    ctx.base = pos;
-    const hs_error_t rc =
-        hs_scan(database, reinterpret_cast<const char*>(data.data() + pos),
-                static_cast<unsigned>(end - pos), 0, holder.scratch, on_match, &ctx);
-    if (rc == HS_SCAN_TERMINATED) break;
-    if (rc != HS_SUCCESS) return Fail(ErrorCode::kInternal, "vectorscan scan failed");
+    base = pos;
+    auto scanned = set.Scan(data.subspan(pos, end - pos), on_match);
+    if (!scanned) return Forward(scanned);
+    if (*scanned == ScanOutcome::kStopped) break;
     if (end == data.size()) break;
   }
-  capped = ctx.capped;
-  return std::move(ctx.ends);
+  capped = ends_capped;
+  return ends;
 }
 
 // A match confirmed by the end-anchored regex, before versions are chosen.
@@ -443,7 +410,7 @@ Result<std::vector<SignatureHit>> SignatureMatcher::Scan(ByteView data, std::str
   if (capped) *capped = false;
   if (data.empty()) return std::vector<SignatureHit>{};
   bool ends_capped = false;
-  auto collected = CollectMatchEnds(impl_->database, data, ends_capped);
+  auto collected = CollectMatchEnds(*content_set_, data, ends_capped);
   if (!collected) return Forward(collected);
   std::vector<std::pair<unsigned, std::uint64_t>>& ends = *collected;
   // Per pattern, from the last end backwards: an end inside an already confirmed match is a

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/byte_reader.hpp"
+#include "core/pattern_set.hpp"
 #include "core/result.hpp"
 #include "core/severity.hpp"
 
@@ -124,8 +126,7 @@ class SignatureMatcher {
     std::regex path;            // constraint or path-only pattern
     bool has_path = false;
   };
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::optional<PatternSet> content_set_;  // every content pattern; id = index into content_
   std::vector<SignatureRule> rules_;
   std::vector<Compiled> content_;  // indexed by vectorscan id
   std::vector<Compiled> path_only_;

@@ -1,49 +1,29 @@
 #include "inspect/pattern_scanner.hpp"
 
-#include <hs.h>
-
 #include <algorithm>
 #include <tuple>
 
 namespace clearbox::inspect {
-
-struct PatternScanner::Impl {
-  hs_database_t* database = nullptr;
-  ~Impl() {
-    if (database) hs_free_database(database);
-  }
-};
 
 PatternScanner::PatternScanner(PatternScanner&&) noexcept = default;
 PatternScanner& PatternScanner::operator=(PatternScanner&&) noexcept = default;
 PatternScanner::~PatternScanner() = default;
 
 Result<PatternScanner> PatternScanner::Build(const std::vector<PatternSpec>& specs) {
-  if (specs.empty()) return Fail(ErrorCode::kInvalidArgument, "no patterns to compile");
-  PatternScanner scanner;
-  scanner.impl_ = std::make_unique<Impl>();
-  std::vector<const char*> expressions;
-  std::vector<unsigned> flags, ids;
+  std::vector<std::string> names;  // how compile errors name each pattern
+  for (const PatternSpec& spec : specs) names.push_back("pattern " + spec.expression);
+  std::vector<RegexPattern> patterns;
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    expressions.push_back(specs[i].expression.c_str());
-    unsigned f = HS_FLAG_DOTALL | HS_FLAG_SOM_LEFTMOST;
-    if (specs[i].caseless) f |= HS_FLAG_CASELESS;
-    flags.push_back(f);
-    ids.push_back(static_cast<unsigned>(i));
+    patterns.push_back({.expression = specs[i].expression,
+                        .id = static_cast<std::uint32_t>(i),
+                        .caseless = specs[i].caseless,
+                        .dot_all = true,
+                        .leftmost_start = true,
+                        .name = names[i]});
   }
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr,
-                       &scanner.impl_->database, &error) != HS_SUCCESS) {
-    std::string message = error ? error->message : "unknown error";
-    if (error && error->expression >= 0 &&
-        static_cast<std::size_t>(error->expression) < specs.size()) {
-      message += " in pattern " + specs[static_cast<std::size_t>(error->expression)].expression;
-    }
-    hs_free_compile_error(error);
-    return Fail(ErrorCode::kInvalidArgument, "vectorscan compile failed: " + message);
-  }
-  return scanner;
+  auto set = PatternSet::CompileRegexes(patterns);
+  if (!set) return Forward(set);
+  return PatternScanner(std::move(*set));
 }
 
 Result<std::vector<PatternMatch>> PatternScanner::Scan(ByteView data,
@@ -51,33 +31,18 @@ Result<std::vector<PatternMatch>> PatternScanner::Scan(ByteView data,
   std::vector<PatternMatch> raw;
   const std::uint64_t size = std::min<std::uint64_t>(data.size(), kMaxScanBytes);
   if (size == 0) return raw;
-  struct ScratchHolder {
-    hs_scratch_t* scratch = nullptr;
-    ~ScratchHolder() {
-      if (scratch) hs_free_scratch(scratch);
-    }
-  };
-  thread_local ScratchHolder holder;
-  if (hs_alloc_scratch(impl_->database, &holder.scratch) != HS_SUCCESS) {
-    return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
-  }
-  auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned,
-                     void* user) -> int {
-    auto* out = static_cast<std::vector<PatternMatch>*>(user);
-    if (out->size() >= kMaxRawMatches) return 1;
+  auto on_match = [&raw](std::uint32_t id, std::uint64_t from, std::uint64_t to) {
+    if (raw.size() >= kMaxRawMatches) return ScanControl::kStop;
     // Consecutive reports for one (id, start) only extend the end.
-    if (!out->empty() && out->back().id == id && out->back().start == from) {
-      out->back().end = std::max<std::uint64_t>(out->back().end, to);
-      return 0;
+    if (!raw.empty() && raw.back().id == id && raw.back().start == from) {
+      raw.back().end = std::max(raw.back().end, to);
+      return ScanControl::kContinue;
     }
-    out->push_back({id, from, to});
-    return 0;
+    raw.push_back({id, from, to});
+    return ScanControl::kContinue;
   };
-  const hs_error_t rc = hs_scan(impl_->database, reinterpret_cast<const char*>(data.data()),
-                                static_cast<unsigned>(size), 0, holder.scratch, on_match, &raw);
-  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
-    return Fail(ErrorCode::kInternal, "vectorscan scan failed");
-  }
+  auto scanned = set_.Scan(data.first(size), on_match);
+  if (!scanned) return Forward(scanned);
   std::sort(raw.begin(), raw.end(), [](const PatternMatch& a, const PatternMatch& b) {
     return std::tie(a.start, a.id, b.end) < std::tie(b.start, b.id, a.end);
   });

@@ -3,11 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/byte_reader.hpp"
+#include "core/pattern_set.hpp"
 #include "core/result.hpp"
 
 namespace clearbox::inspect {
@@ -43,9 +44,8 @@ class PatternScanner {
   Result<std::vector<PatternMatch>> Scan(ByteView data, std::size_t max_matches) const;
 
  private:
-  PatternScanner() = default;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  explicit PatternScanner(PatternSet set) : set_(std::move(set)) {}
+  PatternSet set_;
 };
 
 }  // namespace clearbox::inspect

@@ -1,52 +1,40 @@
 #include "unpack/signature_scanner.hpp"
 
-#include <hs.h>
-
 #include <algorithm>
 #include <string>
 #include <tuple>
 
 namespace clearbox::unpack {
 
-struct SignatureScanner::Impl {
-  hs_database_t* database = nullptr;
-  ~Impl() {
-    if (database) hs_free_database(database);
-  }
-};
-
 SignatureScanner::~SignatureScanner() = default;
 
 Result<std::unique_ptr<SignatureScanner>> SignatureScanner::Build(
     std::span<const Handler* const> handlers) {
   std::unique_ptr<SignatureScanner> scanner(new SignatureScanner());
-  scanner->impl_ = std::make_unique<Impl>();
-  std::vector<const char*> literals;
-  std::vector<unsigned> flags, ids;
-  std::vector<std::size_t> lengths;
+  std::vector<std::string_view> magics;
+  std::vector<std::string> names;  // how compile errors name each signature
   for (std::uint32_t h = 0; h < handlers.size(); ++h) {
-    for (const Signature& sig : handlers[h]->Signatures()) {
+    const std::span<const Signature> signatures = handlers[h]->Signatures();
+    for (std::size_t k = 0; k < signatures.size(); ++k) {
+      const Signature& sig = signatures[k];
       if (sig.magic.empty()) continue;
-      const auto id = static_cast<unsigned>(scanner->patterns_.size());
       scanner->patterns_.push_back({h, sig.offset, static_cast<std::uint32_t>(sig.magic.size())});
       scanner->max_offset_ = std::max(scanner->max_offset_, sig.offset);
       scanner->max_length_ =
           std::max(scanner->max_length_, static_cast<std::uint32_t>(sig.magic.size()));
-      literals.push_back(sig.magic.data());
-      lengths.push_back(sig.magic.size());
-      flags.push_back(0);
-      ids.push_back(id);
+      magics.push_back(sig.magic);
+      names.push_back(std::string(handlers[h]->Name()) + " signature " + std::to_string(k));
     }
   }
-  if (literals.empty()) return Fail(ErrorCode::kInternal, "no signatures registered");
-  hs_compile_error_t* compile_error = nullptr;
-  if (hs_compile_lit_multi(literals.data(), flags.data(), ids.data(), lengths.data(),
-                           static_cast<unsigned>(literals.size()), HS_MODE_BLOCK, nullptr,
-                           &scanner->impl_->database, &compile_error) != HS_SUCCESS) {
-    std::string message = compile_error ? compile_error->message : "unknown error";
-    hs_free_compile_error(compile_error);
-    return Fail(ErrorCode::kInternal, "vectorscan compile failed: " + message);
+  if (magics.empty()) return Fail(ErrorCode::kInternal, "no signatures registered");
+  std::vector<LiteralPattern> literals;
+  for (std::size_t id = 0; id < magics.size(); ++id) {
+    literals.push_back(
+        {.bytes = magics[id], .id = static_cast<std::uint32_t>(id), .name = names[id]});
   }
+  auto set = PatternSet::CompileLiterals(literals);
+  if (!set) return Fail(ErrorCode::kInternal, set.error().message);
+  scanner->set_.emplace(std::move(*set));
   return scanner;
 }
 
@@ -59,56 +47,35 @@ Result<std::vector<Candidate>> SignatureScanner::Scan(ByteView data, std::uint64
   if (from >= to) return out;
   // Scan far enough past `to` for a magic that starts before `to` to be seen whole.
   const std::uint64_t scan_end = std::min<std::uint64_t>(data.size(), to + max_length_);
-  // One scratch space per thread, grown for whichever database it meets, freed at exit.
-  struct ScratchHolder {
-    hs_scratch_t* scratch = nullptr;
-    ~ScratchHolder() {
-      if (scratch) hs_free_scratch(scratch);
+  bool capped = false;
+  std::uint64_t capped_at = to;
+  std::uint64_t base = from;    // where the current slice starts
+  std::uint64_t slice_to = to;  // magic starting at or past this belongs to the next slice
+  auto on_match = [&](std::uint32_t id, std::uint64_t, std::uint64_t end) {
+    const Pattern& p = patterns_[id];
+    const std::uint64_t magic_pos = base + end - p.length;
+    if (magic_pos >= slice_to) return ScanControl::kContinue;
+    if (magic_pos < p.offset) return ScanControl::kContinue;  // chunk would start before buffer
+    if (out.size() >= max_candidates) {
+      capped = true;
+      capped_at = magic_pos;
+      return ScanControl::kStop;
     }
-  };
-  thread_local ScratchHolder holder;
-  if (hs_alloc_scratch(impl_->database, &holder.scratch) != HS_SUCCESS) {
-    return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
-  }
-  struct Ctx {
-    const SignatureScanner* self;
-    std::uint64_t base, to;
-    std::size_t max_candidates;
-    std::vector<Candidate>* out;
-    std::uint64_t stopped_at;
-    bool capped;
-  } ctx{this, from, to, max_candidates, &out, to, false};
-  auto on_match = [](unsigned id, unsigned long long, unsigned long long end, unsigned,
-                     void* user) -> int {
-    auto* c = static_cast<Ctx*>(user);
-    const Pattern& p = c->self->patterns_[id];
-    const std::uint64_t magic_pos = c->base + end - p.length;
-    if (magic_pos >= c->to) return 0;
-    if (magic_pos < p.offset) return 0;  // the chunk would start before the buffer
-    if (c->out->size() >= c->max_candidates) {
-      c->capped = true;
-      c->stopped_at = magic_pos;
-      return 1;  // stop scanning
-    }
-    c->out->push_back({magic_pos - p.offset, p.handler_index});
-    return 0;
+    out.push_back({magic_pos - p.offset, p.handler_index});
+    return ScanControl::kContinue;
   };
   // vectorscan takes 32-bit lengths: scan in slices that overlap by the longest magic.
   constexpr std::uint64_t kSlice = 1ULL << 30;
   std::uint64_t pos = from;
-  while (pos < scan_end && !ctx.capped) {
+  while (pos < scan_end && !capped) {
     const std::uint64_t end = std::min(scan_end, pos + kSlice + max_length_);
-    ctx.base = pos;
-    ctx.to = std::min(to, pos + kSlice);
-    const hs_error_t rc =
-        hs_scan(impl_->database, reinterpret_cast<const char*>(data.data() + pos),
-                static_cast<unsigned>(end - pos), 0, holder.scratch, on_match, &ctx);
-    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
-      return Fail(ErrorCode::kInternal, "vectorscan scan failed");
-    }
+    base = pos;
+    slice_to = std::min(to, pos + kSlice);
+    auto scanned = set_->Scan(data.subspan(pos, end - pos), on_match);
+    if (!scanned) return Forward(scanned);
     pos += kSlice;
   }
-  if (stopped_at) *stopped_at = ctx.capped ? ctx.stopped_at : to;
+  if (stopped_at) *stopped_at = capped ? capped_at : to;
   std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
     return std::tie(a.start, a.handler_index) < std::tie(b.start, b.handler_index);
   });

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "core/byte_reader.hpp"
+#include "core/pattern_set.hpp"
 #include "core/result.hpp"
 #include "unpack/handler.hpp"
 
@@ -40,8 +42,7 @@ class SignatureScanner {
     std::uint32_t offset;
     std::uint32_t length;
   };
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::optional<PatternSet> set_;  // pattern id = index into patterns_
   std::vector<Pattern> patterns_;
   std::uint32_t max_offset_ = 0;
   std::uint32_t max_length_ = 0;

@@ -1,0 +1,192 @@
+#include "core/pattern_set.hpp"
+
+#include <hs.h>
+
+#include <exception>
+#include <vector>
+
+namespace clearbox {
+
+// Owns the compiled database.
+struct PatternSet::Database {
+  hs_database_t* handle = nullptr;
+  Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() {
+    if (handle) hs_free_database(handle);
+  }
+};
+
+namespace {
+
+// Owns one vectorscan scratch space, grown (hs_alloc_scratch) for each database it serves.
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() {
+    if (space_) hs_free_scratch(space_);
+  }
+
+  // Makes the space big enough for `database`; false if vectorscan cannot allocate it.
+  bool FitTo(const hs_database_t* database) {
+    return hs_alloc_scratch(database, &space_) == HS_SUCCESS;
+  }
+  hs_scratch_t* get() const { return space_; }
+
+  bool in_use = false;  // a scan on this thread is running with it
+
+ private:
+  hs_scratch_t* space_ = nullptr;
+};
+
+// Marks the thread's scratch busy for one scan.
+class ScratchLease {
+ public:
+  explicit ScratchLease(Scratch& scratch) : scratch_(scratch) { scratch_.in_use = true; }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  ~ScratchLease() { scratch_.in_use = false; }
+
+ private:
+  Scratch& scratch_;
+};
+
+unsigned Flags(bool caseless, bool dot_all, bool single_match, bool leftmost_start) {
+  unsigned flags = 0;
+  if (caseless) flags |= HS_FLAG_CASELESS;
+  if (dot_all) flags |= HS_FLAG_DOTALL;
+  if (single_match) flags |= HS_FLAG_SINGLEMATCH;
+  if (leftmost_start) flags |= HS_FLAG_SOM_LEFTMOST;
+  return flags;
+}
+
+// "<name>" or "pattern id <id>".
+template <class Pattern>
+std::string PatternName(const Pattern& pattern) {
+  if (!pattern.name.empty()) return std::string(pattern.name);
+  return "pattern id " + std::to_string(pattern.id);
+}
+
+// The compile error as an Error naming the offending pattern; frees `error`.
+template <class Pattern>
+Unexpected CompileFailure(hs_compile_error_t* error, std::span<const Pattern> patterns) {
+  std::string message = error && error->message ? error->message : "unknown error";
+  if (error && error->expression >= 0 &&
+      static_cast<std::size_t>(error->expression) < patterns.size()) {
+    message += " in " + PatternName(patterns[static_cast<std::size_t>(error->expression)]);
+  }
+  hs_free_compile_error(error);
+  return Fail(ErrorCode::kInvalidArgument, "vectorscan compile failed: " + message);
+}
+
+// State handed through vectorscan to the match trampoline.
+struct ScanContext {
+  MatchCallback* on_match;
+  std::exception_ptr thrown;
+};
+
+int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+            void* user) {
+  auto* context = static_cast<ScanContext*>(user);
+  try {
+    return (*context->on_match)(id, from, to) == ScanControl::kStop ? 1 : 0;
+  } catch (...) {  // never unwind through vectorscan's C frames
+    context->thrown = std::current_exception();
+    return 1;
+  }
+}
+
+}  // namespace
+
+PatternSet::PatternSet(PatternSet&&) noexcept = default;
+PatternSet& PatternSet::operator=(PatternSet&&) noexcept = default;
+PatternSet::~PatternSet() = default;
+
+Result<PatternSet> PatternSet::CompileRegexes(std::span<const RegexPattern> patterns) {
+  if (patterns.empty()) return Fail(ErrorCode::kInvalidArgument, "no patterns to compile");
+  std::vector<std::string> expressions;  // NUL-terminated copies
+  std::vector<const char*> pointers;
+  std::vector<unsigned> flags, ids;
+  expressions.reserve(patterns.size());
+  for (const RegexPattern& pattern : patterns) {
+    if (pattern.expression.find('\0') != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "vectorscan compile failed: NUL byte in " + PatternName(pattern));
+    }
+    expressions.emplace_back(pattern.expression);
+    flags.push_back(
+        Flags(pattern.caseless, pattern.dot_all, pattern.single_match, pattern.leftmost_start));
+    ids.push_back(pattern.id);
+  }
+  for (const std::string& expression : expressions) pointers.push_back(expression.c_str());
+  PatternSet set;
+  set.database_ = std::make_unique<Database>();
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_multi(pointers.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK, nullptr,
+                       &set.database_->handle, &error) != HS_SUCCESS) {
+    return CompileFailure(error, patterns);
+  }
+  return set;
+}
+
+Result<PatternSet> PatternSet::CompileLiterals(std::span<const LiteralPattern> patterns) {
+  if (patterns.empty()) return Fail(ErrorCode::kInvalidArgument, "no patterns to compile");
+  std::vector<const char*> literals;
+  std::vector<std::size_t> lengths;
+  std::vector<unsigned> flags, ids;
+  for (const LiteralPattern& pattern : patterns) {
+    if (pattern.bytes.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "vectorscan compile failed: empty literal in " + PatternName(pattern));
+    }
+    literals.push_back(pattern.bytes.data());
+    lengths.push_back(pattern.bytes.size());
+    flags.push_back(Flags(pattern.caseless, false, pattern.single_match, pattern.leftmost_start));
+    ids.push_back(pattern.id);
+  }
+  PatternSet set;
+  set.database_ = std::make_unique<Database>();
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_lit_multi(literals.data(), flags.data(), ids.data(), lengths.data(),
+                           static_cast<unsigned>(literals.size()), HS_MODE_BLOCK, nullptr,
+                           &set.database_->handle, &error) != HS_SUCCESS) {
+    return CompileFailure(error, patterns);
+  }
+  return set;
+}
+
+Result<ScanOutcome> PatternSet::Scan(ByteView data, MatchCallback on_match) const {
+  if (!database_) return Fail(ErrorCode::kInvalidArgument, "scan with a moved-from PatternSet");
+  if (data.size() > kMaxBytesPerScan) {
+    return Fail(ErrorCode::kInvalidArgument, "vectorscan scan of " + std::to_string(data.size()) +
+                                                 " bytes (at most " +
+                                                 std::to_string(kMaxBytesPerScan) + " at once)");
+  }
+  // One scratch space per thread, freed at thread exit; a scan started from inside a match
+  // callback (the thread's space is busy) gets a space of its own for that call.
+  thread_local Scratch thread_scratch;
+  Scratch call_scratch;
+  Scratch& scratch = thread_scratch.in_use ? call_scratch : thread_scratch;
+  if (!scratch.FitTo(database_->handle)) {
+    return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
+  }
+  ScratchLease lease(scratch);
+  ScanContext context{&on_match, nullptr};
+  // vectorscan rejects a null pointer even for an empty buffer.
+  static const char kEmpty = 0;
+  const char* bytes = data.empty() ? &kEmpty : reinterpret_cast<const char*>(data.data());
+  const hs_error_t rc = hs_scan(database_->handle, bytes, static_cast<unsigned>(data.size()), 0,
+                                scratch.get(), OnMatch, &context);
+  if (context.thrown) std::rethrow_exception(context.thrown);
+  if (rc == HS_SCAN_TERMINATED) return ScanOutcome::kStopped;
+  if (rc != HS_SUCCESS) {
+    return Fail(ErrorCode::kInternal, "vectorscan scan failed (error " + std::to_string(rc) + ")");
+  }
+  return ScanOutcome::kCompleted;
+}
+
+}  // namespace clearbox

@@ -1,0 +1,152 @@
+#include "core/pattern_set.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace clearbox {
+namespace {
+
+using Match = std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>;  // id, from, to
+
+ByteView Bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+// Every match of `set` in `text`, in reported order.
+std::vector<Match> AllMatches(const PatternSet& set, std::string_view text) {
+  std::vector<Match> out;
+  auto outcome = set.Scan(Bytes(text), [&](std::uint32_t id, std::uint64_t from, std::uint64_t to) {
+    out.emplace_back(id, from, to);
+    return ScanControl::kContinue;
+  });
+  EXPECT_TRUE(outcome) << outcome.error().message;
+  if (outcome) {
+    EXPECT_EQ(*outcome, ScanOutcome::kCompleted);
+  }
+  return out;
+}
+
+TEST(PatternSet, LiteralsReportIdsAndOffsets) {
+  using namespace std::string_literals;
+  const std::string with_nul = "\x01\x00\x02"s;  // vectorscan refuses a leading NUL
+  const LiteralPattern literals[] = {
+      {.bytes = "hsqs", .id = 7, .leftmost_start = true},
+      {.bytes = with_nul, .id = 3, .leftmost_start = true},
+      {.bytes = "ABC", .id = 9, .caseless = true, .leftmost_start = true},
+  };
+  auto set = PatternSet::CompileLiterals(literals);
+  ASSERT_TRUE(set) << set.error().message;
+  const std::string text = "..hsqs.\x01\x00\x02.abc"s;
+  EXPECT_EQ(AllMatches(*set, text), (std::vector<Match>{{7, 2, 6}, {3, 7, 10}, {9, 11, 14}}));
+  EXPECT_TRUE(AllMatches(*set, "nothing here").empty());
+}
+
+TEST(PatternSet, RegexesReportIdsStartsAndEnds) {
+  const RegexPattern regexes[] = {
+      {.expression = "ver(sion)? [0-9]+", .id = 1, .leftmost_start = true},
+      {.expression = "a.b", .id = 2, .dot_all = true, .leftmost_start = true},
+      {.expression = "x.y", .id = 4},  // no dot_all: '.' does not match '\n'
+  };
+  auto set = PatternSet::CompileRegexes(regexes);
+  ASSERT_TRUE(set) << set.error().message;
+  const std::vector<Match> matches = AllMatches(*set, "version 12 a\nb x\ny");
+  // Every end is reported (leftmost start): "version 1" and "version 12".
+  EXPECT_EQ(matches, (std::vector<Match>{{1, 0, 9}, {1, 0, 10}, {2, 11, 14}}));
+}
+
+TEST(PatternSet, CaselessAndSingleMatch) {
+  const RegexPattern regexes[] = {
+      {.expression = "key", .id = 0, .caseless = true, .single_match = true},
+  };
+  auto set = PatternSet::CompileRegexes(regexes);
+  ASSERT_TRUE(set) << set.error().message;
+  const std::vector<Match> matches = AllMatches(*set, "KEY key Key");
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(std::get<2>(matches[0]), 3u);  // end of the first; no start without leftmost_start
+}
+
+TEST(PatternSet, CallbackStopEndsTheScan) {
+  const LiteralPattern literals[] = {{.bytes = "ab", .id = 0}};
+  auto set = PatternSet::CompileLiterals(literals);
+  ASSERT_TRUE(set);
+  int seen = 0;
+  auto outcome = set->Scan(Bytes("ab ab ab ab"), [&](std::uint32_t, std::uint64_t, std::uint64_t) {
+    return ++seen == 2 ? ScanControl::kStop : ScanControl::kContinue;
+  });
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(*outcome, ScanOutcome::kStopped);
+  EXPECT_EQ(seen, 2);
+}
+
+TEST(PatternSet, CompileErrorNamesThePattern) {
+  const RegexPattern named[] = {
+      {.expression = "fine", .id = 0},
+      {.expression = "broken(", .id = 1, .name = "rules.json rule 3"},
+  };
+  auto bad = PatternSet::CompileRegexes(named);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("vectorscan compile failed"), std::string::npos);
+  EXPECT_NE(bad.error().message.find("in rules.json rule 3"), std::string::npos)
+      << bad.error().message;
+
+  const RegexPattern unnamed[] = {{.expression = "[z-a]", .id = 42}};
+  auto bad_id = PatternSet::CompileRegexes(unnamed);
+  ASSERT_FALSE(bad_id);
+  EXPECT_NE(bad_id.error().message.find("in pattern id 42"), std::string::npos)
+      << bad_id.error().message;
+
+  EXPECT_FALSE(PatternSet::CompileRegexes({}));
+  EXPECT_FALSE(PatternSet::CompileLiterals({}));
+  const LiteralPattern empty[] = {{.bytes = "", .id = 5}};
+  auto empty_literal = PatternSet::CompileLiterals(empty);
+  ASSERT_FALSE(empty_literal);
+  EXPECT_NE(empty_literal.error().message.find("pattern id 5"), std::string::npos);
+}
+
+TEST(PatternSet, EmptyInputHasNoMatches) {
+  const RegexPattern regexes[] = {{.expression = "a+", .id = 0}};
+  auto set = PatternSet::CompileRegexes(regexes);
+  ASSERT_TRUE(set);
+  EXPECT_TRUE(AllMatches(*set, "").empty());
+  auto outcome = set->Scan(ByteView{}, [](std::uint32_t, std::uint64_t, std::uint64_t) {
+    ADD_FAILURE() << "no match expected";
+    return ScanControl::kContinue;
+  });
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(*outcome, ScanOutcome::kCompleted);
+}
+
+TEST(PatternSet, CallbackMayScanAgain) {
+  const LiteralPattern outer_literals[] = {{.bytes = "x", .id = 0}};
+  const LiteralPattern inner_literals[] = {{.bytes = "y", .id = 1}};
+  auto outer = PatternSet::CompileLiterals(outer_literals);
+  auto inner = PatternSet::CompileLiterals(inner_literals);
+  ASSERT_TRUE(outer && inner);
+  std::size_t inner_matches = 0;
+  auto outcome = outer->Scan(Bytes("xx"), [&](std::uint32_t, std::uint64_t, std::uint64_t) {
+    inner_matches += AllMatches(*inner, "yy").size();
+    return ScanControl::kContinue;
+  });
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(inner_matches, 4u);
+}
+
+TEST(PatternSet, CallbackExceptionPropagates) {
+  const LiteralPattern literals[] = {{.bytes = "x", .id = 0}};
+  auto set = PatternSet::CompileLiterals(literals);
+  ASSERT_TRUE(set);
+  EXPECT_THROW((void)set->Scan(Bytes("x"),
+                               [](std::uint32_t, std::uint64_t, std::uint64_t) -> ScanControl {
+                                 throw std::runtime_error("from the callback");
+                               }),
+               std::runtime_error);
+}
+
+}  // namespace
+}  // namespace clearbox
