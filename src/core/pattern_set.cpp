@@ -2,8 +2,12 @@
 
 #include <hs.h>
 
+#include <cstdlib>
 #include <exception>
 #include <vector>
+
+#include "core/build_cache.hpp"
+#include "core/hashing.hpp"
 
 namespace clearbox {
 
@@ -99,6 +103,48 @@ int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigne
   }
 }
 
+// The cache key of a database: a digest of the vectorscan version and everything compiled
+// (each pattern's bytes, flags and id, length-prefixed so no two lists share a key).
+class CacheKey {
+ public:
+  explicit CacheKey(std::string_view kind) {
+    Add(kind);
+    Add(hs_version());
+  }
+  void Add(std::string_view bytes) {
+    text_ += std::to_string(bytes.size()) + ":";
+    text_.append(bytes);
+  }
+  void Add(unsigned flags, unsigned id) {
+    text_ += std::to_string(flags) + "/" + std::to_string(id) + ";";
+  }
+  std::string Digest() const {
+    return Sha256Hex(ByteView(reinterpret_cast<const std::uint8_t*>(text_.data()), text_.size()));
+  }
+
+ private:
+  std::string text_;
+};
+
+// The database cached under `key`, or null when there is none this host can load.
+hs_database_t* LoadCachedDatabase(const std::string& key) {
+  const auto bytes = ReadCacheEntry("hsdb", key);
+  if (!bytes) return nullptr;
+  hs_database_t* database = nullptr;
+  if (hs_deserialize_database(bytes->data(), bytes->size(), &database) != HS_SUCCESS)
+    return nullptr;
+  return database;
+}
+
+// Stores `database` under `key` (best effort: a failure only means compiling next time).
+void StoreDatabase(const std::string& key, const hs_database_t* database) {
+  char* bytes = nullptr;
+  std::size_t length = 0;
+  if (hs_serialize_database(database, &bytes, &length) != HS_SUCCESS) return;
+  WriteCacheEntry("hsdb", key, std::string_view(bytes, length));
+  std::free(bytes);  // vectorscan allocates with the default misc allocator (malloc)
+}
+
 }  // namespace
 
 PatternSet::PatternSet(PatternSet&&) noexcept = default;
@@ -121,15 +167,23 @@ Result<PatternSet> PatternSet::CompileRegexes(std::span<const RegexPattern> patt
         Flags(pattern.caseless, pattern.dot_all, pattern.single_match, pattern.leftmost_start));
     ids.push_back(pattern.id);
   }
-  for (const std::string& expression : expressions) pointers.push_back(expression.c_str());
+  CacheKey key("regex");
+  for (std::size_t i = 0; i < expressions.size(); ++i) {
+    pointers.push_back(expressions[i].c_str());
+    key.Add(expressions[i]);
+    key.Add(flags[i], ids[i]);
+  }
   PatternSet set;
   set.database_ = std::make_unique<Database>();
+  const std::string digest = key.Digest();
+  if ((set.database_->handle = LoadCachedDatabase(digest))) return set;
   hs_compile_error_t* error = nullptr;
   if (hs_compile_multi(pointers.data(), flags.data(), ids.data(),
                        static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK, nullptr,
                        &set.database_->handle, &error) != HS_SUCCESS) {
     return CompileFailure(error, patterns);
   }
+  StoreDatabase(digest, set.database_->handle);
   return set;
 }
 
@@ -148,14 +202,22 @@ Result<PatternSet> PatternSet::CompileLiterals(std::span<const LiteralPattern> p
     flags.push_back(Flags(pattern.caseless, false, pattern.single_match, pattern.leftmost_start));
     ids.push_back(pattern.id);
   }
+  CacheKey key("literal");
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    key.Add(std::string_view(literals[i], lengths[i]));
+    key.Add(flags[i], ids[i]);
+  }
   PatternSet set;
   set.database_ = std::make_unique<Database>();
+  const std::string digest = key.Digest();
+  if ((set.database_->handle = LoadCachedDatabase(digest))) return set;
   hs_compile_error_t* error = nullptr;
   if (hs_compile_lit_multi(literals.data(), flags.data(), ids.data(), lengths.data(),
                            static_cast<unsigned>(literals.size()), HS_MODE_BLOCK, nullptr,
                            &set.database_->handle, &error) != HS_SUCCESS) {
     return CompileFailure(error, patterns);
   }
+  StoreDatabase(digest, set.database_->handle);
   return set;
 }
 

@@ -71,7 +71,9 @@ class MatchCallback {
 class PatternSet {
  public:
   // Compiles `patterns` into one database; fails (kInvalidArgument) on an empty list or an
-  // expression vectorscan refuses, with a message naming that pattern.
+  // expression vectorscan refuses, with a message naming that pattern. A database compiled
+  // before from the same patterns with the same vectorscan is reloaded from the build cache
+  // (core/build_cache.hpp) instead: compiling a few hundred signatures takes most of a second.
   static Result<PatternSet> CompileRegexes(std::span<const RegexPattern> patterns);
   // Compiles `patterns` into one literal database; fails (kInvalidArgument) like
   // CompileRegexes, e.g. on an empty list or an empty literal.

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -146,6 +151,46 @@ TEST(PatternSet, CallbackExceptionPropagates) {
                                  throw std::runtime_error("from the callback");
                                }),
                std::runtime_error);
+}
+
+// A compiled database is cached and reloaded with the same matches; an entry vectorscan
+// cannot load (corrupt, another version) is rebuilt; other patterns get their own entry.
+TEST(PatternSet, CompiledDatabasesAreCachedAndReloaded) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("clearbox-hs-cache-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ::setenv("CLEARBOX_CACHE_DIR", dir.c_str(), 1);
+  const RegexPattern patterns[] = {{.expression = "ver(sion)? [0-9]+", .id = 4}};
+  const std::string text = "a version 12 and ver 3";
+  auto entries = [&] {
+    std::vector<fs::path> out;
+    if (fs::exists(dir)) {
+      for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+    }
+    return out;
+  };
+  auto first = PatternSet::CompileRegexes(patterns);
+  ASSERT_TRUE(first);
+  const auto expected = AllMatches(*first, text);
+  ASSERT_FALSE(expected.empty());
+  ASSERT_EQ(entries().size(), 1u);
+  const fs::path entry = entries()[0];
+  EXPECT_TRUE(entry.filename().string().starts_with("hsdb-"));
+  // Reloaded: same matches; the entry is what a reload reads (a corrupt one is rebuilt).
+  auto second = PatternSet::CompileRegexes(patterns);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(AllMatches(*second, text), expected);
+  std::ofstream(entry, std::ios::binary | std::ios::trunc) << "not a database";
+  auto rebuilt = PatternSet::CompileRegexes(patterns);
+  ASSERT_TRUE(rebuilt);
+  EXPECT_EQ(AllMatches(*rebuilt, text), expected);
+  EXPECT_GT(fs::file_size(entry), 100u);  // rewritten with the real database
+  const RegexPattern caseless[] = {{.expression = "ver(sion)? [0-9]+", .id = 4, .caseless = true}};
+  ASSERT_TRUE(PatternSet::CompileRegexes(caseless));
+  EXPECT_EQ(entries().size(), 2u);
+  ::unsetenv("CLEARBOX_CACHE_DIR");
+  fs::remove_all(dir);
 }
 
 }  // namespace
