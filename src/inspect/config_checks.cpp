@@ -1,5 +1,7 @@
 #include "inspect/config_checks.hpp"
 
+#include "inspect/rule_ids.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -85,14 +87,24 @@ bool IsNonStartingVerb(std::string_view word) {
 
 void AddServiceFinding(const ServiceRule& service, std::string_view path, std::string_view how,
                        std::string_view line, std::uint64_t offset, std::vector<Finding>& out) {
-  out.push_back({service.rule, service.severity, std::string(path),
+  out.push_back({service.rule,
+                 kRatedByCatalogue,
+                 std::string(path),
                  service.description + " is started at boot by " + std::string(how) + ".",
-                 Evidence(line), offset});
+                 Evidence(line),
+                 offset,
+                 {}});
 }
 
-void AddSsh(const char* rule, Severity severity, std::string_view path, std::string message,
+void AddSsh(std::string_view rule, std::string_view path, std::string message,
             std::string_view line, std::uint64_t offset, std::vector<Finding>& out) {
-  out.push_back({rule, severity, std::string(path), std::move(message), Evidence(line), offset});
+  out.push_back({std::string(rule),
+                 kRatedByCatalogue,
+                 std::string(path),
+                 std::move(message),
+                 Evidence(line),
+                 offset,
+                 {}});
 }
 
 // Checks the words of one command line for insecure programs and dropbear flags.
@@ -111,7 +123,7 @@ void CheckCommandWords(const std::vector<std::string_view>& words, std::string_v
       for (std::size_t j = i + 1; j < words.size(); ++j) {
         const std::string_view w = words[j];
         if (w.size() >= 2 && w[0] == '-' && w[1] != '-' && w.find('B') != std::string_view::npos) {
-          AddSsh("ssh.permit-empty-passwords", Severity::kHigh, path,
+          AddSsh(kRuleSshPermitEmptyPasswords, path,
                  "Dropbear is started with -B: accounts with empty passwords may log in.", line,
                  offset, out);
           break;
@@ -296,11 +308,11 @@ void CheckOpenWrtConfig(std::string_view path, std::string_view text,
     }
     if (dropbear && TrueValue(value)) {
       if (key == "RootPasswordAuth") {
-        AddSsh("ssh.permit-root-login", Severity::kHigh, path,
+        AddSsh(kRuleSshPermitRootLogin, path,
                "Dropbear lets root log in with a password (RootPasswordAuth on).", line, offset,
                out);
       } else if (key == "PasswordAuth") {
-        AddSsh("ssh.password-authentication", Severity::kMedium, path,
+        AddSsh(kRuleSshPasswordAuthentication, path,
                "Dropbear accepts password logins (PasswordAuth on).", line, offset, out);
       }
     }
@@ -312,17 +324,16 @@ void CheckSshdConfig(std::string_view path, std::string_view text, std::vector<F
   // The keywords whose value "yes" is a finding, with what the finding says.
   struct Keyword {
     const char* key;  // lower-case
-    const char* rule;
-    Severity severity;
+    std::string_view rule;
     const char* message;  // completed by " yes" + where + ")."
     bool seen = false;    // outside Match blocks the first value wins
   };
   Keyword keywords[] = {
-      {"permitrootlogin", "ssh.permit-root-login", Severity::kHigh,
+      {"permitrootlogin", kRuleSshPermitRootLogin,
        "sshd lets root log in with a password (PermitRootLogin"},
-      {"passwordauthentication", "ssh.password-authentication", Severity::kMedium,
+      {"passwordauthentication", kRuleSshPasswordAuthentication,
        "sshd accepts password logins (PasswordAuthentication"},
-      {"permitemptypasswords", "ssh.permit-empty-passwords", Severity::kHigh,
+      {"permitemptypasswords", kRuleSshPermitEmptyPasswords,
        "sshd lets accounts with empty passwords log in (PermitEmptyPasswords"},
   };
   bool in_match = false;
@@ -349,8 +360,7 @@ void CheckSshdConfig(std::string_view path, std::string_view text, std::vector<F
       if (!in_match) k.seen = true;
       if (value == "yes") {
         const std::string where = in_match ? " in a Match block" : "";
-        AddSsh(k.rule, k.severity, path, std::string(k.message) + " yes" + where + ").", line,
-               offset, out);
+        AddSsh(k.rule, path, std::string(k.message) + " yes" + where + ").", line, offset, out);
       }
       return;
     }
@@ -370,7 +380,7 @@ void CheckDropbearDefaults(std::string_view path, std::string_view text,
     }
     for (const std::string_view w : Words(t.substr(eq + 1))) {
       if (w.size() >= 2 && w[0] == '-' && w[1] != '-' && w.find('B') != std::string_view::npos) {
-        AddSsh("ssh.permit-empty-passwords", Severity::kHigh, path,
+        AddSsh(kRuleSshPermitEmptyPasswords, path,
                "Dropbear is configured with -B: accounts with empty passwords may log in.", line,
                offset, out);
         break;
@@ -450,10 +460,14 @@ void CheckRcLinkName(std::string_view path, const std::vector<ServiceRule>& serv
   }
   for (const ServiceRule& service : services) {
     if (Contains(service.rc_names, name) || Contains(service.programs, name)) {
-      out.push_back({service.rule, service.severity, std::string(path),
+      out.push_back({service.rule,
+                     kRatedByCatalogue,
+                     std::string(path),
                      service.description + " is enabled at boot by the init link " +
                          std::string(Basename(p)) + ".",
-                     std::string(Basename(p)), 0});
+                     std::string(Basename(p)),
+                     0,
+                     {}});
     }
   }
 }

@@ -1,5 +1,7 @@
 #include "inspect/crypto_material.hpp"
 
+#include "inspect/rule_ids.hpp"
+
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -78,8 +80,7 @@ void AddKeyFindings(const CryptoContext& ctx, std::uint64_t offset, const std::s
       // A published key protects nothing, but it is no leak of this product's secret.
       const KnownKey& known = *it->second;
       const bool test = known.status == KnownKeyStatus::kTest;
-      f.rule = test ? "secret.known-test-key" : "secret.known-compromised-key";
-      f.severity = known.severity;
+      f.rule = test ? kRuleKnownTestKey : kRuleKnownCompromisedKey;
       f.message = (test ? "Private key is a well-known public test key: "
                         : "Private key is a publicly leaked (compromised) key: ") +
                   known.source + ".";
@@ -89,19 +90,16 @@ void AddKeyFindings(const CryptoContext& ctx, std::uint64_t offset, const std::s
     }
   }
   if (encrypted) {
-    f.rule = "secret.private-key-encrypted";
-    f.severity = Severity::kMedium;
+    f.rule = kRulePrivateKeyEncrypted;
     f.message = "Passphrase-protected private key (" + format + ") is stored in the image.";
   } else {
-    f.rule = "secret.private-key";
-    f.severity = Severity::kHigh;
+    f.rule = kRulePrivateKey;
     f.message = "Unencrypted private key (" + format + ") is stored in the image.";
   }
   out.push_back(f);
   if (weak) {
     Finding w = f;
-    w.rule = "secret.weak-private-key";
-    w.severity = Severity::kMedium;
+    w.rule = kRuleWeakPrivateKey;
     w.message = "Private key is shorter than " + std::to_string(kMinRsaBits) + " bits (" +
                 description + ").";
     out.push_back(w);
@@ -151,36 +149,36 @@ void InspectCertificate(X509* cert, const CryptoContext& ctx, std::uint64_t offs
   const std::string evidence =
       Truncate(format + ": subject=" + subject + "; notAfter=" + not_after +
                "; signature=" + (sig_name ? sig_name : "unknown") + "; key=" + key_text);
-  auto add = [&](const char* rule, Severity severity, const std::string& message) {
-    out.push_back({rule, severity, std::string(ctx.path), message, evidence, offset});
+  auto add = [&](std::string_view rule, const std::string& message,
+                 std::string_view condition = {}) {
+    out.push_back({std::string(rule), kRatedByCatalogue, std::string(ctx.path), message, evidence,
+                   offset, std::string(condition)});
   };
   const std::string who = subject.empty() ? "(empty subject)" : subject;
   const time_t now = static_cast<time_t>(ctx.now_unix);
   const ASN1_TIME* na = X509_get0_notAfter(cert);
   if (na && ASN1_TIME_cmp_time_t(na, now) < 0 && ASN1_TIME_cmp_time_t(na, now) != -2) {
-    add("cert.expired", Severity::kMedium, "Certificate " + who + " expired on " + not_after + ".");
+    add(kRuleCertExpired, "Certificate " + who + " expired on " + not_after + ".");
   }
   if (X509_self_signed(cert, 0) == 1) {
     if (ctx.in_binary && offset > 0) {
       // Compiled into a program, a kernel or a module, or carried by a signature: a key the
       // device verifies with (module signing, regulatory database), self-signed by design.
-      add("cert.trust-anchor", Severity::kInfo,
-          "Certificate " + who + std::string(kTrustAnchorSuffix));
+      add(kRuleCertTrustAnchor, "Certificate " + who + std::string(kTrustAnchorSuffix));
     } else {
-      add("cert.self-signed", Severity::kMedium,
-          X509_check_ca(cert) >= 1 ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
+      add(kRuleCertSelfSigned, X509_check_ca(cert) >= 1
+                                   ? "Certificate " + who + std::string(kSelfSignedCaSuffix)
                                    : "Certificate " + who + " is self-signed.");
     }
   }
   if (weak_key) {
-    add("cert.weak-key", Severity::kMedium,
-        "Certificate " + who + " has a weak key (" + key_text + ").");
+    add(kRuleCertWeakKey, "Certificate " + who + " has a weak key (" + key_text + ").");
   }
   if (md_nid == NID_md5 || md_nid == NID_md4 || md_nid == NID_md2) {
-    add("cert.weak-signature", Severity::kHigh,
+    add(kRuleCertWeakSignature,
         "Certificate " + who + " is signed with " + OBJ_nid2sn(md_nid) + ".");
   } else if (md_nid == NID_sha1) {
-    add("cert.weak-signature", Severity::kMedium, "Certificate " + who + " is signed with SHA-1.");
+    add(kRuleCertWeakSignature, "Certificate " + who + " is signed with SHA-1.", kWhenSha1);
   }
 }
 

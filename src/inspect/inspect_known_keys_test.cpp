@@ -285,11 +285,13 @@ TEST(InspectKnownKeys, ShippedListParsesAndHasTheKernelKeys) {
   for (const KnownKey& k : rules->known_keys) {
     if (k.source.find("testmgr.h") != std::string::npos) {
       ++kernel;
-      EXPECT_EQ(k.severity, Severity::kInfo);
       EXPECT_EQ(k.status, KnownKeyStatus::kTest);
     }
   }
   EXPECT_EQ(kernel, 2u);
+  // Their severities are the rule catalogue's, whatever the key.
+  EXPECT_EQ(rules->catalogue.SeverityOf("secret.known-compromised-key"), Severity::kCritical);
+  EXPECT_EQ(rules->catalogue.SeverityOf("secret.known-test-key"), Severity::kInfo);
   EXPECT_FALSE(ParseKnownKeys(R"({"keys":[{"fingerprint":"sha256:00","severity":"info",
                                  "status":"test","source":"x"}]})"));
   EXPECT_FALSE(ParseKnownKeys(R"({"keys":[{"fingerprint":"sha256:)" + std::string(64, 'a') +

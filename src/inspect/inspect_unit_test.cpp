@@ -67,6 +67,35 @@ TEST(InspectRules, RejectsMissingOrMalformedRules) {
   EXPECT_EQ((*good)[0].password, "admin");
 }
 
+// The inspector refuses a rule catalogue that cannot rate a rule or a condition it raises:
+// a finding's severity always comes from the catalogue.
+TEST(InspectRules, CatalogueMustRateEveryRuleAndCondition) {
+  TempDir tmp;
+  fs::copy(RulesDir(), tmp / "inspect", fs::copy_options::recursive);
+  fs::create_directories(tmp / "rules");
+  const std::string shipped =
+      clearbox::testing::ReadFileBytes(RulesDir() / ".." / "rules" / "catalogue.json");
+  clearbox::testing::WriteFileBytes(tmp / "rules" / "catalogue.json", shipped);
+  ASSERT_TRUE(LoadRules(tmp / "inspect"));
+  auto without = [&](const std::string& from, const std::string& to) {
+    std::string text = shipped;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    clearbox::testing::WriteFileBytes(tmp / "rules" / "catalogue.json", text);
+    auto rules = LoadRules(tmp / "inspect");
+    return rules ? std::string() : rules.error().message;
+  };
+  EXPECT_NE(without("\"id\": \"fs.setgid\"", "\"id\": \"fs.setgid-renamed\"")
+                .find("does not rate fs.setgid"),
+            std::string::npos);
+  EXPECT_NE(without("\"des-crypt\"", "\"des-crypt-renamed\"").find("when des-crypt"),
+            std::string::npos);
+  EXPECT_NE(
+      without("\"id\": \"service.telnet\"", "\"id\": \"service.telnet-x\"").find("service.telnet"),
+      std::string::npos);
+}
+
 // ---- accounts ---------------------------------------------------------------------------
 
 TEST(InspectAccounts, ClassifiesPasswordFields) {
@@ -610,10 +639,10 @@ TEST(InspectModes, ModesFromTheViewNotTheDisk) {
 }
 
 TEST(InspectFindings, CanonicalOrderDropsDuplicates) {
-  std::vector<Finding> v = {{"b", Severity::kLow, "p", "m", "e", 5},
-                            {"a", Severity::kLow, "p", "m", "e", 5},
-                            {"a", Severity::kLow, "p", "m", "e", 5},
-                            {"z", Severity::kLow, "a", "m", "e", 9}};
+  std::vector<Finding> v = {{"b", Severity::kLow, "p", "m", "e", 5, {}},
+                            {"a", Severity::kLow, "p", "m", "e", 5, {}},
+                            {"a", Severity::kLow, "p", "m", "e", 5, {}},
+                            {"z", Severity::kLow, "a", "m", "e", 9, {}}};
   CanonicalizeFindings(v);
   ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0].path, "a");

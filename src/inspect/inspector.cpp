@@ -15,6 +15,7 @@
 #include "inspect/config_checks.hpp"
 #include "inspect/crypto_material.hpp"
 #include "inspect/pattern_scanner.hpp"
+#include "inspect/rule_ids.hpp"
 #include "inspect/rules.hpp"
 #include "inspect/secrets.hpp"
 #include "inspect/web_credentials.hpp"
@@ -113,8 +114,8 @@ bool LoginShell(std::string_view shell) {
 void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
   std::set<std::uint64_t> roots;
   for (const Finding& f : out) {
-    if ((f.rule == "cert.self-signed" && f.message.ends_with(kSelfSignedCaSuffix)) ||
-        f.rule == "cert.trust-anchor") {
+    if ((f.rule == kRuleCertSelfSigned && f.message.ends_with(kSelfSignedCaSuffix)) ||
+        f.rule == kRuleCertTrustAnchor) {
       roots.insert(f.offset);
     }
   }
@@ -122,11 +123,15 @@ void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
   std::erase_if(out, [&](const Finding& f) {
     return f.rule.starts_with("cert.") && roots.count(f.offset) != 0;
   });
-  out.push_back({"cert.trust-store", Severity::kInfo, std::string(path),
+  out.push_back({std::string(kRuleCertTrustStore),
+                 kRatedByCatalogue,
+                 std::string(path),
                  "The file holds " + std::to_string(roots.size()) +
                      " self-signed CA certificates: a built-in trust store; its roots are not "
                      "judged one by one.",
-                 std::to_string(roots.size()) + " roots", 0});
+                 std::to_string(roots.size()) + " roots",
+                 0,
+                 {}});
 }
 
 // A key matched by a specific assignment rule (e.g. secret.wifi-psk for wpa_passphrase=)
@@ -134,13 +139,13 @@ void SummarizeTrustStore(std::string_view path, std::vector<Finding>& out) {
 void DropGenericDuplicates(std::vector<Finding>& out) {
   std::set<std::uint64_t> specific;
   for (const Finding& f : out) {
-    if (f.rule.starts_with("secret.") && f.rule != "secret.hardcoded-password") {
+    if (f.rule.starts_with("secret.") && f.rule != kRuleHardcodedPassword) {
       specific.insert(f.offset);
     }
   }
   if (specific.empty()) return;
   std::erase_if(out, [&](const Finding& f) {
-    return f.rule == "secret.hardcoded-password" && specific.count(f.offset) != 0;
+    return f.rule == kRuleHardcodedPassword && specific.count(f.offset) != 0;
   });
 }
 
@@ -226,27 +231,39 @@ void Inspector::Impl::CheckMode(const FileView& file, std::vector<Finding>& out)
   const std::string path(file.path);
   if (file.kind == FileKind::kRegular) {
     if (mode & 04000u) {
-      out.push_back({"fs.setuid", Severity::kMedium, path,
+      out.push_back({std::string(kRuleSetuid),
+                     kRatedByCatalogue,
+                     path,
                      "Executable runs with its owner's privileges (setuid).",
-                     "mode " + ModeText(mode), 0});
+                     "mode " + ModeText(mode),
+                     0,
+                     {}});
     }
     if (mode & 02000u) {
-      out.push_back({"fs.setgid", Severity::kLow, path,
+      out.push_back({std::string(kRuleSetgid),
+                     kRatedByCatalogue,
+                     path,
                      "Executable runs with its group's privileges (setgid).",
-                     "mode " + ModeText(mode), 0});
+                     "mode " + ModeText(mode),
+                     0,
+                     {}});
     }
   }
   if ((file.kind == FileKind::kRegular || file.kind == FileKind::kDirectory) && (mode & 0002u)) {
     if (file.kind == FileKind::kDirectory && (mode & 01000u)) {
-      out.push_back({"fs.world-writable", Severity::kInfo, path,
+      out.push_back({std::string(kRuleWorldWritable), kRatedByCatalogue, path,
                      "Directory is world-writable with the sticky bit (like /tmp).",
-                     "mode " + ModeText(mode), 0});
+                     "mode " + ModeText(mode), 0, std::string(kWhenStickyDirectory)});
     } else {
-      out.push_back({"fs.world-writable", Severity::kMedium, path,
+      out.push_back({std::string(kRuleWorldWritable),
+                     kRatedByCatalogue,
+                     path,
                      file.kind == FileKind::kDirectory
                          ? "Directory is world-writable without the sticky bit."
                          : "File is world-writable.",
-                     "mode " + ModeText(mode), 0});
+                     "mode " + ModeText(mode),
+                     0,
+                     {}});
     }
   }
 }
@@ -385,10 +402,14 @@ void Inspector::Impl::CheckContent(const FileView& file, std::vector<Finding>& o
       for (KeyRecord& k : file_keys) key_records.push_back(std::move(k));
     }
     if (capped) {
-      out.push_back({"inspect.truncated", Severity::kInfo, std::string(path),
+      out.push_back({std::string(kRuleTruncated),
+                     kRatedByCatalogue,
+                     std::string(path),
                      "The file has more candidate spots than the per-file limits; later ones "
                      "were not examined.",
-                     "", 0});
+                     "",
+                     0,
+                     {}});
     }
   }
   const ConfigKind kind = ClassifyConfigPath(path);
@@ -421,9 +442,13 @@ void Inspector::AddFile(const FileView& file) {
     const std::size_t dropped = out.size() - kMaxFindingsPerFile;
     CanonicalizeFindings(out);
     out.resize(std::min(out.size(), kMaxFindingsPerFile));
-    out.push_back({"inspect.truncated", Severity::kInfo, std::string(file.path),
+    out.push_back({std::string(kRuleTruncated),
+                   kRatedByCatalogue,
+                   std::string(file.path),
                    "Too many findings in one file; " + std::to_string(dropped) + " were dropped.",
-                   "", 0});
+                   "",
+                   0,
+                   {}});
   }
   std::lock_guard lock(impl_->mutex);
   for (Finding& f : out) impl_->findings.push_back(std::move(f));
@@ -468,27 +493,28 @@ void JudgeAccount(const AccountFile& file, const AccountRecord& r, const Account
   const bool uid0 = facts && facts->uid == "0";
   const bool can_login = file.htpasswd || !facts || uid0 || LoginShell(facts->shell);
   const std::string who = "'" + e.user + "'" + (uid0 ? " (uid 0)" : "");
-  auto add = [&](const char* rule, Severity severity, std::string message, std::string evidence) {
-    out.push_back({rule, severity, file.path, std::move(message), std::move(evidence), e.offset});
+  auto add = [&](std::string_view rule, std::string_view condition, std::string message,
+                 std::string evidence) {
+    out.push_back({std::string(rule), kRatedByCatalogue, file.path, std::move(message),
+                   std::move(evidence), e.offset, std::string(condition)});
   };
   const bool passwd = file.kind == AccountFileKind::kPasswd && !file.htpasswd;
   if (passwd && e.uid == "0" && e.user != "root") {
-    add("cred.uid0-account", Severity::kHigh, "Account " + who + " has root's user id 0.",
-        e.user + ":" + e.uid);
+    add(kRuleUid0Account, {}, "Account " + who + " has root's user id 0.", e.user + ":" + e.uid);
   }
   if (r.state == HashState::kEmpty) {
-    add("cred.empty-password", can_login ? Severity::kCritical : Severity::kMedium,
+    add(kRuleEmptyPassword, can_login ? std::string_view() : kWhenAccountCannotLogIn,
         "Account " + who + " has an empty password: it needs none to log in.", e.user + "::");
     return;
   }
   if (r.state == HashState::kPlaintext) {
     if (r.crack.cracked) {
-      add("cred.default-password", Severity::kCritical,
+      add(kRuleDefaultPassword, {},
           "Web account " + who + " has the default password '" + r.crack.password +
               "', stored in plain text.",
           e.user + ":" + r.crack.password);
     } else {
-      add("cred.plaintext-password", Severity::kHigh,
+      add(kRulePlaintextPassword, {},
           "Password of web account " + who + " is stored in plain text.",
           e.user + ":" + RedactSecret(e.hash, 2));
     }
@@ -500,22 +526,21 @@ void JudgeAccount(const AccountFile& file, const AccountRecord& r, const Account
   const std::string scheme_evidence =
       e.user + ":" + (prefix.empty() ? std::string() : prefix + " ") + "(" + r.scheme + ")";
   if (r.crack.cracked) {
-    add("cred.default-password", can_login ? Severity::kCritical : Severity::kHigh,
+    add(kRuleDefaultPassword, can_login ? std::string_view() : kWhenAccountCannotLogIn,
         "Account " + who + " has the default password '" + r.crack.password + "' (" + r.scheme +
             ").",
         e.user + ":" + r.crack.password);
   }
   if (IsWeakScheme(r.scheme)) {
     const bool des = r.scheme == "descrypt" || r.scheme == "bsdicrypt" || r.scheme == "nt";
-    add("cred.weak-hash", des ? Severity::kHigh : Severity::kMedium,
+    add(kRuleWeakHash, des ? kWhenDesCrypt : std::string_view(),
         "Password of account " + who + " is hashed with the weak scheme " + r.scheme + ".",
         scheme_evidence);
   } else {
-    add("cred.password-hash", Severity::kInfo, PasswordHashMessage(r, who, options),
-        scheme_evidence);
+    add(kRulePasswordHash, {}, PasswordHashMessage(r, who, options), scheme_evidence);
   }
   if (passwd) {
-    add("cred.hash-in-passwd", Severity::kMedium,
+    add(kRuleHashInPasswd, {},
         "Password hash of account " + who + " is in the world-readable passwd file.",
         scheme_evidence);
   }
@@ -552,10 +577,14 @@ void JudgeAccountFiles(const std::vector<AccountFile>& files, const InspectOptio
       std::string users;
       for (const std::string& u : stopped) users += (users.empty() ? "" : ",") + u;
       if (stopped_count > stopped.size()) users += ",...";
-      out.push_back({"cred.crack-incomplete", Severity::kInfo, file.path,
+      out.push_back({std::string(kRuleCrackIncomplete),
+                     kRatedByCatalogue,
+                     file.path,
                      "The crack time limit stopped default-password checks for " +
                          std::to_string(stopped_count) + " account(s).",
-                     users, 0});
+                     users,
+                     0,
+                     {}});
     }
   }
 }
@@ -581,10 +610,11 @@ void JudgeCaKeys(const std::vector<KeyRecord>& key_records, const KnownKeyIndex&
     const KeyRecord& key = *it->second;
     const bool known = known_keys.count(k.fingerprint) != 0;
     const std::string who = k.description.empty() ? "(empty subject)" : k.description;
-    out.push_back({"cert.ca-key-present", known ? Severity::kInfo : Severity::kHigh, k.path,
+    out.push_back({std::string(kRuleCaKeyPresent), kRatedByCatalogue, k.path,
                    "The private key of CA certificate " + who + " is in the image (" + key.path +
                        ")" + (known ? ", a well-known test key." : "."),
-                   "key at " + key.path + " offset " + std::to_string(key.offset), k.offset});
+                   "key at " + key.path + " offset " + std::to_string(key.offset), k.offset,
+                   known ? std::string(kWhenKnownKey) : std::string()});
   }
 }
 
@@ -598,6 +628,10 @@ std::vector<Finding> Inspector::Finish() {
   impl_->account_files.clear();
   JudgeCaKeys(impl_->key_records, impl_->known_keys, out);
   impl_->key_records.clear();
+  for (Finding& f : out) {
+    // LoadRules checked that the catalogue rates every rule and condition the code raises.
+    f.severity = impl_->rules.catalogue.SeverityOf(f.rule, f.condition).value_or(Severity::kHigh);
+  }
   CanonicalizeFindings(out);
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include "core/hex.hpp"
 #include "core/read_file.hpp"
+#include "inspect/rule_ids.hpp"
 
 namespace clearbox::inspect {
 namespace {
@@ -15,11 +16,6 @@ Result<std::string> ReadRuleFile(const std::filesystem::path& path) {
     return Fail(ErrorCode::kInvalidArgument, "cannot read rule file: " + text.error().message);
   }
   return text;
-}
-
-// The "severity" member of a rule object; nullopt when it is not a known severity name.
-std::optional<Severity> SeverityOf(const nlohmann::json& j) {
-  return FindSeverity(j.at("severity").get<std::string>());
 }
 
 std::vector<std::string> StringList(const nlohmann::json& j, const char* key) {
@@ -37,8 +33,6 @@ Result<std::vector<SecretRule>> ParseSecretRules(const std::string& text, const 
     for (const auto& r : root.at("rules")) {
       SecretRule rule;
       rule.rule = r.at("rule").get<std::string>();
-      const auto severity = SeverityOf(r);
-      rule.severity = severity.value_or(Severity::kInfo);
       const auto kind = r.at("kind").get<std::string>();
       if (kind == "token") {
         rule.kind = SecretKind::kToken;
@@ -59,7 +53,7 @@ Result<std::vector<SecretRule>> ParseSecretRules(const std::string& text, const 
       rule.caseless = r.value("caseless", false);
       rule.keep_prefix = r.value("keep_prefix", std::size_t{4});
       rule.message = r.at("message").get<std::string>();
-      if (rule.rule.empty() || rule.pattern.empty() || !severity) {
+      if (rule.rule.empty() || rule.pattern.empty()) {
         return Fail(ErrorCode::kInvalidArgument, name + ": bad rule " + rule.rule);
       }
       out.push_back(std::move(rule));
@@ -78,14 +72,12 @@ Result<std::vector<ServiceRule>> ParseServiceRules(const std::string& text,
     for (const auto& s : root.at("services")) {
       ServiceRule rule;
       rule.rule = s.at("rule").get<std::string>();
-      const auto severity = SeverityOf(s);
-      rule.severity = severity.value_or(Severity::kInfo);
       rule.description = s.at("description").get<std::string>();
       rule.programs = StringList(s, "programs");
       rule.inetd = StringList(s, "inetd");
       rule.rc_names = StringList(s, "rc_names");
       rule.uci_options = StringList(s, "uci_options");
-      if (rule.rule.empty() || !severity) {
+      if (rule.rule.empty()) {
         return Fail(ErrorCode::kInvalidArgument, name + ": bad service " + rule.rule);
       }
       out.push_back(std::move(rule));
@@ -129,8 +121,6 @@ Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text) {
       KnownKey key;
       key.fingerprint = k.at("fingerprint").get<std::string>();
       key.algorithm = k.value("algorithm", std::string());
-      const auto severity = SeverityOf(k);
-      key.severity = severity.value_or(Severity::kInfo);
       key.source = k.at("source").get<std::string>();
       const auto status = k.at("status").get<std::string>();
       if (status == "test") {
@@ -142,7 +132,7 @@ Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text) {
       }
       const bool hex = key.fingerprint.size() == 71 && key.fingerprint.starts_with("sha256:") &&
                        IsLowerHex(std::string_view(key.fingerprint).substr(7));
-      if (!hex || !severity || key.source.empty()) {
+      if (!hex || key.source.empty()) {
         return Fail(ErrorCode::kInvalidArgument, "known_keys.json: bad key " + key.fingerprint);
       }
       out.push_back(std::move(key));
@@ -151,6 +141,24 @@ Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text) {
     return Fail(ErrorCode::kInvalidArgument, std::string("known_keys.json: ") + e.what());
   }
   return out;
+}
+
+// Every rule the code and the data files raise, under every condition the code uses, must be
+// rated by the catalogue (so rating a finding cannot fail).
+Result<void> CheckEveryRuleIsRated(const RuleSet& rules) {
+  std::vector<std::pair<std::string_view, std::string_view>> needed;
+  for (const std::string_view id : kCodeRules) needed.emplace_back(id, std::string_view());
+  for (const auto& pair : kCodeConditions) needed.push_back(pair);
+  for (const SecretRule& r : rules.secrets) needed.emplace_back(r.rule, std::string_view());
+  for (const ServiceRule& r : rules.services) needed.emplace_back(r.rule, std::string_view());
+  for (const auto& [id, condition] : needed) {
+    if (!rules.catalogue.SeverityOf(id, condition)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "the rule catalogue does not rate " + std::string(id) +
+                      (condition.empty() ? "" : " when " + std::string(condition)));
+    }
+  }
+  return {};
 }
 
 Result<RuleSet> LoadRules(const std::filesystem::path& dir) {
@@ -178,6 +186,11 @@ Result<RuleSet> LoadRules(const std::filesystem::path& dir) {
   auto known = ParseKnownKeys(*known_text);
   if (!known) return Forward(known);
   rules.known_keys = std::move(*known);
+
+  auto catalogue = rules::RuleCatalogue::Load(dir / ".." / "rules" / "catalogue.json");
+  if (!catalogue) return Forward(catalogue);
+  rules.catalogue = std::move(*catalogue);
+  if (auto rated = CheckEveryRuleIsRated(rules); !rated) return Forward(rated);
   return rules;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/result.hpp"
 #include "core/severity.hpp"
+#include "rules/rule_catalogue.hpp"
 
 namespace clearbox::inspect {
 
@@ -27,7 +28,6 @@ enum class SecretScope : std::uint8_t {
 // One secret pattern from tokens.json.
 struct SecretRule {
   std::string rule;
-  Severity severity = Severity::kInfo;
   SecretKind kind = SecretKind::kToken;
   SecretScope scope = SecretScope::kAny;
   std::string pattern;  // vectorscan expression
@@ -45,7 +45,6 @@ struct Credential {
 // One insecure service from services.json.
 struct ServiceRule {
   std::string rule;
-  Severity severity = Severity::kInfo;
   std::string description;
   std::vector<std::string> programs;     // executable basenames
   std::vector<std::string> inetd;        // inetd/xinetd service names
@@ -64,7 +63,6 @@ struct KnownKey {
   std::string fingerprint;
   std::string algorithm;
   KnownKeyStatus status = KnownKeyStatus::kTest;
-  Severity severity = Severity::kInfo;
   std::string source;
 };
 
@@ -74,14 +72,14 @@ struct RuleSet {
   std::vector<Credential> credentials;
   std::vector<ServiceRule> services;
   std::vector<KnownKey> known_keys;
+  rules::RuleCatalogue catalogue;  // rates every finding (data/rules/catalogue.json)
 };
 
 // Caps on the rule files (they are trusted data, but still bounded).
 inline constexpr std::size_t kMaxRuleFileBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxCredentials = 10000;
 
-// Parses known_keys.json; fails with kInvalidArgument on a bad fingerprint, status or
-// severity.
+// Parses known_keys.json; fails with kInvalidArgument on a bad fingerprint or status.
 Result<std::vector<KnownKey>> ParseKnownKeys(std::string_view text);
 
 // Loads tokens.json, default_credentials.txt, services.json and known_keys.json from `dir`;

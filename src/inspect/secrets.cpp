@@ -148,7 +148,6 @@ void SecretFinding(const SecretRule& rule, std::string_view path, ByteView data,
   const std::string_view match = AsText(data).substr(start, end - start);
   Finding f;
   f.rule = rule.rule;
-  f.severity = rule.severity;
   f.path = std::string(path);
   f.offset = start;
   if (rule.kind == SecretKind::kToken) {

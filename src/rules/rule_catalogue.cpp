@@ -46,6 +46,14 @@ Result<Rule> ParseRule(const Json& j) {
   if (!severity) return fail(severity.error().message);
   rule.severity = *severity;
   rule.source = j.at("source").get<std::string>();
+  if (j.contains("severity_when")) {
+    for (const auto& [condition, name] : j.at("severity_when").items()) {
+      auto when = ParseSeverity(name.get<std::string>());
+      if (!when || !IsRuleId("x." + condition)) return fail("bad condition '" + condition + "'");
+      rule.severity_when.emplace_back(condition, *when);
+    }
+    std::sort(rule.severity_when.begin(), rule.severity_when.end());
+  }
   rule.cwes = Strings(j, "cwe");
   for (const auto& cwe : rule.cwes) {
     if (!IsCweId(cwe)) return fail("bad CWE id '" + cwe + "'");
@@ -101,6 +109,17 @@ Result<RuleCatalogue> RuleCatalogue::Load(const std::filesystem::path& file) {
 
 Result<RuleCatalogue> RuleCatalogue::LoadFromDataDir(const std::filesystem::path& data_dir) {
   return Load(data_dir / "rules" / "catalogue.json");
+}
+
+std::optional<Severity> RuleCatalogue::SeverityOf(std::string_view id,
+                                                  std::string_view condition) const {
+  const Rule* rule = Find(id);
+  if (rule == nullptr) return std::nullopt;
+  if (condition.empty()) return rule->severity;
+  for (const auto& [name, severity] : rule->severity_when) {
+    if (name == condition) return severity;
+  }
+  return std::nullopt;
 }
 
 const Rule* RuleCatalogue::Find(std::string_view id) const {

@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -27,7 +29,10 @@ struct ClauseRef {
 struct Rule {
   std::string id;     // stable, lower-case, "<family>.<name>": "cred.default-password"
   std::string title;  // one short line
-  Severity severity = Severity::kInfo;  // the default; an analyser may rate one finding lower
+  Severity severity = Severity::kInfo;  // the default
+  // Named conditions under which one finding is rated otherwise ("account-cannot-log-in" ->
+  // medium), sorted by name.
+  std::vector<std::pair<std::string, Severity>> severity_when;
   std::string source;  // the analyser whose facts raise it: "inspect", "elf", "vuln", "identify"
   std::vector<std::string> cwes;        // "CWE-798"
   std::string remediation;              // what the vendor should do
@@ -47,6 +52,9 @@ class RuleCatalogue {
 
   // The rule `id`, or nullptr.
   const Rule* Find(std::string_view id) const;
+  // The severity of a finding of rule `id` under `condition` ("" = the rule's default), or
+  // nullopt when the catalogue has no such rule or condition.
+  std::optional<Severity> SeverityOf(std::string_view id, std::string_view condition = {}) const;
   // Every rule, sorted by id.
   std::span<const Rule> rules() const { return rules_; }
 

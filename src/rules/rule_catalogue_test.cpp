@@ -52,7 +52,8 @@ TEST(RuleCatalogue, NamesEveryRuleTheInspectorRaises) {
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(kSource / "src/inspect")) {
     const std::string name = e.path().filename().string();
-    if (name.ends_with(".cpp") && !name.ends_with("_test.cpp")) files.push_back(e.path());
+    const bool code = name.ends_with(".cpp") || name.ends_with(".hpp");
+    if (code && !name.ends_with("_test.cpp")) files.push_back(e.path());
   }
   for (const auto& e : fs::directory_iterator(kSource / "data/inspect")) {
     if (e.path().extension() == ".json") files.push_back(e.path());
