@@ -56,10 +56,13 @@ class DistroMatching : public ::testing::Test {
                                 {{"Ubuntu:22.04:LTS", "openssl", "3.0.2-0ubuntu1"}}));
     WriteFileBytes(d / "alpine.json", DistroRecord("ALPINE-CVE-2022-0778", "CVE-2022-0778",
                                                    {{"Alpine:v3.15", "openssl", "1.1.1n-r0"}}));
+    // An advisory fixing two CVEs at once (the injected quotes make a two-element array).
+    WriteFileBytes(d / "dsa.json", DistroRecord("DSA-9999-1", "CVE-2099-0001\", \"CVE-2099-0002",
+                                                {{"Debian:12", "curl", "7.88.1-10+deb12u9"}}));
     const auto db = d / "v.db";
     auto writer = VulnWriter::Open(db);
     ASSERT_TRUE(writer) << writer.error().message;
-    for (const char* f : {"nvd.json", "debian.json", "ubuntu.json", "alpine.json"}) {
+    for (const char* f : {"nvd.json", "debian.json", "ubuntu.json", "alpine.json", "dsa.json"}) {
       auto r = writer->ImportFile(d / f);
       ASSERT_TRUE(r) << f << ": " << r.error().message;
     }
@@ -84,6 +87,23 @@ class DistroMatching : public ::testing::Test {
 };
 TempDir* DistroMatching::dir_ = nullptr;
 VulnStore* DistroMatching::store_ = nullptr;
+
+// A DSA that fixes several CVEs is reported under its own id and names every CVE.
+TEST_F(DistroMatching, AdvisoryOfSeveralCvesNamesThemAll) {
+  auto m = store_->Match(
+      {"curl", "7.88.1", "", "pkg:deb/debian/curl@7.88.1-10+deb12u5?arch=amd64&distro=debian-12"});
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_EQ(m->size(), 1u);
+  EXPECT_EQ((*m)[0].id, "DSA-9999-1");
+  const auto& aliases = (*m)[0].aliases;
+  for (const char* cve : {"CVE-2099-0001", "CVE-2099-0002"}) {
+    EXPECT_NE(std::find(aliases.begin(), aliases.end(), cve), aliases.end()) << cve;
+  }
+  auto fixed = store_->Match(
+      {"curl", "7.88.1", "", "pkg:deb/debian/curl@7.88.1-10+deb12u9?arch=amd64&distro=debian-12"});
+  ASSERT_TRUE(fixed);
+  EXPECT_TRUE(fixed->empty());
+}
 
 TEST_F(DistroMatching, BackportedFixCountsInTheDistributionsOrder) {
   // Upstream 1.1.1k is inside NVD's range [1.1.1, 1.1.1n); Debian 11 fixed it in 1.1.1k-1+deb11u2.

@@ -48,7 +48,15 @@ VulnRecord ParseOsv(Elem doc) {
         upstream_cves.emplace_back(View(u).substr(0, 256));
       }
     }
-    if (upstream_cves.size() == 1) cve_aliases = std::move(upstream_cves);
+    if (upstream_cves.size() == 1) {
+      cve_aliases = std::move(upstream_cves);
+    } else {
+      // An advisory fixing several CVEs (DSA-..., DLA-...) keeps its own id (one record
+      // cannot be several CVEs) and names each CVE it fixes among its aliases.
+      for (auto& cve : upstream_cves) {
+        if (Room(rec.aliases)) rec.aliases.push_back(std::move(cve));
+      }
+    }
   }
   std::sort(cve_aliases.begin(), cve_aliases.end());
   if (osv_id.starts_with("CVE-") || cve_aliases.empty()) {
