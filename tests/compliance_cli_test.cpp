@@ -199,6 +199,35 @@ void CheckDeclarationsAreCheckedAgainstTheImage() {
   EXPECT_NE(output.find("declaration en303645 5.6-5: CONTRADICTED"), std::string::npos) << output;
 }
 
+// `clearbox attest` signs a compliance.json with the compliance predicate type, about the image.
+void CheckAttestSignsComplianceJson() {
+  const fs::path keys = tmp_->path() / "keys";
+  fs::create_directories(keys);
+  std::string output;
+  ASSERT_EQ(
+      RunShell(ClearboxBinary() + " keygen lab.example/attester -o " + (keys / "attester").string(),
+               &output),
+      kExitOk)
+      << output;
+  const fs::path envelope = tmp_->path() / "compliance.dsse.json";
+  ASSERT_EQ(RunShell(ClearboxBinary() + " attest " + (Out() / "compliance.json").string() +
+                         " --key " + (keys / "attester.skey").string() + " -o " + envelope.string(),
+                     &output),
+            kExitOk)
+      << output;
+  ASSERT_EQ(RunShell("python3 -c \"import base64, json, sys; e = json.load(open(sys.argv[1])); "
+                     "s = json.loads(base64.b64decode(e['payload'])); "
+                     "print(s['predicateType'], s['subject'][0]['digest']['sha256'], "
+                     "s['predicate']['standards'][0]['counts']['CONTRADICTED'])\" " +
+                         envelope.string(),
+                     &output),
+            0)
+      << output;
+  const Json report = Load(Out() / "report.json");
+  EXPECT_EQ(output, "https://clearbox.dev/attestation/compliance/v1 " +
+                        report.at("image").at("sha256").get<std::string>() + " 6\n");
+}
+
 // Each test scans the demo image once (~30 s under ASan), so the checks share two tests.
 TEST_F(AssessDemoTest, ScanVerdictsOnTheDemoImageCiteResolvableEvidence) {
   CheckScanWritesComplianceAndPrintsTheSummary();
@@ -210,6 +239,7 @@ TEST_F(AssessDemoTest, AssessRerunsExitCodesAndDeclarations) {
   CheckAssessIsByteIdenticalAndMatchesScan();
   CheckAssessExitCodes();
   CheckDeclarationsAreCheckedAgainstTheImage();
+  CheckAttestSignsComplianceJson();
 }
 
 }  // namespace

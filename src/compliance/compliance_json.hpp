@@ -11,6 +11,9 @@ namespace clearbox::compliance {
 inline constexpr int kComplianceSchemaVersion = 1;
 inline constexpr std::string_view kComplianceSchema = "https://clearbox.dev/schemas/compliance";
 inline constexpr std::string_view kComplianceFileName = "compliance.json";
+// The in-toto predicate type `clearbox attest` gives a compliance.json (docs/compliance.md).
+inline constexpr std::string_view kCompliancePredicateType =
+    "https://clearbox.dev/attestation/compliance/v1";
 
 // compliance.json: pretty JSON with sorted keys and a final newline; byte-identical for equal
 // assessments (no wall-clock time; `created` only when report.json has one).
