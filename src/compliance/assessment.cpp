@@ -23,8 +23,16 @@ struct AssessContext {
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
   return out;
+}
+
+// `text` without a final full stop, to quote it inside a sentence.
+std::string Quoted(const std::string& text) {
+  return text.ends_with('.') ? text.substr(0, text.size() - 1) : text;
 }
 
 void SortPointers(std::vector<std::string>& pointers) {
@@ -118,8 +126,8 @@ void MarkContradicted(ClauseVerdict& v, const std::vector<const EvidenceItem*>& 
   v.verdict = Verdict::kContradicted;
   v.first_evidence_text = found.front()->text;
   v.rationale = "The image contradicts this clause: " + std::to_string(v.evidence.size()) +
-                " piece(s) of evidence from " + Join(fired) + " (first: " + found.front()->text +
-                ").";
+                " piece(s) of evidence from " + Join(fired) +
+                " (first: " + Quoted(found.front()->text) + ").";
 }
 
 // CRA II(1): supported in full only when components are listed, each with a version.
@@ -261,7 +269,7 @@ DeclarationCheck CheckDeclaration(const Json& report, const Declaration& d,
     check.evidence = image.evidence;
     check.rationale = "The image contradicts the claim: " + std::to_string(image.evidence.size()) +
                       " piece(s) of evidence against clause " + d.clause +
-                      " (first: " + image.first_evidence_text + ").";
+                      " (first: " + Quoted(image.first_evidence_text) + ").";
     return check;
   }
   if (d.status == DeclaredStatus::kNotApplicable) {

@@ -152,7 +152,10 @@ Result<std::vector<const Standard*>> StandardCatalogue::Select(
     const Standard* standard = Find(id);
     if (standard == nullptr) {
       std::string known;
-      for (const auto& s : standards_) known += (known.empty() ? "" : ", ") + s.id;
+      for (const auto& s : standards_) {
+        if (!known.empty()) known += ", ";
+        known += s.id;
+      }
       return Fail(ErrorCode::kInvalidArgument, "unknown standard '" + id + "' (known: " + known +
                                                    ", or " + std::string(kAllStandards) + ")");
     }
