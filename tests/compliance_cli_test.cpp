@@ -57,6 +57,17 @@ std::set<std::string> EvidenceRules(const Json& report, const Json& clause) {
   return rules;
 }
 
+// Exit status of validating `file` against docs/compliance.schema.json (0 = valid).
+int ValidateCompliance(const fs::path& file, std::string* output) {
+  return RunShell(
+      "python3 -c \"import json, sys, jsonschema; "
+      "v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))); "
+      "errors = [e.message for e in v.iter_errors(json.load(open(sys.argv[2])))]; "
+      "print(errors); sys.exit(1 if errors else 0)\" " +
+          SourceDir() + "/docs/compliance.schema.json " + file.string(),
+      output);
+}
+
 class AssessDemoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -197,6 +208,7 @@ void CheckDeclarationsAreCheckedAgainstTheImage() {
   EXPECT_TRUE(file.at("path").get<std::string>().ends_with("www/index.html"));
   EXPECT_EQ(checks[2].at("result"), "UNVERIFIABLE");
   EXPECT_NE(output.find("declaration en303645 5.6-5: CONTRADICTED"), std::string::npos) << output;
+  EXPECT_EQ(ValidateCompliance(out / "compliance.json", &output), 0) << output;
 }
 
 // `clearbox attest` signs a compliance.json with the compliance predicate type, about the image.
@@ -228,11 +240,21 @@ void CheckAttestSignsComplianceJson() {
                         report.at("image").at("sha256").get<std::string>() + " 6\n");
 }
 
+void CheckComplianceJsonFollowsItsSchema() {
+  std::string output;
+  EXPECT_EQ(ValidateCompliance(Out() / "compliance.json", &output), 0) << output;
+  Json broken = Load(Out() / "compliance.json");
+  broken["standards"][0]["clauses"][0]["verdict"] = "PASS";
+  WriteFileBytes(tmp_->path() / "broken.json", broken.dump());
+  EXPECT_EQ(ValidateCompliance(tmp_->path() / "broken.json", &output), 1) << output;
+}
+
 // Each test scans the demo image once (~30 s under ASan), so the checks share two tests.
 TEST_F(AssessDemoTest, ScanVerdictsOnTheDemoImageCiteResolvableEvidence) {
   CheckScanWritesComplianceAndPrintsTheSummary();
   CheckDemoImageContradictsTheExpectedClauses();
   CheckEveryEvidencePointerResolvesInReportJson();
+  CheckComplianceJsonFollowsItsSchema();
 }
 
 TEST_F(AssessDemoTest, AssessRerunsExitCodesAndDeclarations) {
