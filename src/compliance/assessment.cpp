@@ -294,17 +294,20 @@ DeclarationCheck CheckDeclaration(const Json& report, const Declaration& d,
     check.evidence.insert(check.evidence.end(), pointers.begin(), pointers.end());
   }
   SortPointers(check.evidence);
-  if (!check.evidence.empty()) {
+  if (!present.empty() && missing.empty()) {
     check.result = DeclarationResult::kConfirmed;
     check.rationale = "The file(s) the vendor names as evidence are in the image (" +
                       Join(present) + "); their presence was checked, not their content.";
     return check;
   }
+  // A claim is confirmed only when every file it names is there; the ones found stay cited.
   check.rationale = "The image neither supports nor contradicts the claim (clause verdict " +
                     std::string(ToString(image.verdict)) + ")";
-  check.rationale += missing.empty() ? "."
-                                     : "; the file(s) the vendor names (" + Join(missing) +
-                                           ") are not in the image.";
+  if (!present.empty()) check.rationale += "; in the image: " + Join(present);
+  check.rationale +=
+      missing.empty()
+          ? "."
+          : "; the file(s) the vendor names are not in the image: " + Join(missing) + ".";
   return check;
 }
 

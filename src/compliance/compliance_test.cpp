@@ -363,16 +363,21 @@ TEST_F(ComplianceTest, DeclarationUnverifiableWhenTheImageCannotDecide) {
        "status": "implemented"},
       {"standard": "en303645", "clause": "5.3-2", "claim": "updates are signed",
        "status": "implemented", "evidence": ["/etc/keys/missing.pub"]},
-      {"standard": "ts33117", "clause": "4.2.3.2.2", "claim": "x", "status": "implemented"}]})json");
+      {"standard": "ts33117", "clause": "4.2.3.2.2", "claim": "x", "status": "implemented"},
+      {"standard": "en303645", "clause": "5.3-2", "claim": "signed with the key in both files",
+       "status": "implemented", "evidence": ["/etc/keys/update.pub", "/etc/keys/missing.pub"]}]})json");
   auto selected = standards_.Select(std::vector<std::string>{"en303645"});
   ASSERT_TRUE(selected);
   auto a = Assess(CleanReport(), rules_, *selected, &file);
   ASSERT_TRUE(a) << a.error().message;
-  ASSERT_EQ(a->declarations.size(), 3u);
+  ASSERT_EQ(a->declarations.size(), 4u);
   for (const auto& check : a->declarations) {
     EXPECT_EQ(check.result, DeclarationResult::kUnverifiable) << check.declaration.clause;
-    EXPECT_TRUE(check.evidence.empty());
   }
+  EXPECT_TRUE(a->declarations[0].evidence.empty());
+  // One of two named files present: not confirmed, the present one still cited.
+  EXPECT_EQ(a->declarations[3].evidence, std::vector<std::string>{"/files/0"});
+  EXPECT_NE(a->declarations[3].rationale.find("missing.pub"), std::string::npos);
   EXPECT_NE(a->declarations[1].rationale.find("missing.pub"), std::string::npos);
   EXPECT_NE(a->declarations[2].rationale.find("not assessed"), std::string::npos);
 }
