@@ -177,6 +177,13 @@ void CheckAssessExitCodes() {
                      &output),
             kExitUnusableInput);
   EXPECT_FALSE(fs::exists(fs::path(out) / "compliance.json"));
+  // scan refuses an unknown standard before it scans anything.
+  const fs::path never = tmp_->path() / "never";
+  EXPECT_EQ(RunShell(ClearboxBinary() + " scan " + (tmp_->path() / "demo/router.bin").string() +
+                         " -o " + never.string() + " --standard bogus",
+                     &output),
+            kExitUsage);
+  EXPECT_FALSE(fs::exists(never));
 }
 
 void CheckDeclarationsAreCheckedAgainstTheImage() {

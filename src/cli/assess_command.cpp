@@ -117,9 +117,10 @@ int AssessReport(std::string_view command, const std::string& report_text,
   return kExitOk;
 }
 
-void AddComplianceOptions(CLI::App& cmd, ComplianceArgs& args) {
-  cmd.add_option("--declarations", args.declarations,
-                 "Vendor declarations (JSON, docs/compliance.md) to check against the image");
+CLI::Option* AddComplianceOptions(CLI::App& cmd, ComplianceArgs& args) {
+  return cmd.add_option(
+      "--declarations", args.declarations,
+      "Vendor declarations (JSON, docs/compliance.md) to check against the image");
 }
 
 void RegisterAssessCommand(CLI::App& app, std::function<int()>* run) {

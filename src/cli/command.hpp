@@ -39,8 +39,9 @@ struct ComplianceArgs {
   std::string declarations;  // --declarations: vendor declarations file, "" = none
   std::string data_dir;      // rules and standards directory, "" = DataDir()
 };
-// Adds --declarations to `cmd` (each command words its own --standard and --data-dir).
-void AddComplianceOptions(CLI::App& cmd, ComplianceArgs& args);
+// Adds --declarations to `cmd` (each command words its own --standard and --data-dir);
+// returns the option.
+CLI::Option* AddComplianceOptions(CLI::App& cmd, ComplianceArgs& args);
 // Checks that the standard catalogues load, `args.standards` names known standards and the
 // declarations file (if any) parses; prints the error and returns the exit code (usage, unusable
 // input) when not.

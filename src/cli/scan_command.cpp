@@ -168,10 +168,11 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option(
       "--vex", args->vex_files,
       "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
-  cmd->add_option("-s,--standard", args->compliance.standards,
-                  "Also assess compliance: comma-separated standard ids (en303645, cra, ts33117, "
-                  "iec62443-4-2, en18031-1) or all; writes OUT/compliance.json");
-  AddComplianceOptions(*cmd, args->compliance);
+  auto* standard = cmd->add_option(
+      "-s,--standard", args->compliance.standards,
+      "Also assess compliance: comma-separated standard ids (en303645, cra, ts33117, "
+      "iec62443-4-2, en18031-1) or all; writes OUT/compliance.json");
+  AddComplianceOptions(*cmd, args->compliance)->needs(standard);
   cmd->add_flag("--timestamp", args->timestamp, "Record the current time in the reports");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
   AddUnpackLimitOptions(*cmd, args->unpack);
