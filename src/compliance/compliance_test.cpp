@@ -306,6 +306,14 @@ TEST_F(ComplianceTest, OutputIsDeterministicAndCountsAddUp) {
   }
 }
 
+TEST_F(ComplianceTest, CopiesTheReportsCreationTimeOnly) {
+  Json report = CleanReport();
+  report["created"] = "2026-11-26T23:22:17Z";
+  const Json out = Json::parse(RenderComplianceJson(AssessAll(report)));
+  EXPECT_EQ(out.at("report").at("created"), "2026-11-26T23:22:17Z");
+  EXPECT_FALSE(out.contains("created"));
+}
+
 TEST(CompliancePointers, SortNumericallyWithinAList) {
   std::vector<std::string> p{"/findings/10", "/binaries/3", "/findings/2", "/components"};
   std::sort(p.begin(), p.end(), PointerLess);
