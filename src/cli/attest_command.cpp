@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/command.hpp"
+#include "compliance/compliance_json.hpp"
 #include "core/exit_codes.hpp"
 #include "core/hex.hpp"
 #include "ledger/dsse.hpp"
@@ -30,6 +32,102 @@ bool IsSha256Hex(const std::string& s) {
   return s.size() == 64 && IsLowerHex(s);
 }
 
+// The subject and predicate of an attestation over one input document.
+struct AttestedDocument {
+  std::string subject_name;
+  std::string subject_sha256;
+  std::string predicate_type;
+  nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
+};
+
+// The "image" object of a report, manifest or compliance.json, if it has a valid sha256.
+const nlohmann::json* FindImage(const nlohmann::json& json) {
+  const nlohmann::json* holder = &json;
+  if (json.contains("schema") && json["schema"] == compliance::kComplianceSchema) {
+    if (!json.contains("report") || !json["report"].is_object()) return nullptr;
+    holder = &json["report"];
+  }
+  if (!holder->contains("image") || !(*holder)["image"].is_object()) return nullptr;
+  const auto& image = (*holder)["image"];
+  if (!image.contains("sha256") || !image["sha256"].is_string() ||
+      !IsSha256Hex(image["sha256"].get<std::string>())) {
+    return nullptr;
+  }
+  return &image;
+}
+
+nlohmann::ordered_json DocumentDigest(const std::string& file, const std::string& text) {
+  return {{"name", std::filesystem::path(file).filename().string()},
+          {"mediaType", "application/json"},
+          {"digest", {{"sha256", HexEncode(ByteView(ledger::Sha256Of(text)))}}}};
+}
+
+// A compliance.json: the verdict counts per standard and declaration results, and its digest.
+nlohmann::ordered_json CompliancePredicate(const nlohmann::json& json, const std::string& file,
+                                           const std::string& text) {
+  nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
+  predicate["generator"] = "clearbox 0.1.0";
+  nlohmann::ordered_json standards = nlohmann::ordered_json::array();
+  if (json.contains("standards") && json["standards"].is_array()) {
+    for (const auto& s : json["standards"]) {
+      if (!s.is_object()) continue;
+      standards.push_back({{"id", s.value("id", "")},
+                           {"version", s.value("version", "")},
+                           {"counts", s.value("counts", nlohmann::json::object())}});
+    }
+  }
+  predicate["standards"] = standards;
+  nlohmann::ordered_json declarations = nlohmann::ordered_json::object();
+  if (json.contains("declarations") && json["declarations"].is_array()) {
+    for (const auto& d : json["declarations"]) {
+      if (!d.is_object() || !d.contains("result") || !d["result"].is_string()) continue;
+      const std::string result = d["result"].get<std::string>();
+      declarations[result] = declarations.value(result, 0) + 1;
+    }
+  }
+  predicate["declarations"] = declarations;
+  predicate["compliance"] = DocumentDigest(file, text);
+  return predicate;
+}
+
+// A report or unpack manifest: a summary of the lists and the report's digest.
+nlohmann::ordered_json ReportPredicate(const nlohmann::json& json, const nlohmann::json& image,
+                                       const std::string& file, const std::string& text) {
+  nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
+  predicate["generator"] = "clearbox 0.1.0";
+  nlohmann::ordered_json summary = nlohmann::ordered_json::object();
+  if (image.contains("size") && image["size"].is_number_unsigned())
+    summary["image_size"] = image["size"];
+  for (const char* list : {"chunks", "files", "gaps", "problems"}) {
+    if (json.contains(list) && json[list].is_array()) summary[list] = json[list].size();
+  }
+  predicate["summary"] = summary;
+  predicate["report"] = DocumentDigest(file, text);
+  return predicate;
+}
+
+// What to attest for the document `text` read from `file`; nullopt when it has no image.
+std::optional<AttestedDocument> DescribeDocument(const std::string& file, const std::string& text) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return std::nullopt;
+  const nlohmann::json* image = FindImage(json);
+  if (image == nullptr) return std::nullopt;
+  AttestedDocument doc;
+  doc.subject_name = "image";
+  if (image->contains("path") && (*image)["path"].is_string()) {
+    doc.subject_name =
+        std::filesystem::path((*image)["path"].get<std::string>()).filename().string();
+  }
+  doc.subject_sha256 = (*image)["sha256"].get<std::string>();
+  const bool compliance =
+      json.contains("schema") && json["schema"] == compliance::kComplianceSchema;
+  doc.predicate_type = compliance ? std::string(compliance::kCompliancePredicateType)
+                                  : std::string(ledger::kUnpackPredicateType);
+  doc.predicate = compliance ? CompliancePredicate(json, file, text)
+                             : ReportPredicate(json, *image, file, text);
+  return doc;
+}
+
 int RunAttest(const AttestArgs& args) {
   auto key_text = ledger::ReadKeyArgument(args.key);
   if (!key_text) {
@@ -46,39 +144,20 @@ int RunAttest(const AttestArgs& args) {
     std::fprintf(stderr, "clearbox attest: %s\n", report.error().message.c_str());
     return kExitUnusableInput;
   }
-  auto json = nlohmann::json::parse(*report, nullptr, false);
-  if (json.is_discarded() || !json.is_object() || !json.contains("image") ||
-      !json["image"].is_object() || !json["image"].contains("sha256") ||
-      !json["image"]["sha256"].is_string() ||
-      !IsSha256Hex(json["image"]["sha256"].get<std::string>())) {
+  const auto doc = DescribeDocument(args.report, *report);
+  if (!doc) {
     std::fprintf(stderr,
                  "clearbox attest: %s is not a report: it needs an \"image\" object with a "
                  "sha256\n",
                  args.report.c_str());
     return kExitUnusableInput;
   }
-  const auto& image = json["image"];
-  std::string subject_name = "image";
-  if (image.contains("path") && image["path"].is_string()) {
-    subject_name = std::filesystem::path(image["path"].get<std::string>()).filename().string();
-  }
-  nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
-  predicate["generator"] = "clearbox 0.1.0";
-  nlohmann::ordered_json summary = nlohmann::ordered_json::object();
-  if (image.contains("size") && image["size"].is_number_unsigned())
-    summary["image_size"] = image["size"];
-  for (const char* list : {"chunks", "files", "gaps", "problems"}) {
-    if (json.contains(list) && json[list].is_array()) summary[list] = json[list].size();
-  }
-  predicate["summary"] = summary;
-  predicate["report"] = {{"name", std::filesystem::path(args.report).filename().string()},
-                         {"mediaType", "application/json"},
-                         {"digest", {{"sha256", HexEncode(ByteView(ledger::Sha256Of(*report)))}}}};
+  const std::string& subject_name = doc->subject_name;
   ledger::Statement statement;
-  statement.subjects.push_back({subject_name, image["sha256"].get<std::string>()});
-  statement.predicate_type = std::string(ledger::kUnpackPredicateType);
+  statement.subjects.push_back({subject_name, doc->subject_sha256});
+  statement.predicate_type = doc->predicate_type;
   statement.predicate_json =
-      predicate.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      doc->predicate.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto payload = ledger::FormatStatement(statement);
   if (!payload) {
     std::fprintf(stderr, "clearbox attest: %s\n", payload.error().message.c_str());
@@ -102,8 +181,8 @@ int RunAttest(const AttestArgs& args) {
     return kExitUnusableInput;
   }
   std::printf("attested %s sha256:%s with %s -> %s\n", subject_name.c_str(),
-              image["sha256"].get<std::string>().c_str(),
-              ledger::KeyLabel(ledger::PublicKeyOf(*key)).c_str(), out.c_str());
+              doc->subject_sha256.c_str(), ledger::KeyLabel(ledger::PublicKeyOf(*key)).c_str(),
+              out.c_str());
   return kExitOk;
 }
 
@@ -117,7 +196,11 @@ void RegisterAttestCommand(CLI::App& app, std::function<int()>* run) {
       "REPORT.json is a clearbox report or unpack manifest.json; its \"image\" object gives the\n"
       "subject (name and sha256). The predicate (type " +
       std::string(ledger::kUnpackPredicateType) +
-      ") holds a summary and the\nsha256 of REPORT.json. Output: a DSSE envelope with payloadType "
+      ") holds a summary and the\nsha256 of REPORT.json. A compliance.json (clearbox assess) is "
+      "attested with predicate\ntype " +
+      std::string(compliance::kCompliancePredicateType) +
+      ": its verdict counts per standard,\ndeclaration results and sha256; the subject is the "
+      "image of the report it assessed. Output: a DSSE envelope with payloadType "
       "application/vnd.in-toto+json,\nsigned over the DSSE v1 PAE; default OUT is "
       "REPORT.json.dsse.json.\n\n"
       "Exit codes: 0 written; 2 usage; 4 unusable input (unreadable report or key); 70 internal.");

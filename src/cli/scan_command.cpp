@@ -14,6 +14,7 @@
 #include "cli/command.hpp"
 #include "core/data_dir.hpp"
 #include "core/exit_codes.hpp"
+#include "core/read_file.hpp"
 #include "core/severity.hpp"
 #include "report/renderers.hpp"
 #include "scan/scanner.hpp"
@@ -22,6 +23,9 @@ namespace clearbox::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// report.json of a large image lists every file; a generous cap still bounds memory.
+constexpr std::uint64_t kMaxReportBytes = std::uint64_t{1} << 30;
 
 struct ScanArgs {
   unpack::UnpackOptions unpack;
@@ -33,6 +37,7 @@ struct ScanArgs {
   bool no_vuln = false;
   bool timestamp = false;
   bool quiet = false;
+  ComplianceArgs compliance;  // --standard, --declarations
 };
 
 // "info", "low", "medium", "high", "critical": the values of --fail-on.
@@ -55,6 +60,17 @@ std::optional<std::int64_t> SourceDateEpoch() {
   return seconds;
 }
 
+// Compliance verdicts from the report.json just written (the same path as `clearbox assess`).
+int AssessWrittenReport(const ScanArgs& args) {
+  const fs::path report = fs::path(args.output_dir) / "report.json";
+  auto text = ReadFileCapped(report, kMaxReportBytes);
+  if (!text) {
+    std::fprintf(stderr, "clearbox scan: %s\n", text.error().message.c_str());
+    return kExitInternal;
+  }
+  return AssessReport("scan", *text, report.string(), args.compliance, args.output_dir, args.quiet);
+}
+
 int RunScan(const ScanArgs& args) {
   scan::ScanOptions options;
   options.unpack = args.unpack;
@@ -75,6 +91,10 @@ int RunScan(const ScanArgs& args) {
     options.created_at = wall_clock;
   }
 
+  const bool assess = !args.compliance.standards.empty();
+  if (assess) {
+    if (const auto refused = CheckComplianceArgs("scan", args.compliance)) return *refused;
+  }
   std::error_code ec;
   if (fs::exists(args.output_dir, ec) && !fs::is_empty(args.output_dir, ec)) {
     std::fprintf(stderr, "clearbox scan: output directory %s is not empty\n",
@@ -99,6 +119,10 @@ int RunScan(const ScanArgs& args) {
       "%s/vulnerabilities.sarif\n",
       args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str(),
       args.output_dir.c_str());
+  if (assess) {
+    const int assessed = AssessWrittenReport(args);
+    if (assessed != kExitOk) return assessed;
+  }
   if (!args.fail_on.empty()) {
     const Severity threshold = FindSeverity(args.fail_on).value_or(Severity::kInfo);
     for (const auto& f : evidence->findings) {
@@ -121,10 +145,13 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
       "tree OUT/unpacked/ (with its\n"
       "manifest.json; report paths are relative to it). IMAGE may also be a CycloneDX or\n"
       "SPDX JSON document: its components are matched without unpacking. Reports carry no\n"
-      "wall-clock time unless SOURCE_DATE_EPOCH is set or --timestamp is given.\n\n"
+      "wall-clock time unless SOURCE_DATE_EPOCH is set or --timestamp is given. With\n"
+      "--standard, also writes OUT/compliance.json as `clearbox assess` does "
+      "(docs/compliance.md).\n\n"
       "Exit codes: 0 complete; 3 completed with unpack problems; 5 a finding reached the\n"
       "--fail-on severity; 4 unusable input (image unreadable, OUT not empty, data files\n"
-      "missing); 2 usage error; 70 internal error.");
+      "missing, declarations invalid); 2 usage error (also an unknown --standard id); 70 internal\n"
+      "error.");
   cmd->add_option("image", args->unpack.image_path,
                   "Firmware image or file to scan, or a CycloneDX/SPDX JSON SBOM")
       ->required();
@@ -141,10 +168,18 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option(
       "--vex", args->vex_files,
       "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
+  auto* standard = cmd->add_option(
+      "-s,--standard", args->compliance.standards,
+      "Also assess compliance: comma-separated standard ids (en303645, cra, ts33117, "
+      "iec62443-4-2, en18031-1) or all; writes OUT/compliance.json");
+  AddComplianceOptions(*cmd, args->compliance)->needs(standard);
   cmd->add_flag("--timestamp", args->timestamp, "Record the current time in the reports");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
   AddUnpackLimitOptions(*cmd, args->unpack);
-  cmd->callback([run, args] { *run = [args] { return RunScan(*args); }; });
+  cmd->callback([run, args] {
+    args->compliance.data_dir = args->data_dir;
+    *run = [args] { return RunScan(*args); };
+  });
 }
 
 }  // namespace clearbox::cli
