@@ -28,6 +28,10 @@ cp /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/"
 cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 "$root/lib/libz.so.1"
 printf 'Package: dropbear\nVersion: 2016.72-1\nStatus: install user installed\nArchitecture: mips_24kc\n\nPackage: dnsmasq\nVersion: 2.80-15\nStatus: install user installed\nArchitecture: mips_24kc\n\n' \
   > "$root/usr/lib/opkg/status"
+# A legacy daemon built without any hardening (no canary, no PIE, executable stack, no RELRO).
+printf 'int main(void) { return 0; }\n' > "$work/legacyd.c"
+gcc -O0 -fno-stack-protector -no-pie -z execstack -Wl,-z,norelro -o "$root/bin/legacyd" \
+  "$work/legacyd.c"
 printf '#!/bin/sh\ntelnetd -l /bin/sh\n' > "$root/etc/init.d/rcS"
 chmod 755 "$root/etc/init.d/rcS"
 printf '<html><body>demo router</body></html>\n' > "$root/www/index.html"

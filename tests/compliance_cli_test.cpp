@@ -123,6 +123,15 @@ void CheckDemoImageContradictsTheExpectedClauses() {
   EXPECT_EQ(mitigation.at("verdict"), "CONTRADICTED");
   ASSERT_FALSE(mitigation.at("evidence").empty());
   EXPECT_TRUE(mitigation.at("evidence")[0].get<std::string>().starts_with("/binaries/"));
+  // The demo's legacy daemon, built without any hardening, is among the evidence.
+  bool legacy_daemon = false;
+  for (const auto& pointer : mitigation.at("evidence")) {
+    const Json& item = report.at(Json::json_pointer(pointer.get<std::string>()));
+    if (item.contains("path") && item.at("path").get<std::string>().ends_with("bin/legacyd")) {
+      legacy_daemon = true;
+    }
+  }
+  EXPECT_TRUE(legacy_daemon) << mitigation.dump();
 }
 
 // (c) Every evidence pointer (clauses and declarations) resolves to an element of report.json.

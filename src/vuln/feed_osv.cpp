@@ -28,9 +28,9 @@ std::string PurlKeyForEcosystem(const std::string& ecosystem, const std::string&
   return "";
 }
 
-VulnRecord ParseOsv(Elem doc) {
-  VulnRecord rec;
-  rec.source = "osv";
+// The record's id and aliases: a CVE id when the record is one CVE (OSV's own id joins the
+// aliases), else OSV's id; an advisory fixing several CVEs lists them among its aliases.
+void AssignIdAndAliases(Elem doc, VulnRecord& rec) {
   const std::string osv_id = Str(doc, "id");
   std::vector<std::string> cve_aliases;
   for (const auto& a : Arr(doc, "aliases")) {
@@ -67,6 +67,12 @@ VulnRecord ParseOsv(Elem doc) {
                       rec.aliases.end());
     rec.aliases.push_back(osv_id);
   }
+}
+
+VulnRecord ParseOsv(Elem doc) {
+  VulnRecord rec;
+  rec.source = "osv";
+  AssignIdAndAliases(doc, rec);
   rec.modified = Str(doc, "modified");
   rec.published = Str(doc, "published");
   rec.status = Member(doc, "withdrawn").has_value() ? "WITHDRAWN" : "";
