@@ -265,6 +265,34 @@ void CheckComplianceJsonFollowsItsSchema() {
   EXPECT_EQ(ValidateCompliance(tmp_->path() / "broken.json", &output), 1) << output;
 }
 
+// compliance.sarif is valid SARIF 2.1.0; a contradicted clause is a failed result located at
+// the files of its evidence.
+void CheckComplianceSarifIsValidAndLocatesEvidence() {
+  std::string output;
+  EXPECT_EQ(
+      RunShell("/usr/bin/python3 '" + SourceDir() + "/tests/validate_json_schema.py' sarif '" +
+                   (Out() / "compliance.sarif").string() + "' 2>&1",
+               &output),
+      0)
+      << output;
+  const Json sarif = Load(Out() / "compliance.sarif");
+  const Json* passwords = nullptr;
+  for (const auto& result : sarif.at("runs")[0].at("results")) {
+    if (result.at("ruleId") == "en303645/5.1-1") passwords = &result;
+  }
+  ASSERT_NE(passwords, nullptr);
+  EXPECT_EQ(passwords->at("kind"), "fail");
+  EXPECT_EQ(passwords->at("level"), "error");
+  bool at_shadow = false;
+  for (const auto& location : passwords->at("locations")) {
+    const std::string uri = location.at("physicalLocation").at("artifactLocation").at("uri");
+    at_shadow = at_shadow || uri.ends_with("etc/shadow");
+  }
+  EXPECT_TRUE(at_shadow) << passwords->dump();
+  const std::string again = ReadFileBytes(tmp_->path() / "a1/compliance.sarif");
+  EXPECT_EQ(again, ReadFileBytes(Out() / "compliance.sarif"));
+}
+
 // Each test scans the demo image once (~30 s under ASan), so the checks share two tests.
 TEST_F(AssessDemoTest, ScanVerdictsOnTheDemoImageCiteResolvableEvidence) {
   CheckScanWritesComplianceAndPrintsTheSummary();
@@ -275,6 +303,7 @@ TEST_F(AssessDemoTest, ScanVerdictsOnTheDemoImageCiteResolvableEvidence) {
 
 TEST_F(AssessDemoTest, AssessRerunsExitCodesAndDeclarations) {
   CheckAssessIsByteIdenticalAndMatchesScan();
+  CheckComplianceSarifIsValidAndLocatesEvidence();
   CheckAssessExitCodes();
   CheckDeclarationsAreCheckedAgainstTheImage();
   CheckAttestSignsComplianceJson();

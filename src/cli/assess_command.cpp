@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "compliance/assessment.hpp"
 #include "compliance/compliance_json.hpp"
+#include "compliance/compliance_sarif.hpp"
 #include "compliance/declarations.hpp"
 #include "compliance/report_evidence.hpp"
 #include "compliance/standard_catalogue.hpp"
@@ -110,6 +111,11 @@ int AssessReport(std::string_view command, const std::string& report_text,
   fs::create_directories(output_dir, ec);
   const fs::path file = output_dir / compliance::kComplianceFileName;
   if (auto written = WriteText(file, compliance::RenderComplianceJson(*assessment)); !written) {
+    return fail(written.error(), kExitUnusableInput);
+  }
+  const fs::path sarif = output_dir / compliance::kComplianceSarifFileName;
+  if (auto written = WriteText(sarif, compliance::RenderComplianceSarif(*assessment, *report));
+      !written) {
     return fail(written.error(), kExitUnusableInput);
   }
   if (!quiet) std::fputs(compliance::RenderComplianceSummary(*assessment).c_str(), stdout);
