@@ -158,6 +158,33 @@ def main():
     if self_signed:
         fail("self-signed findings left: %r" % [(f["path"][-40:], f["message"][:60]) for f in self_signed])
 
+    # Compliance on the real artefact: public test keys contradict nothing, every evidence
+    # pointer resolves in report.json, the SBOM clause is judged on the components' versions.
+    compliance_dir = os.path.join(args.work, "out-compliance")
+    run([args.clearbox, "assess", os.path.join(args.work, "out-debian", "report.json"),
+         "--standard", "all", "-q", "-o", compliance_dir])
+    with open(os.path.join(compliance_dir, "compliance.json")) as f:
+        compliance = json.load(f)
+    verdicts = {}
+    for standard in compliance["standards"]:
+        for clause in standard["clauses"]:
+            verdicts[(standard["id"], clause["id"])] = clause
+            for pointer in clause["evidence"]:
+                node = report
+                for part in pointer.split("/")[1:]:
+                    part = part.replace("~1", "/").replace("~0", "~")
+                    node = node[int(part)] if isinstance(node, list) else node[part]
+                if pointer.startswith("/findings/") and node["rule"] == "secret.known-test-key":
+                    fail("a public test key is evidence against %s %s" % (standard["id"], clause["id"]))
+    key_clause = verdicts[("en303645", "5.4-3")]
+    if key_clause["verdict"] == "CONTRADICTED":
+        fail("EN 303 645 5.4-3 contradicted by %r" % key_clause["evidence"][:5])
+    sbom_clause = verdicts[("cra", "II(1)")]
+    without_version = [c for c in report["components"] if not c["version"]]
+    expected = "PARTIALLY_SUPPORTED" if without_version else "SUPPORTED"
+    if sbom_clause["verdict"] != expected:
+        fail("CRA II(1): %s, expected %s" % (sbom_clause["verdict"], expected))
+
     # Without Debian's data the upstream CPE ranges decide.
     nvd_report = scan(args.clearbox, deb, os.path.join(args.work, "out-nvd"), nvd_db)
     got = vulns_of(nvd_report, "busybox-udeb")
