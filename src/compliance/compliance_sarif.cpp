@@ -1,6 +1,5 @@
 #include "compliance/compliance_sarif.hpp"
 
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -21,20 +20,6 @@ std::string_view ResultKind(Verdict verdict) {
     case Verdict::kNotApplicable: return "notApplicable";
   }
   return "open";
-}
-
-// A URI reference for a '/'-separated relative path (RFC 3986 percent-encoding).
-std::string PathUri(std::string_view path) {
-  std::string out;
-  for (unsigned char ch : path) {
-    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out += '%';
-      AppendHexByte(out, ch, /*upper=*/true);
-    }
-  }
-  return out;
 }
 
 // The distinct file paths of the evidence items (the report's "path" of each), sorted.
@@ -64,7 +49,8 @@ Json Result(const Standard& standard, const ClauseVerdict& verdict, const std::s
   if (paths.empty()) paths.insert(image_path);
   Json locations = Json::array();
   for (const auto& path : paths) {
-    locations.push_back({{"physicalLocation", {{"artifactLocation", {{"uri", PathUri(path)}}}}}});
+    locations.push_back(
+        {{"physicalLocation", {{"artifactLocation", {{"uri", PathUriReference(path)}}}}}});
   }
   result["locations"] = locations;
   result["properties"] = {{"verdict", ToString(verdict.verdict)},

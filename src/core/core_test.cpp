@@ -43,6 +43,12 @@ TEST(Severity, NamesOrderAndParsing) {
   EXPECT_FALSE(FindSeverity("bogus"));
 }
 
+TEST(Hex, PathUriReferencePercentEncodesAllButUnreservedAndSlash) {
+  EXPECT_EQ(PathUriReference("0.squashfs/etc/shadow"), "0.squashfs/etc/shadow");
+  EXPECT_EQ(PathUriReference("a b/%c#\xff~_-"), "a%20b/%25c%23%FF~_-");
+  EXPECT_EQ(PathUriReference(""), "");
+}
+
 TEST(Hex, EncodesLowerCaseAndDecodesEitherCase) {
   const std::string bytes("\x00\x7f\xab\xff", 4);
   EXPECT_EQ(HexEncode(bytes), "007fabff");

@@ -42,4 +42,21 @@ bool IsLowerHex(std::string_view text) {
   return text.find_first_not_of(kHexDigitsLower) == std::string_view::npos;
 }
 
+std::string PathUriReference(std::string_view path) {
+  std::string out;
+  for (const char c : path) {
+    const auto ch = static_cast<unsigned char>(c);
+    const bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || ch == '/' || ch == '-' || ch == '.' ||
+                       ch == '_' || ch == '~';
+    if (plain) {
+      out.push_back(c);
+    } else {
+      out += '%';
+      AppendHexByte(out, ch, /*upper=*/true);
+    }
+  }
+  return out;
+}
+
 }  // namespace clearbox

@@ -30,4 +30,8 @@ Result<std::string> HexDecode(std::string_view hex);
 // True when `text` is made only of the digits 0-9 and a-f (the empty text included).
 bool IsLowerHex(std::string_view text);
 
+// A URI reference for a '/'-separated relative path: every byte but letters, digits and
+// "/-._~" percent-encoded with upper-case digits (RFC 3986), as SARIF locations want.
+std::string PathUriReference(std::string_view path);
+
 }  // namespace clearbox

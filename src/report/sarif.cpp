@@ -16,22 +16,8 @@ std::string Level(Severity severity) {
   return "note";
 }
 
-// A URI reference for a '/'-separated relative path (RFC 3986 percent-encoding).
-std::string PathUri(std::string_view path) {
-  std::string out;
-  for (unsigned char ch : path) {
-    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out += '%';
-      AppendHexByte(out, ch, /*upper=*/true);
-    }
-  }
-  return out;
-}
-
 Json Location(const std::string& path, std::optional<std::uint64_t> byte_offset) {
-  Json physical{{"artifactLocation", {{"uri", PathUri(path)}}}};
+  Json physical{{"artifactLocation", {{"uri", PathUriReference(path)}}}};
   if (byte_offset) physical["region"] = {{"byteOffset", *byte_offset}};
   return Json::array({Json{{"physicalLocation", physical}}});
 }
