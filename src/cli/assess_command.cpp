@@ -2,7 +2,6 @@
 // (src/compliance), and the same step for `clearbox scan --standard`.
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,9 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// report.json of a large image lists every file; a generous cap still bounds memory.
-constexpr std::uint64_t kMaxReportBytes = std::uint64_t{1} << 30;
-
 struct AssessArgs {
   std::string report;
   std::string output_dir;
@@ -39,17 +35,9 @@ fs::path DataDirOf(const ComplianceArgs& args) {
   return args.data_dir.empty() ? DataDir() : fs::path(args.data_dir);
 }
 
-Result<void> WriteText(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Fail(ErrorCode::kIo, "cannot write " + file.string());
-  return {};
-}
-
 int RunAssess(const AssessArgs& args) {
   if (const auto refused = CheckComplianceArgs("assess", args.compliance)) return *refused;
-  auto text = ReadFileCapped(args.report, kMaxReportBytes);
+  auto text = ReadFileCapped(args.report, kMaxReportJsonBytes);
   if (!text) {
     std::fprintf(stderr, "clearbox assess: cannot read %s: %s\n", args.report.c_str(),
                  text.error().message.c_str());
@@ -110,11 +98,12 @@ int AssessReport(std::string_view command, const std::string& report_text,
   std::error_code ec;
   fs::create_directories(output_dir, ec);
   const fs::path file = output_dir / compliance::kComplianceFileName;
-  if (auto written = WriteText(file, compliance::RenderComplianceJson(*assessment)); !written) {
+  if (auto written = WriteWholeFile(file, compliance::RenderComplianceJson(*assessment));
+      !written) {
     return fail(written.error(), kExitUnusableInput);
   }
   const fs::path sarif = output_dir / compliance::kComplianceSarifFileName;
-  if (auto written = WriteText(sarif, compliance::RenderComplianceSarif(*assessment, *report));
+  if (auto written = WriteWholeFile(sarif, compliance::RenderComplianceSarif(*assessment, *report));
       !written) {
     return fail(written.error(), kExitUnusableInput);
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -34,6 +35,10 @@ void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAssessCommand(CLI::App& app, std::function<int()>* run);
 
 // The compliance options of assess and scan.
+// report.json of a large image lists every file; a generous cap still bounds memory (scan
+// reads back the one it wrote, assess reads a saved one).
+inline constexpr std::uint64_t kMaxReportJsonBytes = std::uint64_t{1} << 30;
+
 struct ComplianceArgs {
   std::string standards;     // --standard: comma-separated ids or "all"; "" = no assessment
   std::string declarations;  // --declarations: vendor declarations file, "" = none

@@ -24,9 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// report.json of a large image lists every file; a generous cap still bounds memory.
-constexpr std::uint64_t kMaxReportBytes = std::uint64_t{1} << 30;
-
 struct ScanArgs {
   unpack::UnpackOptions unpack;
   std::string output_dir;
@@ -63,7 +60,7 @@ std::optional<std::int64_t> SourceDateEpoch() {
 // Compliance verdicts from the report.json just written (the same path as `clearbox assess`).
 int AssessWrittenReport(const ScanArgs& args) {
   const fs::path report = fs::path(args.output_dir) / "report.json";
-  auto text = ReadFileCapped(report, kMaxReportBytes);
+  auto text = ReadFileCapped(report, kMaxReportJsonBytes);
   if (!text) {
     std::fprintf(stderr, "clearbox scan: %s\n", text.error().message.c_str());
     return kExitInternal;

@@ -73,6 +73,11 @@ TEST(ReadFileCapped, ReadsSmallFilesAndRefusesLargerOnes) {
   EXPECT_EQ(ReadFileCapped(dir / "f", 4).error().code, ErrorCode::kLimitExceeded);
   EXPECT_EQ(ReadFileCapped(dir / "missing", 4).error().code, ErrorCode::kIo);
   EXPECT_EQ(ReadFileCapped(dir, 4).error().code, ErrorCode::kIo);  // a directory
+  ASSERT_TRUE(WriteWholeFile(dir / "w", std::string_view("a\0b", 3)));
+  EXPECT_EQ(*ReadFileCapped(dir / "w", 3), std::string("a\0b", 3));
+  ASSERT_TRUE(WriteWholeFile(dir / "w", "c"));  // truncates
+  EXPECT_EQ(*ReadFileCapped(dir / "w", 3), "c");
+  EXPECT_EQ(WriteWholeFile(dir / "missing" / "w", "x").error().code, ErrorCode::kIo);
   std::filesystem::remove_all(dir);
 }
 

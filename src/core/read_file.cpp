@@ -1,5 +1,7 @@
 #include "core/read_file.hpp"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +47,14 @@ Result<std::string> ReadFileCapped(const std::filesystem::path& path, std::uint6
   auto text = ReadFileCapped(fd.get(), max_bytes);
   if (!text) return Fail(text.error().code, path.string() + ": " + text.error().message);
   return text;
+}
+
+Result<void> WriteWholeFile(const std::filesystem::path& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return Fail(ErrorCode::kIo, "cannot write " + path.string());
+  return {};
 }
 
 }  // namespace clearbox

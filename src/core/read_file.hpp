@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 
@@ -17,5 +18,8 @@ Result<std::string> ReadFileCapped(int fd, std::uint64_t max_bytes);
 
 // Opens `path` (following symlinks) and reads it as above; kIo when it cannot be opened.
 Result<std::string> ReadFileCapped(const std::filesystem::path& path, std::uint64_t max_bytes);
+
+// Creates or truncates `path` and writes `text` to it; kIo naming the file on any failure.
+Result<void> WriteWholeFile(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace clearbox

@@ -6,6 +6,7 @@
 
 #include "core/hashing.hpp"
 #include "core/mapped_file.hpp"
+#include "core/read_file.hpp"
 #include "identify/component.hpp"
 #include "report/renderers.hpp"
 #include "rules/rule_catalogue.hpp"
@@ -31,14 +32,6 @@ Result<void> FinishAnalysers(const std::vector<std::unique_ptr<Analyser>>& analy
 Unexpected UnusableDataFiles(const ScanOptions& options, const Error& error) {
   return Fail(ErrorCode::kInvalidArgument,
               "cannot load data files from " + options.data_dir.string() + ": " + error.message);
-}
-
-Result<void> WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file.write(text.data(), static_cast<std::streamsize>(text.size()));
-  file.close();
-  if (!file) return Fail(ErrorCode::kIo, "cannot write " + path.string());
-  return {};
 }
 
 }  // namespace
@@ -114,11 +107,14 @@ Result<report::Evidence> ScanSbom(const ScanOptions& options) {
 }
 
 Result<void> WriteReports(const report::Evidence& evidence, const fs::path& dir) {
-  if (auto r = WriteText(dir / "report.json", report::RenderReportJson(evidence)); !r) return r;
-  if (auto r = WriteText(dir / "sbom.cdx.json", report::RenderCycloneDx(evidence)); !r) return r;
-  if (auto r = WriteText(dir / "sbom.spdx.json", report::RenderSpdx(evidence)); !r) return r;
-  if (auto r = WriteText(dir / "vex.cdx.json", report::RenderCycloneDxVex(evidence)); !r) return r;
-  return WriteText(dir / "vulnerabilities.sarif", report::RenderSarif(evidence));
+  if (auto r = WriteWholeFile(dir / "report.json", report::RenderReportJson(evidence)); !r)
+    return r;
+  if (auto r = WriteWholeFile(dir / "sbom.cdx.json", report::RenderCycloneDx(evidence)); !r)
+    return r;
+  if (auto r = WriteWholeFile(dir / "sbom.spdx.json", report::RenderSpdx(evidence)); !r) return r;
+  if (auto r = WriteWholeFile(dir / "vex.cdx.json", report::RenderCycloneDxVex(evidence)); !r)
+    return r;
+  return WriteWholeFile(dir / "vulnerabilities.sarif", report::RenderSarif(evidence));
 }
 
 }  // namespace clearbox::scan
