@@ -145,6 +145,20 @@ void StoreDatabase(const std::string& key, const hs_database_t* database) {
   std::free(bytes);  // vectorscan allocates with the default misc allocator (malloc)
 }
 
+// The database cached under `digest`, else the one `compile` (a vectorscan compile call taking
+// the database and error out-parameters) builds, which is then cached; a compile error names
+// its pattern.
+template <class Pattern, class Compile>
+Result<hs_database_t*> CachedOrCompiled(const std::string& digest,
+                                        std::span<const Pattern> patterns, Compile compile) {
+  if (hs_database_t* cached = LoadCachedDatabase(digest)) return cached;
+  hs_database_t* database = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (compile(&database, &error) != HS_SUCCESS) return CompileFailure(error, patterns);
+  StoreDatabase(digest, database);
+  return database;
+}
+
 }  // namespace
 
 PatternSet::PatternSet(PatternSet&&) noexcept = default;
@@ -173,17 +187,16 @@ Result<PatternSet> PatternSet::CompileRegexes(std::span<const RegexPattern> patt
     key.Add(expressions[i]);
     key.Add(flags[i], ids[i]);
   }
+  auto handle = CachedOrCompiled(
+      key.Digest(), patterns, [&](hs_database_t** database, hs_compile_error_t** error) {
+        return hs_compile_multi(pointers.data(), flags.data(), ids.data(),
+                                static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK, nullptr,
+                                database, error);
+      });
+  if (!handle) return Forward(handle);
   PatternSet set;
   set.database_ = std::make_unique<Database>();
-  const std::string digest = key.Digest();
-  if ((set.database_->handle = LoadCachedDatabase(digest))) return set;
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile_multi(pointers.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK, nullptr,
-                       &set.database_->handle, &error) != HS_SUCCESS) {
-    return CompileFailure(error, patterns);
-  }
-  StoreDatabase(digest, set.database_->handle);
+  set.database_->handle = *handle;
   return set;
 }
 
@@ -207,17 +220,16 @@ Result<PatternSet> PatternSet::CompileLiterals(std::span<const LiteralPattern> p
     key.Add(std::string_view(literals[i], lengths[i]));
     key.Add(flags[i], ids[i]);
   }
+  auto handle = CachedOrCompiled(
+      key.Digest(), patterns, [&](hs_database_t** database, hs_compile_error_t** error) {
+        return hs_compile_lit_multi(literals.data(), flags.data(), ids.data(), lengths.data(),
+                                    static_cast<unsigned>(literals.size()), HS_MODE_BLOCK, nullptr,
+                                    database, error);
+      });
+  if (!handle) return Forward(handle);
   PatternSet set;
   set.database_ = std::make_unique<Database>();
-  const std::string digest = key.Digest();
-  if ((set.database_->handle = LoadCachedDatabase(digest))) return set;
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile_lit_multi(literals.data(), flags.data(), ids.data(), lengths.data(),
-                           static_cast<unsigned>(literals.size()), HS_MODE_BLOCK, nullptr,
-                           &set.database_->handle, &error) != HS_SUCCESS) {
-    return CompileFailure(error, patterns);
-  }
-  StoreDatabase(digest, set.database_->handle);
+  set.database_->handle = *handle;
   return set;
 }
 
