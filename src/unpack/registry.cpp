@@ -14,10 +14,10 @@ std::vector<const Handler*> BuildList() {
       &GetSevenZipHandler(), &GetAndroidSparseHandler(), &GetArHandler(),        &GetBzip2Handler(),
       &GetCpioHandler(),     &GetCramfsHandler(),        &GetExtfsHandler(),     &GetFitHandler(),
       &GetGzipHandler(),     &GetIso9660Handler(),       &GetJffs2Handler(),     &GetLz4Handler(),
-      &GetLzmaHandler(),     &GetLzopHandler(),          &GetMatterOtaHandler(), &GetRomfsHandler(),
-      &GetSquashfsHandler(), &GetTarHandler(),           &GetTrxHandler(),       &GetUbiHandler(),
-      &GetUbifsHandler(),    &GetUImageHandler(),        &GetXzHandler(),        &GetZipHandler(),
-      &GetZstdHandler(),
+      &GetLzmaHandler(),     &GetLzopHandler(),          &GetMatterOtaHandler(), &GetQcow2Handler(),
+      &GetRomfsHandler(),    &GetSquashfsHandler(),      &GetTarHandler(),       &GetTrxHandler(),
+      &GetUbiHandler(),      &GetUbifsHandler(),         &GetUImageHandler(),    &GetXzHandler(),
+      &GetZipHandler(),      &GetZstdHandler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });

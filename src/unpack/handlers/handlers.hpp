@@ -35,6 +35,7 @@ const Handler& GetUbifsHandler();
 const Handler& GetAndroidSparseHandler();
 const Handler& GetFitHandler();
 const Handler& GetMatterOtaHandler();
+const Handler& GetQcow2Handler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
 
