@@ -33,6 +33,7 @@ const Handler& GetUbifsHandler();
 
 // firmware
 const Handler& GetAndroidSparseHandler();
+const Handler& GetArcadyanHandler();
 const Handler& GetFitHandler();
 const Handler& GetMatterOtaHandler();
 const Handler& GetQcow2Handler();

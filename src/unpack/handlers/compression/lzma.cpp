@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "unpack/handlers/compression/lzma_alone.hpp"
 #include "unpack/handlers/compression/stream_output.hpp"
 #include "unpack/handlers/handlers.hpp"
 
@@ -116,6 +117,70 @@ Result<void> TrialDecode(ByteView data, const AloneHeader& h) {
   return Fail(ErrorCode::kNotThisFormat, "lzma trial decode failed");
 }
 
+}  // namespace
+
+Result<void> CheckLzmaAloneStart(ByteView data) {
+  auto header = ParseHeader(data);
+  if (!header) return Forward(header);
+  if (data.size() <= kHeaderBytes) return Fail(ErrorCode::kNotThisFormat, "no lzma data");
+  return TrialDecode(data, *header);
+}
+
+Result<std::uint64_t> ExtractLzmaAlone(ByteView data, ExtractContext& ctx,
+                                       const std::string& name) {
+  auto header = ParseHeader(data);
+  if (!header) return Forward(header);
+  lzma_stream zs = LZMA_STREAM_INIT;
+  auto started = StartDecoder(zs, DecoderHeader(*header, kMaxDict));
+  if (!started) {
+    lzma_end(&zs);
+    return Forward(started);
+  }
+  LazyOutput out(ctx, name);
+  std::vector<std::uint8_t> buffer(kStreamBufferBytes);
+  const ByteView body = data.subspan(kHeaderBytes);
+  std::uint64_t fed = 0;
+  lzma_ret rc = LZMA_OK;
+  Result<void> status;
+  while (true) {
+    if (zs.avail_in == 0 && fed < body.size()) {
+      const std::uint64_t step = std::min<std::uint64_t>(body.size() - fed, kInputStep);
+      zs.next_in = body.data() + fed;
+      zs.avail_in = static_cast<std::size_t>(step);
+      fed += step;
+      status = ctx.budget().CheckDeadline();
+      if (!status) break;
+    }
+    zs.next_out = buffer.data();
+    zs.avail_out = buffer.size();
+    rc = lzma_code(&zs, fed == body.size() ? LZMA_FINISH : LZMA_RUN);
+    const std::size_t produced = buffer.size() - zs.avail_out;
+    if (produced) {
+      status = out.Write(ByteView(buffer.data(), produced));
+      if (!status) break;
+    }
+    if (rc != LZMA_OK) break;
+  }
+  const std::uint64_t used = zs.total_in;  // the header was fed through `zs` too
+  lzma_end(&zs);
+  if (!status) {
+    (void)out.Close();
+    return Forward(status);
+  }
+  const std::string after = " after " + std::to_string(out.written()) + " output bytes";
+  CLEARBOX_TRY(out.Close());
+  switch (rc) {
+    case LZMA_STREAM_END: return used;
+    case LZMA_BUF_ERROR: return Fail(ErrorCode::kTruncated, "lzma stream ends early" + after);
+    case LZMA_MEMLIMIT_ERROR:
+    case LZMA_MEM_ERROR:
+      return Fail(ErrorCode::kUnsupported, "lzma stream needs more memory than allowed");
+    default: return Fail(ErrorCode::kMalformed, "lzma data corrupt" + after);
+  }
+}
+
+namespace {
+
 class LzmaHandler final : public Handler {
  public:
   std::string_view Name() const override { return "lzma"; }
@@ -154,63 +219,13 @@ class LzmaHandler final : public Handler {
   }
 
   Result<std::uint64_t> Probe(ByteView data) const override {
-    auto header = ParseHeader(data);
-    if (!header) return Forward(header);
-    if (data.size() <= kHeaderBytes) return Fail(ErrorCode::kNotThisFormat, "no lzma data");
-    CLEARBOX_TRY(TrialDecode(data, *header));
+    CLEARBOX_TRY(CheckLzmaAloneStart(data));
     return 0;  // the end is known only after decoding
   }
 
   Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
-    auto header = ParseHeader(data);
-    if (!header) return Forward(header);
-    lzma_stream zs = LZMA_STREAM_INIT;
-    auto started = StartDecoder(zs, DecoderHeader(*header, kMaxDict));
-    if (!started) {
-      lzma_end(&zs);
-      return Forward(started);
-    }
-    LazyOutput out(ctx, DecompressedName(ctx.container_name(), {{".lzma", ""}, {".tlz", ".tar"}}));
-    std::vector<std::uint8_t> buffer(kStreamBufferBytes);
-    const ByteView body = data.subspan(kHeaderBytes);
-    std::uint64_t fed = 0;
-    lzma_ret rc = LZMA_OK;
-    Result<void> status;
-    while (true) {
-      if (zs.avail_in == 0 && fed < body.size()) {
-        const std::uint64_t step = std::min<std::uint64_t>(body.size() - fed, kInputStep);
-        zs.next_in = body.data() + fed;
-        zs.avail_in = static_cast<std::size_t>(step);
-        fed += step;
-        status = ctx.budget().CheckDeadline();
-        if (!status) break;
-      }
-      zs.next_out = buffer.data();
-      zs.avail_out = buffer.size();
-      rc = lzma_code(&zs, fed == body.size() ? LZMA_FINISH : LZMA_RUN);
-      const std::size_t produced = buffer.size() - zs.avail_out;
-      if (produced) {
-        status = out.Write(ByteView(buffer.data(), produced));
-        if (!status) break;
-      }
-      if (rc != LZMA_OK) break;
-    }
-    const std::uint64_t used = zs.total_in;  // the header was fed through `zs` too
-    lzma_end(&zs);
-    if (!status) {
-      (void)out.Close();
-      return Forward(status);
-    }
-    const std::string after = " after " + std::to_string(out.written()) + " output bytes";
-    CLEARBOX_TRY(out.Close());
-    switch (rc) {
-      case LZMA_STREAM_END: return used;
-      case LZMA_BUF_ERROR: return Fail(ErrorCode::kTruncated, "lzma stream ends early" + after);
-      case LZMA_MEMLIMIT_ERROR:
-      case LZMA_MEM_ERROR:
-        return Fail(ErrorCode::kUnsupported, "lzma stream needs more memory than allowed");
-      default: return Fail(ErrorCode::kMalformed, "lzma data corrupt" + after);
-    }
+    return ExtractLzmaAlone(
+        data, ctx, DecompressedName(ctx.container_name(), {{".lzma", ""}, {".tlz", ".tar"}}));
   }
 };
 
