@@ -10,6 +10,7 @@
 namespace clearbox::html {
 namespace {
 
+constexpr std::size_t kLongSection = 64 * 1024;            // bytes of markup
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Length of the valid UTF-8 sequence at `text[i]` and its code point, or 0 when invalid.
@@ -82,6 +83,7 @@ nav.toc{padding:.6rem 2rem;border-bottom:1px solid var(--line);font-size:.9rem}
 nav.toc a{margin-right:1.2rem;color:var(--accent);text-decoration:none}
 main{padding:0 2rem 2rem;max-width:100rem}
 section{margin-top:1.8rem}
+section.long{content-visibility:auto;contain-intrinsic-size:auto 1200px}
 h2{font-size:1.25rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
 p.note{color:var(--muted);font-size:.9rem}
@@ -103,12 +105,13 @@ th{background:var(--head);font-weight:600}
 th.sort{cursor:pointer}
 th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-td{overflow-wrap:break-word}td code{overflow-wrap:anywhere}.nowrap,.nowrap code,.badge{white-space:nowrap;overflow-wrap:normal}
+td{overflow-wrap:break-word}td code,td.mono{overflow-wrap:anywhere}.nowrap,.nowrap code,.badge{white-space:nowrap;overflow-wrap:normal}
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.82rem}
 pre{background:var(--head);border:1px solid var(--line);padding:.6rem;overflow-x:auto;white-space:pre-wrap}
 .badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.78rem;font-weight:600;border:1px solid currentColor}
 footer{margin:2rem;color:var(--muted);font-size:.8rem}
 @media print{
+section.long{content-visibility:visible}
 body{font-size:10pt}
 nav.toc{display:none}
 header.page{background:none;border-bottom:2px solid #000}
@@ -318,6 +321,8 @@ std::string RenderPage(const Page& page) {
   out += "</nav>\n<main>\n";
   for (const auto& section : page.sections) {
     out += "<section id=\"" + EscapeAttribute(section.id) + "\"";
+    // A long section is laid out only when scrolled to, so a large image's page opens fast.
+    if (section.body.size() > kLongSection) out += " class=\"long\"";
     if (section.count) out += " data-count=\"" + std::to_string(*section.count) + "\"";
     out += ">\n<h2>" + EscapeText(section.heading) + "</h2>\n" + section.body + "</section>\n";
   }

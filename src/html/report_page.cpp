@@ -504,10 +504,12 @@ std::string ProblemsTables(const Json& report, std::size_t max_rows) {
   return out;
 }
 
-std::string FileCell(const Json& f) {
-  std::string html = Code(Str(f, "path"));
-  if (const std::string target = Str(f, "target"); !target.empty()) html += " → " + Code(target);
-  return html;
+// A file's path, and a symlink's target, as plain monospace text: the file table is the
+// largest part of a big image's page, so its cells carry no inner elements.
+std::string FileText(const Json& f) {
+  std::string text = Str(f, "path");
+  if (const std::string target = Str(f, "target"); !target.empty()) text += " → " + target;
+  return text;
 }
 
 Section UnpackSection(const Context& context) {
@@ -518,10 +520,10 @@ Section UnpackSection(const Context& context) {
   for (const Json& f : files) {
     if (table.rows.size() >= max_rows) break;
     const std::string size = Str(f, "size");
-    table.rows.push_back(
-        {Cell::Markup(FileCell(f), Str(f, "path")), Cell::Text(Str(f, "type")),
-         Cell::Markup(Code(Str(f, "mode"))), Cell::Markup(EscapeText(size), size, "num"),
-         Cell::Markup("<span class=\"mono\">" + EscapeText(Str(f, "sha256")) + "</span>")});
+    table.rows.push_back({Cell::Text(FileText(f), "mono"), Cell::Text(Str(f, "type")),
+                          Cell::Text(Str(f, "mode"), "mono"),
+                          Cell::Markup(EscapeText(size), size, "num"),
+                          Cell::Text(Str(f, "sha256"), "mono")});
   }
   std::string body = Paragraph(
       "What the unpacker found in the image, chunk by chunk, and every "
