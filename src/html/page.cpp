@@ -106,7 +106,7 @@ th.sort{cursor:pointer}
 th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td{overflow-wrap:break-word}td code,td.mono{overflow-wrap:anywhere}.nowrap,.nowrap code,.badge{white-space:nowrap;overflow-wrap:normal}
-code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.82rem}
+code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.92em}
 pre{background:var(--head);border:1px solid var(--line);padding:.6rem;overflow-x:auto;white-space:pre-wrap}
 .badge{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.78rem;font-weight:600;border:1px solid currentColor}
 footer{margin:2rem;color:var(--muted);font-size:.8rem}
