@@ -151,17 +151,25 @@ async function CheckLargePage(browser, file, report) {
   Check(bytes < kMaxBytes, `large: report.html is ${bytes} bytes (limit ${kMaxBytes})`);
   Check(report.files.length >= kLargeFiles, `large: only ${report.files.length} files in report.json`);
   for (const javaScriptEnabled of [true, false]) {
-    // The first navigation warms Chromium's process; the second is the figure.
+    // The first navigation warms Chromium's process; the figure is the fastest of the next
+    // three (the machine is shared with other test processes), each checked in full.
     const warm = await Open(browser, file, javaScriptEnabled);
     await warm.context.close();
-    const { context, page, seen, wall_ms, load_ms } = await Open(browser, file, javaScriptEnabled);
     const label = `large (${report.files.length} files), JavaScript ${javaScriptEnabled ? 'on' : 'off'}`;
-    Check((await SectionCount(page, 'unpack')) === report.files.length, `${label}: unpack count`);
-    Check(wall_ms < kMaxLoadMs, `${label}: load took ${wall_ms.toFixed(0)} ms (limit ${kMaxLoadMs})`);
-    CheckClean(seen, label);
-    console.log(`${label}: report.html ${bytes} bytes, goto→load ${wall_ms.toFixed(0)} ms, ` +
-                `navigation→loadEventEnd ${load_ms.toFixed(0)} ms`);
-    await context.close();
+    const walls = [];
+    const loads = [];
+    for (let run = 0; run < 3; run += 1) {
+      const { context, page, seen, wall_ms, load_ms } = await Open(browser, file, javaScriptEnabled);
+      Check((await SectionCount(page, 'unpack')) === report.files.length, `${label}: unpack count`);
+      CheckClean(seen, label);
+      walls.push(wall_ms);
+      loads.push(load_ms);
+      await context.close();
+    }
+    const best = Math.min(...walls);
+    Check(best < kMaxLoadMs, `${label}: load took ${best.toFixed(0)} ms (limit ${kMaxLoadMs})`);
+    console.log(`${label}: report.html ${bytes} bytes, goto→load ${walls.map((t) => t.toFixed(0)).join('/')} ms, ` +
+                `navigation→loadEventEnd ${loads.map((t) => t.toFixed(0)).join('/')} ms (best ${best.toFixed(0)} ms)`);
   }
 }
 
