@@ -2,7 +2,8 @@
 # Builds the built-in demo image DIR/router.bin from real tools: a vendor header, an
 # LZMA-compressed "kernel" and a SquashFS (xz) root filesystem holding a gzip'd tarball.
 # Deterministic: fixed contents and timestamps. DEMO_HOSTILE_NAMES=1 adds files whose names are
-# HTML (www/<script>alert(1)</script> and one with quotes), for the report.html browser test.
+# HTML (www/<script>alert(1)</script> and one with quotes) or not UTF-8 (a 0xFF byte), for the
+# report.html browser test.
 set -euo pipefail
 out="${1:-build/demo}"
 mkdir -p "$out"
@@ -42,6 +43,7 @@ if [ "${DEMO_HOSTILE_NAMES:-0}" = 1 ]; then
   mkdir -p "$root/www/<script>alert(1)<"
   printf 'hostile name\n' > "$root/www/<script>alert(1)</script>"
   printf 'hostile name\n' > "$root/www/\"><img src=x onerror=alert(2)>'"
+  printf 'hostile name\n' > "$root/www/not-utf8-$(printf '\377')-name"
 fi
 seq 1 20000 > "$root/usr/share/doc/numbers.txt"
 tar -C "$root/usr/share/doc" --mtime=@$SOURCE_DATE_EPOCH --sort=name --owner=0 --group=0 \

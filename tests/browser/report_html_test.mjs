@@ -127,6 +127,8 @@ async function CheckDemoPage(browser, file, report, compliance, javaScriptEnable
   const files = await page.locator('#file-table').innerText();
   Check(files.includes('<script>alert(1)</script>'), `${label}: <script> file name not shown as text`);
   Check(files.includes('"><img src=x onerror=alert(2)>\''), `${label}: quoted file name not shown as text`);
+  // A name that is not UTF-8: report.json carries U+FFFD for the byte, and so does the page.
+  Check(files.includes('not-utf8-\uFFFD-name'), `${label}: non-UTF-8 file name not shown with U+FFFD`);
   Check((await page.locator('script').count()) === 1, `${label}: more than the page's own script`);
   Check((await page.locator('img').count()) === 0, `${label}: an <img> element exists`);
   const sortable = await page.locator('#hardening-table th.sort').count();
