@@ -1,5 +1,5 @@
 # Thin wrapper over CMake presets. Every target installs missing Debian packages first.
-.PHONY: all deps build debug run test bench bench-unpack bench-scan fuzz format tidy clean
+.PHONY: all deps build debug run test bench bench-unpack bench-scan fuzz format tidy clean install package
 
 JOBS ?= $(shell nproc)
 # ccache keys on paths relative to the checkout, so clones and worktrees share one cache.
@@ -19,6 +19,15 @@ build: deps
 debug: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
+
+# Installs the release build under PREFIX: bin/clearbox, share/clearbox (data), man page,
+# bash completion. `make package` builds the Debian package build/package/clearbox_*.deb.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install build/release --prefix $(PREFIX)
+
+package: build
+	@cd build/release && cpack -G DEB -B $(CURDIR)/build/package
 
 # The main job on the built-in demo image (made by a script from real tools).
 run: build

@@ -31,10 +31,6 @@ struct AssessArgs {
   bool quiet = false;
 };
 
-fs::path DataDirOf(const ComplianceArgs& args) {
-  return args.data_dir.empty() ? DataDir() : fs::path(args.data_dir);
-}
-
 int RunAssess(const AssessArgs& args) {
   if (const auto refused = CheckComplianceArgs("assess", args.compliance)) return *refused;
   auto text = ReadFileCapped(args.report, kMaxReportJsonBytes);
@@ -50,7 +46,12 @@ int RunAssess(const AssessArgs& args) {
 
 std::optional<int> CheckComplianceArgs(std::string_view command, const ComplianceArgs& args) {
   const std::string name(command);
-  auto catalogue = compliance::StandardCatalogue::LoadFromDataDir(DataDirOf(args));
+  auto data_dir = FindDataDir(args.data_dir);
+  if (!data_dir) {
+    std::fprintf(stderr, "clearbox %s: %s\n", name.c_str(), data_dir.error().message.c_str());
+    return kExitUnusableInput;
+  }
+  auto catalogue = compliance::StandardCatalogue::LoadFromDataDir(*data_dir);
   if (!catalogue) {
     std::fprintf(stderr, "clearbox %s: %s\n", name.c_str(), catalogue.error().message.c_str());
     return kExitUnusableInput;
@@ -78,9 +79,11 @@ int AssessReport(std::string_view command, const std::string& report_text,
     std::fprintf(stderr, "clearbox %s: %s\n", name.c_str(), error.message.c_str());
     return code;
   };
-  auto rules = rules::RuleCatalogue::LoadFromDataDir(DataDirOf(args));
+  auto data_dir = FindDataDir(args.data_dir);
+  if (!data_dir) return fail(data_dir.error(), kExitUnusableInput);
+  auto rules = rules::RuleCatalogue::LoadFromDataDir(*data_dir);
   if (!rules) return fail(rules.error(), kExitUnusableInput);
-  auto catalogue = compliance::StandardCatalogue::LoadFromDataDir(DataDirOf(args));
+  auto catalogue = compliance::StandardCatalogue::LoadFromDataDir(*data_dir);
   if (!catalogue) return fail(catalogue.error(), kExitUnusableInput);
   auto selected = catalogue->Select(compliance::SplitStandardIds(args.standards));
   if (!selected) return fail(selected.error(), kExitUsage);
@@ -139,7 +142,8 @@ void RegisterAssessCommand(CLI::App& app, std::function<int()>* run) {
       ->required();
   AddComplianceOptions(*cmd, args->compliance);
   cmd->add_option("--data-dir", args->compliance.data_dir,
-                  "Rules and standards directory (default: $CLEARBOX_DATA_DIR or built-in)");
+                  "Data directory: rules and standards (default: $CLEARBOX_DATA_DIR, else "
+                  "share/clearbox beside the binary)");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
   cmd->callback([run, args] { *run = [args] { return RunAssess(*args); }; });
 }

@@ -11,6 +11,7 @@
 #include "compliance/compliance_json.hpp"
 #include "core/exit_codes.hpp"
 #include "core/hex.hpp"
+#include "core/version.hpp"
 #include "ledger/dsse.hpp"
 #include "ledger/file_io.hpp"
 #include "ledger/log_store.hpp"
@@ -66,7 +67,7 @@ nlohmann::ordered_json DocumentDigest(const std::string& file, const std::string
 nlohmann::ordered_json CompliancePredicate(const nlohmann::json& json, const std::string& file,
                                            const std::string& text) {
   nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
-  predicate["generator"] = "clearbox 0.1.0";
+  predicate["generator"] = std::string("clearbox ") + kClearboxVersion;
   nlohmann::ordered_json standards = nlohmann::ordered_json::array();
   if (json.contains("standards") && json["standards"].is_array()) {
     for (const auto& s : json["standards"]) {
@@ -94,7 +95,7 @@ nlohmann::ordered_json CompliancePredicate(const nlohmann::json& json, const std
 nlohmann::ordered_json ReportPredicate(const nlohmann::json& json, const nlohmann::json& image,
                                        const std::string& file, const std::string& text) {
   nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
-  predicate["generator"] = "clearbox 0.1.0";
+  predicate["generator"] = std::string("clearbox ") + kClearboxVersion;
   nlohmann::ordered_json summary = nlohmann::ordered_json::object();
   if (image.contains("size") && image["size"].is_number_unsigned())
     summary["image_size"] = image["size"];

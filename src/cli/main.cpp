@@ -2,15 +2,17 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <string>
 
 #include "cli/command.hpp"
 #include "core/exit_codes.hpp"
+#include "core/version.hpp"
 #include "unpack/engine.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"clearbox: an open verification lab for firmware and software releases"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "clearbox 0.1.0");
+  app.set_version_flag("--version", std::string("clearbox ") + clearbox::kClearboxVersion);
   std::function<int()> run;
   clearbox::cli::RegisterUnpackCommand(app, &run);
   clearbox::cli::RegisterScanCommand(app, &run);

@@ -77,7 +77,12 @@ int RunScan(const ScanArgs& args) {
   options.vuln_db = args.vuln_db;
   for (const auto& v : args.vex_files) options.vex_files.emplace_back(v);
   options.unpack.progress = ::isatty(STDERR_FILENO) == 1;
-  options.data_dir = args.data_dir.empty() ? DataDir() : fs::path(args.data_dir);
+  auto data_dir = FindDataDir(args.data_dir);
+  if (!data_dir) {
+    std::fprintf(stderr, "clearbox scan: %s\n", data_dir.error().message.c_str());
+    return kExitUnusableInput;
+  }
+  options.data_dir = *data_dir;
   const auto wall_clock = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
@@ -161,7 +166,8 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("-o,--output", args->output_dir, "Output directory (created; must be empty)")
       ->required();
   cmd->add_option("--data-dir", args->data_dir,
-                  "Signatures and rules directory (default: $CLEARBOX_DATA_DIR or built-in)");
+                  "Data directory: signatures, rules, catalogues (default: $CLEARBOX_DATA_DIR, "
+                  "else share/clearbox beside the binary)");
   cmd->add_option("--fail-on", args->fail_on, "Exit with 5 if a finding has this severity or worse")
       ->check(CLI::IsMember(SeverityNamesMildestFirst()));
   cmd->add_option("--db", args->vuln_db,

@@ -3,19 +3,38 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "cli/command.hpp"
 #include "core/exit_codes.hpp"
 #include "unpack/engine.hpp"
+#include "unpack/registry.hpp"
 
 namespace clearbox::cli {
 namespace {
 
 struct UnpackArgs {
   unpack::UnpackOptions options;
+  bool list_formats = false;
 };
 
+// `--list-formats`: every handler of the registry, one per line (name, family, description).
+int ListFormats() {
+  for (const auto* handler : unpack::AllHandlers()) {
+    const std::string name(handler->Name());
+    const std::string family(handler->Family());
+    const std::string description(handler->Description());
+    std::printf("%-16s %-12s %s\n", name.c_str(), family.c_str(), description.c_str());
+  }
+  return kExitOk;
+}
+
 int RunUnpack(const UnpackArgs& args) {
+  if (args.list_formats) return ListFormats();
+  if (args.options.image_path.empty() || args.options.output_dir.empty()) {
+    std::fprintf(stderr, "clearbox unpack: IMAGE and -o DIR are required\n");
+    return kExitUsage;
+  }
   auto options = args.options;
   options.progress = ::isatty(STDERR_FILENO) == 1;
   auto manifest = unpack::Unpack(options);
@@ -73,11 +92,11 @@ void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run) {
       "Exit codes: 0 complete; 3 completed with problems (see manifest.json 'problems');\n"
       "4 unusable input (image unreadable, output directory not empty); 2 usage error;\n"
       "70 internal error.");
-  cmd->add_option("image", args->options.image_path, "Firmware image or file to unpack")
-      ->required();
+  cmd->add_option("image", args->options.image_path, "Firmware image or file to unpack (required)");
   cmd->add_option("-o,--output", args->options.output_dir,
-                  "Output directory (created; must be empty if it exists)")
-      ->required();
+                  "Output directory (required; created; must be empty if it exists)");
+  cmd->add_flag("--list-formats", args->list_formats,
+                "Print every format clearbox unpacks (name, family, description) and exit");
   AddUnpackLimitOptions(*cmd, args->options);
   cmd->callback([run, args] { *run = [args] { return RunUnpack(*args); }; });
 }

@@ -25,9 +25,9 @@ std::array<std::uint8_t, 32> SeedOf(const std::string& bytes) {
   return seed;
 }
 
-// ../shared/reference anchors §A10.12: a checkpoint signed with the Go sumdb/note test key
-// (as example.com/test-log) and cosigned by witness.example.com/w1, made with Python's
-// `cryptography`, an independent implementation.
+// The project reference anchors §A10.12 (test data inlined below): a checkpoint signed with the Go
+// sumdb/note test key (as example.com/test-log) and cosigned by witness.example.com/w1, made with
+// Python's `cryptography`, an independent implementation.
 TEST(Cosignature, MatchesIndependentVector) {
   auto go_key = ParseSignerKey(
       "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz");

@@ -3,13 +3,14 @@
 
 #include <string>
 
+#include "core/version.hpp"
 #include "report/evidence.hpp"
 
 namespace clearbox::report {
 
 inline constexpr int kReportSchemaVersion = 1;
 inline constexpr const char* kToolName = "clearbox";
-inline constexpr const char* kToolVersion = "0.1.0";
+inline constexpr const char* kToolVersion = kClearboxVersion;
 
 // report.json: the canonical result (docs/report-schema.md), pretty JSON + newline.
 std::string RenderReportJson(const Evidence& evidence);

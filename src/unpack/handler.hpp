@@ -75,6 +75,9 @@ class Handler {
 
   // Unique lower-case format name used in directory names and manifests ("squashfs").
   virtual std::string_view Name() const = 0;
+  // One line for `clearbox unpack --list-formats` and README's format table: what the
+  // format is and the variants handled.
+  virtual std::string_view Description() const = 0;
   // Family folder: "compression", "archive", "filesystem" or "firmware".
   virtual std::string_view Family() const = 0;
   // The magic strings that make a candidate.

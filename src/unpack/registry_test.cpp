@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <string>
 
 #include "unpack/signature_scanner.hpp"
 
@@ -23,6 +27,31 @@ TEST(Registry, NamesAreUniqueSortedAndWellFormed) {
     for (char c : name) EXPECT_TRUE(std::islower(c) || std::isdigit(c) || c == '-') << name;
   }
   EXPECT_FALSE(names.empty());
+}
+
+// README.md's format table has one row per handler, "| name | family | description |", and
+// no row for a handler that does not exist (the table `clearbox unpack --list-formats` prints).
+TEST(Registry, ReadmeFormatTableListsEveryHandler) {
+  const char* source = std::getenv("CLEARBOX_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  std::ifstream readme(std::filesystem::path(source) / "README.md");
+  ASSERT_TRUE(readme.good());
+  std::set<std::string> rows;
+  bool in_table = false;
+  for (std::string line; std::getline(readme, line);) {
+    if (line == "| format | family | what is handled |")
+      in_table = true;
+    else if (in_table && !line.starts_with("|"))
+      break;
+    else if (in_table && !line.starts_with("|---"))
+      rows.insert(line);
+  }
+  std::set<std::string> wanted;
+  for (const Handler* h : AllHandlers()) {
+    wanted.insert("| " + std::string(h->Name()) + " | " + std::string(h->Family()) + " | " +
+                  std::string(h->Description()) + " |");
+  }
+  EXPECT_EQ(rows, wanted);
 }
 
 TEST(Registry, ScannerCompilesAllSignatures) {

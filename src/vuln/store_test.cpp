@@ -1,4 +1,4 @@
-// The store and matcher on the public NVD records of ../shared/oracle/nvd: every known case of
+// The store and matcher on the public NVD records copied to tests/oracle/nvd: every known case of
 // issue 4's "Done when" list, plus import formats (API pages, gzip, CVE 5, OSV, KEV, EPSS).
 #include "vuln/store.hpp"
 

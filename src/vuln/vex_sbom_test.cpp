@@ -1,5 +1,5 @@
 // VEX (OpenVEX, CycloneDX) and SBOM input (CycloneDX 1.4-1.6, SPDX 2.3) on the public samples
-// of ../shared/oracle and on hand-written documents.
+// copied to tests/oracle (see its SOURCES.md) and on hand-written documents.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -34,6 +34,7 @@ const Handler& GetUbifsHandler();
 // firmware
 const Handler& GetAndroidSparseHandler();
 const Handler& GetFitHandler();
+const Handler& GetMatterOtaHandler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
 

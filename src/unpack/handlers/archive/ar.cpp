@@ -69,6 +69,9 @@ Result<ArExtent> ArLength(ByteView data) {
 class ArHandler final : public Handler {
  public:
   std::string_view Name() const override { return "ar"; }
+  std::string_view Description() const override {
+    return "ar archive (Debian .deb packages, static libraries)";
+  }
   std::string_view Family() const override { return "archive"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"!<arch>\n", 0}};

@@ -178,6 +178,9 @@ Result<CpioExtent> CpioLength(ByteView data) {
 class CpioHandler final : public Handler {
  public:
   std::string_view Name() const override { return "cpio"; }
+  std::string_view Description() const override {
+    return "cpio archive (newc, crc, odc, old binary in both byte orders; initramfs)";
+  }
   std::string_view Family() const override { return "archive"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {

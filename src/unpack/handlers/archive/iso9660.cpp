@@ -36,6 +36,9 @@ Result<std::uint64_t> IsoDeclaredLength(ByteView data) {
 class Iso9660Handler final : public Handler {
  public:
   std::string_view Name() const override { return "iso9660"; }
+  std::string_view Description() const override {
+    return "ISO 9660 CD image (Rock Ridge, Joliet; libarchive)";
+  }
   std::string_view Family() const override { return "archive"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"CD001", kPvdOffset + 1}};

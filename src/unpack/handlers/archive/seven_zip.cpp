@@ -35,6 +35,7 @@ Result<std::uint64_t> SevenZipLength(ByteView data) {
 class SevenZipHandler final : public Handler {
  public:
   std::string_view Name() const override { return "7z"; }
+  std::string_view Description() const override { return "7-Zip archive (libarchive)"; }
   std::string_view Family() const override { return "archive"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{kMagic, 0}};

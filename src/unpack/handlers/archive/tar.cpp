@@ -127,6 +127,7 @@ Result<TarExtent> TarLength(ByteView data) {
 class TarHandler final : public Handler {
  public:
   std::string_view Name() const override { return "tar"; }
+  std::string_view Description() const override { return "tar archive (ustar, GNU, pax)"; }
   std::string_view Family() const override { return "archive"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"ustar", 257}};

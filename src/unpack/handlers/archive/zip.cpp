@@ -132,6 +132,9 @@ Result<ZipExtent> ZipLength(ByteView data) {
 class ZipHandler final : public Handler {
  public:
   std::string_view Name() const override { return "zip"; }
+  std::string_view Description() const override {
+    return "ZIP archive (stored, deflate; libarchive)";
+  }
   std::string_view Family() const override { return "archive"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"PK\x03\x04", 0}};

@@ -30,6 +30,7 @@ bool IsStreamStart(ByteView data) {
 class Bzip2Handler final : public Handler {
  public:
   std::string_view Name() const override { return "bzip2"; }
+  std::string_view Description() const override { return "bzip2 stream"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {

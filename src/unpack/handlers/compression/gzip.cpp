@@ -64,6 +64,7 @@ Result<GzipHeader> ParseGzipHeader(ByteView data) {
 class GzipHandler final : public Handler {
  public:
   std::string_view Name() const override { return "gzip"; }
+  std::string_view Description() const override { return "gzip member (RFC 1952)"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x1f\x8b\x08", 3), 0}};

@@ -81,6 +81,7 @@ bool IsLegacyStart(ByteView data) {
 class Lz4Handler final : public Handler {
  public:
   std::string_view Name() const override { return "lz4"; }
+  std::string_view Description() const override { return "LZ4 frame and legacy format"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {

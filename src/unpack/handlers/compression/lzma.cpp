@@ -119,6 +119,7 @@ Result<void> TrialDecode(ByteView data, const AloneHeader& h) {
 class LzmaHandler final : public Handler {
  public:
   std::string_view Name() const override { return "lzma"; }
+  std::string_view Description() const override { return "LZMA alone (.lzma) stream"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     // Properties 0x5d (lc=3 lp=0 pb=2, every encoder's default) or 0x6d, with the usual

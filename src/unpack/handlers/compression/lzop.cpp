@@ -115,6 +115,7 @@ std::uint64_t WalkBlocks(ByteView data, const LzopHeader& h) {
 class LzopHandler final : public Handler {
  public:
   std::string_view Name() const override { return "lzop"; }
+  std::string_view Description() const override { return "lzop file (LZO1X blocks)"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{kLzopMagic, 0}};

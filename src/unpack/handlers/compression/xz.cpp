@@ -33,6 +33,7 @@ bool IsStreamHeader(ByteView data) {
 class XzHandler final : public Handler {
  public:
   std::string_view Name() const override { return "xz"; }
+  std::string_view Description() const override { return "xz stream"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{kXzMagic, 0}};

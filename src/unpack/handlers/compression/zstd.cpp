@@ -70,6 +70,7 @@ struct DctxDeleter {
 class ZstdHandler final : public Handler {
  public:
   std::string_view Name() const override { return "zstd"; }
+  std::string_view Description() const override { return "Zstandard frame"; }
   std::string_view Family() const override { return "compression"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {

@@ -279,6 +279,9 @@ class CramExtraction {
 class CramfsHandler final : public Handler {
  public:
   std::string_view Name() const override { return "cramfs"; }
+  std::string_view Description() const override {
+    return "cramfs compressed ROM filesystem (little-endian)";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x45\x3d\xcd\x28", 4), 0},

@@ -376,6 +376,9 @@ class ExtExtraction {
 class ExtfsHandler final : public Handler {
  public:
   std::string_view Name() const override { return "extfs"; }
+  std::string_view Description() const override {
+    return "ext2/ext3/ext4 filesystem image (libext2fs)";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x53\xef", 2), kMagicOffset}};

@@ -544,6 +544,9 @@ class TreeWriter {
 class Jffs2Handler final : public Handler {
  public:
   std::string_view Name() const override { return "jffs2"; }
+  std::string_view Description() const override {
+    return "JFFS2 flash filesystem (both byte orders; zlib, lzo, lzma, rtime nodes)";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x85\x19", 2), 0},

@@ -211,6 +211,9 @@ class RomfsExtraction {
 class RomfsHandler final : public Handler {
  public:
   std::string_view Name() const override { return "romfs"; }
+  std::string_view Description() const override {
+    return "Linux ROMFS (-rom1fs-), read-only filesystem of small boot images";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{kMagic, 0}};

@@ -586,6 +586,9 @@ class SquashfsExtraction {
 class SquashfsHandler final : public Handler {
  public:
   std::string_view Name() const override { return "squashfs"; }
+  std::string_view Description() const override {
+    return "SquashFS 4.0 (gzip, xz, lzo, lz4, zstd; libsquashfs)";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"hsqs", 0}};

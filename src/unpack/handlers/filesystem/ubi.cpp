@@ -139,6 +139,9 @@ std::string SanitizeName(std::string_view name, std::uint32_t vol_id) {
 class UbiHandler final : public Handler {
  public:
   std::string_view Name() const override { return "ubi"; }
+  std::string_view Description() const override {
+    return "UBI flash image: volumes rebuilt from erase blocks (PEB to LEB mapping)";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"UBI#", 0}};

@@ -403,6 +403,9 @@ std::optional<Node> FindMaster(ByteView data, const Superblock& sb) {
 class UbifsHandler final : public Handler {
  public:
   std::string_view Name() const override { return "ubifs"; }
+  std::string_view Description() const override {
+    return "UBIFS volume (LEB image): index tree walked, zlib/lzo/zstd nodes inflated";
+  }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x31\x18\x10\x06", 4), 0}};

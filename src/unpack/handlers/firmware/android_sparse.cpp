@@ -159,6 +159,9 @@ Result<std::uint64_t> WriteChunks(ByteView data, const SparseHeader& h, FileWrit
 class AndroidSparseHandler final : public Handler {
  public:
   std::string_view Name() const override { return "android-sparse"; }
+  std::string_view Description() const override {
+    return "Android sparse image, expanded to the raw image";
+  }
   std::string_view Family() const override { return "firmware"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x3a\xff\x26\xed", 4), 0}};

@@ -184,6 +184,9 @@ bool ExternalStart(const FitTree& tree, const FitImage& image, std::uint64_t& st
 class FitHandler final : public Handler {
  public:
   std::string_view Name() const override { return "fit"; }
+  std::string_view Description() const override {
+    return "U-Boot FIT image (flattened device tree): every image node carved";
+  }
   std::string_view Family() const override { return "firmware"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\xd0\x0d\xfe\xed", 4), 0}};

@@ -59,6 +59,9 @@ Result<TrxHeader> ParseTrxHeader(ByteView data) {
 class TrxHandler final : public Handler {
  public:
   std::string_view Name() const override { return "trx"; }
+  std::string_view Description() const override {
+    return "Broadcom TRX firmware container: partitions carved";
+  }
   std::string_view Family() const override { return "firmware"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{"HDR0", 0}};

@@ -98,6 +98,9 @@ Result<void> ExtractMulti(ByteView payload, const std::string& base, ExtractCont
 class UImageHandler final : public Handler {
  public:
   std::string_view Name() const override { return "uimage"; }
+  std::string_view Description() const override {
+    return "U-Boot legacy image (uImage): CRCs checked, multi-file images split";
+  }
   std::string_view Family() const override { return "firmware"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x27\x05\x19\x56", 4), 0}};
