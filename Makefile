@@ -37,11 +37,12 @@ run: build
 	  rc=$$?; echo "exit code $$rc"; test $$rc -eq 0 -o $$rc -eq 3
 
 # The whole suite, built with AddressSanitizer and UndefinedBehaviorSanitizer.
-# The .debs of the signature test (tests/debian) are downloaded first; the tests never use the
-# network.
+# The .debs of the signature test (tests/debian) and the browser test's playwright-core
+# (tests/browser) are downloaded first; the tests never use the network.
 TEST_DEBS ?= $(CURDIR)/.cache/test-debs
 test: debug
 	@bash scripts/fetch-test-debs.sh $(TEST_DEBS)
+	@bash scripts/install-node-deps.sh
 	@cd build/debug && CLEARBOX_TEST_DEBS=$(TEST_DEBS) CLEARBOX_CACHE_DIR=$(CURDIR)/build/debug/test-cache ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 

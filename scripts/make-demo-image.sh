@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the built-in demo image DIR/router.bin from real tools: a vendor header, an
 # LZMA-compressed "kernel" and a SquashFS (xz) root filesystem holding a gzip'd tarball.
-# Deterministic: fixed contents and timestamps.
+# Deterministic: fixed contents and timestamps. DEMO_HOSTILE_NAMES=1 adds files whose names are
+# HTML (www/<script>alert(1)</script> and one with quotes) or not UTF-8 (a 0xFF byte), for the
+# report.html browser test.
 set -euo pipefail
 out="${1:-build/demo}"
 mkdir -p "$out"
@@ -35,6 +37,14 @@ gcc -O0 -fno-stack-protector -no-pie -z execstack -Wl,-z,norelro -o "$root/bin/l
 printf '#!/bin/sh\ntelnetd -l /bin/sh\n' > "$root/etc/init.d/rcS"
 chmod 755 "$root/etc/init.d/rcS"
 printf '<html><body>demo router</body></html>\n' > "$root/www/index.html"
+if [ "${DEMO_HOSTILE_NAMES:-0}" = 1 ]; then
+  # A name cannot hold '/', so the directory "<script>alert(1)<" and the file "script>" make
+  # the path www/<script>alert(1)</script>.
+  mkdir -p "$root/www/<script>alert(1)<"
+  printf 'hostile name\n' > "$root/www/<script>alert(1)</script>"
+  printf 'hostile name\n' > "$root/www/\"><img src=x onerror=alert(2)>'"
+  printf 'hostile name\n' > "$root/www/not-utf8-$(printf '\377')-name"
+fi
 seq 1 20000 > "$root/usr/share/doc/numbers.txt"
 tar -C "$root/usr/share/doc" --mtime=@$SOURCE_DATE_EPOCH --sort=name --owner=0 --group=0 \
   -cf - numbers.txt | gzip -n > "$root/usr/share/doc/backup.tar.gz"

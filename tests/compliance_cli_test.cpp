@@ -1,6 +1,7 @@
 // `clearbox scan --standard` and `clearbox assess` end to end on the demo image
 // (scripts/make-demo-image.sh): the verdicts the issue asks for, evidence pointers that
-// resolve in report.json, byte-identical reruns, exit codes and declarations.
+// resolve in report.json, byte-identical reruns, exit codes and declarations; report.html
+// with the verdicts, rendered again by `clearbox report`.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -90,6 +91,28 @@ void CheckScanWritesComplianceAndPrintsTheSummary() {
   ASSERT_TRUE(scan_exit_ == kExitOk || scan_exit_ == kExitWithProblems) << scan_output_;
   EXPECT_TRUE(fs::exists(Out() / "compliance.json"));
   EXPECT_NE(scan_output_.find("CONTRADICTED 5.1-1"), std::string::npos) << scan_output_;
+}
+
+// The scan's report.html shows the compliance verdicts, and `clearbox report` renders the same
+// bytes from the saved files.
+void CheckScanWritesReportHtmlThatReportRerenders() {
+  const std::string page = ReadFileBytes(Out() / "report.html");
+  EXPECT_NE(page.find("<section id=\"compliance\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"compliance-summary\""), std::string::npos);
+  EXPECT_NE(scan_output_.find("html: " + (Out() / "report.html").string()), std::string::npos);
+  const fs::path again = tmp_->path() / "again.html";
+  std::string log;
+  EXPECT_EQ(
+      RunShell(ClearboxBinary() + " report " + (Out() / "report.json").string() + " --compliance " +
+                   (Out() / "compliance.json").string() + " -o " + again.string(),
+               &log),
+      kExitOk)
+      << log;
+  EXPECT_EQ(ReadFileBytes(again), page);
+  EXPECT_EQ(
+      RunShell(ClearboxBinary() + " report " + (tmp_->path() / "missing.json").string(), &log),
+      kExitUnusableInput)
+      << log;
 }
 
 void CheckDemoImageContradictsTheExpectedClauses() {
@@ -296,6 +319,7 @@ void CheckComplianceSarifIsValidAndLocatesEvidence() {
 // Each test scans the demo image once (~30 s under ASan), so the checks share two tests.
 TEST_F(AssessDemoTest, ScanVerdictsOnTheDemoImageCiteResolvableEvidence) {
   CheckScanWritesComplianceAndPrintsTheSummary();
+  CheckScanWritesReportHtmlThatReportRerenders();
   CheckDemoImageContradictsTheExpectedClauses();
   CheckEveryEvidencePointerResolvesInReportJson();
   CheckComplianceJsonFollowsItsSchema();

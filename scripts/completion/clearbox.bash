@@ -3,7 +3,7 @@
 _clearbox() {
   local cur prev words cword
   _init_completion || return
-  local commands="scan diff assess unpack checksec db keygen attest log verify witness"
+  local commands="scan diff assess report unpack checksec db keygen attest log verify witness"
   local limits="--max-depth --max-total-bytes --max-files --max-ratio --handler-timeout --threads -j"
 
   # The subcommand (and a second level for db, log and witness).
@@ -16,8 +16,8 @@ _clearbox() {
   done
 
   case "$prev" in
-    -o|--output|--data-dir) _filedir -d; return ;;
-    --db|--vex|--declarations|--key|--proof|--log-key|--attester-key|--witness-key|--libc|\
+    -o|--output|--data-dir) [[ $command == report ]] && _filedir html || _filedir -d; return ;;
+    --db|--vex|--declarations|--compliance|--key|--proof|--log-key|--attester-key|--witness-key|--libc|\
     --old-checkpoint|--consistency-proof) _filedir; return ;;
     --fail-on)
       if [[ $command == diff ]]; then
@@ -41,6 +41,7 @@ _clearbox() {
                    --declarations --timestamp --quiet $limits" ;;
     diff) options="-o --output --fail-on --quiet" ;;
     assess) options="-o --output --standard --declarations --data-dir --quiet" ;;
+    report) options="--compliance -o --output" ;;
     unpack) options="-o --output $limits" ;;
     checksec) options="--libc --json" ;;
     keygen) options="-o --output --cosigner" ;;

@@ -19,6 +19,8 @@ using CommandRegistrar = void (*)(CLI::App& app, std::function<int()>* run);
 
 void RegisterUnpackCommand(CLI::App& app, std::function<int()>* run);
 void RegisterScanCommand(CLI::App& app, std::function<int()>* run);
+// The HTML page of a saved report (src/html).
+void RegisterReportCommand(CLI::App& app, std::function<int()>* run);
 
 // Adds the unpacker's limit and thread options (shared by unpack and scan) to `cmd`.
 void AddUnpackLimitOptions(CLI::App& cmd, unpack::UnpackOptions& options);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   clearbox::cli::RegisterUnpackCommand(app, &run);
   clearbox::cli::RegisterScanCommand(app, &run);
+  clearbox::cli::RegisterReportCommand(app, &run);
   clearbox::cli::RegisterAssessCommand(app, &run);
   clearbox::cli::RegisterKeygenCommand(app, &run);
   clearbox::cli::RegisterAttestCommand(app, &run);

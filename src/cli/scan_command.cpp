@@ -16,6 +16,7 @@
 #include "core/exit_codes.hpp"
 #include "core/read_file.hpp"
 #include "core/severity.hpp"
+#include "html/report_page.hpp"
 #include "report/renderers.hpp"
 #include "scan/scanner.hpp"
 
@@ -121,10 +122,14 @@ int RunScan(const ScanArgs& args) {
       "%s/vulnerabilities.sarif\n",
       args.output_dir.c_str(), args.output_dir.c_str(), args.output_dir.c_str(),
       args.output_dir.c_str());
-  if (assess) {
-    const int assessed = AssessWrittenReport(args);
-    if (assessed != kExitOk) return assessed;
+  const int assessed = assess ? AssessWrittenReport(args) : kExitOk;
+  // After compliance.json, so the page shows the verdicts per standard.
+  if (auto page = html::WriteReportHtml(args.output_dir); !page) {
+    std::fprintf(stderr, "clearbox scan: %s\n", page.error().message.c_str());
+    return kExitInternal;
   }
+  std::printf("html: %s/report.html\n", args.output_dir.c_str());
+  if (assessed != kExitOk) return assessed;
   if (!args.fail_on.empty()) {
     const Severity threshold = FindSeverity(args.fail_on).value_or(Severity::kInfo);
     for (const auto& f : evidence->findings) {
@@ -141,7 +146,8 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   auto* cmd = app.add_subcommand(
       "scan", "Unpack and analyse an image: binaries, components, secrets; report and SBOMs");
   cmd->footer(
-      "Writes OUT/report.json (docs/report-schema.md), OUT/sbom.cdx.json (CycloneDX 1.6,\n"
+      "Writes OUT/report.json (docs/report-schema.md), OUT/report.html (the same as one\n"
+      "self-contained page, docs/html-report.md), OUT/sbom.cdx.json (CycloneDX 1.6,\n"
       "with vulnerabilities and VEX analysis), OUT/sbom.spdx.json (SPDX 2.3),\n"
       "OUT/vex.cdx.json (CycloneDX VEX), OUT/vulnerabilities.sarif (SARIF 2.1.0) and the extracted "
       "tree OUT/unpacked/ (with its\n"

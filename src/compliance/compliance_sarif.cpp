@@ -87,7 +87,7 @@ std::string RenderComplianceSarif(const Assessment& assessment, const nlohmann::
   Json sarif{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
              {"version", "2.1.0"},
              {"runs", Json::array({run})}};
-  return sarif.dump(2) + "\n";
+  return sarif.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace clearbox::compliance

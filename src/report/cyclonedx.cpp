@@ -211,7 +211,7 @@ std::string RenderCycloneDxVex(const Evidence& evidence) {
     vulnerabilities.push_back(std::move(j));
   }
   bom["vulnerabilities"] = std::move(vulnerabilities);
-  return bom.dump(2) + "\n";
+  return bom.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string RenderCycloneDx(const Evidence& evidence) {
@@ -264,7 +264,7 @@ std::string RenderCycloneDx(const Evidence& evidence) {
     }
     bom["vulnerabilities"] = std::move(vulnerabilities);
   }
-  return bom.dump(2) + "\n";
+  return bom.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace clearbox::report

@@ -186,7 +186,7 @@ std::string RenderReportJson(const Evidence& evidence) {
   Json findings = Json::array();
   for (const auto& f : evidence.findings) findings.push_back(FindingJson(f));
   report["findings"] = std::move(findings);
-  return report.dump(2) + "\n";
+  return report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string Rfc3339(std::int64_t seconds) {

@@ -100,7 +100,7 @@ std::string RenderSpdx(const Evidence& evidence) {
   doc["packages"] = std::move(packages);
   doc["files"] = std::move(files);
   doc["relationships"] = std::move(relationships);
-  return doc.dump(2) + "\n";
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace clearbox::report
