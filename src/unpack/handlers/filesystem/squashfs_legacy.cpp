@@ -1,4 +1,4 @@
-// SquashFS 2.x and 3.x (the layouts before 4.0, which libsquashfs cannot read), either byte
+// SquashFS 1.0, 2.x and 3.x (the layouts before 4.0, which libsquashfs cannot read), either byte
 // order, with zlib or the LZMA variants of old vendor SDKs (what sasquatch patches in).
 // Layouts: squashfs-tools' squashfs_compat.h. Structures are packed bitfields: a little-endian
 // image numbers bits from the least significant bit of each byte, a big-endian one from the
@@ -30,7 +30,7 @@ constexpr std::size_t kMaxDirDepth = 256;
 constexpr std::size_t kMaxTableBytes = std::size_t{256} << 20;
 constexpr std::uint32_t kMaxBlockSize = 1u << 20;
 
-// Inode types shared by 2.x and 3.x (9, the long file, is 3.x only).
+// Inode types shared by 1.0 (see ReadInodeV1), 2.x and 3.x (9, the long file, is 3.x only).
 enum InodeType : std::uint32_t {
   kDir = 1,
   kFile = 2,
@@ -92,8 +92,8 @@ Result<Super> ReadSuper(ByteView data) {
   const ByteView h = data.subspan(0, 119);
   s.major = static_cast<unsigned>(Bits(h, 224, 16, e));
   s.minor = static_cast<unsigned>(Bits(h, 240, 16, e));
-  if ((s.major != 2 && s.major != 3) || s.minor > 1) {
-    return Fail(ErrorCode::kNotThisFormat, "squashfs version not 2.x or 3.x");
+  if (s.major < 1 || s.major > 3 || s.minor > (s.major == 1 ? 0u : 1u)) {
+    return Fail(ErrorCode::kNotThisFormat, "squashfs version not 1.0, 2.x or 3.x");
   }
   s.inodes = static_cast<std::uint32_t>(Bits(h, 32, 32, e));
   const auto block_size_1 = static_cast<std::uint32_t>(Bits(h, 256, 16, e));
@@ -101,15 +101,15 @@ Result<Super> ReadSuper(ByteView data) {
   s.flags = static_cast<std::uint8_t>(Bits(h, 288, 8, e));
   s.root_inode = Bits(h, 344, 64, e);
   s.block_size = static_cast<std::uint32_t>(Bits(h, 408, 32, e));
-  if (s.block_size == 0) s.block_size = block_size_1;
-  s.fragments = static_cast<std::uint32_t>(Bits(h, 440, 32, e));
-  if (s.major == 2) {
+  if (s.block_size == 0 || s.major == 1) s.block_size = block_size_1;
+  s.fragments = s.major == 1 ? 0 : static_cast<std::uint32_t>(Bits(h, 440, 32, e));
+  if (s.major <= 2) {
     s.bytes_used = Bits(h, 64, 32, e);
     s.uid_start = Bits(h, 96, 32, e);
     s.guid_start = Bits(h, 128, 32, e);
     s.inode_table = Bits(h, 160, 32, e);
     s.dir_table = Bits(h, 192, 32, e);
-    s.fragment_table = Bits(h, 472, 32, e);
+    if (s.major == 2) s.fragment_table = Bits(h, 472, 32, e);
   } else {
     s.bytes_used = Bits(h, 504, 64, e);
     s.uid_start = Bits(h, 568, 64, e);
@@ -432,6 +432,7 @@ class LegacyExtraction {
       if (rec.size() < n) return Fail(ErrorCode::kMalformed, "squashfs inode truncated");
       return {};
     };
+    if (s_.major == 1) return ReadInodeV1(rec, at);
     CLEARBOX_TRY(need(v3 ? 12 : 4));
     Inode in;
     in.type = static_cast<std::uint32_t>(Bits(rec, 0, 4, e_));
@@ -499,6 +500,50 @@ class LegacyExtraction {
       default:
         return Fail(ErrorCode::kMalformed,
                     "squashfs inode of unknown type " + std::to_string(in.type));
+    }
+    return in;
+  }
+
+  // 1.0 inodes: a 3-byte header (type, mode, 4-bit uid and gid); type 0 is a fifo or socket
+  // (subtype in the next 4 bits), and types above 5 repeat 1-5 with higher uid bits.
+  Result<Inode> ReadInodeV1(ByteView rec, std::size_t at) const {
+    auto need = [&](std::size_t n) -> Result<void> {
+      if (rec.size() < n) return Fail(ErrorCode::kMalformed, "squashfs inode truncated");
+      return {};
+    };
+    CLEARBOX_TRY(need(4));
+    Inode in;
+    const auto raw_type = static_cast<std::uint32_t>(Bits(rec, 0, 4, e_));
+    in.mode = static_cast<std::uint32_t>(Bits(rec, 4, 12, e_));
+    if (raw_type == 0) {
+      in.type = Bits(rec, 24, 4, e_) == kSocket ? kSocket : kFifo;
+      return in;
+    }
+    in.type = (raw_type - 1) % 5 + 1;
+    switch (in.type) {
+      case kDir:
+        CLEARBOX_TRY(need(14));
+        in.file_size = Bits(rec, 24, 19, e_);
+        in.dir_offset = static_cast<std::uint32_t>(Bits(rec, 43, 13, e_));
+        in.dir_block = static_cast<std::uint32_t>(Bits(rec, 88, 24, e_));
+        break;
+      case kFile:
+        CLEARBOX_TRY(need(15));
+        in.start_block = Bits(rec, 56, 32, e_);
+        in.file_size = Bits(rec, 88, 32, e_);
+        in.block_list = at + 15;
+        break;
+      case kSymlink: {
+        CLEARBOX_TRY(need(5));
+        const auto size = static_cast<std::size_t>(Bits(rec, 24, 16, e_));
+        CLEARBOX_TRY(need(5 + size));
+        in.target.assign(reinterpret_cast<const char*>(rec.data() + 5), size);
+        break;
+      }
+      default:  // block and character devices
+        CLEARBOX_TRY(need(5));
+        in.rdev = static_cast<std::uint32_t>(Bits(rec, 24, 16, e_));
+        break;
     }
     return in;
   }
@@ -678,11 +723,12 @@ class LegacyExtraction {
     const Inode& in = job.inode;
     const std::uint64_t bs = s_.block_size;
     const bool has_frag = in.fragment != kInvalidFrag;
-    const std::uint64_t blocks = has_frag ? in.file_size / bs : (in.file_size + bs - 1) / bs;
-    // Every block list entry is 4 bytes of the inode table: a size the table cannot hold
-    // is a lie, checked before anything is written.
+    const std::uint64_t blocks = in.file_size / bs + (!has_frag && in.file_size % bs ? 1 : 0);
+    // Every block list entry is 4 bytes (2 in 1.0) of the inode table: a size the table
+    // cannot hold is a lie, checked before anything is written.
+    const std::size_t word = s_.major == 1 ? 2 : 4;
     if (in.block_list > inodes_.bytes.size() ||
-        (inodes_.bytes.size() - in.block_list) / 4 < blocks) {
+        (inodes_.bytes.size() - in.block_list) / word < blocks) {
       return Fail(ErrorCode::kMalformed, "squashfs file size " + std::to_string(in.file_size) +
                                              " does not match its block list");
     }
@@ -693,7 +739,7 @@ class LegacyExtraction {
     std::uint64_t left = in.file_size;
     std::vector<std::uint8_t> buf(bs);
     for (std::uint64_t i = 0; status && i < blocks; ++i) {
-      const std::uint32_t raw = LoadU32(inodes_.bytes.data() + in.block_list + 4 * i, e_);
+      const std::uint32_t raw = BlockWord(inodes_.bytes.data() + in.block_list + word * i);
       const std::uint32_t size = raw & ~kBlockUncompressed;
       const std::uint64_t want = std::min(left, bs);
       if (size == 0) {
@@ -728,6 +774,15 @@ class LegacyExtraction {
     auto closed = writer->Close();
     if (!status) return status;
     return closed;
+  }
+
+  // A block list entry as 2.x/3.x store it: size, with bit 24 set when stored uncompressed.
+  // 1.0 stores 16 bits: bit 15 for uncompressed, and a size of 0 meaning 32 KiB.
+  std::uint32_t BlockWord(const std::uint8_t* p) const {
+    if (s_.major != 1) return LoadU32(p, e_);
+    const std::uint16_t raw = LoadU16(p, e_);
+    const std::uint32_t size = (raw & 0x7fffu) ? (raw & 0x7fffu) : 0x8000u;
+    return size | ((raw & 0x8000u) ? kBlockUncompressed : 0);
   }
 
   Result<void> WriteOther(const FileJob& job) {
@@ -766,7 +821,7 @@ class SquashfsLegacyHandler final : public Handler {
  public:
   std::string_view Name() const override { return "squashfs-legacy"; }
   std::string_view Description() const override {
-    return "SquashFS 2.x and 3.x, little- or big-endian, standard and vendor magics (sqsh, "
+    return "SquashFS 1.0, 2.x and 3.x, little- or big-endian, standard and vendor magics (sqsh, "
            "hsqs, shsq, qshs, tqsh, hsqt, sqlz); zlib or vendor LZMA (13-byte header, 5-byte "
            "properties, raw lc3 lp0 pb2)";
   }

@@ -15,7 +15,7 @@ fs::path SourceRoot() {
   return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
 }
 
-// No Debian 12 tool writes SquashFS 2.x/3.x: the fixture maker from the source tree does, and
+// No Debian 12 tool writes SquashFS 1.x-3.x: the fixture maker from the source tree does, and
 // Debian's unsquashfs 4.5 (which still reads those versions) checks its zlib images.
 std::string MakeImage(const fs::path& src, const fs::path& out, const std::string& options) {
   return "python3 " + (SourceRoot() / "scripts/fixtures/mksquashfs3.py").string() + " " +
@@ -97,6 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Variant{"v2_le", "-v 2 -e le", true}, Variant{"v2_be", "-v 2 -e be", true},
                       Variant{"v2_be_nofrag", "-v 2 -e be --no-fragments", true},
                       Variant{"v3_be_4k_blocks", "-v 3 -e be -b 4096", true},
+                      Variant{"v1_le", "-v 1 -e le", true}, Variant{"v1_be", "-v 1 -e be", true},
                       // Vendor LZMA variants (unsquashfs cannot read them): the source tree
                       // is the expectation.
                       Variant{"v3_be_lzma13", "-v 3 -e be -c lzma13", false},
@@ -117,7 +118,8 @@ TEST(SquashfsLegacy, TablesSpanningMetadataBlocks) {
                    PseudoRandomBytes(static_cast<std::uint64_t>(i), 2500 + i));
   }
   const TreeFacts facts = HashTree(src);
-  for (const std::string options : {"-v 3 -e be -b 4096", "-v 2 -e le -b 4096"}) {
+  for (const std::string options :
+       {"-v 3 -e be -b 4096", "-v 2 -e le -b 4096", "-v 1 -e be -b 4096"}) {
     SCOPED_TRACE(options);
     const auto img = tmp / "fs.img";
     ASSERT_EQ(RunShell(MakeImage(src, img, options)), 0);
