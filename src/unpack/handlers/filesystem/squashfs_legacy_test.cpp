@@ -48,6 +48,11 @@ struct Variant {
   bool oracle;  // Debian's unsquashfs can read it (zlib)
 };
 
+// gtest names the parameter by its variant name instead of dumping its bytes.
+void PrintTo(const Variant& v, std::ostream* os) {
+  *os << v.name;
+}
+
 class SquashfsLegacyVariants : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(SquashfsLegacyVariants, TreeIsExtractedExactly) {
