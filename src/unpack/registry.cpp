@@ -10,17 +10,38 @@ namespace {
 
 std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
+  // clang-format off
   std::vector<const Handler*> list = {
-      &GetSevenZipHandler(),  &GetAndroidSparseHandler(), &GetArcadyanHandler(),
-      &GetArHandler(),        &GetBzip2Handler(),         &GetCpioHandler(),
-      &GetCramfsHandler(),    &GetExtfsHandler(),         &GetFitHandler(),
-      &GetGzipHandler(),      &GetIso9660Handler(),       &GetJffs2Handler(),
-      &GetLz4Handler(),       &GetLzmaHandler(),          &GetLzopHandler(),
-      &GetMatterOtaHandler(), &GetQcow2Handler(),         &GetRomfsHandler(),
-      &GetSquashfsHandler(),  &GetTarHandler(),           &GetTrxHandler(),
-      &GetUbiHandler(),       &GetUbifsHandler(),         &GetUImageHandler(),
-      &GetXzHandler(),        &GetZipHandler(),           &GetZstdHandler(),
+      &GetAndroidSparseHandler(),
+      &GetArHandler(),
+      &GetArcadyanHandler(),
+      &GetBzip2Handler(),
+      &GetCpioHandler(),
+      &GetCramfsHandler(),
+      &GetExtfsHandler(),
+      &GetFitHandler(),
+      &GetGzipHandler(),
+      &GetIso9660Handler(),
+      &GetJffs2Handler(),
+      &GetLz4Handler(),
+      &GetLzmaHandler(),
+      &GetLzopHandler(),
+      &GetMatterOtaHandler(),
+      &GetQcow2Handler(),
+      &GetRomfsHandler(),
+      &GetSevenZipHandler(),
+      &GetSquashfsHandler(),
+      &GetSquashfsLegacyHandler(),
+      &GetTarHandler(),
+      &GetTrxHandler(),
+      &GetUImageHandler(),
+      &GetUbiHandler(),
+      &GetUbifsHandler(),
+      &GetXzHandler(),
+      &GetZipHandler(),
+      &GetZstdHandler(),
   };
+  // clang-format on
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });
   return list;

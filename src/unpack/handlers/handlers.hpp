@@ -28,6 +28,7 @@ const Handler& GetExtfsHandler();
 const Handler& GetJffs2Handler();
 const Handler& GetRomfsHandler();
 const Handler& GetSquashfsHandler();
+const Handler& GetSquashfsLegacyHandler();
 const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
 
