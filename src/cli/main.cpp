@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterUnpackCommand(app, &run);
   clearbox::cli::RegisterScanCommand(app, &run);
   clearbox::cli::RegisterAssessCommand(app, &run);
+  clearbox::cli::RegisterDiffCommand(app, &run);
   clearbox::cli::RegisterKeygenCommand(app, &run);
   clearbox::cli::RegisterAttestCommand(app, &run);
   clearbox::cli::RegisterLogCommand(app, &run);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "diff/diff_html.hpp"
 #include "diff/diff_json.hpp"
 #include "diff/release_diff.hpp"
 #include "diff/rootfs_path.hpp"
@@ -300,6 +301,20 @@ TEST(DiffTest, OutputIsDeterministicAndEscapesTerminalControls) {
   EXPECT_EQ(doc.at("findings").at("new").size(), 1U);
   EXPECT_EQ(doc.at("summary").at("files_added"), 1);
   EXPECT_TRUE(doc.at("regression").get<bool>());
+}
+
+TEST(DiffTest, HtmlEscapesEverythingFromTheImages) {
+  Json next = Release();
+  next["findings"].push_back({{"rule", "x<script>alert(1)</script>"},
+                              {"severity", "high"},
+                              {"path", "<img src=x onerror=alert(1)>"},
+                              {"message", "\"'&"}});
+  const std::string page = RenderDiffHtml(Diff(Release(), next));
+  EXPECT_EQ(page.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(page.find("<img src=x"), std::string::npos);
+  EXPECT_NE(page.find("&lt;img src=x"), std::string::npos);
+  EXPECT_EQ(page, RenderDiffHtml(Diff(Release(), next)));
+  EXPECT_NE(RenderDiffHtml(Diff(Release(), Release())).find("No changes."), std::string::npos);
 }
 
 }  // namespace
