@@ -150,6 +150,33 @@ TEST(DiffTest, DistroRevisionIsAnUpgradeAndEqualOrderIsNoChange) {
   EXPECT_TRUE(diff.components_added.empty());
 }
 
+TEST(DiffTest, StaticCopiesOfOneComponentCancelAsAMultiset) {
+  auto copies = [](std::initializer_list<const char*> versions) {
+    Json report = Release();
+    report["components"] = Json::array();
+    for (const char* v : versions) {
+      report["components"].push_back(
+          {{"name", "openssl"}, {"version", v}, {"purl", std::string("pkg:generic/openssl@") + v}});
+    }
+    return report;
+  };
+  const ReleaseDiff diff =
+      Diff(copies({"1.0.2k", "3.0.1", "3.0.1"}), copies({"3.0.1", "3.0.1", "3.0.2"}));
+  ASSERT_EQ(diff.components_upgraded.size(), 1U);
+  EXPECT_EQ(diff.components_upgraded[0].old_version, "1.0.2k");
+  EXPECT_EQ(diff.components_upgraded[0].new_version, "3.0.2");
+  const ReleaseDiff two = Diff(copies({"1.0", "2.0"}), copies({"3.0", "4.0"}));
+  EXPECT_EQ(two.components_removed.size(), 2U);
+  EXPECT_EQ(two.components_added.size(), 2U);
+  // Many copies of one component stay fast (no quadratic matching).
+  Json many = Release();
+  many["components"] = Json::array();
+  for (int i = 0; i < 20000; ++i) {
+    many["components"].push_back({{"name", "x"}, {"version", std::to_string(i % 7)}});
+  }
+  EXPECT_TRUE(IsEmpty(Diff(many, many)));
+}
+
 TEST(DiffTest, VulnerabilitiesIntroducedAndFixedVexDismissedIgnored) {
   Json next = Release();
   next["vulnerabilities"][0]["vex"] = {{"status", "not_affected"}};

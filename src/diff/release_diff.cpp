@@ -142,19 +142,30 @@ std::map<std::string, std::vector<ComponentFacts>> ComponentsByKey(const Json& r
   return by_key;
 }
 
-// Removes the versions both sides have (as a multiset); what is left differs.
+// Removes the versions both sides have (as a multiset); what is left differs. Sorting keeps
+// it O(n log n) for a report that repeats one component many times.
 void DropCommonVersions(std::vector<ComponentFacts>& olds, std::vector<ComponentFacts>& news) {
-  for (auto it = olds.begin(); it != olds.end();) {
-    const auto match = std::find_if(news.begin(), news.end(), [&](const ComponentFacts& n) {
-      return n.version == it->version;
-    });
-    if (match == news.end()) {
-      ++it;
-      continue;
+  auto by_version = [](const ComponentFacts& a, const ComponentFacts& b) {
+    return a.version < b.version;
+  };
+  std::stable_sort(olds.begin(), olds.end(), by_version);
+  std::stable_sort(news.begin(), news.end(), by_version);
+  std::vector<ComponentFacts> old_left;
+  std::vector<ComponentFacts> new_left;
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < olds.size() || j < news.size()) {
+    if (j == news.size() || (i < olds.size() && olds[i].version < news[j].version)) {
+      old_left.push_back(std::move(olds[i++]));
+    } else if (i == olds.size() || news[j].version < olds[i].version) {
+      new_left.push_back(std::move(news[j++]));
+    } else {
+      ++i;
+      ++j;
     }
-    news.erase(match);
-    it = olds.erase(it);
   }
+  olds = std::move(old_left);
+  news = std::move(new_left);
 }
 
 void DiffComponents(const Json& old_report, const Json& new_report, ReleaseDiff& diff) {

@@ -1,6 +1,7 @@
 #include "diff/rootfs_path.hpp"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 namespace clearbox::diff {
@@ -59,22 +60,21 @@ bool IsChunkDirectoryName(std::string_view component) {
 
 RootfsPathNormaliser::RootfsPathNormaliser(const std::vector<std::string>& raw_paths) {
   // parent prefix -> format -> the chunk directories of that format under it
-  std::map<std::string, std::map<std::string, std::vector<std::string>>> siblings;
+  std::map<std::string, std::map<std::string, std::set<std::string>>> siblings;
   for (const auto& raw : raw_paths) {
     const auto parts = SplitPath(raw);
     std::string prefix;
     for (std::size_t i = 0; i < parts.size(); ++i) {
       if (AtChunkPosition(parts, i)) {
-        auto& group = siblings[prefix][std::string(FormatOf(parts[i]))];
-        const std::string name(parts[i]);
-        if (std::find(group.begin(), group.end(), name) == group.end()) group.push_back(name);
+        siblings[prefix][std::string(FormatOf(parts[i]))].emplace(parts[i]);
       }
       if (i > 0) prefix += '/';
       prefix += parts[i];
     }
   }
   for (auto& [parent, formats] : siblings) {
-    for (auto& [format, names] : formats) {
+    for (const auto& [format, name_set] : formats) {
+      std::vector<std::string> names(name_set.begin(), name_set.end());
       std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
         return std::tuple(OffsetKey(a), a) < std::tuple(OffsetKey(b), b);
       });
