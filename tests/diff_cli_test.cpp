@@ -130,13 +130,17 @@ TEST_F(DiffCliTest, AnImageAgainstItselfIsEmpty) {
   const std::string image = DemoImage("");
   const fs::path out = Tmp() / "self";
   std::string output;
-  ASSERT_EQ(Diff(image + " " + image + " -o " + out.string() + " --fail-on regression", &output),
-            kExitOk)
+  ASSERT_EQ(
+      Diff(image + " " + image + " -o " + out.string() + " --fail-on regression --standard all",
+           &output),
+      kExitOk)
       << output;
   EXPECT_NE(output.find("no changes"), std::string::npos) << output;
   const Json diff = Load(out / "diff.json");
   EXPECT_TRUE(diff.at("identical").get<bool>());
   EXPECT_FALSE(diff.at("regression").get<bool>());
+  EXPECT_TRUE(diff.at("compliance").at("compared").get<bool>());  // --standard assessed both
+  EXPECT_TRUE(fs::exists(out / "old/compliance.json"));
   for (const auto& [kind, lists] : diff.items()) {
     if (!lists.is_object() || kind == "old" || kind == "new" || kind == "summary") continue;
     for (const auto& [name, list] : lists.items()) {
@@ -230,6 +234,10 @@ TEST_F(DiffCliTest, UnusableReportsAreRefusedWithExitFour) {
   EXPECT_EQ(Diff(good + " " + good + " -o " + (dir / "out").string(), &output), kExitOk) << output;
   EXPECT_EQ(Diff(good + " " + good + " -o " + (dir / "out").string() + " --fail-on cve", &output),
             kExitUsage)
+      << output;
+  EXPECT_EQ(
+      Diff(good + " " + good + " -o " + (dir / "out").string() + " --standard iso9001", &output),
+      kExitUsage)
       << output;
 }
 

@@ -32,7 +32,8 @@ struct DiffArgs {
   std::string output_dir;
   std::string fail_on;
   bool quiet = false;
-  ScanSettings settings;  // for inputs that are images
+  ScanSettings settings;      // for inputs that are images
+  ComplianceArgs compliance;  // --standard: also assess the images scanned
 };
 
 // One side of the diff: its report.json and, when it has one beside it, compliance.json.
@@ -112,10 +113,24 @@ std::expected<LoadedSide, int> LoadSide(const DiffArgs& args, const std::string&
   if (!args.quiet) std::printf("scanning %s into %s\n", input.c_str(), scan_dir.c_str());
   auto scanned = ScanIntoDirectory("diff", settings, scan_dir);
   if (!scanned) return std::unexpected(scanned.error());
-  return LoadReport(scan_dir / kReportFileName);
+  const fs::path report = scan_dir / kReportFileName;
+  if (!args.compliance.standards.empty()) {
+    auto text = ReadFileCapped(report, kMaxReportJsonBytes);
+    if (!text) {
+      std::fprintf(stderr, "clearbox diff: %s\n", text.error().message.c_str());
+      return std::unexpected(kExitInternal);
+    }
+    const int assessed =
+        AssessReport("diff", *text, report.string(), args.compliance, scan_dir, /*quiet=*/true);
+    if (assessed != kExitOk) return std::unexpected(assessed);
+  }
+  return LoadReport(report);
 }
 
 int RunDiff(const DiffArgs& args) {
+  if (!args.compliance.standards.empty()) {
+    if (const auto refused = CheckComplianceArgs("diff", args.compliance)) return *refused;
+  }
   const fs::path out(args.output_dir);
   auto old_side = LoadSide(args, args.old_input, out / "old");
   if (!old_side) return old_side.error();
@@ -157,7 +172,8 @@ void RegisterDiffCommand(CLI::App& app, std::function<int()>* run) {
       "diff", "What changed between two releases: components, CVEs, hardening, findings, files");
   cmd->footer(
       "OLD and NEW are each a report.json, a `clearbox scan` output directory (its\n"
-      "compliance.json is read too) or an image, scanned into OUT/old or OUT/new. Files,\n"
+      "compliance.json is read too) or an image, scanned into OUT/old or OUT/new (with\n"
+      "--standard also assessed there, as scan --standard does). Files,\n"
       "binaries and findings are matched by their path inside the root filesystem: the\n"
       "unpacker's container directories are named by format, not offset. Writes OUT/diff.json\n"
       "(docs/diff-schema.md) and OUT/diff.html and prints a summary.\n\n"
@@ -165,7 +181,8 @@ void RegisterDiffCommand(CLI::App& app, std::function<int()>* run) {
       "regresses (an introduced vulnerability, a downgrade, a hardening regression, a new\n"
       "finding of severity low or above, a clause newly CONTRADICTED); 4 unusable input (a\n"
       "report unreadable, invalid or over 1 GiB, an image that cannot be scanned, OUT/old or\n"
-      "OUT/new not empty, OUT not writable); 2 usage error; 70 internal error.");
+      "OUT/new not empty, OUT not writable); 2 usage error (also an unknown --standard id);\n"
+      "70 internal error.");
   cmd->add_option("old", args->old_input, "The earlier release: report.json, scan output or image")
       ->required();
   cmd->add_option("new", args->new_input, "The later release: report.json, scan output or image")
@@ -174,9 +191,15 @@ void RegisterDiffCommand(CLI::App& app, std::function<int()>* run) {
       ->required();
   cmd->add_option("--fail-on", args->fail_on, "Exit with 6 if the new release regresses")
       ->check(CLI::IsMember({kFailOnRegression}));
+  cmd->add_option("-s,--standard", args->compliance.standards,
+                  "Also assess the images scanned (comma-separated standard ids or all), so that "
+                  "verdict changes are compared");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
   AddScanSettingsOptions(*cmd, args->settings);
-  cmd->callback([run, args] { *run = [args] { return RunDiff(*args); }; });
+  cmd->callback([run, args] {
+    args->compliance.data_dir = args->settings.data_dir;
+    *run = [args] { return RunDiff(*args); };
+  });
 }
 
 }  // namespace clearbox::cli
