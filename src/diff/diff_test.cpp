@@ -73,7 +73,7 @@ Json Release(const std::string& rootfs_dir = "0x00040000.squashfs") {
          {"severity", "high"},
          {"path", root + "etc/init.d/rcS"},
          {"offset", 10},
-         {"message", "Telnet"},
+         {"message", "Telnet started by " + root + "etc/init.d/rcS"},
          {"evidence", "telnetd"}}}}};
 }
 
@@ -95,6 +95,10 @@ TEST(RootfsPathTest, OffsetsBecomeFormatsAndSiblingsAnOrdinal) {
             "squashfs/x.tgz.extract/gzip/x.tar");
   // A file of the image that merely looks like a chunk directory keeps its name.
   EXPECT_EQ(paths.Normalise("0x00040000.squashfs/0x00000001.gzip"), "squashfs/0x00000001.gzip");
+  EXPECT_EQ(paths.NormaliseText("key at 0x00100000.squashfs/etc/ca.key offset 0 (0x00040000."
+                                "squashfs/a), 0x10 bytes"),
+            "key at squashfs~2/etc/ca.key offset 0 (squashfs/a), 0x10 bytes");
+  EXPECT_EQ(paths.NormaliseText("0x"), "0x");
   EXPECT_TRUE(IsChunkDirectoryName("0x1f.tar"));
   EXPECT_FALSE(IsChunkDirectoryName("0x.tar"));
   EXPECT_FALSE(IsChunkDirectoryName("0xzz.tar"));

@@ -324,9 +324,10 @@ std::map<FindingKey, std::vector<FindingChange>> FindingsByKey(const Json& repor
                                                                const RootfsPathNormaliser& paths) {
   std::map<FindingKey, std::vector<FindingChange>> by_key;
   for (const Json& f : ListOrEmpty(report, "findings")) {
-    FindingChange finding{f.value("rule", ""), f.value("severity", ""),
-                          paths.Normalise(f.value("path", "")), f.value("message", ""),
-                          f.value("evidence", "")};
+    // Messages and evidence may name another file (a CA's key at ...): by its rootfs path too.
+    FindingChange finding{
+        f.value("rule", ""), f.value("severity", ""), paths.Normalise(f.value("path", "")),
+        paths.NormaliseText(f.value("message", "")), paths.NormaliseText(f.value("evidence", ""))};
     FindingKey key{finding.rule, finding.path, finding.message, finding.evidence};
     by_key[key].push_back(std::move(finding));
   }

@@ -106,4 +106,25 @@ std::string RootfsPathNormaliser::Normalise(std::string_view raw) const {
   return out;
 }
 
+std::string RootfsPathNormaliser::NormaliseText(std::string_view text) const {
+  constexpr std::string_view kPathEnd = " \t\n\"'),;";
+  constexpr std::string_view kPathStart = " \t\n\"'(";
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const bool at_start = i == 0 || kPathStart.find(text[i - 1]) != std::string_view::npos;
+    if (at_start && text.substr(i, 2) == "0x") {
+      const std::size_t end = std::min(text.find_first_of(kPathEnd, i), text.size());
+      const std::string_view token = text.substr(i, end - i);
+      if (IsChunkDirectoryName(token.substr(0, token.find('/')))) {
+        out += Normalise(token);
+        i = end;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
 }  // namespace clearbox::diff

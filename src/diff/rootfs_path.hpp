@@ -22,6 +22,10 @@ class RootfsPathNormaliser {
   // `raw` with each chunk directory renamed; other components unchanged.
   std::string Normalise(std::string_view raw) const;
 
+  // `text` (a finding's message or evidence) with each path in it that starts with a chunk
+  // directory normalised; a path is a run of characters up to a blank, quote, comma or ')'.
+  std::string NormaliseText(std::string_view text) const;
+
  private:
   std::map<std::string, std::string, std::less<>> chunk_names_;  // raw dir prefix -> new name
 };
