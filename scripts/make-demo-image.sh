@@ -4,8 +4,20 @@
 # Deterministic: fixed contents and timestamps. DEMO_HOSTILE_NAMES=1 adds files whose names are
 # HTML (www/<script>alert(1)</script> and one with quotes) or not UTF-8 (a 0xFF byte), for the
 # report.html browser test.
+#
+# DEMO_VARIANT picks two releases for `clearbox diff` tests; unset gives the demo image above.
+#   release  the demo image plus bin/httpd, a small daemon built as a PIE;
+#   next     the release's successor with exactly these changes: dropbear upgraded
+#            (2016.72-1 -> 2022.83-1 in the opkg status), bin/httpd rebuilt without PIE, a second
+#            private key etc/ssl/private/server.key, www/index.html removed, and the root
+#            filesystem 64 KiB further into the image.
 set -euo pipefail
 out="${1:-build/demo}"
+variant="${DEMO_VARIANT:-}"
+case "$variant" in
+  "" | release | next) ;;
+  *) echo "make-demo-image.sh: unknown DEMO_VARIANT '$variant' (release, next)" >&2; exit 2 ;;
+esac
 mkdir -p "$out"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -28,15 +40,29 @@ printf 'Port 22\nPermitRootLogin yes\nPasswordAuthentication yes\n' > "$root/etc
 # Shared libraries the scan identifies and judges FORTIFY against.
 cp /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/"
 cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 "$root/lib/libz.so.1"
-printf 'Package: dropbear\nVersion: 2016.72-1\nStatus: install user installed\nArchitecture: mips_24kc\n\nPackage: dnsmasq\nVersion: 2.80-15\nStatus: install user installed\nArchitecture: mips_24kc\n\n' \
-  > "$root/usr/lib/opkg/status"
+dropbear_version=2016.72-1
+[ "$variant" = next ] && dropbear_version=2022.83-1
+printf 'Package: dropbear\nVersion: %s\nStatus: install user installed\nArchitecture: mips_24kc\n\nPackage: dnsmasq\nVersion: 2.80-15\nStatus: install user installed\nArchitecture: mips_24kc\n\n' \
+  "$dropbear_version" > "$root/usr/lib/opkg/status"
 # A legacy daemon built without any hardening (no canary, no PIE, executable stack, no RELRO).
 printf 'int main(void) { return 0; }\n' > "$work/legacyd.c"
 gcc -O0 -fno-stack-protector -no-pie -z execstack -Wl,-z,norelro -o "$root/bin/legacyd" \
   "$work/legacyd.c"
+if [ -n "$variant" ]; then
+  # A small daemon the next release rebuilds without PIE (no arrays, so no canary either way).
+  printf 'int main(int argc, char **argv) { (void)argv; return argc > 3; }\n' > "$work/httpd.c"
+  pie_flags="-fPIE -pie"
+  [ "$variant" = next ] && pie_flags="-fno-PIE -no-pie"
+  # shellcheck disable=SC2086
+  gcc -O1 $pie_flags -o "$root/bin/httpd" "$work/httpd.c"
+fi
+if [ "$variant" = next ]; then
+  { printf '302e020100300506032b657004220420'; printf 'demo-router-server-key-seed' | sha256sum | cut -c1-64; } \
+    | xxd -r -p | openssl pkey -inform DER -out "$root/etc/ssl/private/server.key"
+fi
 printf '#!/bin/sh\ntelnetd -l /bin/sh\n' > "$root/etc/init.d/rcS"
 chmod 755 "$root/etc/init.d/rcS"
-printf '<html><body>demo router</body></html>\n' > "$root/www/index.html"
+[ "$variant" = next ] || printf '<html><body>demo router</body></html>\n' > "$root/www/index.html"
 if [ "${DEMO_HOSTILE_NAMES:-0}" = 1 ]; then
   # A name cannot hold '/', so the directory "<script>alert(1)<" and the file "script>" make
   # the path www/<script>alert(1)</script>.
@@ -63,6 +89,7 @@ xz --format=lzma -6 -c "$work/kernel.bin" > "$work/kernel.lzma"
   # Align the filesystem to 64 KiB as flash layouts do.
   size=$((64 + $(stat -c %s "$work/kernel.lzma")))
   pad=$(( (65536 - size % 65536) % 65536 ))
+  [ "$variant" = next ] && pad=$((pad + 65536))
   head -c "$pad" /dev/zero | tr '\0' '\377'
   cat "$work/rootfs.sqfs"
 } > "$out/router.bin"

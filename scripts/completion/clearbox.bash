@@ -39,7 +39,8 @@ _clearbox() {
   case "$command" in
     scan) options="-o --output --data-dir --fail-on --db --no-vuln --vex --standard
                    --declarations --timestamp --quiet $limits" ;;
-    diff) options="-o --output --fail-on --quiet" ;;
+    diff) options="-o --output --fail-on --standard --quiet --data-dir --db
+                   --no-vuln --vex --timestamp $limits" ;;
     assess) options="-o --output --standard --declarations --data-dir --quiet" ;;
     report) options="--compliance -o --output" ;;
     unpack) options="-o --output $limits" ;;

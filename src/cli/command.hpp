@@ -3,12 +3,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <expected>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "report/evidence.hpp"
 #include "unpack/engine.hpp"
 
 namespace clearbox::cli {
@@ -24,6 +27,27 @@ void RegisterReportCommand(CLI::App& app, std::function<int()>* run);
 
 // Adds the unpacker's limit and thread options (shared by unpack and scan) to `cmd`.
 void AddUnpackLimitOptions(CLI::App& cmd, unpack::UnpackOptions& options);
+
+// How to scan one image: what scan and diff (for an image input) share.
+struct ScanSettings {
+  unpack::UnpackOptions unpack;        // image_path, limits, threads (output_dir is set per scan)
+  std::string data_dir;                // signatures, rules; "" = DataDir()
+  std::string vuln_db;                 // "" = the default database, else the bundled snapshot
+  std::vector<std::string> vex_files;  // OpenVEX / CycloneDX VEX documents
+  bool no_vuln = false;
+  bool timestamp = false;  // record the current time in the reports
+};
+// Adds --data-dir, --db, --no-vuln, --vex, --timestamp and the unpack limits to `cmd`.
+void AddScanSettingsOptions(CLI::App& cmd, ScanSettings& settings);
+// Scans settings.unpack.image_path (an image or an SBOM) into `output_dir` (created; must be
+// empty): the tree in output_dir/unpacked, report.json and the SBOMs. On failure prints
+// "clearbox <command>: ..." and returns the exit code (kExitUnusableInput, kExitInternal).
+std::expected<report::Evidence, int> ScanIntoDirectory(std::string_view command,
+                                                       const ScanSettings& settings,
+                                                       const std::filesystem::path& output_dir);
+
+// Release-to-release comparison (src/diff): `diff OLD NEW -o OUT`.
+void RegisterDiffCommand(CLI::App& app, std::function<int()>* run);
 // Transparency (src/ledger): keys, attestations, the tiled log and offline verification.
 void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);

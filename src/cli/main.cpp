@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterScanCommand(app, &run);
   clearbox::cli::RegisterReportCommand(app, &run);
   clearbox::cli::RegisterAssessCommand(app, &run);
+  clearbox::cli::RegisterDiffCommand(app, &run);
   clearbox::cli::RegisterKeygenCommand(app, &run);
   clearbox::cli::RegisterAttestCommand(app, &run);
   clearbox::cli::RegisterLogCommand(app, &run);

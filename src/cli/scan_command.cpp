@@ -26,14 +26,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct ScanArgs {
-  unpack::UnpackOptions unpack;
+  ScanSettings settings;  // the image, limits, data, vulnerability options
   std::string output_dir;
-  std::string data_dir;
   std::string fail_on;
-  std::string vuln_db;
-  std::vector<std::string> vex_files;
-  bool no_vuln = false;
-  bool timestamp = false;
   bool quiet = false;
   ComplianceArgs compliance;  // --standard, --declarations
 };
@@ -70,52 +65,12 @@ int AssessWrittenReport(const ScanArgs& args) {
 }
 
 int RunScan(const ScanArgs& args) {
-  scan::ScanOptions options;
-  options.unpack = args.unpack;
-  options.unpack.output_dir = (fs::path(args.output_dir) / "unpacked").string();
-  options.match_vulnerabilities = !args.no_vuln;
-  options.vuln_db = args.vuln_db;
-  for (const auto& v : args.vex_files) options.vex_files.emplace_back(v);
-  options.unpack.progress = ::isatty(STDERR_FILENO) == 1;
-  auto data_dir = FindDataDir(args.data_dir);
-  if (!data_dir) {
-    std::fprintf(stderr, "clearbox scan: %s\n", data_dir.error().message.c_str());
-    return kExitUnusableInput;
-  }
-  options.data_dir = *data_dir;
-  const auto wall_clock = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-  const auto epoch = SourceDateEpoch();
-  options.now = epoch.value_or(wall_clock);
-  if (epoch) {
-    options.created_at = *epoch;
-  } else if (args.timestamp) {
-    options.created_at = wall_clock;
-  }
-
   const bool assess = !args.compliance.standards.empty();
   if (assess) {
     if (const auto refused = CheckComplianceArgs("scan", args.compliance)) return *refused;
   }
-  std::error_code ec;
-  if (fs::exists(args.output_dir, ec) && !fs::is_empty(args.output_dir, ec)) {
-    std::fprintf(stderr, "clearbox scan: output directory %s is not empty\n",
-                 args.output_dir.c_str());
-    return kExitUnusableInput;
-  }
-  fs::create_directories(args.output_dir, ec);
-  const bool sbom_input = scan::LooksLikeSbom(args.unpack.image_path);
-  auto evidence = sbom_input ? scan::ScanSbom(options) : scan::ScanImage(options);
-  if (!evidence) {
-    std::fprintf(stderr, "clearbox scan: %s\n", evidence.error().message.c_str());
-    return evidence.error().code == ErrorCode::kInvalidArgument ? kExitUnusableInput
-                                                                : kExitInternal;
-  }
-  if (auto written = scan::WriteReports(*evidence, args.output_dir); !written) {
-    std::fprintf(stderr, "clearbox scan: %s\n", written.error().message.c_str());
-    return kExitInternal;
-  }
+  auto evidence = ScanIntoDirectory("scan", args.settings, args.output_dir);
+  if (!evidence) return evidence.error();
   if (!args.quiet) std::fputs(report::RenderSummary(*evidence).c_str(), stdout);
   std::printf(
       "report: %s/report.json  sbom: %s/sbom.cdx.json, %s/sbom.spdx.json  sarif: "
@@ -141,6 +96,68 @@ int RunScan(const ScanArgs& args) {
 
 }  // namespace
 
+std::expected<report::Evidence, int> ScanIntoDirectory(std::string_view command,
+                                                       const ScanSettings& settings,
+                                                       const std::filesystem::path& output_dir) {
+  const std::string name(command);
+  scan::ScanOptions options;
+  options.unpack = settings.unpack;
+  options.unpack.output_dir = (output_dir / "unpacked").string();
+  options.match_vulnerabilities = !settings.no_vuln;
+  options.vuln_db = settings.vuln_db;
+  for (const auto& v : settings.vex_files) options.vex_files.emplace_back(v);
+  options.unpack.progress = ::isatty(STDERR_FILENO) == 1;
+  auto data_dir = FindDataDir(settings.data_dir);
+  if (!data_dir) {
+    std::fprintf(stderr, "clearbox %s: %s\n", name.c_str(), data_dir.error().message.c_str());
+    return std::unexpected(kExitUnusableInput);
+  }
+  options.data_dir = *data_dir;
+  const auto wall_clock = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  const auto epoch = SourceDateEpoch();
+  options.now = epoch.value_or(wall_clock);
+  if (epoch) {
+    options.created_at = *epoch;
+  } else if (settings.timestamp) {
+    options.created_at = wall_clock;
+  }
+  std::error_code ec;
+  if (fs::exists(output_dir, ec) && !fs::is_empty(output_dir, ec)) {
+    std::fprintf(stderr, "clearbox %s: output directory %s is not empty\n", name.c_str(),
+                 output_dir.c_str());
+    return std::unexpected(kExitUnusableInput);
+  }
+  fs::create_directories(output_dir, ec);
+  const bool sbom_input = scan::LooksLikeSbom(settings.unpack.image_path);
+  auto evidence = sbom_input ? scan::ScanSbom(options) : scan::ScanImage(options);
+  if (!evidence) {
+    std::fprintf(stderr, "clearbox %s: %s\n", name.c_str(), evidence.error().message.c_str());
+    return std::unexpected(evidence.error().code == ErrorCode::kInvalidArgument ? kExitUnusableInput
+                                                                                : kExitInternal);
+  }
+  if (auto written = scan::WriteReports(*evidence, output_dir); !written) {
+    std::fprintf(stderr, "clearbox %s: %s\n", name.c_str(), written.error().message.c_str());
+    return std::unexpected(kExitInternal);
+  }
+  return std::move(*evidence);
+}
+
+void AddScanSettingsOptions(CLI::App& cmd, ScanSettings& settings) {
+  cmd.add_option("--data-dir", settings.data_dir,
+                 "Data directory: signatures, rules, catalogues (default: $CLEARBOX_DATA_DIR, "
+                 "else share/clearbox beside the binary)");
+  cmd.add_option("--db", settings.vuln_db,
+                 "Vulnerability database (default: $CLEARBOX_DB, ~/.local/share/clearbox/vuln.db, "
+                 "else the bundled snapshot)");
+  cmd.add_flag("--no-vuln", settings.no_vuln, "Do not match known vulnerabilities");
+  cmd.add_option("--vex", settings.vex_files,
+                 "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
+  cmd.add_flag("--timestamp", settings.timestamp, "Record the current time in the reports");
+  AddUnpackLimitOptions(cmd, settings.unpack);
+}
+
 void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
   auto args = std::make_shared<ScanArgs>();
   auto* cmd = app.add_subcommand(
@@ -160,33 +177,22 @@ void RegisterScanCommand(CLI::App& app, std::function<int()>* run) {
       "--fail-on severity; 4 unusable input (image unreadable, OUT not empty, data files\n"
       "missing, declarations invalid); 2 usage error (also an unknown --standard id); 70 internal\n"
       "error.");
-  cmd->add_option("image", args->unpack.image_path,
+  cmd->add_option("image", args->settings.unpack.image_path,
                   "Firmware image or file to scan, or a CycloneDX/SPDX JSON SBOM")
       ->required();
   cmd->add_option("-o,--output", args->output_dir, "Output directory (created; must be empty)")
       ->required();
-  cmd->add_option("--data-dir", args->data_dir,
-                  "Data directory: signatures, rules, catalogues (default: $CLEARBOX_DATA_DIR, "
-                  "else share/clearbox beside the binary)");
   cmd->add_option("--fail-on", args->fail_on, "Exit with 5 if a finding has this severity or worse")
       ->check(CLI::IsMember(SeverityNamesMildestFirst()));
-  cmd->add_option("--db", args->vuln_db,
-                  "Vulnerability database (default: $CLEARBOX_DB, ~/.local/share/clearbox/vuln.db, "
-                  "else the bundled snapshot)");
-  cmd->add_flag("--no-vuln", args->no_vuln, "Do not match known vulnerabilities");
-  cmd->add_option(
-      "--vex", args->vex_files,
-      "OpenVEX or CycloneDX VEX document (repeatable); statuses are kept in the report");
   auto* standard = cmd->add_option(
       "-s,--standard", args->compliance.standards,
       "Also assess compliance: comma-separated standard ids (en303645, cra, ts33117, "
       "iec62443-4-2, en18031-1) or all; writes OUT/compliance.json");
   AddComplianceOptions(*cmd, args->compliance)->needs(standard);
-  cmd->add_flag("--timestamp", args->timestamp, "Record the current time in the reports");
   cmd->add_flag("-q,--quiet", args->quiet, "Do not print the summary");
-  AddUnpackLimitOptions(*cmd, args->unpack);
+  AddScanSettingsOptions(*cmd, args->settings);
   cmd->callback([run, args] {
-    args->compliance.data_dir = args->data_dir;
+    args->compliance.data_dir = args->settings.data_dir;
     *run = [args] { return RunScan(*args); };
   });
 }

@@ -26,6 +26,8 @@ inline constexpr int kExitUnusableInput = 4;
 inline constexpr int kExitFindings = 5;
 // witness cosign: a stale checkpoint, or a proof from another size than the witness's.
 inline constexpr int kExitConflict = 5;
+// diff --fail-on regression: the new release regresses (docs/diff-schema.md says what counts).
+inline constexpr int kExitRegression = 6;
 // Internal error: a bug or an unexpected library failure (EX_SOFTWARE of sysexits.h).
 inline constexpr int kExitInternal = 70;
 
