@@ -18,7 +18,8 @@ std::vector<const Handler*> BuildList() {
       &GetLzmaHandler(),     &GetLzopHandler(),          &GetRomfsHandler(),
       &GetSquashfsHandler(), &GetTarHandler(),           &GetTrxHandler(),
       &GetUbiHandler(),      &GetUbifsHandler(),         &GetUImageHandler(),
-      &GetXzHandler(),       &GetZipHandler(),           &GetZstdHandler(),
+      &GetXzHandler(),       &GetYaffsHandler(),         &GetZipHandler(),
+      &GetZstdHandler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });

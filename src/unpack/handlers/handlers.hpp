@@ -30,6 +30,7 @@ const Handler& GetRomfsHandler();
 const Handler& GetSquashfsHandler();
 const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
+const Handler& GetYaffsHandler();
 
 // firmware
 const Handler& GetAndroidSparseHandler();
