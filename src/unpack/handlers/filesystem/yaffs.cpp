@@ -23,6 +23,7 @@ constexpr std::size_t kAliasOffset = 300, kAliasSize = 160;
 // Sequence numbers of blocks in use; checkpoint data and bad blocks carry others.
 constexpr std::uint32_t kLowestSeq = 0x1000, kHighestSeq = 0xEFFFFF00;
 constexpr std::uint32_t kCheckpointSeq = 0x21, kBadBlockSeq = 0xFFFF0000;
+constexpr std::uint32_t kMaxObjectId = 0x0FFFFFFF;
 constexpr std::uint32_t kExtraHeaderInfo = 0x80000000, kAllExtraFlags = 0xF0000000;
 constexpr std::size_t kPageSizes[] = {512, 1024, 2048, 4096, 8192, 16384};
 constexpr std::size_t kSpareSizes[] = {16, 32, 64, 128, 224, 256, 448, 512, 640, 744, 1024, 1280};
@@ -50,6 +51,9 @@ struct Tags {
   std::uint32_t obj_id = 0;
   std::uint32_t chunk_id = 0;
   std::uint32_t n_bytes = 0;
+  bool extra = false;  // a yaffs2 header chunk whose tags repeat its parent and type
+  std::uint32_t extra_parent = 0;
+  std::uint32_t extra_type = 0;
 };
 
 // The fields of yaffs_obj_hdr that matter for extraction.
@@ -74,7 +78,11 @@ bool ParseHeader(ByteView page, Endian e, ObjectHeader* out) {
   const std::uint8_t* p = page.data();
   out->type = LoadU32(p, e);
   out->parent = LoadU32(p + 4, e);
-  if (out->type < kTypeFile || out->type > kTypeSpecial || out->parent == 0) return false;
+  // Object ids fit in 28 bits (yaffs2 tags keep the type in the top four).
+  if (out->type < kTypeFile || out->type > kTypeSpecial || out->parent == 0 ||
+      out->parent > kMaxObjectId) {
+    return false;
+  }
   out->name = CString(page.subspan(kNameOffset, kNameSize));
   out->mode = LoadU32(p + 268, e);
   const std::uint32_t size_high = LoadU32(p + 496, e);
@@ -97,6 +105,9 @@ ChunkState DecodeYaffs2Tags(const std::uint8_t* sp, Endian e, std::size_t page, 
   if (t->seq < kLowestSeq || t->seq > kHighestSeq) return ChunkState::kInvalid;
   if (t->chunk_id & kExtraHeaderInfo) {
     // Kernel-written header: parent in the chunk id, object type in the id's top bits.
+    t->extra = true;
+    t->extra_parent = t->chunk_id & ~kAllExtraFlags;
+    t->extra_type = t->obj_id >> 28;
     t->chunk_id = 0;
     t->obj_id &= ~kAllExtraFlags;
     t->n_bytes = 0;
@@ -160,8 +171,11 @@ ChunkState DecodeChunk(ByteView data, const Layout& l, std::size_t index, Tags* 
                                : DecodeYaffs2Tags(sp + l.tag_offset, l.endian, l.page, t);
   if (state != ChunkState::kValid || t->chunk_id != 0) return state;
   ObjectHeader h;
-  return ParseHeader(data.subspan(at, l.page), l.endian, &h) ? ChunkState::kValid
-                                                             : ChunkState::kInvalid;
+  if (!ParseHeader(data.subspan(at, l.page), l.endian, &h)) return ChunkState::kInvalid;
+  if (t->extra && (t->extra_parent != h.parent || t->extra_type != h.type)) {
+    return ChunkState::kInvalid;
+  }
+  return ChunkState::kValid;
 }
 
 // How many of the first chunks have valid tags (0 unless chunk 0 is an object header).
@@ -385,28 +399,24 @@ class TreeWriter {
   }
 
   // Writes data chunks 1, 2, ... at (chunk id - 1) * page, holes as zeros, cut to the size.
+  // Bytes no chunk backs (holes, a size past the data) may not exceed the image size: a
+  // hostile size or chunk id would otherwise spend the whole output budget on zeros.
   Result<void> WriteRegular(const ObjectState& obj, const std::string& path) {
-    std::uint64_t size = obj.header.size;
-    std::uint64_t data_end = 0;
-    for (const auto& [chunk_id, entry] : obj.data) {
-      data_end =
-          std::max(data_end, std::uint64_t{chunk_id - 1} * layout_.page + entry.second.n_bytes);
-    }
-    Result<void> problem;
-    if (size > data_end && size - data_end > data_.size()) {
-      problem = Fail(ErrorCode::kMalformed, "file size " + std::to_string(size) +
-                                                " is far beyond its data; cut to " +
-                                                std::to_string(data_end) + " bytes");
-      size = data_end;
-    }
+    const std::uint64_t size = obj.header.size;
+    const std::uint64_t allowance = data_.size();
     auto writer = ctx_.out().CreateFile(path, obj.header.mode & 07777);
     if (!writer) return Forward(writer);
     std::uint64_t pos = 0, missing = 0;
+    bool cut = false;
     for (const auto& [chunk_id, entry] : obj.data) {
       const std::uint64_t offset = std::uint64_t{chunk_id - 1} * layout_.page;
       if (offset >= size) break;
       CLEARBOX_TRY(ctx_.budget().CheckDeadline());
       if (offset > pos) {
+        if (offset - pos > allowance - missing) {
+          cut = true;
+          break;
+        }
         missing += offset - pos;
         CLEARBOX_TRY(writer->WriteZeros(offset - pos));
       }
@@ -415,16 +425,26 @@ class TreeWriter {
       CLEARBOX_TRY(writer->Write(data_.subspan(entry.first.second * layout_.chunk(), n)));
       pos = offset + n;
     }
-    if (size > pos) {
-      missing += size - pos;
-      CLEARBOX_TRY(writer->WriteZeros(size - pos));
+    if (!cut && size > pos) {
+      if (size - pos > allowance - missing) {
+        cut = true;
+      } else {
+        missing += size - pos;
+        CLEARBOX_TRY(writer->WriteZeros(size - pos));
+      }
     }
     CLEARBOX_TRY(writer->Close());
-    if (missing > 0 && problem) {
-      problem = Fail(ErrorCode::kTruncated,
-                     std::to_string(missing) + " bytes of file data missing (written as zeros)");
+    if (cut) {
+      return Fail(ErrorCode::kMalformed, "file size " + std::to_string(size) +
+                                             " leaves more bytes without data than the image "
+                                             "holds; cut to " +
+                                             std::to_string(pos));
     }
-    return problem;
+    if (missing > 0) {
+      return Fail(ErrorCode::kTruncated,
+                  std::to_string(missing) + " bytes of file data missing (written as zeros)");
+    }
+    return {};
   }
 
   ByteView data_;
