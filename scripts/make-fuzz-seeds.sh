@@ -27,6 +27,12 @@ mksquashfs "$work/t" "$work/s.sqfs" -noappend -quiet -no-progress -comp gzip -b 
   && seed squashfs_fuzz "$work/s.sqfs"
 mksquashfs "$work/t" "$work/x.sqfs" -noappend -quiet -no-progress -comp xz -b 4096 >/dev/null \
   && seed squashfs_fuzz "$work/x.sqfs"
+# YAFFS: no Debian writer; the repository's generator (2048+64 LE, kernel-style tags after
+# the bad block marker BE, 512+16 yaffs1).
+mkyaffs="python3 scripts/fixtures/mkyaffs2.py --pages-per-block 0"
+$mkyaffs "$work/t" "$work/s.yaffs2" && seed yaffs_fuzz "$work/s.yaffs2"
+$mkyaffs -e big --tag-offset 2 --extra-tags "$work/t" "$work/b.yaffs2" && seed yaffs_fuzz "$work/b.yaffs2"
+$mkyaffs -p 512 -s 16 --tags yaffs1 "$work/t" "$work/s.yaffs1" && seed yaffs_fuzz "$work/s.yaffs1"
 if command -v mkfs.ubifs >/dev/null; then
   mkfs.ubifs -q -r "$work/t" -m 2048 -e 126976 -c 32 -o "$work/s.ubifs" && seed ubifs_fuzz "$work/s.ubifs"
 fi

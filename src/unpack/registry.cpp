@@ -38,6 +38,7 @@ std::vector<const Handler*> BuildList() {
       &GetUbiHandler(),
       &GetUbifsHandler(),
       &GetXzHandler(),
+      &GetYaffsHandler(),
       &GetZipHandler(),
       &GetZstdHandler(),
   };

@@ -31,6 +31,7 @@ const Handler& GetSquashfsHandler();
 const Handler& GetSquashfsLegacyHandler();
 const Handler& GetUbiHandler();
 const Handler& GetUbifsHandler();
+const Handler& GetYaffsHandler();
 
 // firmware
 const Handler& GetAndroidSparseHandler();
