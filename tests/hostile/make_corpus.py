@@ -12,7 +12,8 @@ Case fields: name, file, command ("unpack" or "scan"), args (extra options), why
 attack), expect_files (manifest paths that must end with these: the rest of the image was
 still unpacked), expect_containers (files that must have been carved: a chunk lists them as
 container), expect_problems (problem kinds that must be recorded), max_entries (objects under
-the output directory), and the bounds max_seconds, max_written_bytes, max_rss_bytes.
+the output directory), and the bounds max_seconds (applied to the smaller of wall and CPU
+time), max_written_bytes, max_rss_bytes.
 """
 
 import gzip
