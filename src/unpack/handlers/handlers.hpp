@@ -25,6 +25,7 @@ const Handler& GetZipHandler();
 // filesystem
 const Handler& GetCramfsHandler();
 const Handler& GetExtfsHandler();
+const Handler& GetFatHandler();
 const Handler& GetJffs2Handler();
 const Handler& GetRomfsHandler();
 const Handler& GetSquashfsHandler();
