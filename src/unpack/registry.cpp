@@ -14,10 +14,10 @@ std::vector<const Handler*> BuildList() {
       &GetSevenZipHandler(), &GetAndroidSparseHandler(), &GetArHandler(),      &GetBzip2Handler(),
       &GetCpioHandler(),     &GetCramfsHandler(),        &GetExtfsHandler(),   &GetFatHandler(),
       &GetFitHandler(),      &GetGzipHandler(),          &GetIso9660Handler(), &GetJffs2Handler(),
-      &GetLz4Handler(),      &GetLzmaHandler(),          &GetLzopHandler(),    &GetRomfsHandler(),
-      &GetSquashfsHandler(), &GetTarHandler(),           &GetTrxHandler(),     &GetUbiHandler(),
-      &GetUbifsHandler(),    &GetUImageHandler(),        &GetXzHandler(),      &GetZipHandler(),
-      &GetZstdHandler(),
+      &GetLz4Handler(),      &GetLzmaHandler(),          &GetLzopHandler(),    &GetMbrHandler(),
+      &GetRomfsHandler(),    &GetSquashfsHandler(),      &GetTarHandler(),     &GetTrxHandler(),
+      &GetUbiHandler(),      &GetUbifsHandler(),         &GetUImageHandler(),  &GetXzHandler(),
+      &GetZipHandler(),      &GetZstdHandler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });
