@@ -35,6 +35,7 @@ const Handler& GetUbifsHandler();
 // firmware
 const Handler& GetAndroidSparseHandler();
 const Handler& GetFitHandler();
+const Handler& GetGptHandler();
 const Handler& GetMbrHandler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
