@@ -119,6 +119,66 @@ TEST(Gpt, HostileEntriesAreReported) {
   EXPECT_EQ(files.at("partition-3.evil_name.img").size, (9216 - 3000) * kSector);
 }
 
+std::uint64_t GetLe(const std::string& d, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(d[at + i]);
+  return v;
+}
+
+// The sgdisk disk re-laid for 4096-byte sectors (sgdisk writes 512-byte sectors to image
+// files): the partitions stay at the same bytes, header, entries and backup move, LBAs /8.
+std::string ToFourKiBSectors(const std::string& d512) {
+  constexpr std::size_t kBig = 4096;
+  const std::size_t sectors = d512.size() / kBig;
+  std::string d(d512.size(), '\0');
+  d.replace(0, kSector, d512.substr(0, kSector));  // protective MBR
+  d.replace(2048 * kSector, 7168 * kSector, d512.substr(2048 * kSector, 7168 * kSector));
+  std::string entries = d512.substr(2 * kSector, 128 * 128);
+  for (std::size_t e = 0; e < entries.size(); e += 128) {
+    if (GetLe(entries, e, 8) == 0 && GetLe(entries, e + 8, 8) == 0) continue;
+    PutLe(entries, e + 32, GetLe(entries, e + 32, 8) / 8, 8);
+    PutLe(entries, e + 40, (GetLe(entries, e + 40, 8) + 1) / 8 - 1, 8);
+  }
+  const std::uint32_t entries_crc = Crc(entries, 0, entries.size());
+  auto header = [&](std::uint64_t mine, std::uint64_t other, std::uint64_t array_lba) {
+    std::string h = d512.substr(kSector, 92);
+    PutLe(h, 24, mine, 8);
+    PutLe(h, 32, other, 8);
+    PutLe(h, 40, 6, 8);
+    PutLe(h, 48, sectors - 6, 8);
+    PutLe(h, 72, array_lba, 8);
+    PutLe(h, 88, entries_crc, 4);
+    PutLe(h, 16, 0, 4);
+    PutLe(h, 16, Crc(h, 0, 92), 4);
+    d.replace(mine * kBig, 92, h);
+    d.replace(array_lba * kBig, entries.size(), entries);
+  };
+  header(1, sectors - 1, 2);
+  header(sectors - 1, 1, sectors - 5);
+  return d;
+}
+
+TEST(Gpt, FourKiBSectorsAreRecognised) {
+  TempDir tmp;
+  const TreeFacts facts = MakeDisk(tmp, tmp / "disk.img");
+  WriteFileBytes(tmp / "4k.img", ToFourKiBSectors(ReadFileBytes(tmp / "disk.img")));
+  const auto m = UnpackForTest(tmp / "4k.img", tmp / "out");
+  ASSERT_EQ(FindChunkDir(m, "gpt"), "0x00000000.gpt");
+  EXPECT_TRUE(FindChunkDir(m, "mbr").empty());
+  EXPECT_EQ(ManifestFilesUnder(m, "0x00000000.gpt"), facts);
+  EXPECT_TRUE(m.problems.empty()) << m.problems[0].message;
+}
+
+TEST(Gpt, ExfatAndFatBootSectorsAreNotPartitionTables) {
+  TempDir tmp;
+  ASSERT_EQ(RunShell("truncate -s 8M " + (tmp / "exfat.img").string() + " && mkfs.exfat " +
+                     (tmp / "exfat.img").string() + " >/dev/null"),
+            0);
+  const auto m = UnpackForTest(tmp / "exfat.img", tmp / "out");
+  EXPECT_TRUE(FindChunkDir(m, "mbr").empty());
+  EXPECT_TRUE(FindChunkDir(m, "gpt").empty());
+}
+
 TEST(Gpt, DiskWithFatAndExt4PartitionsIsUnpackedRecursively) {
   TempDir tmp;
   const TreeFacts fat_facts = MakeFatTree(tmp / "fat-src");
