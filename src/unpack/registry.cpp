@@ -11,15 +11,20 @@ namespace {
 std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   std::vector<const Handler*> list = {
-      &GetSevenZipHandler(), &GetAndroidSparseHandler(), &GetArHandler(),
-      &GetBzip2Handler(),    &GetCpioHandler(),          &GetCramfsHandler(),
-      &GetExtfsHandler(),    &GetFatHandler(),           &GetFitHandler(),
-      &GetGptHandler(),      &GetGzipHandler(),          &GetIso9660Handler(),
-      &GetJffs2Handler(),    &GetLz4Handler(),           &GetLzmaHandler(),
-      &GetLzopHandler(),     &GetMbrHandler(),           &GetRomfsHandler(),
-      &GetSquashfsHandler(), &GetTarHandler(),           &GetTrxHandler(),
-      &GetUbiHandler(),      &GetUbifsHandler(),         &GetUImageHandler(),
-      &GetXzHandler(),       &GetZipHandler(),           &GetZstdHandler(),
+      &GetSevenZipHandler(), &GetAndroidSparseHandler(),
+      &GetArHandler(),       &GetBzip2Handler(),
+      &GetCpioHandler(),     &GetCramfsHandler(),
+      &GetExfatHandler(),    &GetExtfsHandler(),
+      &GetFatHandler(),      &GetFitHandler(),
+      &GetGptHandler(),      &GetGzipHandler(),
+      &GetIso9660Handler(),  &GetJffs2Handler(),
+      &GetLz4Handler(),      &GetLzmaHandler(),
+      &GetLzopHandler(),     &GetMbrHandler(),
+      &GetRomfsHandler(),    &GetSquashfsHandler(),
+      &GetTarHandler(),      &GetTrxHandler(),
+      &GetUbiHandler(),      &GetUbifsHandler(),
+      &GetUImageHandler(),   &GetXzHandler(),
+      &GetZipHandler(),      &GetZstdHandler(),
   };
   std::sort(list.begin(), list.end(),
             [](const Handler* a, const Handler* b) { return a->Name() < b->Name(); });

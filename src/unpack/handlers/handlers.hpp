@@ -24,6 +24,7 @@ const Handler& GetZipHandler();
 
 // filesystem
 const Handler& GetCramfsHandler();
+const Handler& GetExfatHandler();
 const Handler& GetExtfsHandler();
 const Handler& GetFatHandler();
 const Handler& GetJffs2Handler();
