@@ -199,6 +199,11 @@ class ExfatExtraction {
         }
         continue;
       }
+      if (entry->length / v_.cluster_bytes > v_.cluster_count) {
+        ctx_.ReportProblem(ErrorCode::kMalformed, member,
+                           "exFAT data length beyond the volume; skipped");
+        continue;
+      }
       CLEARBOX_TRY(WriteFile(member, *entry));
     }
     for (const Subdir& s : subdirs) {

@@ -181,7 +181,8 @@ class FatExtraction {
 
   // The FAT entry of `cluster`.
   std::uint32_t Next(std::uint32_t cluster) const {
-    const ByteView fat = fs_.subspan(v_.fat_offset);
+    const ByteView fat = fs_.subspan(
+        v_.fat_offset, std::min<std::uint64_t>(v_.fat_bytes, fs_.size() - v_.fat_offset));
     switch (v_.width) {
       case FatWidth::k12: {
         const std::uint64_t at = cluster + cluster / 2;

@@ -42,7 +42,8 @@ struct GptEntry {
 struct GptLayout {
   GptHeader header;
   std::vector<GptEntry> entries;
-  std::uint64_t end = 0;  // bytes: past the last partition or the backup header
+  std::vector<unsigned> bad_entries;  // numbers of entries with an impossible LBA range
+  std::uint64_t end = 0;              // bytes: past the last partition or the backup header
 };
 
 std::uint32_t Le32(ByteView d, std::uint64_t at) {
@@ -112,6 +113,7 @@ Result<GptLayout> ParseGpt(ByteView data) {
   if (array_at > data.size() || data.size() - array_at < array_size) {
     return Fail(ErrorCode::kTruncated, "GPT partition entries past the data");
   }
+  layout.end = array_at + array_size;  // at least the header and the entries
   for (std::uint32_t i = 0; i < h.entry_count; ++i) {
     const std::uint64_t e = array_at + std::uint64_t{i} * h.entry_size;
     if (Le64(data, e) == 0 && Le64(data, e + 8) == 0) continue;  // unused: zero type GUID
@@ -121,13 +123,15 @@ Result<GptLayout> ParseGpt(ByteView data) {
     entry.last = Le64(data, e + 40);
     entry.name = EntryName(data.subspan(e + 56, 72));
     if (entry.first > entry.last || entry.last > kMaxLba || entry.first == 0) {
-      return Fail(ErrorCode::kMalformed,
-                  "GPT entry " + std::to_string(i + 1) + " has a bad LBA range");
+      layout.bad_entries.push_back(entry.number);  // reported by Extract, not carved
+      continue;
     }
     layout.end = std::max(layout.end, (entry.last + 1) * h.sector);
     layout.entries.push_back(std::move(entry));
   }
-  if (layout.entries.empty()) return Fail(ErrorCode::kNotThisFormat, "GPT without partitions");
+  if (layout.entries.empty() && layout.bad_entries.empty()) {
+    return Fail(ErrorCode::kNotThisFormat, "GPT without partitions");
+  }
   if (h.alternate_lba > 1) {
     layout.end = std::max(layout.end, (h.alternate_lba + 1) * h.sector);
   }
@@ -164,6 +168,10 @@ class GptHandler final : public Handler {
                             std::to_string(data.size()));
     } else if (h.alternate_lba > 1 && !HasBytesAt(data, h.alternate_lba * h.sector, "EFI PART")) {
       ctx.ReportProblem(ErrorCode::kMalformed, "", "backup GPT header missing");
+    }
+    for (const unsigned n : layout->bad_entries) {
+      ctx.ReportProblem(ErrorCode::kMalformed, "partition-" + std::to_string(n),
+                        "GPT entry with an impossible LBA range; not carved");
     }
     const auto& entries = layout->entries;
     for (std::size_t i = 0; i < entries.size(); ++i) {

@@ -105,6 +105,10 @@ TEST(Gpt, HostileEntriesAreReported) {
   const std::size_t e2 = 2 * kSector + 128, e3 = 2 * kSector + 256;
   PutLe(image, e2 + 40, std::uint64_t{1} << 38, 8);  // partition 2 ends 128 TiB out
   PutLe(image, e3 + 32, 3000, 8);                    // partition 3 overlaps partition 1
+  const std::size_t e4 = 2 * kSector + 384;          // partition 4 ends before it starts
+  PutLe(image, e4, 0x1234, 8);
+  PutLe(image, e4 + 32, 100, 8);
+  PutLe(image, e4 + 40, 50, 8);
   FixCrcs(image);
   WriteFileBytes(tmp / "evil.img", image);
   const auto start = std::chrono::steady_clock::now();
@@ -114,6 +118,9 @@ TEST(Gpt, HostileEntriesAreReported) {
   bool overlap = false;
   for (const auto& p : m.problems) overlap |= p.message.find("overlaps") != std::string::npos;
   EXPECT_TRUE(overlap);
+  bool impossible = false;
+  for (const auto& p : m.problems) impossible |= p.message.find("impossible") != std::string::npos;
+  EXPECT_TRUE(impossible);
   const auto files = ManifestFilesUnder(m, "0x00000000.gpt");
   EXPECT_EQ(files.at("partition-2.root_fs.img").size, image.size() - 4096 * kSector);
   EXPECT_EQ(files.at("partition-3.evil_name.img").size, (9216 - 3000) * kSector);
