@@ -176,7 +176,7 @@ TEST(Gpt, FourKiBSectorsAreRecognised) {
   EXPECT_TRUE(m.problems.empty()) << m.problems[0].message;
 }
 
-TEST(Gpt, ExfatAndFatBootSectorsAreNotPartitionTables) {
+TEST(Gpt, ExfatBootSectorIsNotAPartitionTable) {
   TempDir tmp;
   ASSERT_EQ(RunShell("truncate -s 8M " + (tmp / "exfat.img").string() + " && mkfs.exfat " +
                      (tmp / "exfat.img").string() + " >/dev/null"),
