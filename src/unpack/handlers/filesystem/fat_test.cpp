@@ -149,6 +149,22 @@ TEST(Fat, BadLongNamesAreReportedAndSkipped) {
   for (const auto& f : m.files) EXPECT_TRUE(f.path.starts_with("0x00000000.fat")) << f.path;
 }
 
+TEST(Fat, DeletedEntriesAreSkipped) {
+  TempDir tmp;
+  WriteFileBytes(tmp / "src/kept.txt", "kept\n");
+  WriteFileBytes(tmp / "src/a deleted long name.txt", "gone\n");
+  WriteFileBytes(tmp / "src/gone.bin", PseudoRandomBytes(6, 3000));
+  ASSERT_EQ(MakeFatImage(12, tmp / "src", tmp / "fs.img", 4096), 0);
+  ASSERT_EQ(RunShell("MTOOLS_SKIP_CHECK=1 mdel -i " + (tmp / "fs.img").string() +
+                     " '::/a deleted long name.txt' ::/gone.bin"),
+            0);
+  fs::remove(tmp / "src/a deleted long name.txt");
+  fs::remove(tmp / "src/gone.bin");
+  const auto m = UnpackForTest(tmp / "fs.img", tmp / "out");
+  EXPECT_EQ(ManifestFilesUnder(m, FindChunkDir(m, "fat")), HashTree(tmp / "src"));
+  EXPECT_TRUE(m.problems.empty()) << m.problems[0].message;
+}
+
 TEST(Fat, TruncatedImageIsReportedNotCrashed) {
   TempDir tmp;
   MakeFatTree(tmp / "src");
