@@ -52,6 +52,48 @@ if command -v img2simg >/dev/null; then
   head -c 65536 /dev/zero > "$work/raw.img" && printf 'data' >> "$work/raw.img" \
     && img2simg "$work/raw.img" "$work/sparse.img" && seed android_sparse_fuzz "$work/sparse.img"
 fi
+# Partition tables and FAT/exFAT volumes (tiny: sfdisk/sgdisk need no alignment at these sizes).
+truncate -s 40K "$work/mbr.img" && printf 'label: dos\nstart=1, size=16, type=83\nstart=17, size=8, type=c\nstart=25, size=50, type=5\nstart=27, size=8, type=83\nstart=37, size=8, type=82\n' \
+  | sfdisk -q "$work/mbr.img" && seed mbr_fuzz "$work/mbr.img"
+seed mbr_fuzz tests/oracle/binwalk/mbr.bin
+truncate -s 64K "$work/gpt.img" && sgdisk -a 1 -o -n 1:34:49 -c 1:boot -n 2:50:70 "$work/gpt.img" >/dev/null \
+  && seed gpt_fuzz "$work/gpt.img"
+mkfs.vfat -C -F 12 "$work/fat12.img" 64 >/dev/null \
+  && MTOOLS_SKIP_CHECK=1 mcopy -s -i "$work/fat12.img" "$work/t/a.txt" "$work/t/d" ::/ \
+  && MTOOLS_SKIP_CHECK=1 mcopy -i "$work/fat12.img" "$work/t/a.txt" "::/A long name.txt" \
+  && seed fat_fuzz "$work/fat12.img"
+# exFAT: a 2 MiB volume with 512-byte clusters and one file set added by hand, cut after its
+# root directory (the handler extracts what is there).
+truncate -s 2M "$work/exfat.img" && mkfs.exfat -b 4K -c 512 "$work/exfat.img" >/dev/null \
+  && python3 - "$work/exfat.img" <<'PY' && seed exfat_fuzz "$work/exfat.img"
+import struct, sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+heap, root = struct.unpack_from("<I", d, 88)[0] * 512, struct.unpack_from("<I", d, 96)[0]
+at = heap + (root - 2) * 512
+while d[at]:
+    at += 32
+name, data = "a.txt", b"hello exfat\n"
+s = bytearray(96)
+s[0], s[1] = 0x85, 2
+struct.pack_into("<H", s, 4, 0x20)
+s[32], s[33], s[35] = 0xC0, 0x03, len(name)
+h = 0
+for ch in name.upper().encode("utf-16-le"):
+    h = ((0x8000 if h & 1 else 0) + (h >> 1) + ch) & 0xFFFF
+struct.pack_into("<HQ", s, 36, h, len(data))
+struct.pack_into("<IQ", s, 52, root + 1, len(data))
+s[64] = 0xC1
+s[66:66 + 2 * len(name)] = name.encode("utf-16-le")
+c = 0
+for i, b in enumerate(s):
+    if i not in (2, 3):
+        c = ((0x8000 if c & 1 else 0) + (c >> 1) + b) & 0xFFFF
+struct.pack_into("<H", s, 2, c)
+d[at:at + 96] = s
+d[heap + (root - 1) * 512:heap + (root - 1) * 512 + len(data)] = data
+open(p, "wb").write(d[:heap + root * 512])
+PY
 # The link and budget targets: scripts of operations.
 mkdir -p "$out/unpack_links_fuzz" "$out/core_budget_fuzz"
 printf '\x00d/a/b\n\n\x02d/a/b/s\n../../..\n\x02d/a/b/e\ns/../../etc/passwd\n\x01f\n\n\x03h\nf\n' \

@@ -24,7 +24,9 @@ const Handler& GetZipHandler();
 
 // filesystem
 const Handler& GetCramfsHandler();
+const Handler& GetExfatHandler();
 const Handler& GetExtfsHandler();
+const Handler& GetFatHandler();
 const Handler& GetJffs2Handler();
 const Handler& GetRomfsHandler();
 const Handler& GetSquashfsHandler();
@@ -37,7 +39,9 @@ const Handler& GetYaffsHandler();
 const Handler& GetAndroidSparseHandler();
 const Handler& GetArcadyanHandler();
 const Handler& GetFitHandler();
+const Handler& GetGptHandler();
 const Handler& GetMatterOtaHandler();
+const Handler& GetMbrHandler();
 const Handler& GetQcow2Handler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();

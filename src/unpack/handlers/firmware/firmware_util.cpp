@@ -47,4 +47,24 @@ std::uint32_t Crc32(ByteView data, std::uint32_t crc) {
   return static_cast<std::uint32_t>(value);
 }
 
+Result<void> CarvePartition(ByteView image, std::uint64_t start, std::uint64_t length,
+                            const std::string& name, ExtractContext& ctx) {
+  CLEARBOX_TRY(ctx.budget().CheckDeadline());
+  if (start >= image.size()) {
+    ctx.ReportProblem(ErrorCode::kTruncated, name,
+                      "partition at byte " + std::to_string(start) + " starts past the image (" +
+                          std::to_string(image.size()) + " bytes); not carved");
+    return {};
+  }
+  const std::uint64_t have = std::min<std::uint64_t>(length, image.size() - start);
+  if (have < length) {
+    ctx.ReportProblem(ErrorCode::kTruncated, name,
+                      "partition of " + std::to_string(length) + " bytes cut at " +
+                          std::to_string(have) + " by the end of the image");
+  }
+  auto written = ctx.out().WriteFile(name, image.subspan(start, have), 0644);
+  if (!ctx.ContinueAfter(written, name)) return written;
+  return {};
+}
+
 }  // namespace clearbox::unpack
