@@ -16,6 +16,7 @@ std::vector<const Handler*> BuildList() {
       &GetArHandler(),
       &GetArcadyanHandler(),
       &GetBzip2Handler(),
+      &GetCabHandler(),
       &GetCpioHandler(),
       &GetCramfsHandler(),
       &GetExtfsHandler(),

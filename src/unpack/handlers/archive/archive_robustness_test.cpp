@@ -110,6 +110,15 @@ TEST(ArchiveRobustness, MutatedZip) {
   Mutate(GetZipHandler(), ReadFileBytes(tmp / "a.zip"), tmp.path());
 }
 
+TEST(ArchiveRobustness, MutatedCab) {
+  TempDir tmp;
+  MakeSmallTree(tmp / "src");
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs gcab -c -z ../a.cab");
+  Mutate(GetCabHandler(), ReadFileBytes(tmp / "a.cab"), tmp.path());
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs gcab -c ../b.cab");
+  Mutate(GetCabHandler(), ReadFileBytes(tmp / "b.cab"), tmp.path());
+}
+
 TEST(ArchiveRobustness, MutatedSevenZip) {
   TempDir tmp;
   MakeSmallTree(tmp / "src");
