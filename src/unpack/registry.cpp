@@ -24,6 +24,7 @@ std::vector<const Handler*> BuildList() {
       &GetGzipHandler(),
       &GetIso9660Handler(),
       &GetJffs2Handler(),
+      &GetLhaHandler(),
       &GetLz4Handler(),
       &GetLzmaHandler(),
       &GetLzopHandler(),

@@ -19,6 +19,7 @@ const Handler& GetArHandler();
 const Handler& GetCabHandler();
 const Handler& GetCpioHandler();
 const Handler& GetIso9660Handler();
+const Handler& GetLhaHandler();
 const Handler& GetSevenZipHandler();
 const Handler& GetTarHandler();
 const Handler& GetZipHandler();

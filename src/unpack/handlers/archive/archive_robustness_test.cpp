@@ -119,6 +119,15 @@ TEST(ArchiveRobustness, MutatedCab) {
   Mutate(GetCabHandler(), ReadFileBytes(tmp / "b.cab"), tmp.path());
 }
 
+TEST(ArchiveRobustness, MutatedLha) {
+  TempDir tmp;
+  MakeSmallTree(tmp / "src");
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs lha a2 ../a.lzh > /dev/null");
+  Mutate(GetLhaHandler(), ReadFileBytes(tmp / "a.lzh"), tmp.path());
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs lha a0 ../b.lzh > /dev/null");
+  Mutate(GetLhaHandler(), ReadFileBytes(tmp / "b.lzh"), tmp.path());
+}
+
 TEST(ArchiveRobustness, MutatedSevenZip) {
   TempDir tmp;
   MakeSmallTree(tmp / "src");
