@@ -30,6 +30,7 @@ std::vector<const Handler*> BuildList() {
       &GetLzopHandler(),
       &GetMatterOtaHandler(),
       &GetQcow2Handler(),
+      &GetRarHandler(),
       &GetRomfsHandler(),
       &GetSevenZipHandler(),
       &GetSquashfsHandler(),

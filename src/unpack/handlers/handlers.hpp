@@ -20,6 +20,7 @@ const Handler& GetCabHandler();
 const Handler& GetCpioHandler();
 const Handler& GetIso9660Handler();
 const Handler& GetLhaHandler();
+const Handler& GetRarHandler();
 const Handler& GetSevenZipHandler();
 const Handler& GetTarHandler();
 const Handler& GetZipHandler();

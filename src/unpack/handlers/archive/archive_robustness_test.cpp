@@ -128,6 +128,23 @@ TEST(ArchiveRobustness, MutatedLha) {
   Mutate(GetLhaHandler(), ReadFileBytes(tmp / "b.lzh"), tmp.path());
 }
 
+// RAR fixtures are libarchive's test archives (tests/oracle/libarchive-rar), uudecoded here.
+TEST(ArchiveRobustness, MutatedRar) {
+  TempDir tmp;
+  const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  WriteFileBytes(tmp / "uu.py",
+                 "import binascii,sys\n"
+                 "lines=[l for l in open(sys.argv[1]) if l.strip() and not l.startswith('begin')]\n"
+                 "lines=lines[:lines.index('end\\n')] if 'end\\n' in lines else lines\n"
+                 "open(sys.argv[2],'wb').write(b''.join(binascii.a2b_uu(l) for l in lines))\n");
+  for (const char* name : {"test_read_format_rar.rar", "test_read_format_rar5_compressed.rar"}) {
+    Shell(tmp.path(), std::string("python3 uu.py '") + src + "/tests/oracle/libarchive-rar/" +
+                          name + ".uu' a.rar");
+    Mutate(GetRarHandler(), ReadFileBytes(tmp / "a.rar"), tmp.path());
+  }
+}
+
 TEST(ArchiveRobustness, MutatedSevenZip) {
   TempDir tmp;
   MakeSmallTree(tmp / "src");
