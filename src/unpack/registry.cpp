@@ -15,6 +15,7 @@ std::vector<const Handler*> BuildList() {
       &GetAndroidSparseHandler(),
       &GetArHandler(),
       &GetArcadyanHandler(),
+      &GetArjHandler(),
       &GetBzip2Handler(),
       &GetCabHandler(),
       &GetCpioHandler(),

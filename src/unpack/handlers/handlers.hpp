@@ -16,6 +16,7 @@ const Handler& GetZstdHandler();
 
 // archive
 const Handler& GetArHandler();
+const Handler& GetArjHandler();
 const Handler& GetCabHandler();
 const Handler& GetCpioHandler();
 const Handler& GetIso9660Handler();

@@ -110,6 +110,16 @@ TEST(ArchiveRobustness, MutatedZip) {
   Mutate(GetZipHandler(), ReadFileBytes(tmp / "a.zip"), tmp.path());
 }
 
+TEST(ArchiveRobustness, MutatedArj) {
+  TempDir tmp;
+  MakeSmallTree(tmp / "src");
+  for (const char* method : {"0", "1", "4"}) {
+    Shell(tmp / "src",
+          std::string("rm -f ../a.arj && arj a -m") + method + " -r -y ../a.arj . > /dev/null");
+    Mutate(GetArjHandler(), ReadFileBytes(tmp / "a.arj"), tmp.path());
+  }
+}
+
 TEST(ArchiveRobustness, MutatedCab) {
   TempDir tmp;
   MakeSmallTree(tmp / "src");
