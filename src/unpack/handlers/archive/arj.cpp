@@ -71,8 +71,9 @@ Result<ArjHeader> ReadHeader(ByteView data, std::uint64_t pos) {
   h.original = LoadU32(b.data() + 16, Endian::kLittle);
   h.crc = LoadU32(b.data() + 20, Endian::kLittle);
   h.mode = LoadU16(b.data() + 26, Endian::kLittle);
+  // DOS archives separate paths with '\\'; both separators mean a directory here.
   for (std::size_t i = first; i < b.size() && b[i] != 0; ++i) {
-    h.name.push_back(static_cast<char>(b[i]));
+    h.name.push_back(b[i] == '\\' ? '/' : static_cast<char>(b[i]));
   }
   p += basic + 4u;
   // Extended headers: size, data, CRC-32; a size of 0 ends them.
@@ -98,10 +99,7 @@ struct ArjExtent {
 
 Result<ArjExtent> ArjLength(ByteView data) {
   auto main = ReadHeader(data, 0);
-  if (!main) {
-    if (main.error().code == ErrorCode::kTruncated) return Forward(main);
-    return Forward(main);
-  }
+  if (!main) return Forward(main);
   if (main->end || main->type != 2) return Fail(ErrorCode::kNotThisFormat, "no ARJ main header");
   std::uint64_t pos = main->size;
   for (std::uint64_t members = 0; members < kMaxMembers; ++members) {
