@@ -19,6 +19,7 @@ constexpr std::size_t kFirstHeaderMin = 30;
 constexpr std::uint64_t kMaxMembers = 1 << 20;
 constexpr std::uint8_t kFlagGarbled = 0x01;
 constexpr std::uint8_t kTypeDirectory = 3;
+constexpr std::uint8_t kMaxHostOs = 11;  // MS-DOS .. WIN32
 
 std::uint32_t Crc32(ByteView bytes, std::uint32_t crc = 0) {
   return static_cast<std::uint32_t>(crc32(crc, bytes.data(), static_cast<uInt>(bytes.size())));
@@ -55,6 +56,13 @@ Result<ArjHeader> ReadHeader(ByteView data, std::uint64_t pos) {
     return Fail(ErrorCode::kNotThisFormat, "ARJ basic header size out of range");
   }
   std::uint64_t p = pos + 4;
+  // Two magic bytes occur by chance: before a cut header counts as truncated, the fixed
+  // fields must look like ARJ (first header size, host OS, file type, method).
+  if (data.size() - p < kFirstHeaderMin ||
+      !(data[p] >= kFirstHeaderMin && data[p] < basic && data[p + 3] <= kMaxHostOs &&
+        data[p + 5] <= 9 && data[p + 6] <= 4)) {
+    return Fail(ErrorCode::kNotThisFormat, "no ARJ header fields");
+  }
   if (data.size() - p < basic + 4u) return Fail(ErrorCode::kTruncated, "ARJ header cut off");
   const ByteView b = data.subspan(p, basic);
   if (Crc32(b) != LoadU32(data.data() + p + basic, Endian::kLittle)) {

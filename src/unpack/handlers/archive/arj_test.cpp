@@ -119,6 +119,11 @@ TEST(Arj, GarbageIsRejected) {
   ExpectRejected(GetArjHandler(), "\x60\xEA" + PseudoRandomBytes(73, 300));
   ExpectRejected(GetArjHandler(), std::string("\x60\xEA\x00\x00", 4));
   ExpectRejected(GetArjHandler(), std::string("\x60\xEA\x28\x00", 4) + std::string(60, '\0'));
+  // The magic by chance near the end of random data: a cut header, not a truncated archive.
+  for (std::uint64_t seed = 100; seed < 140; ++seed) {
+    ExpectRejected(GetArjHandler(),
+                   std::string("\x60\xEA\x80\x00", 4) + PseudoRandomBytes(seed, 60));
+  }
 }
 
 }  // namespace
