@@ -42,7 +42,8 @@ Result<std::uint64_t> MemberSize(ByteView data, std::size_t pos) {
       // level 0: name + CRC16; level 1: name + CRC16 + OS id + next extension size.
       const std::uint64_t fixed = kBaseHeader + name_length + (level == 0 ? 2 : 5);
       if (header < fixed) return Fail(ErrorCode::kNotThisFormat, "LHA header too short");
-      if (header > rest.size()) return Fail(ErrorCode::kTruncated, "LHA header cut off");
+      // a cut header cannot be checked: method strings occur in binaries that read LHA
+      if (header > rest.size()) return Fail(ErrorCode::kNotThisFormat, "LHA header cut off");
       std::uint8_t sum = 0;
       for (std::uint64_t i = 2; i < header; ++i) sum = static_cast<std::uint8_t>(sum + rest[i]);
       if (sum != rest[1]) return Fail(ErrorCode::kNotThisFormat, "LHA header checksum mismatch");
@@ -50,11 +51,13 @@ Result<std::uint64_t> MemberSize(ByteView data, std::size_t pos) {
       break;
     }
     case 2:
+      // level 2/3 headers carry their CRC in an extension; the reserved byte 0x20 is checked
+      if (rest[19] != 0x20) return Fail(ErrorCode::kNotThisFormat, "bad LHA level 2 header");
       header = LoadU16(rest.data(), Endian::kLittle);
       if (header < 26) return Fail(ErrorCode::kNotThisFormat, "LHA level 2 header too short");
       break;
     case 3:
-      if (LoadU16(rest.data(), Endian::kLittle) != 4 || rest.size() < 28) {
+      if (LoadU16(rest.data(), Endian::kLittle) != 4 || rest.size() < 28 || rest[19] != 0x20) {
         return Fail(ErrorCode::kNotThisFormat, "bad LHA level 3 header");
       }
       header = LoadU32(rest.data() + 24, Endian::kLittle);

@@ -97,6 +97,11 @@ TEST(Lha, GarbageIsRejected) {
   std::string bad_sum = "\x20\x00-lh0-" + std::string(30, '\x01');
   ExpectRejected(GetLhaHandler(), bad_sum);
   ExpectRejected(GetLhaHandler(), "xx-lh0-");
+  // method names in a program's strings (as in a binary that reads LHA) are no archive
+  ExpectRejected(GetLhaHandler(), std::string("\0\0-lh5-\0-lh6-\0-lh7-\0-lzs-\0", 26));
+  for (std::uint64_t seed = 200; seed < 240; ++seed) {
+    ExpectRejected(GetLhaHandler(), "xx-lh5-" + PseudoRandomBytes(seed, 30));
+  }
 }
 
 }  // namespace
