@@ -16,8 +16,12 @@ const Handler& GetZstdHandler();
 
 // archive
 const Handler& GetArHandler();
+const Handler& GetArjHandler();
+const Handler& GetCabHandler();
 const Handler& GetCpioHandler();
 const Handler& GetIso9660Handler();
+const Handler& GetLhaHandler();
+const Handler& GetRarHandler();
 const Handler& GetSevenZipHandler();
 const Handler& GetTarHandler();
 const Handler& GetZipHandler();

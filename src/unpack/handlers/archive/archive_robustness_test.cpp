@@ -110,6 +110,51 @@ TEST(ArchiveRobustness, MutatedZip) {
   Mutate(GetZipHandler(), ReadFileBytes(tmp / "a.zip"), tmp.path());
 }
 
+TEST(ArchiveRobustness, MutatedArj) {
+  TempDir tmp;
+  MakeSmallTree(tmp / "src");
+  for (const char* method : {"0", "1", "4"}) {
+    Shell(tmp / "src",
+          std::string("rm -f ../a.arj && arj a -m") + method + " -r -y ../a.arj . > /dev/null");
+    Mutate(GetArjHandler(), ReadFileBytes(tmp / "a.arj"), tmp.path());
+  }
+}
+
+TEST(ArchiveRobustness, MutatedCab) {
+  TempDir tmp;
+  MakeSmallTree(tmp / "src");
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs gcab -c -z ../a.cab");
+  Mutate(GetCabHandler(), ReadFileBytes(tmp / "a.cab"), tmp.path());
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs gcab -c ../b.cab");
+  Mutate(GetCabHandler(), ReadFileBytes(tmp / "b.cab"), tmp.path());
+}
+
+TEST(ArchiveRobustness, MutatedLha) {
+  TempDir tmp;
+  MakeSmallTree(tmp / "src");
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs lha a2 ../a.lzh > /dev/null");
+  Mutate(GetLhaHandler(), ReadFileBytes(tmp / "a.lzh"), tmp.path());
+  Shell(tmp / "src", "find . -type f | sed 's|^\\./||' | xargs lha a0 ../b.lzh > /dev/null");
+  Mutate(GetLhaHandler(), ReadFileBytes(tmp / "b.lzh"), tmp.path());
+}
+
+// RAR fixtures are libarchive's test archives (tests/oracle/libarchive-rar), uudecoded here.
+TEST(ArchiveRobustness, MutatedRar) {
+  TempDir tmp;
+  const char* src = std::getenv("CLEARBOX_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  WriteFileBytes(tmp / "uu.py",
+                 "import binascii,sys\n"
+                 "lines=[l for l in open(sys.argv[1]) if l.strip() and not l.startswith('begin')]\n"
+                 "lines=lines[:lines.index('end\\n')] if 'end\\n' in lines else lines\n"
+                 "open(sys.argv[2],'wb').write(b''.join(binascii.a2b_uu(l) for l in lines))\n");
+  for (const char* name : {"test_read_format_rar.rar", "test_read_format_rar5_compressed.rar"}) {
+    Shell(tmp.path(), std::string("python3 uu.py '") + src + "/tests/oracle/libarchive-rar/" +
+                          name + ".uu' a.rar");
+    Mutate(GetRarHandler(), ReadFileBytes(tmp / "a.rar"), tmp.path());
+  }
+}
+
 TEST(ArchiveRobustness, MutatedSevenZip) {
   TempDir tmp;
   MakeSmallTree(tmp / "src");

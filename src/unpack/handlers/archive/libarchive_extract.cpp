@@ -73,6 +73,10 @@ int EnableFormat(struct archive* a, LibarchiveFormat format) {
     case LibarchiveFormat::kSevenZip: return archive_read_support_format_7zip(a);
     case LibarchiveFormat::kAr: return archive_read_support_format_ar(a);
     case LibarchiveFormat::kIso9660: return archive_read_support_format_iso9660(a);
+    case LibarchiveFormat::kCab: return archive_read_support_format_cab(a);
+    case LibarchiveFormat::kLha: return archive_read_support_format_lha(a);
+    case LibarchiveFormat::kRar: return archive_read_support_format_rar(a);
+    case LibarchiveFormat::kRar5: return archive_read_support_format_rar5(a);
   }
   return ARCHIVE_FATAL;
 }

@@ -1,5 +1,6 @@
 // Extraction of one archive chunk through libarchive (read side only), every entry written
-// through the context's SafeDir. Shared by the tar, cpio, zip, 7z, ar and ISO 9660 handlers.
+// through the context's SafeDir. Shared by the tar, cpio, zip,
+// 7z, ar, ISO 9660, CAB, LHA and RAR handlers.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,10 @@ enum class LibarchiveFormat : std::uint8_t {
   kSevenZip,
   kAr,
   kIso9660,
+  kCab,
+  kLha,
+  kRar,
+  kRar5,
 };
 
 // Extracts every entry of `data` (exactly one chunk) read as `format`. Per-entry problems are
