@@ -31,14 +31,13 @@ struct TlvField {
 // The header's fields by context tag (0 VendorID ... 9 ImageDigest).
 using TlvFields = std::map<std::uint8_t, TlvField>;
 
-// Reads the little-endian integer of `width` bytes.
+// Reads the little-endian integer of `width` (1, 2, 4 or 8) bytes.
 Result<std::uint64_t> ReadWidth(ByteReader& in, std::size_t width) {
-  switch (width) {
-    case 1: return in.U8();
-    case 2: return in.U16();
-    case 4: return in.U32();
-    default: return in.U64();
-  }
+  auto bytes = in.Bytes(width);
+  if (!bytes) return Forward(bytes);
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i) value |= std::uint64_t{(*bytes)[i]} << (8 * i);
+  return value;
 }
 
 // Parses the header TLV: an anonymous structure of context-tagged scalars and strings, ended

@@ -65,7 +65,8 @@ Result<Qcow2Header> ParseQcow2Header(ByteView data) {
   h.refcount_clusters = LoadU32(p + 56, Endian::kBig);
   if (h.cluster_bits < 9 || h.cluster_bits > 21 || h.crypt_method > 2 ||
       h.l1_offset % h.cluster_size() != 0 || h.refcount_offset % h.cluster_size() != 0 ||
-      h.refcount_offset == 0) {
+      h.refcount_offset == 0 || (h.l1_offset & ~kOffsetMask) != 0 ||
+      (h.refcount_offset & ~kOffsetMask) != 0) {  // table offsets are plain, in-range offsets
     return Fail(ErrorCode::kNotThisFormat, "qcow2 header fields out of range");
   }
   // The L1 table covers the virtual size and is at most QEMU's 32 MiB.

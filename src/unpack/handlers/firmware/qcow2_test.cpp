@@ -88,6 +88,14 @@ TEST(Qcow2, TruncatedAndHostileImagesAreReportedQuickly) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   EXPECT_TRUE(FindChunkDir(m, "qcow2").empty());
 
+  // An L1 table offset with bits above the offset field set (found by qcow2_fuzz: it was
+  // masked in one place and used raw in another) is not a qcow2.
+  std::string high = ReadFileBytes(tmp / "d.qcow2");
+  high[40] = static_cast<char>(0x40);
+  WriteFileBytes(tmp / "high.qcow2", high);
+  const auto h = UnpackForTest(tmp / "high.qcow2", tmp / "out-high");
+  EXPECT_TRUE(FindChunkDir(h, "qcow2").empty());
+
   // Random bytes after the magic are never a qcow2.
   std::string junk = PseudoRandomBytes(3, 100000);
   for (std::size_t at : {0u, 777u, 65536u}) junk.replace(at, 4, "QFI\xfb");
