@@ -49,6 +49,11 @@ std::vector<const Handler*> BuildList() {
       &GetYaffsHandler(),
       &GetZipHandler(),
       &GetZstdHandler(),
+      &GetAndroidBootHandler(),
+      &GetDtbHandler(),
+      &GetIntelHexHandler(),
+      &GetSrecHandler(),
+      &GetZlibHandler(),
   };
   // clang-format on
   std::sort(list.begin(), list.end(),

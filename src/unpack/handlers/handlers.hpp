@@ -13,6 +13,7 @@ const Handler& GetLzmaHandler();
 const Handler& GetLzopHandler();
 const Handler& GetXzHandler();
 const Handler& GetZstdHandler();
+const Handler& GetZlibHandler();
 
 // archive
 const Handler& GetArHandler();
@@ -49,5 +50,9 @@ const Handler& GetMbrHandler();
 const Handler& GetQcow2Handler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
+const Handler& GetAndroidBootHandler();
+const Handler& GetDtbHandler();
+const Handler& GetIntelHexHandler();
+const Handler& GetSrecHandler();
 
 }  // namespace clearbox::unpack

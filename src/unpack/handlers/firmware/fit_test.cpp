@@ -121,15 +121,15 @@ TEST(Fit, TruncatedExternalDataIsReportedPerImage) {
   EXPECT_FALSE(FindChunkDir(m, "fit").empty());
 }
 
-TEST(Fit, PlainDeviceTreeIsAChunkWithNothingWritten) {
+TEST(Fit, PlainDeviceTreeIsLeftToTheDtbHandler) {
   TempDir tmp;
   WriteFileBytes(tmp / "board.dts",
                  "/dts-v1/;\n/ { model = \"demo\"; soc { uart@0 { reg = <0 4>; }; }; };\n");
   ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && dtc -I dts -O dtb -o board.dtb board.dts"),
             0);
   const auto m = UnpackForTest(tmp / "board.dtb", tmp / "out");
-  EXPECT_FALSE(FindChunkDir(m, "fit").empty());
-  EXPECT_TRUE(ManifestFilesUnder(m, FindChunkDir(m, "fit")).empty());
+  EXPECT_TRUE(FindChunkDir(m, "fit").empty());
+  EXPECT_EQ(FindChunkDir(m, "dtb"), "0x00000000.dtb");
   EXPECT_TRUE(m.problems.empty());
 }
 
