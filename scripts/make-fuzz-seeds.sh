@@ -94,6 +94,36 @@ d[at:at + 96] = s
 d[heap + (root - 1) * 512:heap + (root - 1) * 512 + len(data)] = data
 open(p, "wb").write(d[:heap + root * 512])
 PY
+# Intel HEX / S-records (srec_cat), device trees (dtc), Android boot images (mkbootimg and
+# the v4 generator) and zlib streams (pigz -z).
+if command -v srec_cat >/dev/null; then
+  head -c 300 /dev/urandom > "$work/h.bin"
+  srec_cat "$work/h.bin" -binary -offset 0x0800fff0 -execution-start-address=0x08000100 \
+    -o "$work/i32.hex" -intel && seed ihex_fuzz "$work/i32.hex"
+  srec_cat "$work/h.bin" -binary -offset 0x100 -o "$work/i8.hex" -intel -address-length=2 \
+    -output_block_size=16 && seed ihex_fuzz "$work/i8.hex"
+  for n in 2 3 4; do
+    srec_cat "$work/h.bin" -binary -offset 0x100 -execution-start-address=0x100 \
+      -o "$work/s$n.srec" -motorola -address-length=$n && seed srec_fuzz "$work/s$n.srec"
+  done
+fi
+if command -v dtc >/dev/null; then
+  head -c 4100 /dev/urandom > "$work/blob"
+  printf '/dts-v1/;\n/memreserve/ 0x1000 0x100;\n/ { model = "seed"; compatible = "a,b", "c";\n  soc { uart@0 { reg = <0 4>; mac = [00 11 22]; empty; }; };\n  fw { blob = /incbin/("blob"); }; };\n' \
+    > "$work/b.dts"
+  (cd "$work" && dtc -q -I dts -O dtb -o b.dtb b.dts) && seed dtb_fuzz "$work/b.dtb"
+fi
+if command -v mkbootimg >/dev/null; then
+  head -c 100 /dev/urandom > "$work/k" && head -c 50 /dev/urandom > "$work/r"
+  (cd "$work" && mkbootimg --kernel k --ramdisk r --second r --header_version 0 -o v0.img \
+    && mkbootimg --kernel k --ramdisk r --header_version 3 -o v3.img \
+    && mkbootimg --header_version 3 --vendor_boot vb3.img --vendor_ramdisk r --dtb r --pagesize 2048) \
+    && for f in v0 v3 vb3; do seed android_boot_fuzz "$work/$f.img"; done
+  python3 scripts/fixtures/make-android-boot-v4.py vendor -o "$work/vb4.img" --dtb "$work/k" \
+    --pagesize 2048 --ramdisk a:platform:"$work/r" --bootconfig "$work/r" \
+    && seed android_boot_fuzz "$work/vb4.img"
+fi
+command -v pigz >/dev/null && seq 1 400 | pigz -z -n -c > "$work/seq.zz" && seed zlib_fuzz "$work/seq.zz"
 # The link and budget targets: scripts of operations.
 mkdir -p "$out/unpack_links_fuzz" "$out/core_budget_fuzz"
 printf '\x00d/a/b\n\n\x02d/a/b/s\n../../..\n\x02d/a/b/e\ns/../../etc/passwd\n\x01f\n\n\x03h\nf\n' \
