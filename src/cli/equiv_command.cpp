@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "core/exit_codes.hpp"
 #include "core/read_file.hpp"
+#include "diff/rootfs_path.hpp"
 #include "equiv/equiv_report.hpp"
 #include "unpack/engine.hpp"
 
@@ -34,6 +35,16 @@ bool StartsWithElfMagic(const fs::path& path) {
   in.read(magic, sizeof magic);
   return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
          magic[3] == 'F';
+}
+
+// True when `dir` is a `clearbox unpack` output: manifest.json beside chunk directories.
+bool IsUnpackOutput(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / "manifest.json", ec)) return false;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (diff::IsChunkDirectoryName(it->path().filename().string())) return true;
+  }
+  return false;
 }
 
 // Unpacks an image side into `dir`; prints why not and returns false on failure.
@@ -90,8 +101,9 @@ int RunEquiv(const EquivArgs& args) {
   report.rebuilt.input = args.rebuilt;
   const bool dir_a = fs::is_directory(args.delivered, ec);
   const bool dir_b = fs::is_directory(args.rebuilt, ec);
-  equiv::TreeSide tree_a{args.delivered, false};
-  equiv::TreeSide tree_b{args.rebuilt, false};
+  // A directory that is an unpacker output is named like an image unpacked here.
+  equiv::TreeSide tree_a{args.delivered, dir_a && IsUnpackOutput(args.delivered)};
+  equiv::TreeSide tree_b{args.rebuilt, dir_b && IsUnpackOutput(args.rebuilt)};
   report.delivered.kind = dir_a ? "directory" : "file";
   report.rebuilt.kind = dir_b ? "directory" : "file";
   bool single_files = !dir_a && !dir_b;

@@ -214,7 +214,7 @@ TEST(EquivFormats, GzipHeaderIsToleratedAndPayloadCompared) {
   WriteFileBytes(tmp / "b/data.txt", "line one\nline two\n");
   WriteFileBytes(tmp / "c/data.txt", "line one\nline 2\n");
   ASSERT_EQ(RunShell("cd '" + tmp.path().string() +
-                     "' && touch -d @0 a/data.txt && touch -d @100000 b/data.txt && "
+                     "' && touch -d @1000 a/data.txt && touch -d @100000 b/data.txt && "
                      "gzip -k a/data.txt && gzip -9 -k b/data.txt && gzip -k c/data.txt"),
             0);
   const FileComparison same = CompareFiles(tmp / "a/data.txt.gz", tmp / "b/data.txt.gz");
@@ -223,6 +223,31 @@ TEST(EquivFormats, GzipHeaderIsToleratedAndPayloadCompared) {
   const FileComparison other = CompareFiles(tmp / "a/data.txt.gz", tmp / "c/data.txt.gz");
   EXPECT_EQ(other.verdict, Verdict::kDifferent) << Describe(other);
   EXPECT_NE(other.text_diff.find("-line two\n+line 2\n"), std::string::npos) << other.text_diff;
+}
+
+// The same module compiled at two source mtimes: only the .pyc header differs.
+TEST(EquivFormats, PycHeaderIsTolerated) {
+  if (!testing::HaveTool("python3")) GTEST_SKIP() << "no python3";
+  TempDir tmp;
+  const std::string dir = tmp.path().string();
+  WriteFileBytes(tmp / "m.py", "def f(x):\n    return x * 3\n");
+  const std::string compile =
+      "python3 -c \"import py_compile; py_compile.compile('m.py', cfile='OUT')\"";
+  auto compile_to = [&](const std::string& out) {
+    std::string command = compile;
+    command.replace(command.find("OUT"), 3, out);
+    return RunShell("cd '" + dir + "' && " + command);
+  };
+  ASSERT_EQ(RunShell("touch -d @1000 '" + dir + "/m.py'"), 0);
+  ASSERT_EQ(compile_to("a.pyc"), 0);
+  ASSERT_EQ(RunShell("touch -d @2000 '" + dir + "/m.py'"), 0);
+  ASSERT_EQ(compile_to("b.pyc"), 0);
+  WriteFileBytes(tmp / "m.py", "def f(x):\n    return x * 5\n");
+  ASSERT_EQ(compile_to("c.pyc"), 0);
+  const FileComparison same = CompareFiles(tmp / "a.pyc", tmp / "b.pyc");
+  EXPECT_EQ(same.verdict, Verdict::kEquivalent) << Describe(same);
+  EXPECT_EQ(ClassNames(same), std::vector<std::string>{"pyc-header"});
+  EXPECT_EQ(CompareFiles(tmp / "a.pyc", tmp / "c.pyc").verdict, Verdict::kDifferent);
 }
 
 TEST(EquivFormats, TextDiffExcerptIsBounded) {

@@ -44,7 +44,12 @@ constexpr std::array<ToleratedClassInfo, kToleratedClassCount> kClasses = {{
     {ToleratedClass::kGzipHeader, "gzip-header",
      "a gzip member's header (mtime, file name, OS, flags) and deflate encoding: the "
      "decompressed payloads are compared"},
+    {ToleratedClass::kPycHeader, "pyc-header",
+     "the flags and source mtime/size (or source hash) words of a Python .pyc header (same "
+     "magic on both sides): the code objects after the 16-byte header are compared"},
 }};
+
+constexpr std::size_t kPycHeaderSize = 16;  // magic, flags, mtime + size or hash (PEP 552)
 
 bool Same(ByteView a, ByteView b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
@@ -57,6 +62,44 @@ bool IsElf(ByteView bytes) {
 }
 bool IsGzip(ByteView bytes) {
   return bytes.size() >= 18 && bytes[0] == 0x1f && bytes[1] == 0x8b && bytes[2] == 8;
+}
+
+// True when both are Python 3 bytecode of one magic number: a little-endian magic in
+// [kMinPycMagic, kMaxPycMagic] followed by "\r\n", and a marshalled code object after the
+// header.
+bool ArePycPair(ByteView a, ByteView b) {
+  constexpr std::uint16_t kMinPycMagic = 3000;
+  constexpr std::uint16_t kMaxPycMagic = 4000;
+  constexpr std::uint8_t kMarshalCode = 'c';
+  constexpr std::uint8_t kMarshalFlagRef = 0x80;
+  if (a.size() <= kPycHeaderSize || b.size() <= kPycHeaderSize) return false;
+  const std::uint16_t magic = LoadU16(a.data(), Endian::kLittle);
+  return magic >= kMinPycMagic && magic <= kMaxPycMagic && a[2] == '\r' && a[3] == '\n' &&
+         std::memcmp(a.data(), b.data(), 4) == 0 &&
+         (a[kPycHeaderSize] & ~kMarshalFlagRef) == kMarshalCode &&
+         (b[kPycHeaderSize] & ~kMarshalFlagRef) == kMarshalCode;
+}
+
+// Tolerates the header fields of a .pyc pair and compares the code objects after them.
+void ComparePyc(ByteView a, ByteView b, ComparisonRecorder& recorder) {
+  const ByteView code_a = a.subspan(kPycHeaderSize);
+  const ByteView code_b = b.subspan(kPycHeaderSize);
+  if (!Same(code_a, code_b)) {
+    std::uint64_t differing = code_a.size() > code_b.size() ? code_a.size() - code_b.size()
+                                                            : code_b.size() - code_a.size();
+    const std::size_t common = std::min(code_a.size(), code_b.size());
+    for (std::size_t i = 0; i < common; ++i) differing += code_a[i] != code_b[i];
+    recorder.Differ({"code object", {}, differing, "after the 16-byte .pyc header"});
+  }
+  std::string fields;
+  if (std::memcmp(a.data() + 4, b.data() + 4, 4) != 0) fields = "flags";
+  if (std::memcmp(a.data() + 8, b.data() + 8, 8) != 0) {
+    fields += std::string(fields.empty() ? "" : ", ") + "source mtime/size or hash";
+  }
+  if (fields.empty()) return;
+  if (!recorder.Tolerate(ToleratedClass::kPycHeader, "header: " + fields)) {
+    recorder.Differ({".pyc header", {}, 0, fields});
+  }
 }
 
 // The bytes before an appended kernel module signature, if `bytes` ends with one.
@@ -253,6 +296,10 @@ FileComparison CompareAt(ByteView a, ByteView b, const Tolerances& tolerances, s
       tolerances.Allows(ToleratedClass::kGzipHeader)) {
     CompareGzip(a, b, tolerances, depth, recorder);
     return recorder.Finish("gzip", true);
+  }
+  if (ArePycPair(a, b)) {
+    ComparePyc(a, b, recorder);
+    return recorder.Finish("pyc", true);
   }
   if (IsElf(a) != IsElf(b)) {
     recorder.Uncomparable(std::string("only the ") + (IsElf(a) ? "delivered" : "rebuilt") +

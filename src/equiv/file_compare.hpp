@@ -39,8 +39,9 @@ enum class ToleratedClass : std::uint8_t {
   kSectionLayout,    // section header table place/count, order and padding of unloaded parts
   kModuleSignature,  // a kernel module's appended signature ("~Module signature appended~")
   kGzipHeader,       // a gzip member's header (mtime, file name, OS): payloads compared
+  kPycHeader,        // a Python .pyc header's flags and source mtime/size or hash fields
 };
-inline constexpr std::size_t kToleratedClassCount = 9;
+inline constexpr std::size_t kToleratedClassCount = 10;
 
 // A class's stable name (e.g. "build-id") and its one-line rule.
 struct ToleratedClassInfo {
@@ -70,7 +71,7 @@ class Tolerances {
 
  private:
   std::array<bool, kToleratedClassCount> allowed_ = {true, true, true, true, true,
-                                                     true, true, true, true};
+                                                     true, true, true, true, true};
 };
 
 // Caps on what one comparison records (the verdict is computed on everything).
