@@ -10,7 +10,6 @@
 
 #include "cli/command.hpp"
 #include "core/exit_codes.hpp"
-#include "core/read_file.hpp"
 #include "diff/rootfs_path.hpp"
 #include "equiv/equiv_report.hpp"
 #include "unpack/engine.hpp"
@@ -68,7 +67,7 @@ bool UnpackSide(const EquivArgs& args, const std::string& input, const fs::path&
 }
 
 int RunEquiv(const EquivArgs& args) {
-  equiv::EquivReport report;
+  equiv::EquivHeader report;
   for (const auto& name : args.no_tolerate) {
     const auto found = equiv::FindToleratedClass(name);
     if (!found) {
@@ -136,26 +135,37 @@ int RunEquiv(const EquivArgs& args) {
     if (!dir_a) tree_a = {out / "delivered", true};
     if (!dir_b) tree_b = {out / "rebuilt", true};
   }
-  if (single_files) {
-    report.files.push_back(
-        {fs::path(args.delivered).filename().string(),
-         equiv::CompareFilesOnDisk(args.delivered, args.rebuilt, report.tolerances)});
-  } else {
-    auto files = equiv::CompareTrees(tree_a, tree_b, report.tolerances, args.unpack.threads);
-    if (!files) {
-      std::fprintf(stderr, "clearbox equiv: %s\n", files.error().message.c_str());
-      return kExitUnusableInput;
-    }
-    report.files = std::move(*files);
-  }
+  // equiv.json is written as the results arrive, under a temporary name until complete.
   const fs::path json_path = out / equiv::kEquivFileName;
-  if (auto written = WriteWholeFile(json_path, equiv::RenderEquivJson(report)); !written) {
-    std::fprintf(stderr, "clearbox equiv: %s\n", written.error().message.c_str());
+  const fs::path partial_path = out / (std::string(equiv::kEquivFileName) + ".part");
+  std::ofstream json(partial_path, std::ios::binary | std::ios::trunc);
+  if (!json) {
+    std::fprintf(stderr, "clearbox equiv: cannot write %s\n", partial_path.c_str());
     return kExitUnusableInput;
   }
-  if (!args.quiet) std::fputs(equiv::RenderEquivSummary(report).c_str(), stdout);
+  equiv::EquivWriter writer(json, report);
+  if (single_files) {
+    writer.Add({fs::path(args.delivered).filename().string(),
+                equiv::CompareFilesOnDisk(args.delivered, args.rebuilt, report.tolerances)});
+  } else {
+    auto compared =
+        equiv::CompareTrees(tree_a, tree_b, report.tolerances, args.unpack.threads,
+                            [&writer](equiv::PathResult&& result) { writer.Add(result); });
+    if (!compared) {
+      std::fprintf(stderr, "clearbox equiv: %s\n", compared.error().message.c_str());
+      return kExitUnusableInput;
+    }
+  }
+  writer.Finish();
+  json.close();
+  fs::rename(partial_path, json_path, ec);
+  if (!json || ec) {
+    std::fprintf(stderr, "clearbox equiv: cannot write %s\n", json_path.c_str());
+    return kExitUnusableInput;
+  }
+  if (!args.quiet) std::fputs(writer.Summary().c_str(), stdout);
   std::printf("equiv: %s\n", json_path.c_str());
-  return equiv::IsEquivalent(report) ? kExitOk : kExitNotEquivalent;
+  return writer.IsEquivalent() ? kExitOk : kExitNotEquivalent;
 }
 
 std::string ClassList() {

@@ -2,6 +2,7 @@
 #include "equiv/equiv_report.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace clearbox::equiv {
 namespace {
@@ -66,77 +67,93 @@ std::string DescribeDifference(const Difference& d) {
 
 }  // namespace
 
-std::array<std::size_t, kVerdictCount> CountVerdicts(const EquivReport& report) {
-  std::array<std::size_t, kVerdictCount> counts{};
-  for (const auto& file : report.files) ++counts[static_cast<std::size_t>(file.comparison.verdict)];
-  return counts;
-}
-
-bool IsEquivalent(const EquivReport& report) {
-  const auto counts = CountVerdicts(report);
-  return counts[static_cast<std::size_t>(Verdict::kIdentical)] +
-             counts[static_cast<std::size_t>(Verdict::kEquivalent)] ==
-         report.files.size();
-}
-
-std::string RenderEquivJson(const EquivReport& report) {
+EquivWriter::EquivWriter(std::ostream& out, const EquivHeader& header) : out_(out) {
   Json doc;
   doc["schema_version"] = kEquivSchemaVersion;
-  doc["verdict"] = IsEquivalent(report) ? "EQUIVALENT" : "NOT_EQUIVALENT";
-  doc["delivered"] = SideJson(report.delivered);
-  doc["rebuilt"] = SideJson(report.rebuilt);
+  doc["delivered"] = SideJson(header.delivered);
+  doc["rebuilt"] = SideJson(header.rebuilt);
   Json tolerated = Json::array();
   Json strict = Json::array();
   for (const auto& info : ToleratedClasses()) {
-    (report.tolerances.Allows(info.tolerated_class) ? tolerated : strict).push_back(info.name);
+    (header.tolerances.Allows(info.tolerated_class) ? tolerated : strict).push_back(info.name);
   }
   doc["tolerated_classes"] = std::move(tolerated);
   doc["strict_classes"] = std::move(strict);
-  const auto counts = CountVerdicts(report);
-  Json count_json;
-  for (std::size_t v = 0; v < kVerdictCount; ++v) {
-    count_json[std::string(VerdictName(static_cast<Verdict>(v)))] = counts[v];
-  }
-  doc["counts"] = std::move(count_json);
-  Json files = Json::array();
-  for (const auto& file : report.files) files.push_back(ComparisonJson(file));
-  doc["files"] = std::move(files);
-  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  std::string text = doc.dump(2, ' ', false, Json::error_handler_t::replace);
+  text.resize(text.size() - 2);  // drop "\n}": the files follow
+  out_ << text << ",\n  \"files\": [";
 }
 
-std::string RenderEquivSummary(const EquivReport& report) {
-  const auto counts = CountVerdicts(report);
-  std::string out = "equiv: " + std::to_string(report.files.size()) + " paths:";
+void EquivWriter::Add(const PathResult& result) {
+  const std::string entry =
+      ComparisonJson(result).dump(2, ' ', false, Json::error_handler_t::replace);
+  out_ << (paths_ == 0 ? "\n    " : ",\n    ");
+  for (const char c : entry) {
+    out_ << c;
+    if (c == '\n') out_ << "    ";
+  }
+  ++paths_;
+  const auto& c = result.comparison;
+  ++counts_[static_cast<std::size_t>(c.verdict)];
+  if (c.verdict == Verdict::kIdentical || c.verdict == Verdict::kEquivalent) return;
+  if (failing_lines_.size() == kMaxSummaryDifferent) {
+    ++failing_unlisted_;
+    return;
+  }
+  std::string line = "  " + std::string(VerdictName(c.verdict)) + " " + result.path;
+  if (c.verdict == Verdict::kDifferent) {
+    line += ":";
+    for (std::size_t i = 0; i < c.differences.size() && i < 4; ++i) {
+      line += (i == 0 ? " " : "; ") + DescribeDifference(c.differences[i]);
+    }
+    if (c.differences.size() > 4) line += "; ...";
+  } else if (c.verdict == Verdict::kUncomparable) {
+    line += ": " + c.reason;
+  }
+  failing_lines_.push_back(std::move(line));
+}
+
+void EquivWriter::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  Json tail;
+  Json count_json;
   for (std::size_t v = 0; v < kVerdictCount; ++v) {
-    out += (v == 0 ? " " : ", ") + std::to_string(counts[v]) + " " +
+    count_json[std::string(VerdictName(static_cast<Verdict>(v)))] = counts_[v];
+  }
+  tail["counts"] = std::move(count_json);
+  tail["verdict"] = IsEquivalent() ? "EQUIVALENT" : "NOT_EQUIVALENT";
+  const std::string text = tail.dump(2, ' ', false, Json::error_handler_t::replace);
+  out_ << (paths_ == 0 ? "]," : "\n  ],") << text.substr(1) << "\n";
+}
+
+bool EquivWriter::IsEquivalent() const {
+  return counts_[static_cast<std::size_t>(Verdict::kIdentical)] +
+             counts_[static_cast<std::size_t>(Verdict::kEquivalent)] ==
+         paths_;
+}
+
+std::string EquivWriter::Summary() const {
+  std::string out = "equiv: " + std::to_string(paths_) + " paths:";
+  for (std::size_t v = 0; v < kVerdictCount; ++v) {
+    out += (v == 0 ? " " : ", ") + std::to_string(counts_[v]) + " " +
            std::string(VerdictName(static_cast<Verdict>(v)));
   }
   out += "\n";
-  std::size_t listed = 0;
-  std::size_t unlisted = 0;
-  for (const auto& file : report.files) {
-    const auto& c = file.comparison;
-    if (c.verdict == Verdict::kIdentical || c.verdict == Verdict::kEquivalent) continue;
-    if (listed == kMaxSummaryDifferent) {
-      ++unlisted;
-      continue;
-    }
-    ++listed;
-    out += "  " + std::string(VerdictName(c.verdict)) + " " + file.path;
-    if (c.verdict == Verdict::kDifferent) {
-      out += ":";
-      for (std::size_t i = 0; i < c.differences.size() && i < 4; ++i) {
-        out += (i == 0 ? " " : "; ") + DescribeDifference(c.differences[i]);
-      }
-      if (c.differences.size() > 4) out += "; ...";
-    } else if (c.verdict == Verdict::kUncomparable) {
-      out += ": " + c.reason;
-    }
-    out += "\n";
+  for (const auto& line : failing_lines_) out += line + "\n";
+  if (failing_unlisted_ > 0) {
+    out += "  ... and " + std::to_string(failing_unlisted_) + " more (see equiv.json)\n";
   }
-  if (unlisted > 0) out += "  ... and " + std::to_string(unlisted) + " more (see equiv.json)\n";
-  out += std::string("verdict: ") + (IsEquivalent(report) ? "EQUIVALENT" : "NOT EQUIVALENT") + "\n";
+  out += std::string("verdict: ") + (IsEquivalent() ? "EQUIVALENT" : "NOT EQUIVALENT") + "\n";
   return out;
+}
+
+std::string RenderEquivJson(const EquivReport& report) {
+  std::ostringstream out;
+  EquivWriter writer(out, report.header);
+  for (const auto& file : report.files) writer.Add(file);
+  writer.Finish();
+  return out.str();
 }
 
 }  // namespace clearbox::equiv

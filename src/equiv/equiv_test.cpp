@@ -3,6 +3,8 @@
 // with the classes named; real changes are DIFFERENT with where; hostile input is UNCOMPARABLE.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -351,6 +353,17 @@ TEST(EquivTree, DirectoriesPairByPathWithOnlyInAndSymlinkLoops) {
       EXPECT_NE(r.comparison.reason.find("symlink"), std::string::npos) << r.comparison.reason;
     }
   }
+  // equiv.json, written entry by entry, is valid JSON with the counts after the files.
+  EquivReport report;
+  report.files = *results;
+  const auto doc = nlohmann::json::parse(RenderEquivJson(report));
+  EXPECT_EQ(doc["files"].size(), 7u);
+  EXPECT_EQ(doc["counts"]["ONLY_IN_DELIVERED"], 1);
+  EXPECT_EQ(doc["counts"]["IDENTICAL"], 3);
+  EXPECT_EQ(doc["verdict"], "NOT_EQUIVALENT");
+  const auto empty = nlohmann::json::parse(RenderEquivJson(EquivReport{}));
+  EXPECT_TRUE(empty["files"].empty());
+  EXPECT_EQ(empty["verdict"], "EQUIVALENT");
 }
 
 // The CLI end to end: exit codes, equiv.json deterministic.

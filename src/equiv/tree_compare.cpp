@@ -138,54 +138,66 @@ FileComparison CompareFilesOnDisk(const fs::path& delivered, const fs::path& reb
   return CompareContents(map_a->bytes(), map_b->bytes(), tolerances);
 }
 
-Result<std::vector<PathResult>> CompareTrees(const TreeSide& delivered, const TreeSide& rebuilt,
-                                             const Tolerances& tolerances, std::size_t threads) {
+Result<void> CompareTrees(const TreeSide& delivered, const TreeSide& rebuilt,
+                          const Tolerances& tolerances, std::size_t threads,
+                          const PathResultSink& sink) {
   auto list_a = ListTree(delivered);
   if (!list_a) return Unexpected(std::move(list_a).error());
   auto list_b = ListTree(rebuilt);
   if (!list_b) return Unexpected(std::move(list_b).error());
-  // Pair by path (both lists are sorted).
+  // Pairs by path (both lists are sorted), one batch at a time.
   struct Pair {
-    std::string path;
-    const fs::path* a = nullptr;
-    const fs::path* b = nullptr;
+    const TreeEntry* a = nullptr;
+    const TreeEntry* b = nullptr;
   };
-  std::vector<Pair> pairs;
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < list_a->size() || j < list_b->size()) {
-    if (j == list_b->size() || (i < list_a->size() && (*list_a)[i].path < (*list_b)[j].path)) {
-      pairs.push_back({(*list_a)[i].path, &(*list_a)[i].full, nullptr});
-      ++i;
-    } else if (i == list_a->size() || (*list_b)[j].path < (*list_a)[i].path) {
-      pairs.push_back({(*list_b)[j].path, nullptr, &(*list_b)[j].full});
-      ++j;
-    } else {
-      pairs.push_back({(*list_a)[i].path, &(*list_a)[i].full, &(*list_b)[j].full});
-      ++i;
-      ++j;
-    }
-  }
-  std::vector<PathResult> results(pairs.size());
-  {
-    ThreadPool pool(threads == 0 ? DefaultThreadCount() : threads);
-    for (std::size_t k = 0; k < pairs.size(); ++k) {
-      pool.Submit([&pairs, &results, &tolerances, k] {
-        const Pair& pair = pairs[k];
+  ThreadPool pool(threads == 0 ? DefaultThreadCount() : threads);
+  std::vector<Pair> batch;
+  std::vector<PathResult> results;
+  auto run_batch = [&] {
+    results.assign(batch.size(), PathResult{});
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      pool.Submit([&batch, &results, &tolerances, k] {
+        const Pair& pair = batch[k];
         PathResult& result = results[k];
-        result.path = pair.path;
+        result.path = (pair.a != nullptr ? pair.a : pair.b)->path;
         if (pair.a == nullptr || pair.b == nullptr) {
           result.comparison.verdict =
               pair.a != nullptr ? Verdict::kOnlyInDelivered : Verdict::kOnlyInRebuilt;
           result.comparison.kind = "file";
           return;
         }
-        result.comparison = CompareFilesOnDisk(*pair.a, *pair.b, tolerances);
+        result.comparison = CompareFilesOnDisk(pair.a->full, pair.b->full, tolerances);
       });
     }
     pool.WaitIdle();
+    for (auto& result : results) sink(std::move(result));
+    batch.clear();
+  };
+  std::size_t i = 0;
+  std::size_t j = 0;
+  const auto& a = *list_a;
+  const auto& b = *list_b;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].path < b[j].path)) {
+      batch.push_back({&a[i++], nullptr});
+    } else if (i == a.size() || b[j].path < a[i].path) {
+      batch.push_back({nullptr, &b[j++]});
+    } else {
+      batch.push_back({&a[i++], &b[j++]});
+    }
+    if (batch.size() == kPairsPerBatch) run_batch();
   }
-  return results;
+  if (!batch.empty()) run_batch();
+  return {};
+}
+
+Result<std::vector<PathResult>> CompareTrees(const TreeSide& delivered, const TreeSide& rebuilt,
+                                             const Tolerances& tolerances, std::size_t threads) {
+  std::vector<PathResult> out;
+  auto done = CompareTrees(delivered, rebuilt, tolerances, threads,
+                           [&out](PathResult&& result) { out.push_back(std::move(result)); });
+  if (!done) return Unexpected(std::move(done).error());
+  return out;
 }
 
 }  // namespace clearbox::equiv
