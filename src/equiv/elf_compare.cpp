@@ -21,6 +21,7 @@ namespace clearbox::equiv {
 namespace {
 
 constexpr std::uint64_t kShfAlloc = 0x2;
+constexpr std::uint64_t kShfExecInstr = 0x4;
 constexpr std::uint32_t kShtNull = 0;
 constexpr std::uint32_t kNtGnuBuildId = 3;
 constexpr std::uint8_t kSttFunc = 2;
@@ -116,6 +117,7 @@ struct Region {
   std::uint64_t address_a = 0;  // address of the first byte (section-relative for ET_REL)
   std::uint64_t address_b = 0;
   bool by_section = false;  // ET_REL: function symbols are relative to shndx
+  bool executable = false;  // the rebuilt side maps it executable (PF_X / SHF_EXECINSTR)
   std::uint32_t shndx_a = 0;
   std::uint32_t shndx_b = 0;
   std::string fallback_where;  // where, when no section holds an address
@@ -128,19 +130,20 @@ class SectionIndex {
     for (const auto& section : file.sections) {
       if ((section.flags & kShfAlloc) == 0 || section.size == 0 || section.name.empty()) continue;
       if (section.addr > UINT64_MAX - section.size) continue;
-      entries_.push_back({section.addr, section.addr + section.size, section.name});
+      entries_.push_back({section.addr, section.addr + section.size, section.name,
+                          (section.flags & kShfExecInstr) != 0});
     }
     std::sort(entries_.begin(), entries_.end(),
               [](const Entry& a, const Entry& b) { return a.start < b.start; });
   }
   std::string_view At(std::uint64_t address) const {
-    auto it = std::upper_bound(entries_.begin(), entries_.end(), address,
-                               [](std::uint64_t a, const Entry& e) { return a < e.start; });
-    for (std::size_t steps = 0; it != entries_.begin() && steps < 64; ++steps) {
-      --it;
-      if (address < it->end) return it->name;
-    }
-    return {};
+    const Entry* entry = Find(address);
+    return entry != nullptr ? entry->name : std::string_view{};
+  }
+  // Whether the section holding `address` is executable; nullopt when no section holds it.
+  std::optional<bool> ExecutableAt(std::uint64_t address) const {
+    const Entry* entry = Find(address);
+    return entry != nullptr ? std::optional<bool>(entry->executable) : std::nullopt;
   }
 
  private:
@@ -148,7 +151,17 @@ class SectionIndex {
     std::uint64_t start;
     std::uint64_t end;
     std::string_view name;
+    bool executable;
   };
+  const Entry* Find(std::uint64_t address) const {
+    auto it = std::upper_bound(entries_.begin(), entries_.end(), address,
+                               [](std::uint64_t a, const Entry& e) { return a < e.start; });
+    for (std::size_t steps = 0; it != entries_.begin() && steps < 64; ++steps) {
+      --it;
+      if (address < it->end) return &*it;
+    }
+    return nullptr;
+  }
   std::vector<Entry> entries_;
 };
 
@@ -418,6 +431,7 @@ class ElfComparer {
       region.offset_a = x.offset;
       region.offset_b = y.offset;
       region.size = x.filesz;
+      region.executable = (y.flags & elf::kPfX) != 0;
       region.address_a = x.vaddr;
       region.address_b = y.vaddr;
       region.fallback_where = "segment " + std::to_string(i) + " (loaded bytes outside sections)";
@@ -467,6 +481,7 @@ class ElfComparer {
       region.address_a = a_.type == elf::kEtRel ? 0 : x.addr;
       region.address_b = b_.type == elf::kEtRel ? 0 : y.addr;
       region.by_section = a_.type == elf::kEtRel;
+      region.executable = (y.flags & kShfExecInstr) != 0;
       region.shndx_a = index_a;
       region.shndx_b = found->second;
       region.fallback_where = name;
@@ -537,6 +552,13 @@ class ElfComparer {
     return name.empty() ? region.fallback_where : std::string(name);
   }
 
+  // True when byte `offset` of `region` is code on the rebuilt side: in an SHF_EXECINSTR
+  // section, or in an executable segment where no section says otherwise.
+  bool IsCodeAt(const Region& region, std::uint64_t offset) const {
+    if (region.by_section) return region.executable;
+    return sections_b_.ExecutableAt(region.address_b + offset).value_or(region.executable);
+  }
+
   std::string FunctionAt(const Region& region, std::uint64_t offset) const {
     std::string_view name =
         functions_a_.At(region.address_a + offset, region.by_section, region.shndx_a);
@@ -591,7 +613,9 @@ class ElfComparer {
              masks_a_.Find(region.offset_a + run_end) == nullptr) {
         ++run_end;
       }
-      if (string_runs_ < kMaxStringRuns) {
+      // Strings explain bytes only where the rebuilt side (built from the reviewed source,
+      // so its section table is trusted) holds data: never inside code.
+      if (string_runs_ < kMaxStringRuns && !IsCodeAt(region, i)) {
         ++string_runs_;
         if (auto explained = ExplainAsString(pa, pb, region.size, i, run_end - 1, tolerances_)) {
           const std::string where = Hex(region.address_a + explained->begin) + " (" +

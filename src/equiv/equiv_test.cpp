@@ -192,6 +192,31 @@ TEST_F(EquivBuild, FlippedTextByteWithChangedBuildIdIsDifferent) {
   EXPECT_EQ(c.differences.front().functions, std::vector<std::string>{"scale"}) << Describe(c);
 }
 
+// Code shaped like a build path on both sides is still code: string classes never explain
+// bytes the rebuilt side maps as instructions.
+TEST_F(EquivBuild, PathShapedBytesInCodeAreDifferent) {
+  const path a = Build(tmp_ / "build-a", ProgramSource(3), "-O2", "0");
+  std::string bytes = ReadFileBytes(a);
+  const ByteView view(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  auto elf = elf::ParseElf(view);
+  ASSERT_TRUE(elf.has_value());
+  std::uint64_t at = 0;
+  for (const auto& symbol : elf->symtab_symbols) {
+    if (symbol.name == "main") at = elf->FileOffsetOf(symbol.value, 16).value_or(0);
+  }
+  ASSERT_NE(at, 0u);
+  std::string other = bytes;
+  const std::string shaped_a("\0/b/aa/f.c\0", 12);
+  const std::string shaped_b("\0/b/bb/f.c\0", 12);
+  bytes.replace(at, shaped_a.size(), shaped_a);
+  other.replace(at, shaped_b.size(), shaped_b);
+  WriteFileBytes(tmp_ / "code-a", bytes);
+  WriteFileBytes(tmp_ / "code-b", other);
+  const FileComparison c = CompareFiles(tmp_ / "code-a", tmp_ / "code-b");
+  EXPECT_EQ(c.verdict, Verdict::kDifferent) << Describe(c);
+  EXPECT_TRUE(NamesFunction(c, ".text", "main")) << Describe(c);
+}
+
 TEST_F(EquivBuild, KernelModuleSignatureIsTolerated) {
   const path a = Build(tmp_ / "build-a", ProgramSource(3), "-O2 -c", "0");
   std::string signed_module = ReadFileBytes(a);
