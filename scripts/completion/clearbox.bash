@@ -28,7 +28,7 @@ _clearbox() {
       return ;;
     --no-tolerate)
       COMPREPLY=($(compgen -W "build-id gnu-debuglink debug-info symbol-table build-path
-                               build-timestamp section-layout module-signature gzip-header pyc-header" -- "$cur"))
+                               build-timestamp section-layout module-signature gzip-header pyc-header archive-metadata" -- "$cur"))
       return ;;
     -s|--standard)
       COMPREPLY=($(compgen -W "all en303645 cra ts33117 iec62443-4-2 en18031-1" -- "$cur"))

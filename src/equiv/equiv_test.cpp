@@ -277,6 +277,37 @@ TEST(EquivFormats, PycHeaderIsTolerated) {
   EXPECT_EQ(CompareFiles(tmp / "a.pyc", tmp / "c.pyc").verdict, Verdict::kDifferent);
 }
 
+// tar and ar archives member by member: timestamps and order tolerated, contents compared.
+TEST(EquivFormats, ArchivesCompareMemberByMember) {
+  if (!testing::HaveTool("tar") || !testing::HaveTool("ar")) GTEST_SKIP() << "no tar/ar";
+  TempDir tmp;
+  const std::string dir = tmp.path().string();
+  WriteFileBytes(tmp / "t/x.txt", "x content\n");
+  WriteFileBytes(tmp / "t/y.txt", "y content\n");
+  ASSERT_EQ(RunShell("cd '" + dir + "/t' && tar --mtime=@1000 -cf ../a.tar x.txt y.txt && " +
+                     "tar --mtime=@2000 --owner=7 -cf ../b.tar y.txt x.txt && " +
+                     "gzip -c ../b.tar > ../b.tar.gz && gzip -c ../a.tar > ../a.tar.gz && " +
+                     "ar qcS ../a.a x.txt y.txt 2>/dev/null && sleep 1 && touch y.txt && " +
+                     "ar qcSU ../b.a x.txt y.txt 2>/dev/null && " +
+                     "printf 'changed\\n' > x.txt && tar --mtime=@1000 -cf ../c.tar x.txt y.txt"),
+            0);
+  FileComparison c = CompareFiles(tmp / "a.tar", tmp / "b.tar");
+  EXPECT_EQ(c.verdict, Verdict::kEquivalent) << Describe(c);
+  EXPECT_TRUE(HasClass(c, "archive-metadata")) << Describe(c);
+  c = CompareFiles(tmp / "a.tar.gz", tmp / "b.tar.gz");
+  EXPECT_EQ(c.verdict, Verdict::kEquivalent) << Describe(c);
+  c = CompareFiles(tmp / "a.a", tmp / "b.a");
+  EXPECT_EQ(c.verdict, Verdict::kEquivalent) << Describe(c);
+  EXPECT_EQ(c.kind, "ar");
+  c = CompareFiles(tmp / "a.tar", tmp / "c.tar");
+  EXPECT_EQ(c.verdict, Verdict::kDifferent) << Describe(c);
+  ASSERT_FALSE(c.differences.empty());
+  EXPECT_EQ(c.differences.front().where, "member x.txt: text") << Describe(c);
+  Tolerances strict;
+  strict.Forbid(ToleratedClass::kArchiveMetadata);
+  EXPECT_EQ(CompareFiles(tmp / "a.tar", tmp / "b.tar", strict).verdict, Verdict::kDifferent);
+}
+
 TEST(EquivFormats, TextDiffExcerptIsBounded) {
   std::string a;
   std::string b;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "equiv/comparison_recorder.hpp"
 
@@ -47,6 +48,9 @@ constexpr std::array<ToleratedClassInfo, kToleratedClassCount> kClasses = {{
     {ToleratedClass::kPycHeader, "pyc-header",
      "the flags and source mtime/size (or source hash) words of a Python .pyc header (same "
      "magic on both sides): the code objects after the 16-byte header are compared"},
+    {ToleratedClass::kArchiveMetadata, "archive-metadata",
+     "tar and ar member timestamps, owners (uid, gid, names) and member order: members are "
+     "paired by name and their type, mode, link target and contents compared"},
 }};
 
 constexpr std::size_t kPycHeaderSize = 16;  // magic, flags, mtime + size or hash (PEP 552)
@@ -248,7 +252,163 @@ std::optional<std::string> Gunzip(ByteView bytes, std::string* error) {
   return out;
 }
 
+// One archive member: what must agree (type, mode, link target, contents) and what may not.
+struct ArchiveMember {
+  char type = '0';
+  std::uint32_t mode = 0;
+  std::string link;
+  ByteView content;
+  std::string metadata;   // mtime, owners: tolerated
+  std::size_t index = 0;  // position in the archive
+};
+using ArchiveMembers = std::map<std::string, ArchiveMember>;
+
+std::uint64_t ParseOctal(ByteView field) {
+  std::uint64_t value = 0;
+  for (const std::uint8_t c : field) {
+    if (c == 0 || c == ' ') {
+      if (value != 0) break;
+      continue;
+    }
+    if (c < '0' || c > '7' || value > (UINT64_MAX >> 3)) break;
+    value = value * 8 + (c - '0');
+  }
+  return value;
+}
+
+std::string FieldText(ByteView field) {
+  const std::string_view text = AsText(field);
+  return std::string(text.substr(0, text.find('\0')));
+}
+
+constexpr std::size_t kTarBlock = 512;
+
+bool IsTar(ByteView bytes) {
+  return bytes.size() >= kTarBlock && HasBytesAt(bytes, 257, "ustar");
+}
+
+// The members of a ustar/GNU/pax tar archive (GNU long names and pax `path` records read);
+// nullopt when a header is cut or there are too many members.
+std::optional<ArchiveMembers> ReadTar(ByteView bytes) {
+  ArchiveMembers members;
+  std::size_t at = 0;
+  std::string long_name;
+  while (at + kTarBlock <= bytes.size()) {
+    const ByteView header = bytes.subspan(at, kTarBlock);
+    if (std::all_of(header.begin(), header.end(), [](std::uint8_t c) { return c == 0; })) break;
+    const std::uint64_t size = ParseOctal(header.subspan(124, 12));
+    const std::size_t data_at = at + kTarBlock;
+    if (size > bytes.size() - data_at) return std::nullopt;
+    const ByteView content = bytes.subspan(data_at, size);
+    const char type = static_cast<char>(header[156]);
+    at = data_at + (size + kTarBlock - 1) / kTarBlock * kTarBlock;
+    if (type == 'L') {
+      long_name = FieldText(content);
+      continue;
+    }
+    if (type == 'x') {
+      const std::string_view records = AsText(content);
+      const auto found = records.find(" path=");
+      if (found != std::string_view::npos) {
+        const auto end = records.find('\n', found);
+        long_name = std::string(records.substr(
+            found + 6, end == std::string_view::npos ? std::string_view::npos : end - found - 6));
+      }
+      continue;
+    }
+    if (type == 'g' || type == 'K') continue;
+    std::string name = long_name;
+    long_name.clear();
+    if (name.empty()) {
+      const std::string prefix = FieldText(header.subspan(345, 155));
+      name = (prefix.empty() ? "" : prefix + "/") + FieldText(header.subspan(0, 100));
+    }
+    if (members.size() >= kMaxArchiveMembers) return std::nullopt;
+    ArchiveMember member;
+    member.type = type == '\0' ? '0' : type;
+    member.mode = static_cast<std::uint32_t>(ParseOctal(header.subspan(100, 8)) & 07777);
+    member.link = FieldText(header.subspan(157, 100));
+    member.content = content;
+    member.metadata = std::string(AsText(header.subspan(108, 48))) +
+                      std::string(AsText(header.subspan(265, 64)));  // ids, size, mtime, names
+    member.index = members.size();
+    members[name] = std::move(member);
+  }
+  return members;
+}
+
+constexpr std::string_view kArMagic = "!<arch>\n";
+constexpr std::size_t kArHeader = 60;
+
+bool IsAr(ByteView bytes) {
+  return HasBytesAt(bytes, 0, kArMagic);
+}
+
+// The members of an ar archive (names as stored, GNU "/" symbol and "//" name tables kept as
+// members); nullopt when a header is cut or there are too many members.
+std::optional<ArchiveMembers> ReadAr(ByteView bytes) {
+  ArchiveMembers members;
+  std::size_t at = kArMagic.size();
+  while (at + kArHeader <= bytes.size()) {
+    const ByteView header = bytes.subspan(at, kArHeader);
+    if (!HasBytesAt(header, 58, "`\n")) return std::nullopt;
+    std::uint64_t size = 0;
+    for (const std::uint8_t c : header.subspan(48, 10)) {
+      if (c < '0' || c > '9') break;
+      size = size * 10 + (c - '0');
+    }
+    const std::size_t data_at = at + kArHeader;
+    if (size > bytes.size() - data_at) return std::nullopt;
+    if (members.size() >= kMaxArchiveMembers) return std::nullopt;
+    std::string name = FieldText(header.subspan(0, 16));
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    ArchiveMember member;
+    member.mode = static_cast<std::uint32_t>(ParseOctal(header.subspan(40, 8)) & 07777);
+    member.content = bytes.subspan(data_at, size);
+    member.metadata = std::string(AsText(header.subspan(16, 24)));  // mtime, uid, gid
+    member.index = members.size();
+    // Duplicate names (e.g. a static library's objects of one name) are kept apart.
+    std::string key = name;
+    for (int n = 2; members.count(key) != 0; ++n) key = name + "#" + std::to_string(n);
+    members[key] = std::move(member);
+    at = data_at + size + (size & 1);
+  }
+  return members;
+}
+
 FileComparison CompareAt(ByteView a, ByteView b, const Tolerances& tolerances, std::size_t depth);
+
+// Pairs members by name; their type, mode, link target and contents must agree (contents
+// compared like files, so an ELF member gets the ELF rules); timestamps, owners and order are
+// archive-metadata.
+void CompareArchives(const ArchiveMembers& a, const ArchiveMembers& b, const Tolerances& tolerances,
+                     std::size_t depth, ComparisonRecorder& recorder) {
+  bool metadata_differs = false;
+  for (const auto& [name, x] : a) {
+    const auto found = b.find(name);
+    if (found == b.end()) {
+      recorder.Differ({"member " + name, {}, x.content.size(), "only in delivered"});
+      continue;
+    }
+    const ArchiveMember& y = found->second;
+    metadata_differs = metadata_differs || x.metadata != y.metadata || x.index != y.index;
+    if (x.type != y.type || x.mode != y.mode || x.link != y.link) {
+      recorder.Differ({"member " + name, {}, 0, "type, mode or link target differs"});
+      continue;
+    }
+    if (Same(x.content, y.content)) continue;
+    recorder.Merge(CompareAt(x.content, y.content, tolerances, depth + 1), "member " + name + ": ");
+  }
+  for (const auto& [name, y] : b) {
+    if (a.count(name) == 0) {
+      recorder.Differ({"member " + name, {}, y.content.size(), "only in rebuilt"});
+    }
+  }
+  if (metadata_differs &&
+      !recorder.Tolerate(ToleratedClass::kArchiveMetadata, "member timestamps, owners or order")) {
+    recorder.Differ({"member metadata", {}, 0, "timestamps, owners or order differ"});
+  }
+}
 
 void CompareGzip(ByteView a, ByteView b, const Tolerances& tolerances, std::size_t depth,
                  ComparisonRecorder& recorder) {
@@ -296,6 +456,16 @@ FileComparison CompareAt(ByteView a, ByteView b, const Tolerances& tolerances, s
       tolerances.Allows(ToleratedClass::kGzipHeader)) {
     CompareGzip(a, b, tolerances, depth, recorder);
     return recorder.Finish("gzip", true);
+  }
+  if (depth < kMaxNesting && tolerances.Allows(ToleratedClass::kArchiveMetadata) &&
+      ((IsTar(a) && IsTar(b)) || (IsAr(a) && IsAr(b)))) {
+    const bool tar = IsTar(a);
+    auto members_a = tar ? ReadTar(a) : ReadAr(a);
+    auto members_b = tar ? ReadTar(b) : ReadAr(b);
+    if (members_a && members_b) {
+      CompareArchives(*members_a, *members_b, tolerances, depth, recorder);
+      return recorder.Finish(tar ? "tar" : "ar", true);
+    }
   }
   if (ArePycPair(a, b)) {
     ComparePyc(a, b, recorder);

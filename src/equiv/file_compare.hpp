@@ -40,8 +40,9 @@ enum class ToleratedClass : std::uint8_t {
   kModuleSignature,  // a kernel module's appended signature ("~Module signature appended~")
   kGzipHeader,       // a gzip member's header (mtime, file name, OS): payloads compared
   kPycHeader,        // a Python .pyc header's flags and source mtime/size or hash fields
+  kArchiveMetadata,  // tar/ar member timestamps, owners and member order
 };
-inline constexpr std::size_t kToleratedClassCount = 10;
+inline constexpr std::size_t kToleratedClassCount = 11;
 
 // A class's stable name (e.g. "build-id") and its one-line rule.
 struct ToleratedClassInfo {
@@ -70,7 +71,7 @@ class Tolerances {
   }
 
  private:
-  std::array<bool, kToleratedClassCount> allowed_ = {true, true, true, true, true,
+  std::array<bool, kToleratedClassCount> allowed_ = {true, true, true, true, true, true,
                                                      true, true, true, true, true};
 };
 
@@ -83,6 +84,7 @@ inline constexpr std::size_t kMaxStringLength = 4096;        // bytes scanned fo
 inline constexpr std::size_t kMaxTextDiffInput = 16u << 20;  // larger files are compared as bytes
 inline constexpr std::size_t kMaxTextDiffLines = 60;         // lines of the unified-diff excerpt
 inline constexpr std::size_t kMaxTextDiffBytes = 8192;       // bytes of the excerpt
+inline constexpr std::size_t kMaxArchiveMembers = 65536;     // tar/ar members compared per file
 inline constexpr std::uint64_t kMaxGzipPayload = std::uint64_t{64} << 20;  // per side
 
 // One tolerated class met in a pair, with where (section names, addresses, fields).
