@@ -3,7 +3,7 @@
 _clearbox() {
   local cur prev words cword
   _init_completion || return
-  local commands="scan diff assess report unpack checksec db keygen attest log verify witness"
+  local commands="scan diff equiv assess report unpack checksec db keygen attest log verify witness"
   local limits="--max-depth --max-total-bytes --max-files --max-ratio --handler-timeout --threads -j"
 
   # The subcommand (and a second level for db, log and witness).
@@ -26,6 +26,10 @@ _clearbox() {
         COMPREPLY=($(compgen -W "info low medium high critical" -- "$cur"))
       fi
       return ;;
+    --no-tolerate)
+      COMPREPLY=($(compgen -W "build-id gnu-debuglink debug-info symbol-table build-path
+                               build-timestamp section-layout module-signature gzip-header pyc-header archive-metadata" -- "$cur"))
+      return ;;
     -s|--standard)
       COMPREPLY=($(compgen -W "all en303645 cra ts33117 iec62443-4-2 en18031-1" -- "$cur"))
       return ;;
@@ -41,6 +45,7 @@ _clearbox() {
                    --declarations --timestamp --quiet $limits" ;;
     diff) options="-o --output --fail-on --standard --quiet --data-dir --db
                    --no-vuln --vex --timestamp $limits" ;;
+    equiv) options="-o --output --no-tolerate --quiet $limits" ;;
     assess) options="-o --output --standard --declarations --data-dir --quiet" ;;
     report) options="--compliance -o --output" ;;
     unpack) options="-o --output $limits" ;;

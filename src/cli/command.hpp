@@ -48,6 +48,8 @@ std::expected<report::Evidence, int> ScanIntoDirectory(std::string_view command,
 
 // Release-to-release comparison (src/diff): `diff OLD NEW -o OUT`.
 void RegisterDiffCommand(CLI::App& app, std::function<int()>* run);
+// Binary equivalence (src/equiv): `equiv DELIVERED REBUILT -o OUT`.
+void RegisterEquivCommand(CLI::App& app, std::function<int()>* run);
 // Transparency (src/ledger): keys, attestations, the tiled log and offline verification.
 void RegisterKeygenCommand(CLI::App& app, std::function<int()>* run);
 void RegisterAttestCommand(CLI::App& app, std::function<int()>* run);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterReportCommand(app, &run);
   clearbox::cli::RegisterAssessCommand(app, &run);
   clearbox::cli::RegisterDiffCommand(app, &run);
+  clearbox::cli::RegisterEquivCommand(app, &run);
   clearbox::cli::RegisterKeygenCommand(app, &run);
   clearbox::cli::RegisterAttestCommand(app, &run);
   clearbox::cli::RegisterLogCommand(app, &run);

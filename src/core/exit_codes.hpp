@@ -12,6 +12,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalid = 1;
 // db update: a fetch or import failed; the database is unchanged.
 inline constexpr int kExitFailed = 1;
+// equiv: some path is DIFFERENT, on one side only or UNCOMPARABLE (the builds are not shown
+// to be equivalent).
+inline constexpr int kExitNotEquivalent = 1;
 // Bad command line: unknown option, missing argument (CLI11 parse errors too).
 inline constexpr int kExitUsage = 2;
 // Completed with problems: unpack problems (scan, unpack, see manifest.json), a file that
