@@ -12,6 +12,7 @@
 #include "core/exit_codes.hpp"
 #include "core/hex.hpp"
 #include "core/version.hpp"
+#include "equiv/equiv_report.hpp"
 #include "ledger/dsse.hpp"
 #include "ledger/file_io.hpp"
 #include "ledger/log_store.hpp"
@@ -107,10 +108,53 @@ nlohmann::ordered_json ReportPredicate(const nlohmann::json& json, const nlohman
   return predicate;
 }
 
+// True when `json` is an equiv.json (clearbox equiv).
+bool IsEquivDocument(const nlohmann::json& json) {
+  return json.contains("schema_version") && json.contains("delivered") &&
+         json["delivered"].is_object() && json.contains("rebuilt") && json["rebuilt"].is_object() &&
+         json.contains("verdict") && json["verdict"].is_string();
+}
+
+// The subject naming one side of an equiv.json: its file's sha256 or its tree digest; nullopt
+// when the side has neither.
+std::optional<ledger::StatementSubject> EquivSubject(const nlohmann::json& side) {
+  const std::string input = side.value("input", "");
+  std::string name = std::filesystem::path(input).filename().string();
+  if (name.empty()) name = std::filesystem::path(input).parent_path().filename().string();
+  for (const char* key : {"sha256", "tree_sha256"}) {
+    if (side.contains(key) && side[key].is_string() && IsSha256Hex(side[key].get<std::string>())) {
+      if (std::string(key) == "tree_sha256") name += "/";
+      return ledger::StatementSubject{name, side[key].get<std::string>()};
+    }
+  }
+  return std::nullopt;
+}
+
+// An equiv.json: the verdict, counts and classes in force, both sides, and its digest.
+nlohmann::ordered_json EquivPredicate(const nlohmann::json& json, const std::string& file,
+                                      const std::string& text) {
+  nlohmann::ordered_json predicate = nlohmann::ordered_json::object();
+  predicate["generator"] = std::string("clearbox ") + kClearboxVersion;
+  predicate["verdict"] = json["verdict"];
+  predicate["counts"] = json.value("counts", nlohmann::json::object());
+  predicate["tolerated_classes"] = json.value("tolerated_classes", nlohmann::json::array());
+  predicate["strict_classes"] = json.value("strict_classes", nlohmann::json::array());
+  for (const char* side : {"delivered", "rebuilt"}) {
+    nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+    for (const char* key : {"input", "kind", "sha256", "tree_sha256"}) {
+      if (json[side].contains(key)) entry[key] = json[side][key];
+    }
+    predicate[side] = entry;
+  }
+  predicate["equiv"] = DocumentDigest(file, text);
+  return predicate;
+}
+
 // What to attest for the document `text` read from `file`; nullopt when it has no image.
 std::optional<AttestedDocument> DescribeDocument(const std::string& file, const std::string& text) {
   auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
+  if (IsEquivDocument(json)) return std::nullopt;  // two subjects: see DescribeEquivDocument
   const nlohmann::json* image = FindImage(json);
   if (image == nullptr) return std::nullopt;
   AttestedDocument doc;
@@ -129,6 +173,22 @@ std::optional<AttestedDocument> DescribeDocument(const std::string& file, const 
   return doc;
 }
 
+// The statement of an equiv.json: both sides as subjects; nullopt when either has no digest.
+std::optional<ledger::Statement> DescribeEquivDocument(const std::string& file,
+                                                       const std::string& text) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !IsEquivDocument(json)) return std::nullopt;
+  auto delivered = EquivSubject(json["delivered"]);
+  auto rebuilt = EquivSubject(json["rebuilt"]);
+  if (!delivered || !rebuilt) return std::nullopt;
+  ledger::Statement statement;
+  statement.subjects = {*delivered, *rebuilt};
+  statement.predicate_type = std::string(equiv::kEquivPredicateType);
+  statement.predicate_json = EquivPredicate(json, file, text)
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return statement;
+}
+
 int RunAttest(const AttestArgs& args) {
   auto key_text = ledger::ReadKeyArgument(args.key);
   if (!key_text) {
@@ -145,20 +205,21 @@ int RunAttest(const AttestArgs& args) {
     std::fprintf(stderr, "clearbox attest: %s\n", report.error().message.c_str());
     return kExitUnusableInput;
   }
-  const auto doc = DescribeDocument(args.report, *report);
-  if (!doc) {
+  ledger::Statement statement;
+  if (auto equiv_statement = DescribeEquivDocument(args.report, *report)) {
+    statement = std::move(*equiv_statement);
+  } else if (auto doc = DescribeDocument(args.report, *report)) {
+    statement.subjects.push_back({doc->subject_name, doc->subject_sha256});
+    statement.predicate_type = doc->predicate_type;
+    statement.predicate_json =
+        doc->predicate.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
     std::fprintf(stderr,
                  "clearbox attest: %s is not a report: it needs an \"image\" object with a "
-                 "sha256\n",
+                 "sha256 (or, for an equiv.json, digests of both sides)\n",
                  args.report.c_str());
     return kExitUnusableInput;
   }
-  const std::string& subject_name = doc->subject_name;
-  ledger::Statement statement;
-  statement.subjects.push_back({subject_name, doc->subject_sha256});
-  statement.predicate_type = doc->predicate_type;
-  statement.predicate_json =
-      doc->predicate.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto payload = ledger::FormatStatement(statement);
   if (!payload) {
     std::fprintf(stderr, "clearbox attest: %s\n", payload.error().message.c_str());
@@ -181,9 +242,11 @@ int RunAttest(const AttestArgs& args) {
     std::fprintf(stderr, "clearbox attest: %s\n", wrote.error().message.c_str());
     return kExitUnusableInput;
   }
-  std::printf("attested %s sha256:%s with %s -> %s\n", subject_name.c_str(),
-              doc->subject_sha256.c_str(), ledger::KeyLabel(ledger::PublicKeyOf(*key)).c_str(),
-              out.c_str());
+  for (const auto& subject : statement.subjects) {
+    std::printf("attested %s sha256:%s with %s -> %s\n", subject.name.c_str(),
+                subject.sha256.c_str(), ledger::KeyLabel(ledger::PublicKeyOf(*key)).c_str(),
+                out.c_str());
+  }
   return kExitOk;
 }
 
@@ -201,7 +264,11 @@ void RegisterAttestCommand(CLI::App& app, std::function<int()>* run) {
       "attested with predicate\ntype " +
       std::string(compliance::kCompliancePredicateType) +
       ": its verdict counts per standard,\ndeclaration results and sha256; the subject is the "
-      "image of the report it assessed. Output: a DSSE envelope with payloadType "
+      "image of the report it assessed. An\nequiv.json (clearbox equiv) is attested with "
+      "predicate type " +
+      std::string(equiv::kEquivPredicateType) +
+      ":\nits verdict, counts, classes and sha256; the subjects are both sides (a directory by "
+      "its tree\ndigest, named with a trailing /). Output: a DSSE envelope with payloadType "
       "application/vnd.in-toto+json,\nsigned over the DSSE v1 PAE; default OUT is "
       "REPORT.json.dsse.json.\n\n"
       "Exit codes: 0 written; 2 usage; 4 unusable input (unreadable report or key); 70 internal.");

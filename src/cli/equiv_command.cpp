@@ -12,6 +12,7 @@
 #include "core/exit_codes.hpp"
 #include "diff/rootfs_path.hpp"
 #include "equiv/equiv_report.hpp"
+#include "equiv/side_digest.hpp"
 #include "unpack/engine.hpp"
 
 namespace clearbox::cli {
@@ -64,6 +65,17 @@ bool UnpackSide(const EquivArgs& args, const std::string& input, const fs::path&
   side.unpack_problems = manifest->problems.size();
   *chunks = manifest->chunks.size();
   return true;
+}
+
+// Records the digest that names `side` (the input as given, before any unpacking).
+void DigestSide(equiv::SideInfo& side) {
+  const bool directory = side.kind == "directory";
+  auto digest = directory ? equiv::TreeSha256(side.input) : equiv::FileSha256(side.input);
+  if (!digest) {
+    side.digest_error = digest.error().message;
+  } else {
+    (directory ? side.tree_sha256 : side.sha256) = *digest;
+  }
 }
 
 int RunEquiv(const EquivArgs& args) {
@@ -135,6 +147,8 @@ int RunEquiv(const EquivArgs& args) {
     if (!dir_a) tree_a = {out / "delivered", true};
     if (!dir_b) tree_b = {out / "rebuilt", true};
   }
+  DigestSide(report.delivered);
+  DigestSide(report.rebuilt);
   // equiv.json is written as the results arrive, under a temporary name until complete.
   const fs::path json_path = out / equiv::kEquivFileName;
   const fs::path partial_path = out / (std::string(equiv::kEquivFileName) + ".part");

@@ -13,6 +13,9 @@ Json SideJson(const SideInfo& side) {
   Json out;
   out["input"] = side.input;
   out["kind"] = side.kind;
+  if (!side.sha256.empty()) out["sha256"] = side.sha256;
+  if (!side.tree_sha256.empty()) out["tree_sha256"] = side.tree_sha256;
+  if (!side.digest_error.empty()) out["digest_error"] = side.digest_error;
   if (!side.unpacked_to.empty()) {
     out["unpacked_to"] = side.unpacked_to;
     out["unpack_problems"] = side.unpack_problems;

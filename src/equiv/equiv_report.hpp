@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "equiv/tree_compare.hpp"
@@ -14,6 +15,9 @@ namespace clearbox::equiv {
 
 inline constexpr int kEquivSchemaVersion = 1;
 inline constexpr const char* kEquivFileName = "equiv.json";
+// The in-toto predicate type `clearbox attest` gives an equiv.json (docs/equiv-schema.md).
+inline constexpr std::string_view kEquivPredicateType =
+    "https://clearbox.dev/attestation/equivalence/v1";
 inline constexpr std::size_t kMaxSummaryDifferent = 50;  // DIFFERENT files listed on the terminal
 
 // One side as given and as compared.
@@ -22,6 +26,11 @@ struct SideInfo {
   std::string kind;         // "file", "directory" or "image"
   std::string unpacked_to;  // for an image: the directory it was unpacked into
   std::size_t unpack_problems = 0;
+  // What names the side: the SHA-256 of a file or image, the tree digest of a directory
+  // (side_digest.hpp); empty with `digest_error` set when it could not be computed.
+  std::string sha256;
+  std::string tree_sha256;
+  std::string digest_error;
 };
 
 // What equiv.json says before its files: both sides and the classes in force.

@@ -448,6 +448,35 @@ TEST_F(EquivBuild, CliOnTwoDirectories) {
   EXPECT_EQ(run("-q", tmp_ / "out2", &output), 0) << output;
   EXPECT_EQ(json1, ReadFileBytes(tmp_ / "out2/equiv.json"));
   EXPECT_NE(json1.find("\"build-timestamp\""), std::string::npos) << json1;
+  // Both directories are named by their tree digest; an attestation names both.
+  const auto doc1 = nlohmann::json::parse(json1);
+  ASSERT_TRUE(doc1["delivered"].contains("tree_sha256")) << json1;
+  EXPECT_NE(doc1["delivered"]["tree_sha256"], doc1["rebuilt"]["tree_sha256"]);
+  ASSERT_EQ(RunShell("'" + bin + "' keygen lab.example/equiv -o '" + (tmp_ / "key").string() +
+                     "' >/dev/null 2>&1"),
+            0);
+  EXPECT_EQ(RunShell("'" + bin + "' attest '" + (tmp_ / "out1/equiv.json").string() + "' --key '" +
+                         (tmp_ / "key.skey").string() + "' -o '" +
+                         (tmp_ / "equiv.dsse.json").string() + "' 2>&1",
+                     &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("attested delivered/ sha256:" +
+                        doc1["delivered"]["tree_sha256"].get<std::string>()),
+            std::string::npos)
+      << output;
+  const auto envelope = nlohmann::json::parse(ReadFileBytes(tmp_ / "equiv.dsse.json"));
+  std::string payload;
+  ASSERT_EQ(RunShell("python3 -c 'import base64,sys; sys.stdout.write(base64.b64decode(sys.argv[1])"
+                     ".decode())' " +
+                         envelope["payload"].get<std::string>(),
+                     &payload),
+            0);
+  const auto statement = nlohmann::json::parse(payload);
+  EXPECT_EQ(statement["predicateType"], std::string(kEquivPredicateType));
+  ASSERT_EQ(statement["subject"].size(), 2u) << payload;
+  EXPECT_EQ(statement["subject"][1]["digest"]["sha256"], doc1["rebuilt"]["tree_sha256"]);
+  EXPECT_EQ(statement["predicate"]["verdict"], "EQUIVALENT");
   // A real difference, and a file on one side only: exit 1.
   const path pc = Build(tmp_ / "build-c", ProgramSource(5), "-O2", "0");
   std::filesystem::copy_file(pc, b / "usr/bin/prog",
