@@ -118,7 +118,7 @@ void TlsFindings(const ServiceResult& service, Raiser& raiser) {
   }
   const bool weak_key = ((leaf.key_type == "RSA" || leaf.key_type == "DSA") &&
                          leaf.key_bits < static_cast<int>(kMinRsaBits)) ||
-                        (leaf.key_type == "id-ecPublicKey" && leaf.key_bits < kMinEcBits);
+                        (leaf.key_type == "EC" && leaf.key_bits < kMinEcBits);
   if (weak_key) {
     raiser.Raise("net.tls-weak-key", "", service,
                  leaf.key_type + " certificate key of " + std::to_string(leaf.key_bits) + " bits",

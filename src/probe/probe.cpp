@@ -277,15 +277,16 @@ Result<ProbeResult> RunProbe(const ProbeOptions& options) {
   auto address = ResolveHost(options.target.host);
   if (!address) return Forward(address);
   result.address = address->text;
-  const auto states =
-      ConnectScan(*address, options.target.ports, options.timeout, options.concurrency);
+  std::vector<std::uint16_t> ports = options.target.ports;
+  std::sort(ports.begin(), ports.end());
+  ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+  const auto states = ConnectScan(*address, ports, options.timeout, options.concurrency);
   result.scan_duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   for (std::size_t i = 0; i < states.size(); ++i) {
-    result.ports[options.target.ports[i]] = states[i];
+    result.ports[ports[i]] = states[i];
     if (states[i] != PortState::kOpen) continue;
-    result.services.push_back(
-        CheckPort(*address, options.target.ports[i], options.target.host, options.timeout));
+    result.services.push_back(CheckPort(*address, ports[i], options.target.host, options.timeout));
   }
   result.total_duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);

@@ -148,9 +148,8 @@ TlsCertificateResult DescribeCertificate(X509* cert, const std::string& host) {
   out.issuer = NameOf(X509_get_issuer_name(cert));
   out.self_signed = X509_check_issued(cert, cert) == X509_V_OK;
   if (EVP_PKEY* key = X509_get0_pubkey(cert)) {
-    const int id = EVP_PKEY_get_base_id(key);
-    const char* short_name = OBJ_nid2sn(id);
-    out.key_type = short_name != nullptr ? short_name : "unknown";
+    const char* type_name = EVP_PKEY_get0_type_name(key);
+    out.key_type = type_name != nullptr ? type_name : "unknown";
     out.key_bits = EVP_PKEY_get_bits(key);
   }
   const char* signature = OBJ_nid2ln(X509_get_signature_nid(cert));
@@ -254,8 +253,6 @@ TlsResult CheckTls(const Address& address, std::uint16_t port, const std::string
       }
     }
     if (spec.version != TLS1_3_VERSION) {
-      const SSL_SESSION* ssl_session = SSL_get_session(ssl);
-      (void)ssl_session;
       if (SSL_get_secure_renegotiation_support(ssl) != 0) result.secure_renegotiation = true;
       if (const COMP_METHOD* compression = SSL_get_current_compression(ssl)) {
         result.compression = SSL_COMP_get_name(compression);

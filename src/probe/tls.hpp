@@ -38,7 +38,7 @@ struct TlsCertificateResult {
   std::string subject;
   std::string issuer;
   bool self_signed = false;
-  std::string key_type;  // "RSA", "EC", "ED25519", ...
+  std::string key_type;  // OpenSSL's type name: "RSA", "EC", "ED25519", ...
   int key_bits = 0;
   std::string signature_algorithm;  // "sha256WithRSAEncryption"
   std::string not_before, not_after;  // "YYYY-MM-DDTHH:MM:SSZ"
