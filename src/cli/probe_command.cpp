@@ -66,8 +66,9 @@ int RunProbeCommand(const ProbeArgs& args) {
     return kExitUsage;
   }
   if (!args.report.empty()) {
-    std::fprintf(stderr, "clearbox probe: --report (the join with a firmware report) is not "
-                         "implemented yet\n");
+    std::fprintf(stderr,
+                 "clearbox probe: --report (the join with a firmware report) is not "
+                 "implemented yet\n");
     return kExitUsage;
   }
   auto data_dir = FindDataDir(args.data_dir);

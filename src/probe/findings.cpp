@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::uint32_t kMinRsaBits = 2048;  // NIST SP 800-131A: 2048-bit RSA and DSA at least
 constexpr int kMinEcBits = 224;
-constexpr std::string_view kWeakCipherStrengths[] = {"null", "anonymous", "export", "des",
+constexpr std::string_view kWeakCipherStrengths[] = {"null", "anonymous", "export",  "des",
                                                      "rc4",  "3des",      "cbc-sha1"};
 
 class Raiser {
@@ -76,13 +76,14 @@ void SshFindings(const ServiceResult& service, const SshPolicy& policy, Raiser& 
   }
   if (ssh.have_host_key) {
     const HostKey& key = ssh.host_key;
-    const bool small = ((key.type == "ssh-rsa" || key.type == "ssh-dss") && key.bits < kMinRsaBits) ||
-                       (key.type.starts_with("ecdsa") && static_cast<int>(key.bits) < kMinEcBits);
+    const bool small =
+        ((key.type == "ssh-rsa" || key.type == "ssh-dss") && key.bits < kMinRsaBits) ||
+        (key.type.starts_with("ecdsa") && static_cast<int>(key.bits) < kMinEcBits);
     if (small) {
-      raiser.Raise("net.ssh-small-host-key", "", service,
-                   key.type + " host key of " + std::to_string(key.bits) + " bits (" +
-                       key.fingerprint + ")",
-                   ssh.identification.line);
+      raiser.Raise(
+          "net.ssh-small-host-key", "", service,
+          key.type + " host key of " + std::to_string(key.bits) + " bits (" + key.fingerprint + ")",
+          ssh.identification.line);
     }
   }
 }
@@ -101,10 +102,10 @@ void TlsFindings(const ServiceResult& service, Raiser& raiser) {
       if (c.strength == strength) names.push_back(c.version + ":" + c.name);
     }
     if (names.empty()) continue;
-    raiser.Raise("net.tls-weak-cipher", strength == "cbc-sha1" ? "cbc-sha1" : "", service,
-                 std::to_string(names.size()) + " " + std::string(strength) +
-                     " cipher suite(s) accepted",
-                 Join(names));
+    raiser.Raise(
+        "net.tls-weak-cipher", strength == "cbc-sha1" ? "cbc-sha1" : "", service,
+        std::to_string(names.size()) + " " + std::string(strength) + " cipher suite(s) accepted",
+        Join(names));
   }
   if (tls.chain.empty()) return;
   const TlsCertificateResult& leaf = tls.chain.front();
@@ -161,9 +162,8 @@ Result<std::vector<Finding>> RaiseFindings(const ProbeResult& result, const SshP
   Raiser raiser(catalogue);
   for (const ServiceResult& service : result.services) {
     if (service.service == "telnet") {
-      raiser.Raise("net.telnet-open", "", service, "telnet answers on port " +
-                                                       std::to_string(service.port),
-                   service.banner);
+      raiser.Raise("net.telnet-open", "", service,
+                   "telnet answers on port " + std::to_string(service.port), service.banner);
     }
     if (service.service == "ftp") {
       raiser.Raise("net.ftp-cleartext", "", service,

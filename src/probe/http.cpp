@@ -58,7 +58,8 @@ Result<HttpResponseHead> ParseHttpResponseHead(std::string_view received) {
   std::string_view status_line = Trim(head.substr(0, newline));
   head = newline == std::string_view::npos ? std::string_view() : head.substr(newline + 1);
   const std::size_t space = status_line.find(' ');
-  if (space == std::string_view::npos) return Fail(ErrorCode::kMalformed, "status line has no code");
+  if (space == std::string_view::npos)
+    return Fail(ErrorCode::kMalformed, "status line has no code");
   out.version = status_line.substr(0, space);
   std::string_view code = status_line.substr(space + 1);
   if (code.size() < 3 || !std::isdigit(static_cast<unsigned char>(code[0])) ||

@@ -70,12 +70,9 @@ bool WaitReady(int fd, short events, int milliseconds) {
 
 std::string_view ToString(PortState state) {
   switch (state) {
-    case PortState::kOpen:
-      return "open";
-    case PortState::kClosed:
-      return "closed";
-    case PortState::kFiltered:
-      return "filtered";
+    case PortState::kOpen: return "open";
+    case PortState::kClosed: return "closed";
+    case PortState::kFiltered: return "filtered";
   }
   return "filtered";
 }
@@ -103,9 +100,10 @@ Result<Address> ResolveHost(const std::string& host) {
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(found->ai_addr);
   address.sockaddr.assign(bytes, bytes + found->ai_addrlen);
   char text[INET6_ADDRSTRLEN] = {};
-  const void* raw = found->ai_family == AF_INET
-                        ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr)
-                        : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr);
+  const void* raw =
+      found->ai_family == AF_INET
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr);
   ::inet_ntop(found->ai_family, raw, text, sizeof text);
   address.text = text;
   ::freeaddrinfo(found);
@@ -207,8 +205,8 @@ Result<void> Connection::WriteAll(std::string_view text) {
 
 Result<std::size_t> Connection::ReadSome(std::string& out, std::size_t max_bytes,
                                          std::chrono::milliseconds wait) {
-  const int wait_ms = std::min<int>(MillisecondsLeft(deadline_),
-                                    static_cast<int>(std::min<std::int64_t>(wait.count(), 1 << 30)));
+  const int wait_ms = std::min<int>(
+      MillisecondsLeft(deadline_), static_cast<int>(std::min<std::int64_t>(wait.count(), 1 << 30)));
   if (!WaitReady(fd_, POLLIN, wait_ms)) return Fail(ErrorCode::kTimeout, "read timed out");
   const std::size_t old_size = out.size();
   out.resize(old_size + max_bytes);
@@ -227,7 +225,8 @@ Result<std::size_t> Connection::ReadSome(std::string& out, std::size_t max_bytes
 
 Result<void> Connection::ReadExactly(std::string& out, std::size_t size) {
   while (out.size() < size) {
-    auto n = ReadSome(out, size - out.size(), std::chrono::milliseconds(MillisecondsLeft(deadline_)));
+    auto n =
+        ReadSome(out, size - out.size(), std::chrono::milliseconds(MillisecondsLeft(deadline_)));
     if (!n) return Forward(n);
     if (*n == 0) return Fail(ErrorCode::kTruncated, "peer closed the connection");
   }

@@ -23,8 +23,8 @@ inline constexpr int kMaxConcurrency = 256;
 
 // One resolved address of the target.
 struct Address {
-  int family = 0;             // AF_INET or AF_INET6
-  std::string text;           // numeric form: "127.0.0.1", "::1"
+  int family = 0;                      // AF_INET or AF_INET6
+  std::string text;                    // numeric form: "127.0.0.1", "::1"
   std::vector<std::uint8_t> sockaddr;  // the sockaddr_in / sockaddr_in6 bytes
 };
 

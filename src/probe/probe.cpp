@@ -132,8 +132,7 @@ ServiceResult CheckPort(const Address& address, std::uint16_t port, const std::s
   } else if (banner.starts_with("HTTP/")) {
     service.service = "http";
   }
-  service.duration =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  service.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return service;
 }
 
@@ -242,7 +241,8 @@ Result<Target> ParseTarget(const std::string& text) {
     if (close == std::string::npos) return Fail(ErrorCode::kInvalidArgument, "unclosed '['");
     target.host = text.substr(1, close - 1);
     if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return Fail(ErrorCode::kInvalidArgument, "expected ':' after ']'");
+      if (text[close + 1] != ':')
+        return Fail(ErrorCode::kInvalidArgument, "expected ':' after ']'");
       ports = text.substr(close + 2);
       if (ports.empty()) return Fail(ErrorCode::kInvalidArgument, "no ports after ':'");
     }
@@ -298,7 +298,9 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
   nlohmann::json open = nlohmann::json::array(), closed = nlohmann::json::array(),
                  filtered = nlohmann::json::array();
   for (const auto& [port, state] : result.ports) {
-    (state == PortState::kOpen ? open : state == PortState::kClosed ? closed : filtered)
+    (state == PortState::kOpen     ? open
+     : state == PortState::kClosed ? closed
+                                   : filtered)
         .push_back(port);
   }
   auto policy = LoadSshPolicy(options.data_dir / "probe" / "ssh-algorithms.json");
@@ -306,7 +308,9 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
   nlohmann::json services = nlohmann::json::array();
   nlohmann::json check_times = nlohmann::json::object();
   for (const auto& s : result.services) {
-    nlohmann::json j = {{"port", s.port}, {"service", s.service}, {"banner", s.banner},
+    nlohmann::json j = {{"port", s.port},
+                        {"service", s.service},
+                        {"banner", s.banner},
                         {"problems", Strings(s.problems)}};
     if (s.ssh) j["ssh"] = SshToJson(*s.ssh, policy ? *policy : empty_policy);
     if (s.tls) j["tls"] = TlsToJson(*s.tls);
@@ -332,26 +336,26 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
                         {"clauses", clauses}});
     ++by_severity[std::string(ToString(f.severity))];
   }
-  return {{"format", "clearbox-probe"},
-          {"format_version", 1},
-          {"tool", std::string("clearbox ") + kClearboxVersion},
-          {"target",
-           {{"host", result.host},
-            {"address", result.address},
-            {"default_ports", result.default_ports},
-            {"ports_scanned", result.ports.size()}}},
-          {"settings",
-           {{"timeout_ms", options.timeout.count()}, {"concurrency", options.concurrency}}},
-          {"ports", {{"open", open}, {"closed", closed}, {"filtered", filtered}}},
-          {"services", services},
-          {"findings", findings},
-          {"summary",
-           {{"open", open.size()}, {"findings", findings.size()}, {"by_severity", by_severity}}},
-          {"timing",
-           {{"started_at", result.started_at},
-            {"scan_ms", result.scan_duration.count()},
-            {"total_ms", result.total_duration.count()},
-            {"check_ms", check_times}}}};
+  return {
+      {"format", "clearbox-probe"},
+      {"format_version", 1},
+      {"tool", std::string("clearbox ") + kClearboxVersion},
+      {"target",
+       {{"host", result.host},
+        {"address", result.address},
+        {"default_ports", result.default_ports},
+        {"ports_scanned", result.ports.size()}}},
+      {"settings", {{"timeout_ms", options.timeout.count()}, {"concurrency", options.concurrency}}},
+      {"ports", {{"open", open}, {"closed", closed}, {"filtered", filtered}}},
+      {"services", services},
+      {"findings", findings},
+      {"summary",
+       {{"open", open.size()}, {"findings", findings.size()}, {"by_severity", by_severity}}},
+      {"timing",
+       {{"started_at", result.started_at},
+        {"scan_ms", result.scan_duration.count()},
+        {"total_ms", result.total_duration.count()},
+        {"check_ms", check_times}}}};
 }
 
 }  // namespace clearbox::probe

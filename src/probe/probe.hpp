@@ -26,8 +26,8 @@ namespace clearbox::probe {
 
 // The ports scanned when none are given: the usual services of embedded devices (FTP, SSH,
 // telnet, DNS, HTTP, HTTPS, RTSP, MQTT, UPnP, TR-069, alternative HTTP(S), MQTT over TLS).
-inline constexpr std::uint16_t kDefaultPorts[] = {21,   22,   23,   53,   80,   81,    443,
-                                                  554,  1883, 1900, 2323, 5000, 7547,  8000,
+inline constexpr std::uint16_t kDefaultPorts[] = {21,   22,   23,   53,   80,   81,   443,
+                                                  554,  1883, 1900, 2323, 5000, 7547, 8000,
                                                   8080, 8081, 8443, 8883, 9000, 49152};
 // Bytes of the first answer kept from a port that speaks first.
 inline constexpr std::size_t kBannerBytes = 1024;

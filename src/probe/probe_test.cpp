@@ -100,7 +100,9 @@ class ScratchDir {
   fs::path path_;
 };
 
-void WriteText(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+void WriteText(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 int Shell(const std::string& command, std::string* output = nullptr) {
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
@@ -168,7 +170,9 @@ class Server {
   std::uint16_t port_;
 };
 
-fs::path DataDir() { return fs::path(CLEARBOX_TEST_SOURCE_DIR) / "data"; }
+fs::path DataDir() {
+  return fs::path(CLEARBOX_TEST_SOURCE_DIR) / "data";
+}
 
 // Probes 127.0.0.1:ports and raises the findings, as `clearbox probe` does.
 ProbeResult Probe(const std::vector<std::uint16_t>& ports, milliseconds timeout = kTestTimeout) {
@@ -305,9 +309,9 @@ TEST(ProbeServers, Dropbear) {
 
 // lighttpd's configuration for a document root and a port; `extra` adds TLS or auth.
 std::string LighttpdConfig(const fs::path& dir, std::uint16_t port, const std::string& extra) {
-  return "server.document-root = \"" + (dir / "www").string() + "\"\nserver.port = " +
-         std::to_string(port) + "\nserver.bind = \"127.0.0.1\"\nindex-file.names = (\"index.html\")\n" +
-         extra;
+  return "server.document-root = \"" + (dir / "www").string() +
+         "\"\nserver.port = " + std::to_string(port) +
+         "\nserver.bind = \"127.0.0.1\"\nindex-file.names = (\"index.html\")\n" + extra;
 }
 
 TEST(ProbeServers, LighttpdTlsModernAndLegacy) {
@@ -317,12 +321,15 @@ TEST(ProbeServers, LighttpdTlsModernAndLegacy) {
   ScratchDir dir;
   fs::create_directories(dir.path() / "www");
   WriteText(dir.path() / "www" / "index.html", "device\n");
-  ASSERT_EQ(Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=device.test -keyout " +
-                  (dir.path() / "key.pem").string() + " -out " + (dir.path() / "cert.pem").string()),
-            0);
-  const std::string tls = "server.modules += (\"mod_openssl\")\nssl.engine = \"enable\"\n"
-                          "ssl.pemfile = \"" + (dir.path() / "cert.pem").string() +
-                          "\"\nssl.privkey = \"" + (dir.path() / "key.pem").string() + "\"\n";
+  ASSERT_EQ(
+      Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=device.test -keyout " +
+            (dir.path() / "key.pem").string() + " -out " + (dir.path() / "cert.pem").string()),
+      0);
+  const std::string tls =
+      "server.modules += (\"mod_openssl\")\nssl.engine = \"enable\"\n"
+      "ssl.pemfile = \"" +
+      (dir.path() / "cert.pem").string() + "\"\nssl.privkey = \"" +
+      (dir.path() / "key.pem").string() + "\"\n";
   const std::uint16_t modern_port = FreePort(), legacy_port = FreePort();
   WriteText(dir.path() / "modern.conf",
             LighttpdConfig(dir.path(), modern_port, tls) +
@@ -500,8 +507,8 @@ TEST(ProbeServers, TelnetOpenAndClosedPort) {
   std::unique_ptr<TinyServer> stand_in;
   if (!busybox.empty()) {
     telnetd = std::make_unique<Server>(
-        std::vector<std::string>{busybox, "telnetd", "-F", "-b", "127.0.0.1:" + std::to_string(port),
-                                 "-l", "/bin/sh"},
+        std::vector<std::string>{busybox, "telnetd", "-F", "-b",
+                                 "127.0.0.1:" + std::to_string(port), "-l", "/bin/sh"},
         dir.path() / "telnetd.log", port);
     ASSERT_TRUE(telnetd->Up());
   } else {
@@ -521,7 +528,8 @@ TEST(ProbeServers, TelnetOpenAndClosedPort) {
   EXPECT_EQ(result.ports.at(closed_port), PortState::kClosed);
   ASSERT_EQ(result.services.size(), 1u);
   EXPECT_EQ(result.services[0].service, "telnet")
-      << result.services[0].banner << " " << ::testing::PrintToString(AllProblems(result.services[0]));
+      << result.services[0].banner << " "
+      << ::testing::PrintToString(AllProblems(result.services[0]));
   EXPECT_TRUE(result.services[0].banner.starts_with("\\xff")) << result.services[0].banner;
   EXPECT_TRUE(HasRule(result, "net.telnet-open"));
   std::printf("telnet server: %s\n", busybox.empty() ? "in-test stand-in" : busybox.c_str());
@@ -576,8 +584,8 @@ TEST(ProbeHostile, EachCheckEndsWithinItsTimeoutWithAProblem) {
     TinyServer server(hostile.serve);
     const auto started = std::chrono::steady_clock::now();
     const ProbeResult result = Probe({server.port()});
-    const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
-                                                               started);
+    const auto took =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
     ASSERT_EQ(result.services.size(), 1u) << hostile.name;
     const auto problems = AllProblems(result.services[0]);
     EXPECT_FALSE(problems.empty()) << hostile.name;

@@ -26,9 +26,16 @@ constexpr std::size_t kEvidenceBytes = 256;
 
 // Host key algorithms in the order we prefer them for the exchange.
 constexpr std::array<std::string_view, 10> kHostKeyPreference = {
-    "ssh-ed25519",  "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "rsa-sha2-512", "rsa-sha2-256",        "ssh-rsa",             "ssh-dss",
-    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"};
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+    "ssh-rsa",
+    "ssh-dss",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com"};
 
 Result<std::string_view> ReadSshString(ByteReader& reader, std::uint32_t cap, const char* what) {
   auto length = reader.U32();
@@ -138,8 +145,9 @@ Result<std::string> ReadPacket(Connection& connection, std::string& buffer) {
       return out;
     }
     if (payload.error().code != ErrorCode::kTruncated) return Forward(payload);
-    auto n = connection.ReadSome(buffer, kReadChunkBytes,
-                                 std::chrono::milliseconds(MillisecondsLeft(connection.deadline())));
+    auto n =
+        connection.ReadSome(buffer, kReadChunkBytes,
+                            std::chrono::milliseconds(MillisecondsLeft(connection.deadline())));
     if (!n) return Forward(n);
     if (*n == 0) return Fail(ErrorCode::kTruncated, "peer closed the connection mid-packet");
   }
@@ -180,7 +188,8 @@ Result<void> FetchHostKey(Connection& connection, std::string& buffer, SshResult
     return Fail(ErrorCode::kInternal, "X25519 public key unavailable");
   }
   std::string init(1, static_cast<char>(kSshMsgKexEcdhInit));
-  AppendString(init, std::string_view(reinterpret_cast<const char*>(public_key.data()), public_size));
+  AppendString(init,
+               std::string_view(reinterpret_cast<const char*>(public_key.data()), public_size));
   auto sent = connection.WriteAll(FramePacket(ClientKexInit(result.kexinit, method, host_keys)) +
                                   FramePacket(init));
   if (!sent) return Forward(sent);
@@ -256,8 +265,8 @@ Result<ByteView> ParseSshPacket(ByteView data, std::size_t* consumed) {
   auto length = reader.U32();
   if (!length) return Forward(length);
   if (*length > kMaxSshPacketBytes || *length < 5) {
-    return Fail(ErrorCode::kMalformed, "packet_length " + std::to_string(*length) +
-                                           " outside 5.." + std::to_string(kMaxSshPacketBytes));
+    return Fail(ErrorCode::kMalformed, "packet_length " + std::to_string(*length) + " outside 5.." +
+                                           std::to_string(kMaxSshPacketBytes));
   }
   auto body = reader.Bytes(*length);
   if (!body) return Forward(body);
@@ -331,7 +340,10 @@ Result<HostKey> ParseHostKey(ByteView blob) {
   } else if (key.type.starts_with("ecdsa-sha2-nistp")) {
     auto curve = ReadSshString(reader, 64, "curve name");
     if (!curve) return Forward(curve);
-    key.bits = *curve == "nistp256" ? 256 : *curve == "nistp384" ? 384 : *curve == "nistp521" ? 521 : 0;
+    key.bits = *curve == "nistp256"   ? 256
+               : *curve == "nistp384" ? 384
+               : *curve == "nistp521" ? 521
+                                      : 0;
   }
   Sha256 hash;
   hash.Update(blob);
@@ -351,7 +363,8 @@ Result<SshPolicy> LoadSshPolicy(const std::filesystem::path& file) {
                                entry.at("reason").get<std::string>(),
                                entry.at("source").get<std::string>()};
       if (verdict.verdict != "fail" && verdict.verdict != "warn" && verdict.verdict != "ok") {
-        return Fail(ErrorCode::kInvalidArgument, file.string() + ": bad verdict " + verdict.verdict);
+        return Fail(ErrorCode::kInvalidArgument,
+                    file.string() + ": bad verdict " + verdict.verdict);
       }
       policy[entry.at("kind").get<std::string>()][entry.at("name").get<std::string>()] =
           std::move(verdict);

@@ -247,7 +247,8 @@ TlsResult CheckTls(const Address& address, std::uint16_t port, const std::string
     if (!result.handshake) {
       result.handshake = true;
       if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
-        for (int i = 0; i < sk_X509_num(chain) && result.chain.size() < kMaxChainCertificates; ++i) {
+        for (int i = 0; i < sk_X509_num(chain) && result.chain.size() < kMaxChainCertificates;
+             ++i) {
           result.chain.push_back(DescribeCertificate(sk_X509_value(chain, i), host));
         }
       }

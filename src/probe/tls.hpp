@@ -40,7 +40,7 @@ struct TlsCertificateResult {
   bool self_signed = false;
   std::string key_type;  // OpenSSL's type name: "RSA", "EC", "ED25519", ...
   int key_bits = 0;
-  std::string signature_algorithm;  // "sha256WithRSAEncryption"
+  std::string signature_algorithm;    // "sha256WithRSAEncryption"
   std::string not_before, not_after;  // "YYYY-MM-DDTHH:MM:SSZ"
   bool expired = false;
   bool not_yet_valid = false;
@@ -53,7 +53,7 @@ struct TlsResult {
   std::vector<TlsVersionResult> versions;
   std::vector<TlsCipherResult> ciphers;
   std::vector<TlsCertificateResult> chain;  // leaf first
-  std::string compression;  // "" = none
+  std::string compression;                  // "" = none
   bool secure_renegotiation = false;
   std::vector<std::string> problems;
 };

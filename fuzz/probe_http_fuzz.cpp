@@ -1,0 +1,14 @@
+// libFuzzer target: the probe's HTTP response head parser (status line and headers from a
+// hostile web server).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "probe/http.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto head = clearbox::probe::ParseHttpResponseHead(
+      std::string_view(reinterpret_cast<const char*>(data), size));
+  if (head) (void)head->Find("www-authenticate");
+  return 0;
+}
