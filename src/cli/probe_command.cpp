@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/command.hpp"
 #include "core/data_dir.hpp"
 #include "core/exit_codes.hpp"
+#include "probe/join.hpp"
 #include "probe/probe.hpp"
 
 namespace clearbox::cli {
@@ -65,12 +67,6 @@ int RunProbeCommand(const ProbeArgs& args) {
     std::fprintf(stderr, "clearbox probe: %s\n", target.error().message.c_str());
     return kExitUsage;
   }
-  if (!args.report.empty()) {
-    std::fprintf(stderr,
-                 "clearbox probe: --report (the join with a firmware report) is not "
-                 "implemented yet\n");
-    return kExitUsage;
-  }
   auto data_dir = FindDataDir(args.data_dir);
   if (!data_dir) {
     std::fprintf(stderr, "clearbox probe: %s\n", data_dir.error().message.c_str());
@@ -82,6 +78,15 @@ int RunProbeCommand(const ProbeArgs& args) {
     std::fprintf(stderr, "clearbox probe: %s\n",
                  (catalogue ? policy.error() : catalogue.error()).message.c_str());
     return kExitUnusableInput;
+  }
+  std::optional<probe::ImageFacts> image;
+  if (!args.report.empty()) {
+    auto facts = probe::LoadImageFacts(args.report);
+    if (!facts) {
+      std::fprintf(stderr, "clearbox probe: --report: %s\n", facts.error().message.c_str());
+      return kExitUnusableInput;
+    }
+    image = std::move(*facts);
   }
   std::error_code ec;
   fs::create_directories(args.output, ec);
@@ -106,10 +111,19 @@ int RunProbeCommand(const ProbeArgs& args) {
     return kExitInternal;
   }
   result->findings = std::move(*findings);
+  nlohmann::json join;
+  if (image) {
+    auto joined = probe::JoinWithImage(*result, *image, *catalogue);
+    if (!joined) {
+      std::fprintf(stderr, "clearbox probe: %s\n", joined.error().message.c_str());
+      return kExitInternal;
+    }
+    join = std::move(*joined);
+  }
+  nlohmann::json document = probe::ProbeToJson(*result, options, *catalogue);
+  if (image) document["join"] = std::move(join);
   std::ofstream out(fs::path(args.output) / "probe.json");
-  out << probe::ProbeToJson(*result, options, *catalogue)
-             .dump(1, ' ', false, nlohmann::json::error_handler_t::replace)
-      << '\n';
+  out << document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   if (!out) {
     std::fprintf(stderr, "clearbox probe: cannot write probe.json\n");
     return kExitUnusableInput;
@@ -130,13 +144,16 @@ void RegisterProbeCommand(CLI::App& app, std::function<int()>* run) {
       "5000,7547,8000,8080,8081,8443,8883,9000,49152. Each open port is checked by what it\n"
       "answers: SSH (algorithms, host key), TLS (versions, cipher suites, certificate),\n"
       "HTTP(S) (authentication, security headers), telnet, FTP. No password is ever tried.\n"
-      "Writes OUT/probe.json (docs/probe-schema.md) and prints a summary.\n\n"
-      "Exit codes: 0 no findings; 5 findings; 2 usage; 4 host unresolvable, data files\n"
-      "unreadable or OUT not an empty directory.");
+      "Writes OUT/probe.json (docs/probe-schema.md) and prints a summary. --report joins the\n"
+      "result with a `clearbox scan` report: host keys on the wire against those in REPORT's\n"
+      "unpacked/ tree, banner versions against its components, unexplained services.\n\n"
+      "Exit codes: 0 no findings; 5 findings; 2 usage; 4 host unresolvable, data files or\n"
+      "REPORT unreadable, or OUT not an empty directory.");
   cmd->add_option("target", args->target, "HOST[:PORTS]")->required();
   cmd->add_option("-o,--output", args->output, "Output directory (created; must be empty)")
       ->required();
-  cmd->add_option("--report", args->report, "report.json of the device's firmware (join; not yet)");
+  cmd->add_option("--report", args->report,
+                  "report.json of a scan of the device's firmware (the join)");
   cmd->add_option("--timeout", args->timeout_ms, "Milliseconds per connection and check")
       ->check(CLI::Range(kMinTimeoutMs, kMaxTimeoutMs));
   cmd->add_option("--concurrency", args->concurrency, "Connection attempts in flight at once")

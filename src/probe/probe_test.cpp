@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "probe/http.hpp"
+#include "probe/join.hpp"
 #include "probe/probe.hpp"
 #include "probe/ssh.hpp"
 
@@ -595,6 +596,114 @@ TEST(ProbeHostile, EachCheckEndsWithinItsTimeoutWithAProblem) {
                 static_cast<long long>(took.count()), result.services[0].service.c_str(),
                 problems.empty() ? "-" : problems[0].c_str());
   }
+}
+
+TEST(ProbeJoin, BannersAgainstComponents) {
+  EXPECT_EQ(SoftwareOfBanner("OpenSSH_9.2p1").name, "openssh");
+  EXPECT_EQ(SoftwareOfBanner("OpenSSH_9.2p1").version, "9.2p1");
+  EXPECT_EQ(SoftwareOfBanner("dropbear_2022.83").name, "dropbear");
+  EXPECT_EQ(SoftwareOfBanner("lighttpd/1.4.69").version, "1.4.69");
+  EXPECT_TRUE(SoftwareOfBanner("Apache").name.empty());
+
+  ProbeResult result;
+  ServiceResult ssh;
+  ssh.port = 22;
+  ssh.service = "ssh";
+  ssh.ssh.emplace();
+  ssh.ssh->identification.software_version = "OpenSSH_9.2p1";
+  ServiceResult web;
+  web.port = 80;
+  web.service = "http";
+  web.http.emplace();
+  web.http->answered = true;
+  web.http->head.headers.push_back({"server", "lighttpd/1.4.69"});
+  result.services = {ssh, web};
+  ImageFacts image;
+  image.components = {{"openssh", "9.1p1"}, {"busybox", "1.35.0"}};
+  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(DataDir());
+  ASSERT_TRUE(catalogue);
+  auto join = JoinWithImage(result, image, *catalogue);
+  ASSERT_TRUE(join) << join.error().message;
+  EXPECT_TRUE(HasFinding(result, "net.banner-version-mismatch", "openssh 9.2p1 answers"));
+  EXPECT_TRUE(HasFinding(result, "net.service-unexplained", "lighttpd"));
+}
+
+TEST(ProbeJoin, DropbearHostKeyFileMatchesItsPublicKey) {
+  if (Shell("command -v dropbearkey") != 0 || Shell("command -v ssh-keygen") != 0) {
+    GTEST_SKIP() << "dropbear-bin / openssh-client not installed";
+  }
+  ScratchDir dir;
+  for (const std::string type : {"ed25519", "rsa", "ecdsa"}) {
+    const fs::path key = dir.path() / ("dropbear_" + type + "_host_key");
+    ASSERT_EQ(Shell("dropbearkey -t " + type + " -f " + key.string()), 0);
+    std::string public_key;
+    ASSERT_EQ(Shell("dropbearkey -y -f " + key.string() + " | grep -E '^(ssh|ecdsa)-'", &public_key),
+              0);
+    WriteText(key.string() + ".pub", public_key);
+    std::ifstream in(key, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto blob = HostKeyBlobFromFile(bytes);
+    ASSERT_TRUE(blob) << type << ": " << blob.error().message;
+    auto parsed = ParseHostKey(View(*blob));
+    ASSERT_TRUE(parsed) << type;
+    EXPECT_EQ(parsed->fingerprint, KeygenFingerprint(key.string() + ".pub")) << type;
+  }
+}
+
+// The join end to end: a rootfs with a known sshd host key, scanned by `clearbox scan`, then
+// served by a real sshd with that key (matched) and by one with another key (mismatch).
+TEST(ProbeJoin, HostKeyOnTheWireAgainstTheScannedImage) {
+  const char* clearbox = std::getenv("CLEARBOX_BIN");
+  if (clearbox == nullptr || !fs::exists("/usr/sbin/sshd")) {
+    GTEST_SKIP() << "needs CLEARBOX_BIN (set by CTest) and openssh-server";
+  }
+  std::error_code ec;
+  fs::create_directories("/run/sshd", ec);
+  ScratchDir dir;
+  const fs::path rootfs = dir.path() / "rootfs";
+  fs::create_directories(rootfs / "etc" / "ssh");
+  fs::create_directories(rootfs / "usr" / "sbin");
+  const fs::path image_key = rootfs / "etc" / "ssh" / "ssh_host_ed25519_key";
+  ASSERT_EQ(Shell("ssh-keygen -q -t ed25519 -N '' -f " + image_key.string()), 0);
+  fs::copy_file("/usr/sbin/sshd", rootfs / "usr" / "sbin" / "sshd");
+  WriteText(rootfs / "etc" / "ssh" / "sshd_config", "HostKey /etc/ssh/ssh_host_ed25519_key\n");
+  const fs::path other_key = dir.path() / "other_key";
+  ASSERT_EQ(Shell("ssh-keygen -q -t ed25519 -N '' -f " + other_key.string()), 0);
+  ASSERT_EQ(Shell("tar -C " + rootfs.string() + " -cf " + (dir.path() / "rootfs.tar").string() +
+                  " ."),
+            0);
+  std::string scan_output;
+  ASSERT_EQ(Shell(std::string(clearbox) + " scan " + (dir.path() / "rootfs.tar").string() +
+                      " -o " + (dir.path() / "scan").string() + " --no-vuln",
+                  &scan_output),
+            0)
+      << scan_output;
+  auto image = LoadImageFacts(dir.path() / "scan" / "report.json");
+  ASSERT_TRUE(image) << image.error().message;
+  ASSERT_FALSE(image->host_keys.empty()) << ::testing::PrintToString(image->problems);
+
+  WriteText(dir.path() / "sshd.conf", "PidFile none\nUsePAM no\nListenAddress 127.0.0.1\n");
+  const std::uint16_t same_port = FreePort(), other_port = FreePort();
+  Server same({"/usr/sbin/sshd", "-D", "-e", "-f", (dir.path() / "sshd.conf").string(), "-p",
+               std::to_string(same_port), "-h", image_key.string()},
+              dir.path() / "same.log", same_port);
+  Server other({"/usr/sbin/sshd", "-D", "-e", "-f", (dir.path() / "sshd.conf").string(), "-p",
+                std::to_string(other_port), "-h", other_key.string()},
+               dir.path() / "other.log", other_port);
+  ASSERT_TRUE(same.Up() && other.Up());
+  ProbeResult result = Probe({same_port, other_port});
+  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(DataDir());
+  ASSERT_TRUE(catalogue);
+  auto join = JoinWithImage(result, *image, *catalogue);
+  ASSERT_TRUE(join) << join.error().message;
+  bool matched = false, mismatched = false;
+  for (const auto& f : result.findings) {
+    matched |= f.rule == "net.ssh-host-key-from-image" && f.port == same_port;
+    mismatched |= f.rule == "net.ssh-host-key-mismatch" && f.port == other_port;
+    EXPECT_NE(f.rule, "net.service-unexplained") << f.message;  // openssh is identified
+  }
+  EXPECT_TRUE(matched);
+  EXPECT_TRUE(mismatched);
 }
 
 }  // namespace
