@@ -1,10 +1,11 @@
 // libFuzzer target: the probe's SSH parsers, fed what a hostile server sends first: the
 // identification (with pre-banner lines), then the binary packet with KEXINIT, the
-// KEX_ECDH_REPLY host key and the host key blob.
+// KEX_ECDH_REPLY host key and the host key blob; and the host key files of an image.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "probe/join.hpp"
 #include "probe/ssh.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -20,5 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)probe::ParseKexInit(rest);
   (void)probe::ParseHostKey(rest);
+  // Host key files of an image (OpenSSH public/private, dropbear) are as hostile.
+  if (auto blob = probe::HostKeyBlobFromFile(text)) {
+    (void)probe::ParseHostKey(
+        ByteView(reinterpret_cast<const std::uint8_t*>(blob->data()), blob->size()));
+  }
   return 0;
 }
