@@ -169,6 +169,11 @@ Result<std::vector<Finding>> RaiseFindings(const ProbeResult& result, const SshP
       raiser.Raise("net.ftp-cleartext", "", service,
                    "FTP answers on port " + std::to_string(service.port), service.banner);
     }
+    if (service.mqtt && service.mqtt->answered && service.mqtt->return_code == 0) {
+      raiser.Raise("net.mqtt-anonymous", "", service,
+                   "the MQTT broker accepts a connection without credentials",
+                   service.mqtt->evidence);
+    }
     if (service.ssh) SshFindings(service, policy, raiser);
     if (service.tls) TlsFindings(service, raiser);
     if (service.http) HttpFindings(service, raiser);

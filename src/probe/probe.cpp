@@ -13,6 +13,8 @@ namespace {
 
 // Ports where TLS is tried before plain HTTP (a silent port elsewhere gets HTTP first).
 constexpr std::uint16_t kTlsPorts[] = {443, 465, 636, 853, 993, 995, 4433, 5986, 8443, 8883};
+// Ports where a silent service is asked for MQTT even after a timeout.
+constexpr std::uint16_t kMqttPorts[] = {1883};
 // Ports where a silent service is most likely telnet.
 constexpr std::uint16_t kTelnetPorts[] = {23, 2323};
 constexpr std::uint8_t kTelnetIac = 0xff;
@@ -124,9 +126,16 @@ ServiceResult CheckPort(const Address& address, std::uint16_t port, const std::s
           }
         }
       }
+      const bool tls_timed_out = !tls.problems.empty();  // a handshake timed out: stopped
       service.tls = std::move(tls);
       if (tls_first && service.service == "unknown") {
         CheckPlainHttp(address, port, host, timeout, service);
+      }
+      // MQTT brokers close on HTTP and TLS; a port that stayed silent is not asked again.
+      if (service.service == "unknown" && (Contains(kMqttPorts, port) || !tls_timed_out)) {
+        MqttResult mqtt = CheckMqtt(address, port, Clock::now() + timeout);
+        if (mqtt.answered) service.service = "mqtt";
+        service.mqtt = std::move(mqtt);
       }
     }
   } else if (banner.starts_with("HTTP/")) {
@@ -315,6 +324,12 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
     if (s.ssh) j["ssh"] = SshToJson(*s.ssh, policy ? *policy : empty_policy);
     if (s.tls) j["tls"] = TlsToJson(*s.tls);
     if (s.http) j["http"] = HttpToJson(*s.http);
+    if (s.mqtt) {
+      j["mqtt"] = {{"answered", s.mqtt->answered},
+                   {"return_code", s.mqtt->return_code},
+                   {"evidence", s.mqtt->evidence},
+                   {"problems", Strings(s.mqtt->problems)}};
+    }
     services.push_back(std::move(j));
     check_times[std::to_string(s.port)] = s.duration.count();
   }

@@ -17,6 +17,7 @@
 #include "core/result.hpp"
 #include "core/severity.hpp"
 #include "probe/http.hpp"
+#include "probe/mqtt.hpp"
 #include "probe/net.hpp"
 #include "probe/ssh.hpp"
 #include "probe/tls.hpp"
@@ -64,11 +65,12 @@ struct Finding {
 // What one open port answered.
 struct ServiceResult {
   std::uint16_t port = 0;
-  std::string service;  // "ssh", "tls", "https", "http", "telnet", "ftp", "unknown"
+  std::string service;  // "ssh", "tls", "https", "http", "telnet", "ftp", "mqtt", "unknown"
   std::string banner;   // escaped first bytes when the port spoke first
   std::optional<SshResult> ssh;
   std::optional<TlsResult> tls;
   std::optional<HttpResult> http;
+  std::optional<MqttResult> mqtt;
   std::vector<std::string> problems;
   std::chrono::milliseconds duration{0};
 };

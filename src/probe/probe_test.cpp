@@ -598,6 +598,31 @@ TEST(ProbeHostile, EachCheckEndsWithinItsTimeoutWithAProblem) {
   }
 }
 
+TEST(ProbeServers, MosquittoAnonymousAndAuthenticated) {
+  if (!fs::exists("/usr/sbin/mosquitto")) GTEST_SKIP() << "mosquitto not installed";
+  ScratchDir dir;
+  const std::uint16_t open_port = FreePort(), closed_port = FreePort();
+  WriteText(dir.path() / "open.conf", "listener " + std::to_string(open_port) +
+                                          " 127.0.0.1\nallow_anonymous true\npersistence false\n");
+  WriteText(dir.path() / "closed.conf",
+            "listener " + std::to_string(closed_port) +
+                " 127.0.0.1\nallow_anonymous false\npersistence false\n");
+  Server open({"/usr/sbin/mosquitto", "-c", (dir.path() / "open.conf").string()},
+              dir.path() / "open.log", open_port);
+  Server closed({"/usr/sbin/mosquitto", "-c", (dir.path() / "closed.conf").string()},
+                dir.path() / "closed.log", closed_port);
+  ASSERT_TRUE(open.Up() && closed.Up());
+  const ProbeResult result = Probe({open_port, closed_port});
+  ASSERT_EQ(result.services.size(), 2u);
+  for (const auto& s : result.services) {
+    EXPECT_EQ(s.service, "mqtt");
+    ASSERT_TRUE(s.mqtt);
+    EXPECT_EQ(s.mqtt->return_code, s.port == open_port ? 0 : 5);
+  }
+  ASSERT_TRUE(HasRule(result, "net.mqtt-anonymous"));
+  for (const auto& f : result.findings) EXPECT_EQ(f.port, open_port) << f.rule;
+}
+
 TEST(ProbeJoin, BannersAgainstComponents) {
   EXPECT_EQ(SoftwareOfBanner("OpenSSH_9.2p1").name, "openssh");
   EXPECT_EQ(SoftwareOfBanner("OpenSSH_9.2p1").version, "9.2p1");
@@ -637,8 +662,8 @@ TEST(ProbeJoin, DropbearHostKeyFileMatchesItsPublicKey) {
     const fs::path key = dir.path() / ("dropbear_" + type + "_host_key");
     ASSERT_EQ(Shell("dropbearkey -t " + type + " -f " + key.string()), 0);
     std::string public_key;
-    ASSERT_EQ(Shell("dropbearkey -y -f " + key.string() + " | grep -E '^(ssh|ecdsa)-'", &public_key),
-              0);
+    ASSERT_EQ(
+        Shell("dropbearkey -y -f " + key.string() + " | grep -E '^(ssh|ecdsa)-'", &public_key), 0);
     WriteText(key.string() + ".pub", public_key);
     std::ifstream in(key, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -669,12 +694,12 @@ TEST(ProbeJoin, HostKeyOnTheWireAgainstTheScannedImage) {
   WriteText(rootfs / "etc" / "ssh" / "sshd_config", "HostKey /etc/ssh/ssh_host_ed25519_key\n");
   const fs::path other_key = dir.path() / "other_key";
   ASSERT_EQ(Shell("ssh-keygen -q -t ed25519 -N '' -f " + other_key.string()), 0);
-  ASSERT_EQ(Shell("tar -C " + rootfs.string() + " -cf " + (dir.path() / "rootfs.tar").string() +
-                  " ."),
-            0);
+  ASSERT_EQ(
+      Shell("tar -C " + rootfs.string() + " -cf " + (dir.path() / "rootfs.tar").string() + " ."),
+      0);
   std::string scan_output;
-  ASSERT_EQ(Shell(std::string(clearbox) + " scan " + (dir.path() / "rootfs.tar").string() +
-                      " -o " + (dir.path() / "scan").string() + " --no-vuln",
+  ASSERT_EQ(Shell(std::string(clearbox) + " scan " + (dir.path() / "rootfs.tar").string() + " -o " +
+                      (dir.path() / "scan").string() + " --no-vuln",
                   &scan_output),
             0)
       << scan_output;
