@@ -266,6 +266,10 @@ Result<Target> ParseTarget(const std::string& text) {
     }
   }
   if (target.host.empty()) return Fail(ErrorCode::kInvalidArgument, "no host");
+  if (target.host.find_first_of("/*, ") != std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + target.host + "' is not one host (never a range)");
+  }
   if (ports.empty()) {
     target.default_ports = true;
     target.ports.assign(std::begin(kDefaultPorts), std::end(kDefaultPorts));

@@ -63,6 +63,8 @@ TEST(ProbeParsers, TargetsAndPorts) {
   EXPECT_FALSE(ParseTarget("host:0"));
   EXPECT_FALSE(ParseTarget("host:90-80"));
   EXPECT_FALSE(ParseTarget(":22"));
+  EXPECT_FALSE(ParseTarget("10.0.0.0/24"));
+  EXPECT_FALSE(ParseTarget("10.0.0.*:22"));
 }
 
 TEST(ProbeParsers, HttpResponseHead) {
