@@ -58,6 +58,8 @@ void RegisterVerifyCommand(CLI::App& app, std::function<int()>* run);
 void RegisterChecksecCommand(CLI::App& app, std::function<int()>* run);
 void RegisterDbCommand(CLI::App& app, std::function<int()>* run);  // src/vuln database
 void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run);
+// The running device's network services (src/probe): `probe HOST[:PORTS] -o OUT`.
+void RegisterProbeCommand(CLI::App& app, std::function<int()>* run);
 
 // Compliance verdicts (src/compliance): `assess`, and `scan --standard`.
 void RegisterAssessCommand(CLI::App& app, std::function<int()>* run);

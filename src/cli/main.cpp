@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterChecksecCommand(app, &run);
   clearbox::cli::RegisterDbCommand(app, &run);
   clearbox::cli::RegisterWitnessCommand(app, &run);
+  clearbox::cli::RegisterProbeCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,165 @@
+// `clearbox probe HOST[:PORTS] -o OUT`: the services a running device exposes, checked
+// (SSH, TLS, HTTP(S), telnet, FTP) and judged with rules of the catalogue (src/probe).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/command.hpp"
+#include "core/data_dir.hpp"
+#include "core/exit_codes.hpp"
+#include "probe/join.hpp"
+#include "probe/probe.hpp"
+
+namespace clearbox::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// --timeout bounds (milliseconds) and --concurrency bounds.
+constexpr int kMinTimeoutMs = 50;
+constexpr int kMaxTimeoutMs = 120000;
+
+struct ProbeArgs {
+  std::string target;
+  std::string output;
+  std::string report;
+  std::string data_dir;
+  int timeout_ms = 3000;
+  int concurrency = 32;
+};
+
+void PrintSummary(const probe::ProbeResult& result) {
+  std::size_t open = 0;
+  for (const auto& [port, state] : result.ports) open += state == probe::PortState::kOpen;
+  std::printf("probe %s (%s): %zu port(s) scanned, %zu open\n", result.host.c_str(),
+              result.address.c_str(), result.ports.size(), open);
+  for (const auto& s : result.services) {
+    std::string detail;
+    if (s.ssh) detail = s.ssh->identification.line;
+    if (s.ssh && s.ssh->have_host_key) {
+      detail += " " + s.ssh->host_key.type + "/" + std::to_string(s.ssh->host_key.bits) + " " +
+                s.ssh->host_key.fingerprint;
+    }
+    if (s.tls) {
+      for (const auto& v : s.tls->versions) {
+        if (v.accepted) detail += " " + v.version;
+      }
+    }
+    if (s.http && s.http->answered) {
+      const std::string* server = s.http->head.Find("server");
+      detail += " HTTP " + std::to_string(s.http->head.status) + (server ? " " + *server : "");
+    }
+    std::printf("  %5u/tcp %-7s %s\n", s.port, s.service.c_str(), detail.c_str());
+  }
+  for (const auto& f : result.findings) {
+    std::printf("  [%s] %s port %u: %s\n", std::string(ToString(f.severity)).c_str(),
+                f.rule.c_str(), f.port, f.message.c_str());
+  }
+  std::printf("%zu finding(s)\n", result.findings.size());
+}
+
+int RunProbeCommand(const ProbeArgs& args) {
+  auto target = probe::ParseTarget(args.target);
+  if (!target) {
+    std::fprintf(stderr, "clearbox probe: %s\n", target.error().message.c_str());
+    return kExitUsage;
+  }
+  auto data_dir = FindDataDir(args.data_dir);
+  if (!data_dir) {
+    std::fprintf(stderr, "clearbox probe: %s\n", data_dir.error().message.c_str());
+    return kExitUnusableInput;
+  }
+  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(*data_dir);
+  auto policy = probe::LoadSshPolicy(*data_dir / "probe" / "ssh-algorithms.json");
+  if (!catalogue || !policy) {
+    std::fprintf(stderr, "clearbox probe: %s\n",
+                 (catalogue ? policy.error() : catalogue.error()).message.c_str());
+    return kExitUnusableInput;
+  }
+  std::optional<probe::ImageFacts> image;
+  if (!args.report.empty()) {
+    auto facts = probe::LoadImageFacts(args.report);
+    if (!facts) {
+      std::fprintf(stderr, "clearbox probe: --report: %s\n", facts.error().message.c_str());
+      return kExitUnusableInput;
+    }
+    image = std::move(*facts);
+  }
+  std::error_code ec;
+  fs::create_directories(args.output, ec);
+  if (ec || !fs::is_directory(args.output) || !fs::is_empty(args.output, ec)) {
+    std::fprintf(stderr, "clearbox probe: output directory %s is not an empty directory\n",
+                 args.output.c_str());
+    return kExitUnusableInput;
+  }
+  probe::ProbeOptions options;
+  options.target = std::move(*target);
+  options.timeout = std::chrono::milliseconds(args.timeout_ms);
+  options.concurrency = args.concurrency;
+  options.data_dir = *data_dir;
+  auto result = probe::RunProbe(options);
+  if (!result) {
+    std::fprintf(stderr, "clearbox probe: %s\n", result.error().message.c_str());
+    return kExitUnusableInput;
+  }
+  auto findings = probe::RaiseFindings(*result, *policy, *catalogue);
+  if (!findings) {
+    std::fprintf(stderr, "clearbox probe: %s\n", findings.error().message.c_str());
+    return kExitInternal;
+  }
+  result->findings = std::move(*findings);
+  nlohmann::json join;
+  if (image) {
+    auto joined = probe::JoinWithImage(*result, *image, *catalogue);
+    if (!joined) {
+      std::fprintf(stderr, "clearbox probe: %s\n", joined.error().message.c_str());
+      return kExitInternal;
+    }
+    join = std::move(*joined);
+  }
+  nlohmann::json document = probe::ProbeToJson(*result, options, *catalogue);
+  if (image) document["join"] = std::move(join);
+  std::ofstream out(fs::path(args.output) / "probe.json");
+  out << document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  if (!out) {
+    std::fprintf(stderr, "clearbox probe: cannot write probe.json\n");
+    return kExitUnusableInput;
+  }
+  PrintSummary(*result);
+  return result->findings.empty() ? kExitOk : kExitFindings;
+}
+
+}  // namespace
+
+void RegisterProbeCommand(CLI::App& app, std::function<int()>* run) {
+  auto args = std::make_shared<ProbeArgs>();
+  auto* cmd = app.add_subcommand("probe", "Check the network services of a running device");
+  cmd->footer(
+      "HOST is one host name or IPv4/IPv6 address (never a range); PORTS a list of ports and\n"
+      "ranges (22,80,8000-8100); [v6]:PORTS for an IPv6 address with ports. Without PORTS the\n"
+      "usual embedded-device ports are scanned: 21,22,23,53,80,81,443,554,1883,1900,2323,\n"
+      "5000,7547,8000,8080,8081,8443,8883,9000,49152. Each open port is checked by what it\n"
+      "answers: SSH (algorithms, host key), TLS (versions, cipher suites, certificate),\n"
+      "HTTP(S) (authentication, security headers), telnet, FTP. No password is ever tried.\n"
+      "Writes OUT/probe.json (docs/probe-schema.md) and prints a summary. --report joins the\n"
+      "result with a `clearbox scan` report: host keys on the wire against those in REPORT's\n"
+      "unpacked/ tree, banner versions against its components, unexplained services.\n\n"
+      "Exit codes: 0 no findings; 5 findings; 2 usage; 4 host unresolvable, data files or\n"
+      "REPORT unreadable, or OUT not an empty directory.");
+  cmd->add_option("target", args->target, "HOST[:PORTS]")->required();
+  cmd->add_option("-o,--output", args->output, "Output directory (created; must be empty)")
+      ->required();
+  cmd->add_option("--report", args->report,
+                  "report.json of a scan of the device's firmware (the join)");
+  cmd->add_option("--timeout", args->timeout_ms, "Milliseconds per connection and check")
+      ->check(CLI::Range(kMinTimeoutMs, kMaxTimeoutMs));
+  cmd->add_option("--concurrency", args->concurrency, "Connection attempts in flight at once")
+      ->check(CLI::Range(1, probe::kMaxConcurrency));
+  cmd->add_option("--data-dir", args->data_dir, "Data directory (rules, probe policy)");
+  cmd->callback([run, args] { *run = [args] { return RunProbeCommand(*args); }; });
+}
+
+}  // namespace clearbox::cli

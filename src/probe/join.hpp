@@ -1,0 +1,57 @@
+// The join of a probe with the firmware report of the device's image (`probe --report`):
+// SSH host keys seen on the wire against the host keys shipped in the image, banner
+// versions against the identified components, and services the image does not explain.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "probe/probe.hpp"
+
+namespace clearbox::probe {
+
+// report.json is read whole; a large image's report lists every file.
+inline constexpr std::uint64_t kMaxJoinReportBytes = std::uint64_t{1} << 30;
+// A host key file in the image larger than this is not a host key.
+inline constexpr std::uint64_t kMaxHostKeyFileBytes = 64 << 10;
+
+// A host key shipped in the image: its path (relative to the unpacked tree) and fingerprint.
+struct ImageHostKey {
+  std::string path;
+  HostKey key;
+};
+struct ImageComponent {
+  std::string name;
+  std::string version;
+};
+// What the join needs from the firmware report.
+struct ImageFacts {
+  std::string report;  // the report's path as given
+  std::vector<ImageHostKey> host_keys;
+  std::vector<ImageComponent> components;
+  std::vector<std::string> problems;  // host key files that could not be read or parsed
+};
+
+// Reads report.json and the SSH host keys (OpenSSH *.pub and openssh-key-v1 private keys,
+// dropbear host keys) from the unpacked tree beside it (REPORT's directory/unpacked).
+Result<ImageFacts> LoadImageFacts(const std::filesystem::path& report);
+
+// The public key blob of one host key file's bytes (OpenSSH public line, openssh-key-v1
+// private key, dropbear private key); kNotThisFormat for anything else.
+Result<std::string> HostKeyBlobFromFile(std::string_view bytes);
+
+// The software and version a banner names ("OpenSSH_9.2p1" -> openssh 9.2p1,
+// "dropbear_2022.83", "lighttpd/1.4.69"); empty name when it names none.
+ImageComponent SoftwareOfBanner(std::string_view banner);
+
+// Adds the join's findings to result.findings (severities from `catalogue`) and returns the
+// join's section of probe.json.
+Result<nlohmann::json> JoinWithImage(ProbeResult& result, const ImageFacts& image,
+                                     const rules::RuleCatalogue& catalogue);
+
+}  // namespace clearbox::probe
