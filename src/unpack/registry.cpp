@@ -49,6 +49,16 @@ std::vector<const Handler*> BuildList() {
       &GetYaffsHandler(),
       &GetZipHandler(),
       &GetZstdHandler(),
+
+      // vendor containers and recognition (fmt-b)
+      &GetTplinkHandler(),
+      &GetSeamaHandler(),
+      &GetNetgearChkHandler(),
+      &GetUefiVolumeHandler(),
+      &GetUefiCapsuleHandler(),
+      &GetIntelFlashHandler(),
+      &GetLuksHandler(),
+      &GetVxWorksHandler(),
   };
   // clang-format on
   std::sort(list.begin(), list.end(),
@@ -72,6 +82,20 @@ void ExtractContext::ReportProblem(const Error& error, std::string_view where) {
   p.message = error.message;
   std::lock_guard lock(mutex_);
   problems_.push_back(std::move(p));
+}
+
+void ExtractContext::SetMetadata(std::string_view key, std::string_view value) {
+  const auto printable = [](std::string_view text) {
+    std::string out(text.substr(0, kMaxMetadataChars));
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+    }
+    return out;
+  };
+  std::string name = printable(key);
+  std::lock_guard lock(mutex_);
+  if (metadata_.size() >= kMaxMetadataEntries && !metadata_.contains(name)) return;
+  metadata_[std::move(name)] = printable(value);
 }
 
 bool ExtractContext::ContinueAfter(const Result<void>& result, std::string_view where) {

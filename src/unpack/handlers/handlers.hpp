@@ -50,4 +50,14 @@ const Handler& GetQcow2Handler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
 
+// vendor containers and recognition (fmt-b)
+const Handler& GetTplinkHandler();
+const Handler& GetSeamaHandler();
+const Handler& GetNetgearChkHandler();
+const Handler& GetUefiVolumeHandler();
+const Handler& GetUefiCapsuleHandler();
+const Handler& GetIntelFlashHandler();
+const Handler& GetLuksHandler();
+const Handler& GetVxWorksHandler();
+
 }  // namespace clearbox::unpack
