@@ -358,6 +358,13 @@ class Engine {
     record.handler = std::string(handler.Family()) + "/" + std::string(handler.Name());
     record.extracted_to = dir_rel;
     record.depth = task.depth;
+    record.metadata = ctx.TakeMetadata();
+    if (consumed && !produced_something && !record.metadata.empty()) {
+      // Recognised, not extracted (encrypted container, RTOS image): no directory.
+      out->reset();
+      RemoveTreeAt(parent_fd, dir_name);
+      record.extracted_to.clear();
+    }
     std::uint64_t length = probed_length;
     if (consumed) {
       if (length == 0) length = std::min<std::uint64_t>(*consumed, chunk.size());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <span>
 #include <string>
@@ -57,6 +58,14 @@ class ExtractContext {
   // byte after the start (which would decode the same members again from each of them).
   void NoteConsumed(std::uint64_t bytes) { noted_consumed_ = std::max(noted_consumed_, bytes); }
   std::uint64_t noted_consumed() const { return noted_consumed_; }
+  // Records what the header says about the chunk (manifest `metadata`): the way to report a
+  // chunk that is recognised but not extracted. Keys and values are cut to
+  // kMaxMetadataChars, non-printable bytes become '?', and at most kMaxMetadataEntries are kept.
+  void SetMetadata(std::string_view key, std::string_view value);
+  std::map<std::string, std::string> TakeMetadata() { return std::move(metadata_); }
+
+  static constexpr std::size_t kMaxMetadataEntries = 32;
+  static constexpr std::size_t kMaxMetadataChars = 256;
 
  private:
   SafeDir& out_;
@@ -66,6 +75,7 @@ class ExtractContext {
   std::string handler_name_;
   std::uint64_t chunk_offset_;
   std::uint64_t noted_consumed_ = 0;
+  std::map<std::string, std::string> metadata_;
   std::mutex mutex_;
 };
 

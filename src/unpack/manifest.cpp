@@ -135,6 +135,7 @@ std::string ManifestToJson(const Manifest& m) {
     j["extracted_to"] = c.extracted_to;
     j["depth"] = c.depth;
     j["complete"] = c.complete;
+    if (!c.metadata.empty()) j["metadata"] = c.metadata;
     chunks.push_back(std::move(j));
   }
   root["chunks"] = std::move(chunks);
@@ -198,6 +199,9 @@ Result<Manifest> ParseManifestJson(std::string_view text) {
       c.extracted_to = j.at("extracted_to").get<std::string>();
       c.depth = j.at("depth").get<std::uint32_t>();
       c.complete = j.at("complete").get<bool>();
+      if (j.contains("metadata")) {
+        c.metadata = j.at("metadata").get<std::map<std::string, std::string>>();
+      }
       m.chunks.push_back(std::move(c));
     }
     for (const auto& j : root.at("files")) {

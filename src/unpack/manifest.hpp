@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,10 @@ struct ChunkRecord {
   std::string extracted_to;             // directory relative to the output dir
   std::uint32_t depth = 0;              // nesting level of the container (the image is 0)
   bool complete = true;                 // false when the handler stopped with an error
+  // What the handler read from the header (e.g. "version", "cipher", "uuid"); a chunk that is
+  // recognised but cannot be extracted (encrypted, RTOS image) has metadata, no files and an
+  // empty `extracted_to`. Written to JSON only when not empty.
+  std::map<std::string, std::string> metadata;
 };
 
 // Bytes of a container that no handler claimed.

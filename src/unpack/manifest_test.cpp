@@ -8,9 +8,9 @@ namespace {
 TEST(Manifest, JsonRoundTripIsStable) {
   Manifest m;
   m.image = {"fw.bin", 1234, std::string(64, 'a')};
-  m.chunks.push_back({"", 64, 100, "gzip", "compression/gzip", "0x00000040.gzip", 0, true});
+  m.chunks.push_back({"", 64, 100, "gzip", "compression/gzip", "0x00000040.gzip", 0, true, {}});
   m.chunks.push_back(
-      {"", 0, std::nullopt, "lzma", "compression/lzma", "0x00000000.lzma", 0, false});
+      {"", 0, std::nullopt, "lzma", "compression/lzma", "0x00000000.lzma", 0, false, {}});
   ExtractedEntry f;
   f.path = "0x00000040.gzip/fw";
   f.size = 10;

@@ -12,6 +12,7 @@ std::vector<const Handler*> BuildList() {
   // One line per handler (keep sorted by name); AllHandlers() sorts again to be safe.
   // clang-format off
   std::vector<const Handler*> list = {
+      &GetAndroidBootHandler(),
       &GetAndroidSparseHandler(),
       &GetArHandler(),
       &GetArcadyanHandler(),
@@ -20,40 +21,47 @@ std::vector<const Handler*> BuildList() {
       &GetCabHandler(),
       &GetCpioHandler(),
       &GetCramfsHandler(),
+      &GetDtbHandler(),
       &GetExfatHandler(),
       &GetExtfsHandler(),
       &GetFatHandler(),
       &GetFitHandler(),
       &GetGptHandler(),
       &GetGzipHandler(),
+      &GetIntelFlashHandler(),
+      &GetIntelHexHandler(),
       &GetIso9660Handler(),
       &GetJffs2Handler(),
       &GetLhaHandler(),
+      &GetLuksHandler(),
       &GetLz4Handler(),
       &GetLzmaHandler(),
       &GetLzopHandler(),
       &GetMatterOtaHandler(),
       &GetMbrHandler(),
+      &GetNetgearChkHandler(),
       &GetQcow2Handler(),
       &GetRarHandler(),
       &GetRomfsHandler(),
+      &GetSeamaHandler(),
       &GetSevenZipHandler(),
       &GetSquashfsHandler(),
       &GetSquashfsLegacyHandler(),
+      &GetSrecHandler(),
       &GetTarHandler(),
+      &GetTplinkHandler(),
       &GetTrxHandler(),
       &GetUImageHandler(),
       &GetUbiHandler(),
       &GetUbifsHandler(),
+      &GetUefiCapsuleHandler(),
+      &GetUefiVolumeHandler(),
+      &GetVxWorksHandler(),
       &GetXzHandler(),
       &GetYaffsHandler(),
       &GetZipHandler(),
-      &GetZstdHandler(),
-      &GetAndroidBootHandler(),
-      &GetDtbHandler(),
-      &GetIntelHexHandler(),
-      &GetSrecHandler(),
       &GetZlibHandler(),
+      &GetZstdHandler(),
   };
   // clang-format on
   std::sort(list.begin(), list.end(),
@@ -77,6 +85,20 @@ void ExtractContext::ReportProblem(const Error& error, std::string_view where) {
   p.message = error.message;
   std::lock_guard lock(mutex_);
   problems_.push_back(std::move(p));
+}
+
+void ExtractContext::SetMetadata(std::string_view key, std::string_view value) {
+  const auto printable = [](std::string_view text) {
+    std::string out(text.substr(0, kMaxMetadataChars));
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+    }
+    return out;
+  };
+  std::string name = printable(key);
+  std::lock_guard lock(mutex_);
+  if (metadata_.size() >= kMaxMetadataEntries && !metadata_.contains(name)) return;
+  metadata_[std::move(name)] = printable(value);
 }
 
 bool ExtractContext::ContinueAfter(const Result<void>& result, std::string_view where) {

@@ -55,4 +55,14 @@ const Handler& GetDtbHandler();
 const Handler& GetIntelHexHandler();
 const Handler& GetSrecHandler();
 
+// vendor containers and recognition (fmt-b)
+const Handler& GetTplinkHandler();
+const Handler& GetSeamaHandler();
+const Handler& GetNetgearChkHandler();
+const Handler& GetUefiVolumeHandler();
+const Handler& GetUefiCapsuleHandler();
+const Handler& GetIntelFlashHandler();
+const Handler& GetLuksHandler();
+const Handler& GetVxWorksHandler();
+
 }  // namespace clearbox::unpack

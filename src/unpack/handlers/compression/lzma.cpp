@@ -179,6 +179,54 @@ Result<std::uint64_t> ExtractLzmaAlone(ByteView data, ExtractContext& ctx,
   }
 }
 
+Result<std::vector<std::uint8_t>> DecodeLzmaAlone(ByteView data, std::size_t max_output,
+                                                  ExtractContext& ctx) {
+  auto header = ParseHeader(data);
+  if (!header) return Forward(header);
+  if (header->uncompressed_size != kUnknownSize && header->uncompressed_size > max_output) {
+    return Fail(ErrorCode::kLimitExceeded, "lzma stream declares " +
+                                               std::to_string(header->uncompressed_size) +
+                                               " bytes, more than " + std::to_string(max_output));
+  }
+  lzma_stream zs = LZMA_STREAM_INIT;
+  auto started = StartDecoder(zs, DecoderHeader(*header, kMaxDict));
+  if (!started) {
+    lzma_end(&zs);
+    return Forward(started);
+  }
+  std::vector<std::uint8_t> out;
+  std::vector<std::uint8_t> buffer(kStreamBufferBytes);
+  const ByteView body = data.subspan(kHeaderBytes);
+  zs.next_in = body.data();
+  zs.avail_in = body.size();
+  lzma_ret rc = LZMA_OK;
+  Result<void> status;
+  while (rc == LZMA_OK) {
+    zs.next_out = buffer.data();
+    zs.avail_out = buffer.size();
+    rc = lzma_code(&zs, LZMA_FINISH);
+    const std::size_t produced = buffer.size() - zs.avail_out;
+    if (out.size() + produced > max_output) {
+      status = Fail(ErrorCode::kLimitExceeded,
+                    "lzma stream decodes to more than " + std::to_string(max_output) + " bytes");
+      break;
+    }
+    out.insert(out.end(), buffer.begin(), buffer.begin() + produced);
+    status = ctx.budget().CheckDeadline();
+    if (!status) break;
+  }
+  lzma_end(&zs);
+  if (!status) return Forward(status);
+  switch (rc) {
+    case LZMA_STREAM_END: return out;
+    case LZMA_BUF_ERROR: return Fail(ErrorCode::kTruncated, "lzma stream ends early");
+    case LZMA_MEMLIMIT_ERROR:
+    case LZMA_MEM_ERROR:
+      return Fail(ErrorCode::kUnsupported, "lzma stream needs more memory than allowed");
+    default: return Fail(ErrorCode::kMalformed, "lzma data corrupt");
+  }
+}
+
 namespace {
 
 class LzmaHandler final : public Handler {

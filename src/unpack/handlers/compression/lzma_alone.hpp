@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "unpack/handler.hpp"
 
@@ -16,5 +17,11 @@ Result<void> CheckLzmaAloneStart(ByteView data);
 // Decodes the LZMA_Alone stream at the start of `data` into the file `name` (created only when
 // output arrives); returns the bytes of `data` the stream occupies (header included).
 Result<std::uint64_t> ExtractLzmaAlone(ByteView data, ExtractContext& ctx, const std::string& name);
+
+// Decodes the LZMA_Alone stream at the start of `data` into memory, for containers that parse
+// what it holds (UEFI GUID-defined sections). kLimitExceeded when the output would pass
+// `max_output` bytes; kTruncated/kMalformed for a cut or corrupt stream.
+Result<std::vector<std::uint8_t>> DecodeLzmaAlone(ByteView data, std::size_t max_output,
+                                                  ExtractContext& ctx);
 
 }  // namespace clearbox::unpack
