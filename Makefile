@@ -1,5 +1,5 @@
 # Thin wrapper over CMake presets. Every target installs missing Debian packages first.
-.PHONY: all deps build debug run test bench bench-unpack bench-scan fuzz format tidy clean install package
+.PHONY: all deps build debug run test bench bench-unpack bench-scan bench-equiv fuzz format tidy clean install package
 
 JOBS ?= $(shell nproc)
 # ccache keys on paths relative to the checkout, so clones and worktrees share one cache.
@@ -46,7 +46,7 @@ test: debug
 	@cd build/debug && CLEARBOX_TEST_DEBS=$(TEST_DEBS) CLEARBOX_CACHE_DIR=$(CURDIR)/build/debug/test-cache ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
-bench: bench-unpack bench-scan
+bench: bench-unpack bench-scan bench-equiv
 
 bench-unpack: build
 	@bash bench/unpack_router.sh
@@ -54,6 +54,10 @@ bench-unpack: build
 
 bench-scan: build
 	@bash bench/scan_router.sh
+
+# clearbox equiv against diffoscope on two builds of a generated rootfs (~30 min, diffoscope).
+bench-equiv: build
+	@bash bench/equiv_rootfs.sh
 
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
