@@ -60,8 +60,15 @@ class ThreadInflater {
   }
   ThreadInflater(const ThreadInflater&) = delete;
   ThreadInflater& operator=(const ThreadInflater&) = delete;
-  // The stream, reset to its start; null when zlib could not be set up.
-  z_stream* Reset() { return ready_ && inflateReset(&zs_) == Z_OK ? &zs_ : nullptr; }
+  // The stream, reset to its start with no input left over from the previous use (inflateReset
+  // keeps next_in/avail_in, which may point into a file unmapped since); null when zlib could
+  // not be set up.
+  z_stream* Reset() {
+    if (!ready_ || inflateReset(&zs_) != Z_OK) return nullptr;
+    zs_.next_in = nullptr;
+    zs_.avail_in = 0;
+    return &zs_;
+  }
 
  private:
   z_stream zs_{};

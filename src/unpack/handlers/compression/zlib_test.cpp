@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
+#include <string>
 
 #include "unpack/handlers/compression/compression_test_helpers.hpp"
+#include "unpack/registry.hpp"
 
 namespace clearbox::unpack {
 namespace {
@@ -25,6 +28,30 @@ TEST(Zlib, AllHeaderLevelsRoundTripWithPigz) {
     EXPECT_EQ(static_cast<std::uint8_t>(packed[1]), flg) << level;
     ExpectRoundTrip("zlib", packed, "kernel.zz", "kernel", payload);
   }
+}
+
+// A probe that stops before its input is used up (Probe's output cap) must not leave the
+// thread's inflater pointing into that input: the next probe, on other bytes, once read the
+// freed buffer (ASan: a SEGV in inflate during a DTB test).
+TEST(Zlib, ProbeAfterAnUnfinishedProbeReadsOnlyItsOwnInput) {
+  const Handler* zlib = nullptr;
+  for (const Handler* h : AllHandlers()) {
+    if (h->Name() == "zlib") zlib = h;
+  }
+  ASSERT_NE(zlib, nullptr);
+  TempDir tmp;
+  auto big = std::make_unique<std::string>(
+      Compress(tmp, std::string(12 << 20, 'a'), "pigz -z -n -c in > out"));
+  auto first =
+      zlib->Probe(ByteView(reinterpret_cast<const std::uint8_t*>(big->data()), big->size()));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(*first, 0u);  // over the output cap: Extract finds the end
+  big.reset();
+  const std::string small = Compress(tmp, SamplePayload(94, 4000), "pigz -z -n -c in > out");
+  auto second =
+      zlib->Probe(ByteView(reinterpret_cast<const std::uint8_t*>(small.data()), small.size()));
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(*second, small.size());
 }
 
 TEST(Zlib, CarvedFromJunkHasExactLength) {
