@@ -205,17 +205,41 @@ bool IsPathChar(char c) {
   return IsPrintable(static_cast<std::uint8_t>(c)) && c != ' ';
 }
 
-// How a differing run inside a string is explained: the string's bounds and its class.
+// How a differing run inside a string is explained: the string's bounds and the classes used
+// (a `__DATE__ " from " __FILE__` string needs both).
 struct StringExplanation {
   std::size_t begin = 0;
   std::size_t end = 0;
-  ToleratedClass tolerated_class = ToleratedClass::kBuildPath;
+  bool timestamp = false;
+  bool path = false;
 };
 
-// Explains the differing bytes [first, last] of two equal-size byte ranges as a build path or
-// timestamp string: both sides hold NUL-terminated printable strings at the same place and of
-// the same length, and every differing byte lies in a date/time window (timestamp) or in the
-// directory part of an absolute path whose file part is the same (build path).
+// True when the differing bytes of `sa`/`sb` inside the path-character token around `at` lie
+// in its directory part: the token starts with '/' on both sides and a '/' follows the last
+// differing byte in it. Sets `*token_end` to the end of the token.
+bool InDirectoryPart(std::string_view sa, std::string_view sb, std::size_t at,
+                     std::size_t* token_end) {
+  std::size_t token_begin = at;
+  while (token_begin > 0 && IsPathChar(sa[token_begin - 1]) && IsPathChar(sb[token_begin - 1])) {
+    --token_begin;
+  }
+  std::size_t end = at;
+  while (end < sa.size() && IsPathChar(sa[end]) && IsPathChar(sb[end])) ++end;
+  *token_end = end;
+  if (end == at || sa[token_begin] != '/' || sb[token_begin] != '/') return false;
+  std::size_t last_differing = at;
+  for (std::size_t i = at; i < end; ++i) {
+    if (sa[i] != sb[i]) last_differing = i;
+  }
+  return sa.substr(last_differing + 1, end - last_differing - 1).find('/') !=
+         std::string_view::npos;
+}
+
+// Explains the differing bytes [first, last] of two equal-size byte ranges as build path and
+// timestamp text: both sides hold NUL-terminated printable strings at the same place and of
+// the same length, and every differing byte lies in a date/time window on both sides
+// (timestamp) or in the directory part of an absolute path whose file part is the same (build
+// path).
 std::optional<StringExplanation> ExplainAsString(const std::uint8_t* a, const std::uint8_t* b,
                                                  std::size_t size, std::size_t first,
                                                  std::size_t last, const Tolerances& tolerances) {
@@ -236,40 +260,27 @@ std::optional<StringExplanation> ExplainAsString(const std::uint8_t* a, const st
   }
   const std::string_view sa(reinterpret_cast<const char*>(a + begin), end - begin);
   const std::string_view sb(reinterpret_cast<const char*>(b + begin), end - begin);
-  std::vector<std::size_t> differing;
-  for (std::size_t i = 0; i < sa.size(); ++i) {
-    if (sa[i] != sb[i]) differing.push_back(i);
-  }
-  if (differing.empty()) return std::nullopt;
-  if (tolerances.Allows(ToleratedClass::kBuildTimestamp)) {
-    const auto cover_a = TimestampCover(sa);
-    const auto cover_b = TimestampCover(sb);
-    if (std::all_of(differing.begin(), differing.end(),
-                    [&](std::size_t i) { return cover_a[i] && cover_b[i]; })) {
-      return StringExplanation{begin, end, ToleratedClass::kBuildTimestamp};
+  const bool timestamps = tolerances.Allows(ToleratedClass::kBuildTimestamp);
+  const bool paths = tolerances.Allows(ToleratedClass::kBuildPath);
+  const auto cover_a = timestamps ? TimestampCover(sa) : std::vector<bool>(sa.size(), false);
+  const auto cover_b = timestamps ? TimestampCover(sb) : std::vector<bool>(sb.size(), false);
+  StringExplanation explanation{begin, end};
+  std::size_t i = 0;
+  while (i < sa.size()) {
+    if (sa[i] == sb[i]) {
+      ++i;
+    } else if (cover_a[i] && cover_b[i]) {
+      explanation.timestamp = true;
+      ++i;
+    } else {
+      std::size_t token_end = i;
+      if (!paths || !InDirectoryPart(sa, sb, i, &token_end)) return std::nullopt;
+      explanation.path = true;
+      i = token_end;
     }
   }
-  if (tolerances.Allows(ToleratedClass::kBuildPath)) {
-    const std::size_t d0 = differing.front();
-    const std::size_t d1 = differing.back();
-    // The path: a run of path characters holding [d0, d1] that starts with '/' on both sides.
-    std::size_t path_begin = d0;
-    while (path_begin > 0 && IsPathChar(sa[path_begin - 1]) && IsPathChar(sb[path_begin - 1])) {
-      --path_begin;
-    }
-    std::size_t path_end = d1 + 1;
-    while (path_end < sa.size() && IsPathChar(sa[path_end])) ++path_end;
-    bool path_chars = true;
-    for (std::size_t i = path_begin; i < path_end; ++i) {
-      path_chars = path_chars && IsPathChar(sa[i]) && IsPathChar(sb[i]);
-    }
-    const std::string_view tail = sa.substr(d1 + 1, path_end - d1 - 1);
-    if (path_chars && sa[path_begin] == '/' && sb[path_begin] == '/' &&
-        tail.find('/') != std::string_view::npos) {
-      return StringExplanation{begin, end, ToleratedClass::kBuildPath};
-    }
-  }
-  return std::nullopt;
+  if (!explanation.timestamp && !explanation.path) return std::nullopt;
+  return explanation;
 }
 
 // Compares two parsed ELF objects into `recorder`.
@@ -620,7 +631,11 @@ class ElfComparer {
         if (auto explained = ExplainAsString(pa, pb, region.size, i, run_end - 1, tolerances_)) {
           const std::string where = Hex(region.address_a + explained->begin) + " (" +
                                     WhereIs(region, explained->begin) + ")";
-          if (recorder_.Tolerate(explained->tolerated_class, where)) {
+          const bool tolerated =
+              (!explained->timestamp ||
+               recorder_.Tolerate(ToleratedClass::kBuildTimestamp, where)) &&
+              (!explained->path || recorder_.Tolerate(ToleratedClass::kBuildPath, where));
+          if (tolerated) {
             i = explained->end;
             continue;
           }

@@ -102,6 +102,31 @@ class EquivBuild : public ::testing::Test {
   TempDir tmp_;
 };
 
+// One string holding both a build date and the build path ("built " __DATE__ " from "
+// __FILE__, as version banners do): each differing byte is explained by one class or the
+// other; any other changed byte in the same string is a difference.
+TEST_F(EquivBuild, BannerWithDateAndPathInOneStringIsEquivalent) {
+  const auto source = [](const std::string& word) {
+    return "#include <stdio.h>\n"
+           "static const char banner[] = \"" +
+           word +
+           " \" __DATE__ \" \" __TIME__ \" from \" __FILE__;\n"
+           "int main(void) { puts(banner); return 0; }\n";
+  };
+  const path a = Build(tmp_ / "build-vendor", source("built"), "-O2", "1600000000");
+  const path b = Build(tmp_ / "build-lab-01", source("built"), "-O2", "1700000000");
+  const FileComparison c = CompareFiles(a, b);
+  EXPECT_EQ(c.verdict, Verdict::kEquivalent) << Describe(c);
+  EXPECT_TRUE(HasClass(c, "build-path")) << Describe(c);
+  EXPECT_TRUE(HasClass(c, "build-timestamp")) << Describe(c);
+  const path d = Build(tmp_ / "build-lab-02", source("bUilt"), "-O2", "1700000000");
+  const FileComparison changed = CompareFiles(a, d);
+  EXPECT_EQ(changed.verdict, Verdict::kDifferent) << Describe(changed);
+  Tolerances no_paths;
+  no_paths.Forbid(ToleratedClass::kBuildPath);
+  EXPECT_EQ(CompareFiles(a, b, no_paths).verdict, Verdict::kDifferent);
+}
+
 TEST_F(EquivBuild, SameSourceOtherDirectoryTimestampsDebugLevelAndStripIsEquivalent) {
   const path a = Build(tmp_ / "build-a", ProgramSource(3), "-O2 -g", "0");
   const path b = Build(tmp_ / "build-b", ProgramSource(3), "-O2 -g0", "1700000000");
