@@ -4,13 +4,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/command.hpp"
 #include "core/exit_codes.hpp"
 #include "diff/rootfs_path.hpp"
+#include "equiv/equiv_html.hpp"
 #include "equiv/equiv_report.hpp"
 #include "equiv/side_digest.hpp"
 #include "unpack/engine.hpp"
@@ -76,6 +79,32 @@ void DigestSide(equiv::SideInfo& side) {
   } else {
     (directory ? side.tree_sha256 : side.sha256) = *digest;
   }
+}
+
+// equiv.json is read back at most this large to render equiv.html.
+constexpr std::uintmax_t kMaxEquivJsonForHtml = std::uintmax_t{512} << 20;
+
+// Writes OUT/equiv.html from the equiv.json just written (skipped, with a message, when that is
+// too large); false when it cannot be written.
+bool WriteEquivHtml(const fs::path& json_path, const fs::path& html_path) {
+  std::error_code ec;
+  const auto size = fs::file_size(json_path, ec);
+  if (ec || size > kMaxEquivJsonForHtml) {
+    std::fprintf(stderr, "clearbox equiv: %s not written: equiv.json is too large to render\n",
+                 html_path.c_str());
+    return true;  // equiv.json holds the whole result
+  }
+  std::ifstream in(json_path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto json = nlohmann::json::parse(text, nullptr, false);
+  std::ofstream out(html_path, std::ios::binary | std::ios::trunc);
+  out << equiv::RenderEquivHtml(json);
+  out.close();
+  if (json.is_discarded() || !out) {
+    std::fprintf(stderr, "clearbox equiv: cannot write %s\n", html_path.c_str());
+    return false;
+  }
+  return true;
 }
 
 int RunEquiv(const EquivArgs& args) {
@@ -177,6 +206,7 @@ int RunEquiv(const EquivArgs& args) {
     std::fprintf(stderr, "clearbox equiv: cannot write %s\n", json_path.c_str());
     return kExitUnusableInput;
   }
+  if (!WriteEquivHtml(json_path, out / equiv::kEquivHtmlFileName)) return kExitInternal;
   if (!args.quiet) std::fputs(writer.Summary().c_str(), stdout);
   std::printf("equiv: %s\n", json_path.c_str());
   return writer.IsEquivalent() ? kExitOk : kExitNotEquivalent;
@@ -203,7 +233,7 @@ void RegisterEquivCommand(CLI::App& app, std::function<int()>* run) {
       "classes, each named with where), DIFFERENT (ELF sections, functions, bytes; a diff\n"
       "excerpt for text), ONLY_IN_DELIVERED, ONLY_IN_REBUILT or UNCOMPARABLE (with a reason).\n"
       "ELF files are compared on their loaded segments: no class can hide a code change.\n"
-      "Writes OUT/equiv.json (docs/equiv-schema.md) and prints a summary.\n\n"
+      "Writes OUT/equiv.json (docs/equiv-schema.md), OUT/equiv.html and prints a summary.\n\n"
       "Tolerated classes (each can be switched off with --no-tolerate NAME):\n" +
       ClassList() +
       "\nExit codes: 0 every path IDENTICAL or EQUIVALENT; 1 some path DIFFERENT, only on one\n"

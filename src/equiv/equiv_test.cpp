@@ -12,6 +12,7 @@
 
 #include "core/mapped_file.hpp"
 #include "elf/elf_file.hpp"
+#include "equiv/equiv_html.hpp"
 #include "equiv/equiv_report.hpp"
 #include "equiv/file_compare.hpp"
 #include "equiv/tree_compare.hpp"
@@ -447,6 +448,21 @@ TEST(EquivTree, DirectoriesPairByPathWithOnlyInAndSymlinkLoops) {
   EXPECT_EQ(empty["verdict"], "EQUIVALENT");
 }
 
+// Hostile names and details are escaped; a document that is not an object renders a page.
+TEST(EquivHtml, EscapesEverythingFromTheDocument) {
+  const auto doc = nlohmann::json::parse(R"({"verdict": "NOT_EQUIVALENT",
+    "delivered": {"input": "<b>a</b>", "kind": "directory"}, "rebuilt": {"input": "b"},
+    "files": [{"path": "x<script>alert(1)</script>", "verdict": "DIFFERENT", "kind": "text",
+               "text_diff": "-</pre><img src=x>\n+y"}],
+    "counts": {"DIFFERENT": 1}})");
+  const std::string page = RenderEquivHtml(doc);
+  EXPECT_EQ(page.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(page.find("<img src=x>"), std::string::npos);
+  EXPECT_EQ(page.find("<b>a</b>"), std::string::npos);
+  EXPECT_NE(page.find("x&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(RenderEquivHtml(nlohmann::json::array()).find("<html"), std::string::npos);
+}
+
 // The CLI end to end: exit codes, equiv.json deterministic.
 TEST_F(EquivBuild, CliOnTwoDirectories) {
   const std::string bin = testing::ClearboxBinary();
@@ -511,6 +527,15 @@ TEST_F(EquivBuild, CliOnTwoDirectories) {
   EXPECT_NE(output.find("DIFFERENT usr/bin/prog: .text"), std::string::npos) << output;
   EXPECT_NE(output.find("scale"), std::string::npos) << output;
   EXPECT_NE(output.find("ONLY_IN_REBUILT etc/extra"), std::string::npos) << output;
+  // equiv.html says what equiv.json says: the failing paths first, with where.
+  const std::string page = ReadFileBytes(tmp_ / "out3/equiv.html");
+  EXPECT_NE(page.find("NOT_EQUIVALENT"), std::string::npos);
+  const auto different_row = page.find(">usr/bin/prog<");
+  ASSERT_NE(different_row, std::string::npos) << page.substr(0, 2000);
+  EXPECT_LT(page.find(">etc/extra<"), page.find(">etc/version<"));
+  EXPECT_NE(page.find(".text: ", different_row), std::string::npos);
+  EXPECT_NE(page.find("scale", different_row), std::string::npos);
+  EXPECT_EQ(ReadFileBytes(tmp_ / "out1/equiv.html"), ReadFileBytes(tmp_ / "out2/equiv.html"));
   EXPECT_EQ(run("--no-tolerate no-such-class", tmp_ / "out4", &output), 2) << output;
   EXPECT_EQ(RunShell("'" + bin + "' equiv '" + (tmp_ / "missing").string() + "' '" + b.string() +
                      "' -o '" + (tmp_ / "out5").string() + "' >/dev/null 2>&1"),
