@@ -260,6 +260,48 @@ TEST_F(EquivBuild, KernelModuleSignatureIsTolerated) {
   EXPECT_EQ(CompareFiles(tmp_ / "signed.ko", a, strict).verdict, Verdict::kDifferent);
 }
 
+// The kernel's own signing tool (linux-kbuild's scripts/sign-file): one module signed by two
+// vendors' keys is EQUIVALENT to the unsigned rebuild and to each other; a signed module whose
+// code changed is DIFFERENT, signature or not.
+TEST_F(EquivBuild, ModulesSignedBySignFileAreComparedWithoutTheirSignatures) {
+  const path sign_file = "/usr/lib/linux-kbuild-6.1/scripts/sign-file";
+  if (!std::filesystem::exists(sign_file) || !testing::HaveTool("openssl")) {
+    GTEST_SKIP() << "no sign-file (Debian package linux-kbuild-6.1) or openssl";
+  }
+  const path rebuilt = Build(tmp_ / "build-a", ProgramSource(3), "-O2 -c", "0");
+  const path vendor = Build(tmp_ / "build-b", ProgramSource(3), "-O2 -c", "0");
+  const path changed = Build(tmp_ / "build-c", ProgramSource(4), "-O2 -c", "0");
+  const std::string dir = tmp_.path().string();
+  for (const char* key : {"vendor", "other"}) {
+    ASSERT_EQ(RunShell("cd '" + dir + "' && openssl req -new -nodes -utf8 -sha256 -days 3650 " +
+                       "-batch -x509 -subj '/CN=" + key + " signing key/' -outform PEM -out " +
+                       key + ".pem -keyout " + key + ".pem -newkey rsa:2048 2>/dev/null"),
+              0);
+  }
+  std::filesystem::copy_file(vendor, tmp_ / "vendor.ko");
+  std::filesystem::copy_file(vendor, tmp_ / "other.ko");
+  std::filesystem::copy_file(changed, tmp_ / "changed.ko");
+  for (const auto& [key, module] :
+       {std::pair{"vendor", "vendor.ko"}, {"other", "other.ko"}, {"vendor", "changed.ko"}}) {
+    ASSERT_EQ(RunShell("cd '" + dir + "' && " + sign_file.string() + " sha256 " + key + ".pem " +
+                       key + ".pem " + module),
+              0);
+  }
+  ASSERT_GT(std::filesystem::file_size(tmp_ / "vendor.ko"), std::filesystem::file_size(vendor));
+
+  const FileComparison signed_vs_unsigned = CompareFiles(tmp_ / "vendor.ko", rebuilt);
+  EXPECT_EQ(signed_vs_unsigned.verdict, Verdict::kEquivalent) << Describe(signed_vs_unsigned);
+  EXPECT_TRUE(HasClass(signed_vs_unsigned, "module-signature"));
+  const FileComparison two_signers = CompareFiles(tmp_ / "vendor.ko", tmp_ / "other.ko");
+  EXPECT_EQ(two_signers.verdict, Verdict::kEquivalent) << Describe(two_signers);
+  EXPECT_TRUE(HasClass(two_signers, "module-signature"));
+  const FileComparison changed_code = CompareFiles(tmp_ / "changed.ko", rebuilt);
+  EXPECT_EQ(changed_code.verdict, Verdict::kDifferent) << Describe(changed_code);
+  Tolerances strict;
+  strict.Forbid(ToleratedClass::kModuleSignature);
+  EXPECT_EQ(CompareFiles(tmp_ / "vendor.ko", rebuilt, strict).verdict, Verdict::kDifferent);
+}
+
 TEST(EquivFormats, GzipHeaderIsToleratedAndPayloadCompared) {
   if (!testing::HaveTool("gzip")) GTEST_SKIP() << "no gzip";
   TempDir tmp;
@@ -332,6 +374,51 @@ TEST(EquivFormats, ArchivesCompareMemberByMember) {
   Tolerances strict;
   strict.Forbid(ToleratedClass::kArchiveMetadata);
   EXPECT_EQ(CompareFiles(tmp / "a.tar", tmp / "b.tar", strict).verdict, Verdict::kDifferent);
+}
+
+// zip (Info-ZIP) with other timestamps, extra fields, compression level and member order, and
+// cpio (newc and odc, GNU cpio) with other timestamps, inode numbers and order: EQUIVALENT;
+// one changed member: DIFFERENT at that member; a cut archive falls back to bytes.
+TEST(EquivFormats, ZipAndCpioCompareMemberByMember) {
+  if (!testing::HaveTool("zip") || !testing::HaveTool("cpio")) GTEST_SKIP() << "no zip/cpio";
+  TempDir tmp;
+  const std::string dir = tmp.path().string();
+  std::string big;
+  for (int i = 0; i < 2000; ++i) big += "line " + std::to_string(i) + " of a compressible file\n";
+  WriteFileBytes(tmp / "a/x.txt", "x content\n");
+  WriteFileBytes(tmp / "a/sub/big.txt", big);
+  WriteFileBytes(tmp / "b/x.txt", "x content\n");
+  WriteFileBytes(tmp / "b/sub/big.txt", big);
+  WriteFileBytes(tmp / "c/x.txt", "x changed\n");
+  WriteFileBytes(tmp / "c/sub/big.txt", big);
+  ASSERT_EQ(RunShell("cd '" + dir + "' && find a c -exec touch -h -d @1000 {} + && " +
+                     "find b -exec touch -h -d @2000000 {} + && " +
+                     "(cd a && zip -q -r -9 ../a.zip x.txt sub) && " +
+                     "(cd b && zip -q -r -1 -X ../b.zip sub x.txt) && " +
+                     "(cd c && zip -q -r -9 ../c.zip x.txt sub) && " +
+                     "for s in a b c; do (cd $s && find . | sort | cpio --quiet -o -H newc " +
+                     "> ../$s.cpio && find . | sort -r | cpio --quiet -o -H odc > ../$s.odc); " +
+                     "done && head -c 300 a.cpio > cut.cpio && cp b.cpio cut-b.cpio"),
+            0);
+  for (const char* kind : {"zip", "cpio", "odc"}) {
+    const std::string ext = std::string(".") + kind;
+    FileComparison c = CompareFiles(tmp / ("a" + ext), tmp / ("b" + ext));
+    EXPECT_EQ(c.verdict, Verdict::kEquivalent) << kind << Describe(c);
+    EXPECT_TRUE(HasClass(c, "archive-metadata")) << kind << Describe(c);
+    EXPECT_EQ(c.kind, kind == std::string("zip") ? "zip" : "cpio");
+    c = CompareFiles(tmp / ("a" + ext), tmp / ("c" + ext));
+    EXPECT_EQ(c.verdict, Verdict::kDifferent) << kind << Describe(c);
+    ASSERT_FALSE(c.differences.empty()) << kind;
+    EXPECT_NE(c.differences.front().where.find("x.txt"), std::string::npos) << kind << Describe(c);
+    Tolerances strict;
+    strict.Forbid(ToleratedClass::kArchiveMetadata);
+    EXPECT_EQ(CompareFiles(tmp / ("a" + ext), tmp / ("b" + ext), strict).verdict,
+              Verdict::kDifferent)
+        << kind;
+  }
+  const FileComparison cut = CompareFiles(tmp / "cut.cpio", tmp / "cut-b.cpio");
+  EXPECT_EQ(cut.verdict, Verdict::kDifferent) << Describe(cut);
+  EXPECT_EQ(cut.kind, "binary");
 }
 
 TEST(EquivFormats, TextDiffExcerptIsBounded) {

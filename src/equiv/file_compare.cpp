@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 
 #include "equiv/comparison_recorder.hpp"
 
@@ -49,8 +50,10 @@ constexpr std::array<ToleratedClassInfo, kToleratedClassCount> kClasses = {{
      "the flags and source mtime/size (or source hash) words of a Python .pyc header (same "
      "magic on both sides): the code objects after the 16-byte header are compared"},
     {ToleratedClass::kArchiveMetadata, "archive-metadata",
-     "tar and ar member timestamps, owners (uid, gid, names) and member order: members are "
-     "paired by name and their type, mode, link target and contents compared"},
+     "tar, ar, cpio and zip member timestamps, owners (uid, gid, names, inode numbers, link "
+     "counts) and member order, and zip's extra fields, versions, flags and compression: "
+     "members are paired by name and their type, mode, link target or device and contents "
+     "(zip: decompressed, CRC-checked) compared"},
 }};
 
 constexpr std::size_t kPycHeaderSize = 16;  // magic, flags, mtime + size or hash (PEP 552)
@@ -258,8 +261,9 @@ struct ArchiveMember {
   std::uint32_t mode = 0;
   std::string link;
   ByteView content;
-  std::string metadata;   // mtime, owners: tolerated
-  std::size_t index = 0;  // position in the archive
+  std::shared_ptr<const std::string> inflated;  // owns `content` of a deflated zip member
+  std::string metadata;                         // mtime, owners: tolerated
+  std::size_t index = 0;                        // position in the archive
 };
 using ArchiveMembers = std::map<std::string, ArchiveMember>;
 
@@ -376,6 +380,218 @@ std::optional<ArchiveMembers> ReadAr(ByteView bytes) {
   return members;
 }
 
+constexpr std::string_view kCpioNewc = "070701";
+constexpr std::string_view kCpioNewcCrc = "070702";
+constexpr std::string_view kCpioOdc = "070707";
+constexpr std::size_t kCpioNewcHeader = 110;
+constexpr std::size_t kCpioOdcHeader = 76;
+constexpr std::string_view kCpioTrailer = "TRAILER!!!";
+constexpr std::uint32_t kModeTypeMask = 0170000;
+
+bool IsCpio(ByteView bytes) {
+  return HasBytesAt(bytes, 0, kCpioNewc) || HasBytesAt(bytes, 0, kCpioNewcCrc) ||
+         HasBytesAt(bytes, 0, kCpioOdc);
+}
+
+// A fixed-width number field of a cpio header (hex for newc, octal for odc); nullopt when a
+// character is not a digit of that base.
+std::optional<std::uint64_t> CpioNumber(ByteView field, int base) {
+  std::uint64_t value = 0;
+  for (const std::uint8_t c : field) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (base == 16 && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (base == 16 && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0 || digit >= base) return std::nullopt;
+    value = value * base + digit;
+  }
+  return value;
+}
+
+// The members of a cpio archive (newc, newc with CRC, odc) up to its trailer: the file type
+// and permission bits, device numbers of device nodes and contents (a symlink's target is its
+// contents) must agree; inode numbers, owners, link counts, mtimes and the archive's device
+// are metadata. nullopt when a header is malformed or cut, or there are too many members.
+std::optional<ArchiveMembers> ReadCpio(ByteView bytes) {
+  ArchiveMembers members;
+  std::size_t at = 0;
+  while (true) {
+    const bool odc = HasBytesAt(bytes, at, kCpioOdc);
+    if (!odc && !HasBytesAt(bytes, at, kCpioNewc) && !HasBytesAt(bytes, at, kCpioNewcCrc)) {
+      return std::nullopt;
+    }
+    const std::size_t header_size = odc ? kCpioOdcHeader : kCpioNewcHeader;
+    if (bytes.size() - at < header_size) return std::nullopt;
+    const ByteView header = bytes.subspan(at, header_size);
+    // Field places: newc 8 hex digits each from offset 6; odc 6 or 11 octal digits.
+    auto field = [&](std::size_t newc_index, std::size_t odc_at, std::size_t odc_width) {
+      return odc ? CpioNumber(header.subspan(odc_at, odc_width), 8)
+                 : CpioNumber(header.subspan(6 + 8 * newc_index, 8), 16);
+    };
+    const auto mode = field(1, 18, 6);
+    const auto name_size = field(11, 59, 6);
+    const auto file_size = field(6, 65, 11);
+    const auto rdev_major = field(9, 42, 6);  // odc: rdev as one number
+    const auto rdev_minor = odc ? std::optional<std::uint64_t>(0) : field(10, 0, 0);
+    if (!mode || !name_size || !file_size || !rdev_major || !rdev_minor || *name_size == 0) {
+      return std::nullopt;
+    }
+    const std::size_t name_at = at + header_size;
+    if (*name_size > bytes.size() - name_at) return std::nullopt;
+    std::string name = FieldText(bytes.subspan(name_at, *name_size));
+    const std::size_t align = odc ? 1 : 4;
+    auto aligned = [align](std::size_t n) { return (n + align - 1) / align * align; };
+    const std::size_t data_at = aligned(name_at + *name_size);
+    if (data_at > bytes.size() || *file_size > bytes.size() - data_at) return std::nullopt;
+    if (name == kCpioTrailer) break;
+    if (members.size() >= kMaxArchiveMembers) return std::nullopt;
+    while (name.starts_with("./")) name.erase(0, 2);
+    ArchiveMember member;
+    const std::uint32_t type = static_cast<std::uint32_t>(*mode) & kModeTypeMask;
+    member.type = static_cast<char>('0' + (type >> 12));
+    member.mode = static_cast<std::uint32_t>(*mode) & 07777;
+    member.link = std::to_string(*rdev_major) + ":" + std::to_string(*rdev_minor);
+    member.content = bytes.subspan(data_at, *file_size);
+    // ino, uid, gid, nlink, mtime, dev: tolerated (newc: fields 0, 2-5, 7-8; odc: 6..59 minus
+    // mode).
+    member.metadata = odc ? std::string(AsText(header.subspan(6, 12))) +
+                                std::string(AsText(header.subspan(24, 18))) +
+                                std::string(AsText(header.subspan(48, 11)))
+                          : std::string(AsText(header.subspan(6, 8))) +
+                                std::string(AsText(header.subspan(22, 32))) +
+                                std::string(AsText(header.subspan(62, 16)));
+    member.index = members.size();
+    std::string key = name;
+    for (int n = 2; members.count(key) != 0; ++n) key = name + "#" + std::to_string(n);
+    members[key] = std::move(member);
+    at = aligned(data_at + *file_size);
+    if (at >= bytes.size()) return std::nullopt;  // no trailer
+  }
+  return members;
+}
+
+constexpr std::uint32_t kZipEndOfCentralDirectory = 0x06054b50;
+constexpr std::uint32_t kZipCentralHeader = 0x02014b50;
+constexpr std::uint32_t kZipLocalHeader = 0x04034b50;
+constexpr std::size_t kZipEndRecordSize = 22;
+constexpr std::size_t kZipMaxComment = 0xffff;
+constexpr std::size_t kZipCentralHeaderSize = 46;
+constexpr std::size_t kZipLocalHeaderSize = 30;
+constexpr std::uint16_t kZipStored = 0;
+constexpr std::uint16_t kZipDeflated = 8;
+constexpr std::uint8_t kZipMadeByUnix = 3;
+
+bool IsZip(ByteView bytes) {
+  return bytes.size() >= kZipEndRecordSize &&
+         LoadU32(bytes.data(), Endian::kLittle) == kZipLocalHeader;
+}
+
+// A raw deflate stream inflated to exactly `expected` bytes (at most `allowance`); nullopt
+// when it does not inflate to that size.
+std::optional<std::string> InflateRaw(ByteView bytes, std::uint64_t expected,
+                                      std::uint64_t allowance) {
+  if (expected > allowance) return std::nullopt;
+  z_stream stream{};
+  if (inflateInit2(&stream, -15) != Z_OK) return std::nullopt;
+  std::string out(static_cast<std::size_t>(expected), '\0');
+  stream.next_in = const_cast<Bytef*>(bytes.data());
+  stream.avail_in = static_cast<uInt>(std::min<std::size_t>(bytes.size(), UINT32_MAX));
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(expected);
+  const int status = inflate(&stream, Z_FINISH);
+  const bool complete = status == Z_STREAM_END && stream.avail_out == 0;
+  inflateEnd(&stream);
+  if (!complete) return std::nullopt;
+  return out;
+}
+
+// The members of a zip archive, read from its central directory (one archive; no zip64, no
+// encryption): names, the Unix mode of members made on Unix, and contents (stored or
+// deflated, CRC-32 checked) must agree; timestamps, extra fields (extended timestamps, owners),
+// versions, flags, compression method and level, comments and order are metadata. Deflated
+// contents count against kMaxGzipPayload per archive. nullopt when anything does not parse.
+std::optional<ArchiveMembers> ReadZip(ByteView bytes) {
+  const std::size_t search_from = bytes.size() > kZipEndRecordSize + kZipMaxComment
+                                      ? bytes.size() - kZipEndRecordSize - kZipMaxComment
+                                      : 0;
+  std::optional<std::size_t> end_at;
+  for (std::size_t at = bytes.size() - kZipEndRecordSize + 1; at-- > search_from;) {
+    if (LoadU32(bytes.data() + at, Endian::kLittle) == kZipEndOfCentralDirectory) {
+      end_at = at;
+      break;
+    }
+  }
+  if (!end_at) return std::nullopt;
+  const std::uint8_t* end = bytes.data() + *end_at;
+  const std::uint16_t entries = LoadU16(end + 10, Endian::kLittle);
+  const std::uint64_t directory_size = LoadU32(end + 12, Endian::kLittle);
+  const std::uint64_t directory_at = LoadU32(end + 16, Endian::kLittle);
+  if (directory_at > *end_at || directory_size > *end_at - directory_at) return std::nullopt;
+  static_assert(kMaxArchiveMembers >= UINT16_MAX, "a zip's 16-bit entry count is in the limit");
+  ArchiveMembers members;
+  std::uint64_t inflated_total = 0;
+  std::size_t at = directory_at;
+  for (std::uint16_t i = 0; i < entries; ++i) {
+    if (*end_at - at < kZipCentralHeaderSize) return std::nullopt;
+    const std::uint8_t* h = bytes.data() + at;
+    if (LoadU32(h, Endian::kLittle) != kZipCentralHeader) return std::nullopt;
+    const std::uint8_t made_by_system = h[5];
+    const std::uint16_t flags = LoadU16(h + 8, Endian::kLittle);
+    const std::uint16_t method = LoadU16(h + 10, Endian::kLittle);
+    const std::uint32_t crc = LoadU32(h + 16, Endian::kLittle);
+    const std::uint64_t packed_size = LoadU32(h + 20, Endian::kLittle);
+    const std::uint64_t size = LoadU32(h + 24, Endian::kLittle);
+    const std::size_t name_size = LoadU16(h + 28, Endian::kLittle);
+    const std::size_t extra_size = LoadU16(h + 30, Endian::kLittle);
+    const std::size_t comment_size = LoadU16(h + 32, Endian::kLittle);
+    const std::uint32_t external = LoadU32(h + 38, Endian::kLittle);
+    const std::uint64_t local_at = LoadU32(h + 42, Endian::kLittle);
+    const std::size_t record_size = kZipCentralHeaderSize + name_size + extra_size + comment_size;
+    if (*end_at - at < record_size) return std::nullopt;
+    if ((flags & 1) != 0 || (method != kZipStored && method != kZipDeflated)) return std::nullopt;
+    const std::string name(AsText(bytes.subspan(at + kZipCentralHeaderSize, name_size)));
+    // Local header: its own name and extra lengths place the data.
+    if (local_at > bytes.size() || bytes.size() - local_at < kZipLocalHeaderSize)
+      return std::nullopt;
+    const std::uint8_t* local = bytes.data() + local_at;
+    if (LoadU32(local, Endian::kLittle) != kZipLocalHeader) return std::nullopt;
+    const std::uint64_t data_at = local_at + kZipLocalHeaderSize +
+                                  LoadU16(local + 26, Endian::kLittle) +
+                                  LoadU16(local + 28, Endian::kLittle);
+    if (data_at > bytes.size() || packed_size > bytes.size() - data_at) return std::nullopt;
+    const ByteView packed = bytes.subspan(data_at, packed_size);
+    ArchiveMember member;
+    if (method == kZipStored) {
+      if (packed_size != size) return std::nullopt;
+      member.content = packed;
+    } else {
+      auto inflated = InflateRaw(packed, size, kMaxGzipPayload - inflated_total);
+      if (!inflated) return std::nullopt;
+      inflated_total += size;
+      member.inflated = std::make_shared<const std::string>(std::move(*inflated));
+      member.content = ByteView(reinterpret_cast<const std::uint8_t*>(member.inflated->data()),
+                                member.inflated->size());
+    }
+    if (crc32(0, member.content.data(), static_cast<uInt>(member.content.size())) != crc) {
+      return std::nullopt;
+    }
+    const std::uint32_t unix_mode = made_by_system == kZipMadeByUnix ? external >> 16 : 0;
+    member.type =
+        name.ends_with("/") ? '5' : static_cast<char>('0' + ((unix_mode & kModeTypeMask) >> 12));
+    member.mode = unix_mode & 07777;
+    member.metadata = std::string(AsText(bytes.subspan(at + 4, 6))) +   // versions, flags
+                      std::string(AsText(bytes.subspan(at + 10, 6))) +  // method, time, date
+                      std::string(AsText(bytes.subspan(at + kZipCentralHeaderSize + name_size,
+                                                       extra_size + comment_size)));
+    member.index = members.size();
+    std::string key = name;
+    for (int n = 2; members.count(key) != 0; ++n) key = name + "#" + std::to_string(n);
+    members[key] = std::move(member);
+    at += record_size;
+  }
+  return members;
+}
+
 FileComparison CompareAt(ByteView a, ByteView b, const Tolerances& tolerances, std::size_t depth);
 
 // Pairs members by name; their type, mode, link target and contents must agree (contents
@@ -435,6 +651,39 @@ void CompareGzip(ByteView a, ByteView b, const Tolerances& tolerances, std::size
   recorder.Merge(inner, "payload: ");
 }
 
+enum class ArchiveKind { kNone, kTar, kAr, kCpio, kZip };
+
+ArchiveKind ArchiveKindOf(ByteView bytes) {
+  if (IsTar(bytes)) return ArchiveKind::kTar;
+  if (IsAr(bytes)) return ArchiveKind::kAr;
+  if (IsCpio(bytes)) return ArchiveKind::kCpio;
+  if (IsZip(bytes)) return ArchiveKind::kZip;
+  return ArchiveKind::kNone;
+}
+
+std::string_view ArchiveKindName(ArchiveKind kind) {
+  switch (kind) {
+    case ArchiveKind::kTar: return "tar";
+    case ArchiveKind::kAr: return "ar";
+    case ArchiveKind::kCpio: return "cpio";
+    case ArchiveKind::kZip: return "zip";
+    case ArchiveKind::kNone: break;
+  }
+  return "file";
+}
+
+// The members of an archive of a known kind; nullopt when it does not parse.
+std::optional<ArchiveMembers> ReadArchive(ArchiveKind kind, ByteView bytes) {
+  switch (kind) {
+    case ArchiveKind::kTar: return ReadTar(bytes);
+    case ArchiveKind::kAr: return ReadAr(bytes);
+    case ArchiveKind::kCpio: return ReadCpio(bytes);
+    case ArchiveKind::kZip: return ReadZip(bytes);
+    case ArchiveKind::kNone: break;
+  }
+  return std::nullopt;
+}
+
 FileComparison CompareAt(ByteView a, ByteView b, const Tolerances& tolerances, std::size_t depth) {
   ComparisonRecorder recorder(tolerances);
   if (Same(a, b)) return recorder.Finish(IsElf(a) ? "elf" : "file", false);
@@ -458,13 +707,13 @@ FileComparison CompareAt(ByteView a, ByteView b, const Tolerances& tolerances, s
     return recorder.Finish("gzip", true);
   }
   if (depth < kMaxNesting && tolerances.Allows(ToleratedClass::kArchiveMetadata) &&
-      ((IsTar(a) && IsTar(b)) || (IsAr(a) && IsAr(b)))) {
-    const bool tar = IsTar(a);
-    auto members_a = tar ? ReadTar(a) : ReadAr(a);
-    auto members_b = tar ? ReadTar(b) : ReadAr(b);
+      ArchiveKindOf(a) != ArchiveKind::kNone && ArchiveKindOf(a) == ArchiveKindOf(b)) {
+    const ArchiveKind kind = ArchiveKindOf(a);
+    auto members_a = ReadArchive(kind, a);
+    auto members_b = ReadArchive(kind, b);
     if (members_a && members_b) {
       CompareArchives(*members_a, *members_b, tolerances, depth, recorder);
-      return recorder.Finish(tar ? "tar" : "ar", true);
+      return recorder.Finish(std::string(ArchiveKindName(kind)), true);
     }
   }
   if (ArePycPair(a, b)) {
