@@ -44,6 +44,7 @@ inline constexpr std::uint32_t kPfW = 2;
 inline constexpr std::uint32_t kPfR = 4;
 
 // Section types.
+inline constexpr std::uint32_t kShtNull = 0;
 inline constexpr std::uint32_t kShtSymtab = 2;
 inline constexpr std::uint32_t kShtStrtab = 3;
 inline constexpr std::uint32_t kShtDynamic = 6;
@@ -51,6 +52,16 @@ inline constexpr std::uint32_t kShtNote = 7;
 inline constexpr std::uint32_t kShtNobits = 8;
 inline constexpr std::uint32_t kShtDynsym = 11;
 inline constexpr std::uint32_t kShtGnuVersym = 0x6fffffff;
+
+// Section flags, the first reserved section index, note types of "GNU" notes, symbol types.
+inline constexpr std::uint64_t kShfAlloc = 0x2;
+inline constexpr std::uint64_t kShfExecInstr = 0x4;
+inline constexpr std::uint16_t kShnLoReserve = 0xff00;
+inline constexpr std::uint32_t kNtGnuBuildId = 3;
+inline constexpr std::uint32_t kNtGnuPropertyType0 = 5;
+inline constexpr std::uint8_t kSttFunc = 2;
+inline constexpr std::uint8_t kSttFile = 4;
+inline constexpr std::uint8_t kSttGnuIfunc = 10;
 
 // Dynamic tags and flags.
 inline constexpr std::uint64_t kDtNull = 0;

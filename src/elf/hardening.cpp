@@ -9,7 +9,6 @@
 namespace clearbox::elf {
 namespace {
 
-constexpr std::uint32_t kNtGnuPropertyType0 = 5;
 constexpr std::uint32_t kGnuPropertyAarch64Feature1And = 0xc0000000;
 constexpr std::uint32_t kGnuPropertyX86Feature1And = 0xc0000002;
 constexpr std::uint32_t kX86FeatureIbt = 1;

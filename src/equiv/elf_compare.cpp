@@ -20,14 +20,14 @@
 namespace clearbox::equiv {
 namespace {
 
-constexpr std::uint64_t kShfAlloc = 0x2;
-constexpr std::uint64_t kShfExecInstr = 0x4;
-constexpr std::uint32_t kShtNull = 0;
-constexpr std::uint32_t kNtGnuBuildId = 3;
-constexpr std::uint8_t kSttFunc = 2;
-constexpr std::uint8_t kSttFile = 4;
-constexpr std::uint8_t kSttGnuIfunc = 10;
-constexpr std::uint16_t kShnLoReserve = 0xff00;
+using elf::kNtGnuBuildId;
+using elf::kShfAlloc;
+using elf::kShfExecInstr;
+using elf::kShnLoReserve;
+using elf::kShtNull;
+using elf::kSttFile;
+using elf::kSttFunc;
+using elf::kSttGnuIfunc;
 
 std::string Hex(std::uint64_t value) {
   char buffer[24];
