@@ -315,11 +315,11 @@ Result<void> QueryAuthMethods(Connection& connection, std::string& buffer, KexOu
                     std::to_string(static_cast<std::uint8_t>((*newkeys)[0])));
   }
   auto to_server = SshPacketCipher::Create(outcome.cipher, outcome.mac, outcome.shared_secret_mpint,
-                                           outcome.hash, true, outcome.client_packets);
+                                           outcome.hash, true, true, outcome.client_packets);
   if (!to_server) return Forward(to_server);
   auto from_server =
       SshPacketCipher::Create(outcome.cipher, outcome.mac, outcome.shared_secret_mpint,
-                              outcome.hash, false, outcome.server_packets);
+                              outcome.hash, false, false, outcome.server_packets);
   if (!from_server) return Forward(from_server);
   result.transport = outcome.cipher + " " + outcome.mac;
   std::string request(1, static_cast<char>(kSshMsgServiceRequest));

@@ -312,7 +312,7 @@ std::string DeriveKey(std::string_view shared_secret_mpint, std::string_view has
 Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::string_view mac,
                                                 std::string_view shared_secret_mpint,
                                                 std::string_view hash, bool client_to_server,
-                                                std::uint32_t sequence) {
+                                                bool sealing, std::uint32_t sequence) {
   const EVP_CIPHER* evp_cipher = cipher == "aes128-ctr"   ? EVP_aes_128_ctr()
                                  : cipher == "aes256-ctr" ? EVP_aes_256_ctr()
                                                           : nullptr;
@@ -338,10 +338,10 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
                            static_cast<std::size_t>(EVP_MD_get_size(digest)));
   out.sequence_ = sequence;
   out.context_.reset(EVP_CIPHER_CTX_new());
-  if (!out.context_ || EVP_CipherInit_ex(out.context_.get(), evp_cipher, nullptr,
-                                         reinterpret_cast<const unsigned char*>(key.data()),
-                                         reinterpret_cast<const unsigned char*>(iv.data()),
-                                         client_to_server ? 1 : 0) != 1) {
+  if (!out.context_ ||
+      EVP_CipherInit_ex(out.context_.get(), evp_cipher, nullptr,
+                        reinterpret_cast<const unsigned char*>(key.data()),
+                        reinterpret_cast<const unsigned char*>(iv.data()), sealing ? 1 : 0) != 1) {
     return Fail(ErrorCode::kInternal, "cipher initialisation failed");
   }
   return out;

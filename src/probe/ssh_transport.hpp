@@ -105,11 +105,13 @@ std::string DeriveKey(std::string_view shared_secret_mpint, std::string_view has
 class SshPacketCipher {
  public:
   // A direction of `cipher` and `mac` (names of kTransportCiphers / kTransportMacs) keyed
-  // from the exchange: `client_to_server` picks letters A, C, E, else B, D, F.
-  // `sequence` is the number of packets this direction has carried so far.
+  // from the exchange: `client_to_server` picks letters A, C, E, else B, D, F; `sealing`
+  // encrypts (the sender's side), else decrypts. `sequence` is the number of packets this
+  // direction has carried so far.
   static Result<SshPacketCipher> Create(std::string_view cipher, std::string_view mac,
                                         std::string_view shared_secret_mpint, std::string_view hash,
-                                        bool client_to_server, std::uint32_t sequence);
+                                        bool client_to_server, bool sealing,
+                                        std::uint32_t sequence);
   // The encrypted packet of `payload` with its MAC (random padding).
   Result<std::string> Seal(std::string_view payload);
   // The payload of the packet at the start of `buffer`, removed from it: kTruncated when
