@@ -519,6 +519,7 @@ struct SshdCase {
   std::string signature_algorithm;
   std::vector<std::string> methods;
   bool password_finding;
+  std::string transport = "aes128-ctr hmac-sha2-256-etm@openssh.com";
 };
 
 TEST(SshServers, SshdSignaturesAndAuthenticationMethods) {
@@ -563,10 +564,19 @@ TEST(SshServers, SshdSignaturesAndAuthenticationMethods) {
        {"publickey", "keyboard-interactive"},
        true},
       {"-t ecdsa -b 521",
-       "PasswordAuthentication no\nKbdInteractiveAuthentication no\n",
+       "PasswordAuthentication no\nKbdInteractiveAuthentication no\nCiphers aes256-ctr\nMACs "
+       "hmac-sha2-512\n",
        "ecdsa-sha2-nistp521",
        {"publickey"},
-       false},
+       false,
+       "aes256-ctr hmac-sha2-512"},
+      {"-t ed25519",
+       "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nMACs "
+       "hmac-sha1-etm@openssh.com\n",
+       "ssh-ed25519",
+       {"publickey", "password"},
+       true,
+       "aes128-ctr hmac-sha1-etm@openssh.com"},
   };
   std::vector<std::unique_ptr<Server>> servers;
   std::vector<std::uint16_t> ports;
@@ -590,7 +600,7 @@ TEST(SshServers, SshdSignaturesAndAuthenticationMethods) {
     EXPECT_TRUE(ssh.signature_checked) << ::testing::PrintToString(ssh.problems);
     EXPECT_TRUE(ssh.signature_verified) << ssh.signature_problem;
     EXPECT_EQ(ssh.signature_algorithm, cases[i].signature_algorithm);
-    EXPECT_EQ(ssh.transport, "aes128-ctr hmac-sha2-256");
+    EXPECT_EQ(ssh.transport, cases[i].transport);
     ASSERT_TRUE(ssh.have_auth_methods) << ::testing::PrintToString(ssh.problems);
     EXPECT_EQ(ssh.auth_methods, cases[i].methods);
     EXPECT_FALSE(ssh.auth_none_accepted);
@@ -662,6 +672,7 @@ TEST(SshServers, DropbearKeysAndPasswordOnAndOff) {
     const SshResult& ssh = SshOn(result, ports[i]);
     EXPECT_TRUE(ssh.signature_verified) << ssh.signature_problem;
     EXPECT_EQ(ssh.signature_algorithm, cases[i].signature_algorithm);
+    EXPECT_EQ(ssh.transport, "aes128-ctr hmac-sha2-256");  // dropbear has no -etm MACs
     ASSERT_TRUE(ssh.have_auth_methods) << ::testing::PrintToString(ssh.problems);
     const std::vector<std::string> expected =
         cases[i].password_disabled ? std::vector<std::string>{"publickey"}

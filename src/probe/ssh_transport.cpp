@@ -316,10 +316,14 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
   const EVP_CIPHER* evp_cipher = cipher == "aes128-ctr"   ? EVP_aes_128_ctr()
                                  : cipher == "aes256-ctr" ? EVP_aes_256_ctr()
                                                           : nullptr;
-  const EVP_MD* digest = mac == "hmac-sha2-256"   ? EVP_sha256()
-                         : mac == "hmac-sha2-512" ? EVP_sha512()
-                         : mac == "hmac-sha1"     ? EVP_sha1()
-                                                  : nullptr;
+  // OpenSSH's encrypt-then-MAC variants: the same HMACs over the encrypted packet.
+  constexpr std::string_view kEtmSuffix = "-etm@openssh.com";
+  const bool etm = mac.ends_with(kEtmSuffix);
+  const std::string_view hmac = etm ? mac.substr(0, mac.size() - kEtmSuffix.size()) : mac;
+  const EVP_MD* digest = hmac == "hmac-sha2-256"   ? EVP_sha256()
+                         : hmac == "hmac-sha2-512" ? EVP_sha512()
+                         : hmac == "hmac-sha1"     ? EVP_sha1()
+                                                   : nullptr;
   if (evp_cipher == nullptr || digest == nullptr) {
     return Fail(ErrorCode::kUnsupported,
                 "transport " + std::string(cipher) + " with " + std::string(mac));
@@ -334,6 +338,7 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
                 static_cast<std::size_t>(EVP_CIPHER_get_key_length(evp_cipher)));
   SshPacketCipher out;
   out.mac_digest_ = digest;
+  out.encrypt_then_mac_ = etm;
   out.mac_key_ = DeriveKey(shared_secret_mpint, hash, session_id, static_cast<char>(iv_letter + 4),
                            static_cast<std::size_t>(EVP_MD_get_size(digest)));
   out.sequence_ = sequence;
@@ -347,8 +352,33 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
   return out;
 }
 
+Result<std::string> SshPacketCipher::Mac(std::string_view packet) const {
+  std::string input;
+  AppendU32(input, sequence_);
+  input += packet;
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int size = 0;
+  if (HMAC(mac_digest_, mac_key_.data(), static_cast<int>(mac_key_.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac.data(),
+           &size) == nullptr) {
+    return Fail(ErrorCode::kInternal, "HMAC failed");
+  }
+  return std::string(reinterpret_cast<const char*>(mac.data()), size);
+}
+
+bool SshPacketCipher::Crypt(std::string_view in, std::string& out) {
+  const std::size_t start = out.size();
+  out.resize(start + in.size());
+  int written = 0;
+  return EVP_CipherUpdate(context_.get(), reinterpret_cast<unsigned char*>(out.data() + start),
+                          &written, reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size())) == 1;
+}
+
 Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
-  std::size_t padding = kCipherBlockBytes - ((payload.size() + 5) % kCipherBlockBytes);
+  // The encrypted part (with packet_length unless encrypt-then-MAC) is a block multiple.
+  const std::size_t clear = encrypt_then_mac_ ? 1 : 5;
+  std::size_t padding = kCipherBlockBytes - ((payload.size() + clear) % kCipherBlockBytes);
   if (padding < kMinPaddingBytes) padding += kCipherBlockBytes;
   std::string packet;
   AppendU32(packet, static_cast<std::uint32_t>(1 + payload.size() + padding));
@@ -357,49 +387,43 @@ Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
   std::string random(padding, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(padding));
   packet += random;
-  std::string mac_input;
-  AppendU32(mac_input, sequence_);
-  mac_input += packet;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  if (HMAC(mac_digest_, mac_key_.data(), static_cast<int>(mac_key_.size()),
-           reinterpret_cast<const unsigned char*>(mac_input.data()), mac_input.size(), mac.data(),
-           &mac_size) == nullptr) {
-    return Fail(ErrorCode::kInternal, "HMAC failed");
+  std::string out;
+  if (encrypt_then_mac_) {
+    out = packet.substr(0, 4);
+    if (!Crypt(std::string_view(packet).substr(4), out)) {
+      return Fail(ErrorCode::kInternal, "encryption failed");
+    }
+    auto mac = Mac(out);
+    if (!mac) return Forward(mac);
+    out += *mac;
+  } else {
+    auto mac = Mac(packet);
+    if (!mac) return Forward(mac);
+    if (!Crypt(packet, out)) return Fail(ErrorCode::kInternal, "encryption failed");
+    out += *mac;
   }
-  std::string out(packet.size(), '\0');
-  int written = 0;
-  if (EVP_CipherUpdate(context_.get(), reinterpret_cast<unsigned char*>(out.data()), &written,
-                       reinterpret_cast<const unsigned char*>(packet.data()),
-                       static_cast<int>(packet.size())) != 1) {
-    return Fail(ErrorCode::kInternal, "encryption failed");
-  }
-  out.append(reinterpret_cast<const char*>(mac.data()), mac_size);
   ++sequence_;
   return out;
 }
 
 Result<std::string> SshPacketCipher::Open(std::string& buffer) {
-  auto decrypt = [this](std::string_view in, std::string& out) {
-    const std::size_t start = out.size();
-    out.resize(start + in.size());
-    int written = 0;
-    return EVP_CipherUpdate(context_.get(), reinterpret_cast<unsigned char*>(out.data() + start),
-                            &written, reinterpret_cast<const unsigned char*>(in.data()),
-                            static_cast<int>(in.size())) == 1;
-  };
+  // packet_length: in clear for encrypt-then-MAC, else in the first decrypted block.
+  const std::size_t first = encrypt_then_mac_ ? 4 : kCipherBlockBytes;
   if (header_.empty()) {
-    if (buffer.size() < kCipherBlockBytes) {
+    if (buffer.size() < first) {
       return Fail(ErrorCode::kTruncated, "encrypted packet not complete yet");
     }
-    if (!decrypt(std::string_view(buffer).substr(0, kCipherBlockBytes), header_)) {
+    if (encrypt_then_mac_) {
+      header_ = buffer.substr(0, first);
+    } else if (!Crypt(std::string_view(buffer).substr(0, first), header_)) {
       return Fail(ErrorCode::kInternal, "decryption failed");
     }
   }
   auto length = ReadU32At(ViewOf(header_), 0, Endian::kBig);
   if (!length) return Forward(length);
+  const std::size_t encrypted = encrypt_then_mac_ ? *length : 4 + *length;
   if (*length > kMaxSshPacketBytes || *length < kCipherBlockBytes - 4 ||
-      (*length + 4) % kCipherBlockBytes != 0) {
+      encrypted % kCipherBlockBytes != 0) {
     return Fail(ErrorCode::kMalformed, "encrypted packet_length " + std::to_string(*length) +
                                            " outside 12.." + std::to_string(kMaxSshPacketBytes) +
                                            " or not a multiple of the block size");
@@ -409,24 +433,27 @@ Result<std::string> SshPacketCipher::Open(std::string& buffer) {
   if (buffer.size() < wire_size) {
     return Fail(ErrorCode::kTruncated, "encrypted packet not complete yet");
   }
+  const std::string_view received(buffer.data() + 4 + *length, mac_size);
   std::string packet = std::move(header_);
   header_.clear();
-  if (!decrypt(std::string_view(buffer).substr(kCipherBlockBytes, 4 + *length - kCipherBlockBytes),
-               packet)) {
-    return Fail(ErrorCode::kInternal, "decryption failed");
-  }
-  std::string mac_input;
-  AppendU32(mac_input, sequence_);
-  mac_input += packet;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int computed = 0;
-  if (HMAC(mac_digest_, mac_key_.data(), static_cast<int>(mac_key_.size()),
-           reinterpret_cast<const unsigned char*>(mac_input.data()), mac_input.size(), mac.data(),
-           &computed) == nullptr ||
-      computed != mac_size ||
-      CRYPTO_memcmp(mac.data(), buffer.data() + 4 + *length, mac_size) != 0) {
+  auto bad_mac = [&] {
     return Fail(ErrorCode::kMalformed,
                 "MAC of packet " + std::to_string(sequence_) + " does not verify");
+  };
+  if (encrypt_then_mac_) {
+    auto mac = Mac(std::string_view(buffer).substr(0, 4 + *length));
+    if (!mac) return Forward(mac);
+    if (CRYPTO_memcmp(mac->data(), received.data(), mac_size) != 0) return bad_mac();
+    if (!Crypt(std::string_view(buffer).substr(4, *length), packet)) {
+      return Fail(ErrorCode::kInternal, "decryption failed");
+    }
+  } else {
+    if (!Crypt(std::string_view(buffer).substr(first, 4 + *length - first), packet)) {
+      return Fail(ErrorCode::kInternal, "decryption failed");
+    }
+    auto mac = Mac(packet);
+    if (!mac) return Forward(mac);
+    if (CRYPTO_memcmp(mac->data(), received.data(), mac_size) != 0) return bad_mac();
   }
   ++sequence_;
   buffer.erase(0, wire_size);

@@ -2,8 +2,9 @@
 // (RFC 4253 section 8, RFC 8731 for curve25519-sha256, RFC 8332 for RSA with SHA-2, RFC 5656
 // for ECDSA, RFC 8709 for Ed25519), key derivation (RFC 4253 7.2), the encrypted binary
 // packet of aes128-ctr / aes256-ctr with hmac-sha2-256 / hmac-sha2-512 / hmac-sha1 (RFC 4344,
-// RFC 6668), and USERAUTH_FAILURE (RFC 4252). All through OpenSSL 3 EVP; the parsers take
-// untrusted bytes and are fuzzed (fuzz/probe_ssh_fuzz.cpp).
+// RFC 6668), also in OpenSSH's encrypt-then-MAC form (its PROTOCOL file, 1.5), and
+// USERAUTH_FAILURE (RFC 4252). All through OpenSSL 3 EVP; the parsers take untrusted bytes
+// and are fuzzed (fuzz/probe_ssh_fuzz.cpp).
 #pragma once
 
 #include <openssl/evp.h>
@@ -94,7 +95,11 @@ Result<SignatureCheck> VerifyHostKeySignature(ByteView host_key_blob, ByteView s
 
 // The encryption and MAC algorithms our transport implements, in our order of preference.
 inline constexpr std::string_view kTransportCiphers[] = {"aes128-ctr", "aes256-ctr"};
-inline constexpr std::string_view kTransportMacs[] = {"hmac-sha2-256", "hmac-sha2-512",
+inline constexpr std::string_view kTransportMacs[] = {"hmac-sha2-256-etm@openssh.com",
+                                                      "hmac-sha2-512-etm@openssh.com",
+                                                      "hmac-sha2-256",
+                                                      "hmac-sha2-512",
+                                                      "hmac-sha1-etm@openssh.com",
                                                       "hmac-sha1"};
 
 // RFC 4253 7.2: key `letter` ('A'..'F') of `size` bytes from K (mpint), H and the session id.
@@ -122,10 +127,15 @@ class SshPacketCipher {
 
  private:
   SshPacketCipher() = default;
+  // HMAC of the sequence number and `packet`.
+  Result<std::string> Mac(std::string_view packet) const;
+  // Encrypts or decrypts `in` (CTR: the same operation), appending to `out`.
+  bool Crypt(std::string_view in, std::string& out);
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> context_{nullptr,
                                                                            &EVP_CIPHER_CTX_free};
   const EVP_MD* mac_digest_ = nullptr;
   std::string mac_key_;
+  bool encrypt_then_mac_ = false;  // "-etm@openssh.com": packet_length in clear, MAC last
   std::uint32_t sequence_ = 0;
   std::string header_;  // the decrypted first block of the packet being opened
 };
