@@ -115,10 +115,11 @@ std::string ClientKexInit(const KexInit& server, const std::string& kex,
   RAND_bytes(cookie.data(), static_cast<int>(cookie.size()));
   payload.append(reinterpret_cast<const char*>(cookie.data()), cookie.size());
   const bool ours = !cipher.empty();
+  const bool our_mac = !mac.empty();
   for (const std::string& list :
        {kex, host_key, ours ? cipher : JoinNames(server.cipher_c2s),
-        ours ? cipher : JoinNames(server.cipher_s2c), ours ? mac : JoinNames(server.mac_c2s),
-        ours ? mac : JoinNames(server.mac_s2c),
+        ours ? cipher : JoinNames(server.cipher_s2c), our_mac ? mac : JoinNames(server.mac_c2s),
+        our_mac ? mac : JoinNames(server.mac_s2c),
         ours ? std::string("none") : JoinNames(server.compression_c2s),
         ours ? std::string("none") : JoinNames(server.compression_s2c), std::string(),
         std::string()}) {
@@ -202,8 +203,10 @@ Result<void> ExchangeKeys(Connection& connection, std::string& buffer,
   const KexInit& k = result.kexinit;
   outcome.cipher = FirstOffered(kTransportCiphers, k.cipher_c2s, k.cipher_s2c);
   outcome.mac = FirstOffered(kTransportMacs, k.mac_c2s, k.mac_s2c);
+  const bool gcm = outcome.cipher.ends_with("-gcm@openssh.com");
+  if (gcm) outcome.mac.clear();  // AES-GCM negotiates no MAC: the server's lists are sent
   const std::string_view none[] = {"none"};
-  if (outcome.cipher.empty() || outcome.mac.empty() ||
+  if (outcome.cipher.empty() || (outcome.mac.empty() && !gcm) ||
       FirstOffered(none, k.compression_c2s, k.compression_s2c).empty()) {
     outcome.cipher.clear();
     outcome.mac.clear();
@@ -321,7 +324,7 @@ Result<void> QueryAuthMethods(Connection& connection, std::string& buffer, KexOu
       SshPacketCipher::Create(outcome.cipher, outcome.mac, outcome.shared_secret_mpint,
                               outcome.hash, false, false, outcome.server_packets);
   if (!from_server) return Forward(from_server);
-  result.transport = outcome.cipher + " " + outcome.mac;
+  result.transport = outcome.mac.empty() ? outcome.cipher : outcome.cipher + " " + outcome.mac;
   std::string request(1, static_cast<char>(kSshMsgServiceRequest));
   AppendString(request, "ssh-userauth");
   auto sealed = to_server->Seal(request);

@@ -577,6 +577,14 @@ TEST(SshServers, SshdSignaturesAndAuthenticationMethods) {
        {"publickey", "password"},
        true,
        "aes128-ctr hmac-sha1-etm@openssh.com"},
+      // No CTR cipher: AES-GCM, which negotiates no MAC.
+      {"-t ed25519",
+       "PasswordAuthentication no\nKbdInteractiveAuthentication no\nCiphers "
+       "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n",
+       "ssh-ed25519",
+       {"publickey"},
+       false,
+       "aes256-gcm@openssh.com"},
   };
   std::vector<std::unique_ptr<Server>> servers;
   std::vector<std::uint16_t> ports;

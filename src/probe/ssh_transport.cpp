@@ -17,6 +17,8 @@ namespace {
 
 // The AES block: the packet length must be a multiple of it (RFC 4253 6).
 constexpr std::size_t kCipherBlockBytes = 16;
+// RFC 5647 7.3: the authentication tag of AES-GCM.
+constexpr std::size_t kGcmTagBytes = 16;
 // RFC 4253 6: at least 4 bytes of padding.
 constexpr std::size_t kMinPaddingBytes = 4;
 // An RSA modulus or ECDSA scalar larger than this is refused (RSA-16384 is 2 KiB).
@@ -313,9 +315,12 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
                                                 std::string_view shared_secret_mpint,
                                                 std::string_view hash, bool client_to_server,
                                                 bool sealing, std::uint32_t sequence) {
-  const EVP_CIPHER* evp_cipher = cipher == "aes128-ctr"   ? EVP_aes_128_ctr()
-                                 : cipher == "aes256-ctr" ? EVP_aes_256_ctr()
-                                                          : nullptr;
+  const EVP_CIPHER* evp_cipher = cipher == "aes128-ctr"               ? EVP_aes_128_ctr()
+                                 : cipher == "aes256-ctr"             ? EVP_aes_256_ctr()
+                                 : cipher == "aes128-gcm@openssh.com" ? EVP_aes_128_gcm()
+                                 : cipher == "aes256-gcm@openssh.com" ? EVP_aes_256_gcm()
+                                                                      : nullptr;
+  const bool gcm = cipher.ends_with("-gcm@openssh.com");
   // OpenSSH's encrypt-then-MAC variants: the same HMACs over the encrypted packet.
   constexpr std::string_view kEtmSuffix = "-etm@openssh.com";
   const bool etm = mac.ends_with(kEtmSuffix);
@@ -324,32 +329,74 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
                          : hmac == "hmac-sha2-512" ? EVP_sha512()
                          : hmac == "hmac-sha1"     ? EVP_sha1()
                                                    : nullptr;
-  if (evp_cipher == nullptr || digest == nullptr) {
+  if (evp_cipher == nullptr || (digest == nullptr && !gcm)) {
     return Fail(ErrorCode::kUnsupported,
                 "transport " + std::string(cipher) + " with " + std::string(mac));
   }
   // The first exchange's H is the session id (RFC 4253 7.2).
   const std::string_view session_id = hash;
   const char iv_letter = client_to_server ? 'A' : 'B';
-  const std::string iv = DeriveKey(shared_secret_mpint, hash, session_id, iv_letter,
-                                   static_cast<std::size_t>(EVP_CIPHER_get_iv_length(evp_cipher)));
+  SshPacketCipher out;
+  out.gcm_ = gcm;
+  out.iv_ = DeriveKey(shared_secret_mpint, hash, session_id, iv_letter,
+                      static_cast<std::size_t>(EVP_CIPHER_get_iv_length(evp_cipher)));
   const std::string key =
       DeriveKey(shared_secret_mpint, hash, session_id, static_cast<char>(iv_letter + 2),
                 static_cast<std::size_t>(EVP_CIPHER_get_key_length(evp_cipher)));
-  SshPacketCipher out;
-  out.mac_digest_ = digest;
-  out.encrypt_then_mac_ = etm;
-  out.mac_key_ = DeriveKey(shared_secret_mpint, hash, session_id, static_cast<char>(iv_letter + 4),
-                           static_cast<std::size_t>(EVP_MD_get_size(digest)));
+  if (!gcm) {
+    out.mac_digest_ = digest;
+    out.encrypt_then_mac_ = etm;
+    out.mac_key_ =
+        DeriveKey(shared_secret_mpint, hash, session_id, static_cast<char>(iv_letter + 4),
+                  static_cast<std::size_t>(EVP_MD_get_size(digest)));
+  }
   out.sequence_ = sequence;
+  out.sealing_ = sealing;
   out.context_.reset(EVP_CIPHER_CTX_new());
-  if (!out.context_ ||
-      EVP_CipherInit_ex(out.context_.get(), evp_cipher, nullptr,
-                        reinterpret_cast<const unsigned char*>(key.data()),
-                        reinterpret_cast<const unsigned char*>(iv.data()), sealing ? 1 : 0) != 1) {
+  if (!out.context_ || EVP_CipherInit_ex(out.context_.get(), evp_cipher, nullptr,
+                                         reinterpret_cast<const unsigned char*>(key.data()),
+                                         reinterpret_cast<const unsigned char*>(out.iv_.data()),
+                                         sealing ? 1 : 0) != 1) {
     return Fail(ErrorCode::kInternal, "cipher initialisation failed");
   }
   return out;
+}
+
+Result<std::string> SshPacketCipher::GcmCrypt(std::string_view length, std::string_view body,
+                                              std::string& out, std::string_view tag) {
+  int written = 0;
+  const std::size_t start = out.size();
+  out.resize(start + body.size());
+  bool ok = EVP_CipherInit_ex(context_.get(), nullptr, nullptr, nullptr,
+                              reinterpret_cast<const unsigned char*>(iv_.data()),
+                              sealing_ ? 1 : 0) == 1 &&
+            EVP_CipherUpdate(context_.get(), nullptr, &written,
+                             reinterpret_cast<const unsigned char*>(length.data()),
+                             static_cast<int>(length.size())) == 1 &&
+            EVP_CipherUpdate(context_.get(), reinterpret_cast<unsigned char*>(out.data() + start),
+                             &written, reinterpret_cast<const unsigned char*>(body.data()),
+                             static_cast<int>(body.size())) == 1;
+  if (ok && !sealing_) {
+    ok = EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag.size()),
+                             const_cast<char*>(tag.data())) == 1;
+  }
+  std::array<unsigned char, 16> final_block{};
+  const bool authentic =
+      ok && EVP_CipherFinal_ex(context_.get(), final_block.data(), &written) == 1;
+  // RFC 5647 7.1: the invocation counter (the IV's last 8 bytes) counts packets.
+  for (std::size_t i = iv_.size(); i-- > iv_.size() - 8;) {
+    if (++iv_[i] != '\0') break;
+  }
+  if (!authentic) {
+    return Fail(ErrorCode::kMalformed,
+                "GCM tag of packet " + std::to_string(sequence_) + " does not verify");
+  }
+  std::string out_tag(kGcmTagBytes, '\0');
+  if (sealing_ && EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_GCM_GET_TAG,
+                                      static_cast<int>(kGcmTagBytes), out_tag.data()) != 1) {
+    return Fail(ErrorCode::kInternal, "GCM tag unavailable");
+  }
+  return out_tag;
 }
 
 Result<std::string> SshPacketCipher::Mac(std::string_view packet) const {
@@ -377,7 +424,7 @@ bool SshPacketCipher::Crypt(std::string_view in, std::string& out) {
 
 Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
   // The encrypted part (with packet_length unless encrypt-then-MAC) is a block multiple.
-  const std::size_t clear = encrypt_then_mac_ ? 1 : 5;
+  const std::size_t clear = encrypt_then_mac_ || gcm_ ? 1 : 5;
   std::size_t padding = kCipherBlockBytes - ((payload.size() + clear) % kCipherBlockBytes);
   if (padding < kMinPaddingBytes) padding += kCipherBlockBytes;
   std::string packet;
@@ -388,7 +435,13 @@ Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
   RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(padding));
   packet += random;
   std::string out;
-  if (encrypt_then_mac_) {
+  if (gcm_) {
+    out = packet.substr(0, 4);
+    auto tag = GcmCrypt(std::string_view(packet).substr(0, 4), std::string_view(packet).substr(4),
+                        out, "");
+    if (!tag) return Forward(tag);
+    out += *tag;
+  } else if (encrypt_then_mac_) {
     out = packet.substr(0, 4);
     if (!Crypt(std::string_view(packet).substr(4), out)) {
       return Fail(ErrorCode::kInternal, "encryption failed");
@@ -408,12 +461,13 @@ Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
 
 Result<std::string> SshPacketCipher::Open(std::string& buffer) {
   // packet_length: in clear for encrypt-then-MAC, else in the first decrypted block.
-  const std::size_t first = encrypt_then_mac_ ? 4 : kCipherBlockBytes;
+  const bool length_in_clear = encrypt_then_mac_ || gcm_;
+  const std::size_t first = length_in_clear ? 4 : kCipherBlockBytes;
   if (header_.empty()) {
     if (buffer.size() < first) {
       return Fail(ErrorCode::kTruncated, "encrypted packet not complete yet");
     }
-    if (encrypt_then_mac_) {
+    if (length_in_clear) {
       header_ = buffer.substr(0, first);
     } else if (!Crypt(std::string_view(buffer).substr(0, first), header_)) {
       return Fail(ErrorCode::kInternal, "decryption failed");
@@ -421,14 +475,15 @@ Result<std::string> SshPacketCipher::Open(std::string& buffer) {
   }
   auto length = ReadU32At(ViewOf(header_), 0, Endian::kBig);
   if (!length) return Forward(length);
-  const std::size_t encrypted = encrypt_then_mac_ ? *length : 4 + *length;
+  const std::size_t encrypted = length_in_clear ? *length : 4 + *length;
   if (*length > kMaxSshPacketBytes || *length < kCipherBlockBytes - 4 ||
       encrypted % kCipherBlockBytes != 0) {
     return Fail(ErrorCode::kMalformed, "encrypted packet_length " + std::to_string(*length) +
                                            " outside 12.." + std::to_string(kMaxSshPacketBytes) +
                                            " or not a multiple of the block size");
   }
-  const std::size_t mac_size = static_cast<std::size_t>(EVP_MD_get_size(mac_digest_));
+  const std::size_t mac_size =
+      gcm_ ? kGcmTagBytes : static_cast<std::size_t>(EVP_MD_get_size(mac_digest_));
   const std::size_t wire_size = 4 + *length + mac_size;
   if (buffer.size() < wire_size) {
     return Fail(ErrorCode::kTruncated, "encrypted packet not complete yet");
@@ -440,7 +495,11 @@ Result<std::string> SshPacketCipher::Open(std::string& buffer) {
     return Fail(ErrorCode::kMalformed,
                 "MAC of packet " + std::to_string(sequence_) + " does not verify");
   };
-  if (encrypt_then_mac_) {
+  if (gcm_) {
+    auto opened = GcmCrypt(std::string_view(buffer).substr(0, 4),
+                           std::string_view(buffer).substr(4, *length), packet, received);
+    if (!opened) return Forward(opened);
+  } else if (encrypt_then_mac_) {
     auto mac = Mac(std::string_view(buffer).substr(0, 4 + *length));
     if (!mac) return Forward(mac);
     if (CRYPTO_memcmp(mac->data(), received.data(), mac_size) != 0) return bad_mac();

@@ -94,7 +94,9 @@ Result<SignatureCheck> VerifyHostKeySignature(ByteView host_key_blob, ByteView s
                                               std::string_view negotiated_algorithm);
 
 // The encryption and MAC algorithms our transport implements, in our order of preference.
-inline constexpr std::string_view kTransportCiphers[] = {"aes128-ctr", "aes256-ctr"};
+// AES-GCM (RFC 5647, as OpenSSH names it) authenticates itself: no MAC is negotiated for it.
+inline constexpr std::string_view kTransportCiphers[] = {
+    "aes128-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"};
 inline constexpr std::string_view kTransportMacs[] = {"hmac-sha2-256-etm@openssh.com",
                                                       "hmac-sha2-512-etm@openssh.com",
                                                       "hmac-sha2-256",
@@ -109,7 +111,8 @@ std::string DeriveKey(std::string_view shared_secret_mpint, std::string_view has
 // One direction of the encrypted binary packet protocol (cipher, MAC, sequence number).
 class SshPacketCipher {
  public:
-  // A direction of `cipher` and `mac` (names of kTransportCiphers / kTransportMacs) keyed
+  // A direction of `cipher` and `mac` (names of kTransportCiphers / kTransportMacs; `mac` is
+  // ignored for AES-GCM) keyed
   // from the exchange: `client_to_server` picks letters A, C, E, else B, D, F; `sealing`
   // encrypts (the sender's side), else decrypts. `sequence` is the number of packets this
   // direction has carried so far.
@@ -131,11 +134,18 @@ class SshPacketCipher {
   Result<std::string> Mac(std::string_view packet) const;
   // Encrypts or decrypts `in` (CTR: the same operation), appending to `out`.
   bool Crypt(std::string_view in, std::string& out);
+  // AES-GCM of one packet: `length` as additional data, `body` en- or decrypted onto `out`,
+  // checked against `tag` when opening; returns the tag when sealing. Advances the IV.
+  Result<std::string> GcmCrypt(std::string_view length, std::string_view body, std::string& out,
+                               std::string_view tag);
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> context_{nullptr,
                                                                            &EVP_CIPHER_CTX_free};
   const EVP_MD* mac_digest_ = nullptr;
   std::string mac_key_;
   bool encrypt_then_mac_ = false;  // "-etm@openssh.com": packet_length in clear, MAC last
+  bool gcm_ = false;               // AES-GCM: packet_length in clear, tag last, no MAC
+  bool sealing_ = false;
+  std::string iv_;  // GCM: fixed field and invocation counter
   std::uint32_t sequence_ = 0;
   std::string header_;  // the decrypted first block of the packet being opened
 };
