@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "probe/join.hpp"
 #include "probe/ssh.hpp"
@@ -26,20 +27,27 @@ void CheckEcdhReply(clearbox::ByteView payload) {
                                       signature ? signature->algorithm : "ssh-ed25519");
 }
 
-// `bytes` as the server's first encrypted packets, opened with keys of a fixed exchange.
+// `bytes` as the server's first encrypted packets, opened with keys of a fixed exchange by
+// each packet form: MAC after the encrypted packet, encrypt-then-MAC, AES-GCM.
 void OpenEncrypted(std::string_view bytes) {
   using namespace clearbox;
   static const std::string k = probe::EncodeMpint(
       ByteView(reinterpret_cast<const std::uint8_t*>("0123456789abcdef0123456789abcdef"), 32));
-  auto cipher = probe::SshPacketCipher::Create("aes128-ctr", "hmac-sha2-256", k,
-                                               std::string(32, 'h'), false, false, 3);
-  if (!cipher) return;
-  std::string buffer(bytes);
-  for (int i = 0; i < 4; ++i) {
-    auto payload = cipher->Open(buffer);
-    if (!payload) return;
-    (void)probe::ParseUserauthFailure(
-        ByteView(reinterpret_cast<const std::uint8_t*>(payload->data()), payload->size()));
+  constexpr std::pair<std::string_view, std::string_view> kForms[] = {
+      {"aes128-ctr", "hmac-sha2-256"},
+      {"aes256-ctr", "hmac-sha2-512-etm@openssh.com"},
+      {"aes128-gcm@openssh.com", ""}};
+  for (const auto& [cipher_name, mac_name] : kForms) {
+    auto cipher = probe::SshPacketCipher::Create(cipher_name, mac_name, k, std::string(32, 'h'),
+                                                 false, false, 3);
+    if (!cipher) continue;
+    std::string buffer(bytes);
+    for (int i = 0; i < 4; ++i) {
+      auto payload = cipher->Open(buffer);
+      if (!payload) break;
+      (void)probe::ParseUserauthFailure(
+          ByteView(reinterpret_cast<const std::uint8_t*>(payload->data()), payload->size()));
+    }
   }
 }
 

@@ -595,8 +595,8 @@ SshResult CheckSsh(const Address& address, std::uint16_t port, Clock::time_point
   }
   if (outcome.cipher.empty()) {
     result.problems.push_back(
-        "authentication methods: the server offers none of our transports (aes128-ctr or "
-        "aes256-ctr with hmac-sha2-256, hmac-sha2-512 or hmac-sha1)");
+        "authentication methods: the server offers none of our transports (aes128/256-ctr "
+        "with hmac-sha2-256/512 or hmac-sha1, plain or -etm; aes128/256-gcm)");
     return result;
   }
   if (auto queried = QueryAuthMethods(*connection, buffer, outcome, result); !queried) {
