@@ -28,7 +28,7 @@ void CheckEcdhReply(clearbox::ByteView payload) {
 }
 
 // `bytes` as the server's first encrypted packets, opened with keys of a fixed exchange by
-// each packet form: MAC after the encrypted packet, encrypt-then-MAC, AES-GCM.
+// each packet form: MAC after the encrypted packet, encrypt-then-MAC, AES-GCM, ChaCha20-Poly1305.
 void OpenEncrypted(std::string_view bytes) {
   using namespace clearbox;
   static const std::string k = probe::EncodeMpint(
@@ -36,7 +36,8 @@ void OpenEncrypted(std::string_view bytes) {
   constexpr std::pair<std::string_view, std::string_view> kForms[] = {
       {"aes128-ctr", "hmac-sha2-256"},
       {"aes256-ctr", "hmac-sha2-512-etm@openssh.com"},
-      {"aes128-gcm@openssh.com", ""}};
+      {"aes128-gcm@openssh.com", ""},
+      {"chacha20-poly1305@openssh.com", ""}};
   for (const auto& [cipher_name, mac_name] : kForms) {
     auto cipher = probe::SshPacketCipher::Create(cipher_name, mac_name, k, std::string(32, 'h'),
                                                  false, false, 3);

@@ -203,8 +203,10 @@ Result<void> ExchangeKeys(Connection& connection, std::string& buffer,
   const KexInit& k = result.kexinit;
   outcome.cipher = FirstOffered(kTransportCiphers, k.cipher_c2s, k.cipher_s2c);
   outcome.mac = FirstOffered(kTransportMacs, k.mac_c2s, k.mac_s2c);
-  const bool gcm = outcome.cipher.ends_with("-gcm@openssh.com");
-  if (gcm) outcome.mac.clear();  // AES-GCM negotiates no MAC: the server's lists are sent
+  // AES-GCM and ChaCha20-Poly1305 negotiate no MAC: the server's lists are sent.
+  const bool gcm = outcome.cipher.ends_with("-gcm@openssh.com") ||
+                   outcome.cipher == "chacha20-poly1305@openssh.com";
+  if (gcm) outcome.mac.clear();
   const std::string_view none[] = {"none"};
   if (outcome.cipher.empty() || (outcome.mac.empty() && !gcm) ||
       FirstOffered(none, k.compression_c2s, k.compression_s2c).empty()) {
@@ -596,7 +598,8 @@ SshResult CheckSsh(const Address& address, std::uint16_t port, Clock::time_point
   if (outcome.cipher.empty()) {
     result.problems.push_back(
         "authentication methods: the server offers none of our transports (aes128/256-ctr "
-        "with hmac-sha2-256/512 or hmac-sha1, plain or -etm; aes128/256-gcm)");
+        "with hmac-sha2-256/512 or hmac-sha1, plain or -etm; aes128/256-gcm; "
+        "chacha20-poly1305)");
     return result;
   }
   if (auto queried = QueryAuthMethods(*connection, buffer, outcome, result); !queried) {

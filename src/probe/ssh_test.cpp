@@ -585,6 +585,13 @@ TEST(SshServers, SshdSignaturesAndAuthenticationMethods) {
        {"publickey"},
        false,
        "aes256-gcm@openssh.com"},
+      {"-t ed25519",
+       "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nCiphers "
+       "chacha20-poly1305@openssh.com\n",
+       "ssh-ed25519",
+       {"publickey", "password"},
+       true,
+       "chacha20-poly1305@openssh.com"},
   };
   std::vector<std::unique_ptr<Server>> servers;
   std::vector<std::uint16_t> ports;

@@ -19,6 +19,13 @@ namespace {
 constexpr std::size_t kCipherBlockBytes = 16;
 // RFC 5647 7.3: the authentication tag of AES-GCM.
 constexpr std::size_t kGcmTagBytes = 16;
+// chacha20-poly1305@openssh.com (OpenSSH's PROTOCOL.chacha20poly1305): two 256-bit ChaCha20
+// keys, an 8-byte block and a 16-byte Poly1305 tag.
+constexpr std::size_t kChaChaKeyBytes = 32;
+constexpr std::size_t kChaChaBlockBytes = 8;
+constexpr std::size_t kPoly1305TagBytes = 16;
+// The shortest packet_length of any form (1 byte of padding_length, payload, 4 of padding).
+constexpr std::uint32_t kMinEncryptedPacketLength = 8;
 // RFC 4253 6: at least 4 bytes of padding.
 constexpr std::size_t kMinPaddingBytes = 4;
 // An RSA modulus or ECDSA scalar larger than this is refused (RSA-16384 is 2 KiB).
@@ -321,6 +328,7 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
                                  : cipher == "aes256-gcm@openssh.com" ? EVP_aes_256_gcm()
                                                                       : nullptr;
   const bool gcm = cipher.ends_with("-gcm@openssh.com");
+  const bool chacha = cipher == "chacha20-poly1305@openssh.com";
   // OpenSSH's encrypt-then-MAC variants: the same HMACs over the encrypted packet.
   constexpr std::string_view kEtmSuffix = "-etm@openssh.com";
   const bool etm = mac.ends_with(kEtmSuffix);
@@ -329,7 +337,7 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
                          : hmac == "hmac-sha2-512" ? EVP_sha512()
                          : hmac == "hmac-sha1"     ? EVP_sha1()
                                                    : nullptr;
-  if (evp_cipher == nullptr || (digest == nullptr && !gcm)) {
+  if ((evp_cipher == nullptr && !chacha) || (digest == nullptr && !gcm && !chacha)) {
     return Fail(ErrorCode::kUnsupported,
                 "transport " + std::string(cipher) + " with " + std::string(mac));
   }
@@ -337,6 +345,15 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
   const std::string_view session_id = hash;
   const char iv_letter = client_to_server ? 'A' : 'B';
   SshPacketCipher out;
+  out.sequence_ = sequence;
+  out.sealing_ = sealing;
+  if (chacha) {
+    out.chacha_ = true;
+    out.block_ = kChaChaBlockBytes;
+    out.chacha_keys_ = DeriveKey(shared_secret_mpint, hash, session_id,
+                                 static_cast<char>(iv_letter + 2), 2 * kChaChaKeyBytes);
+    return out;
+  }
   out.gcm_ = gcm;
   out.iv_ = DeriveKey(shared_secret_mpint, hash, session_id, iv_letter,
                       static_cast<std::size_t>(EVP_CIPHER_get_iv_length(evp_cipher)));
@@ -350,8 +367,6 @@ Result<SshPacketCipher> SshPacketCipher::Create(std::string_view cipher, std::st
         DeriveKey(shared_secret_mpint, hash, session_id, static_cast<char>(iv_letter + 4),
                   static_cast<std::size_t>(EVP_MD_get_size(digest)));
   }
-  out.sequence_ = sequence;
-  out.sealing_ = sealing;
   out.context_.reset(EVP_CIPHER_CTX_new());
   if (!out.context_ || EVP_CipherInit_ex(out.context_.get(), evp_cipher, nullptr,
                                          reinterpret_cast<const unsigned char*>(key.data()),
@@ -422,11 +437,49 @@ bool SshPacketCipher::Crypt(std::string_view in, std::string& out) {
                           static_cast<int>(in.size())) == 1;
 }
 
+Result<std::string> SshPacketCipher::ChaCha(bool header, std::uint64_t counter,
+                                            std::string_view in) const {
+  // OpenSSH's ChaCha20 has a 64-bit counter and a 64-bit nonce (the sequence number); in
+  // OpenSSL's 16-byte IV they are the little-endian counter, then the big-endian nonce.
+  std::array<unsigned char, 16> iv{};
+  for (std::size_t i = 0; i < 8; ++i) {
+    iv[i] = static_cast<unsigned char>(counter >> (8 * i));
+    iv[15 - i] = static_cast<unsigned char>(static_cast<std::uint64_t>(sequence_) >> (8 * i));
+  }
+  const auto* key =
+      reinterpret_cast<const unsigned char*>(chacha_keys_.data()) + (header ? kChaChaKeyBytes : 0);
+  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> context(EVP_CIPHER_CTX_new(),
+                                                                          &EVP_CIPHER_CTX_free);
+  std::string out(in.size(), '\0');
+  int written = 0;
+  if (!context || EVP_EncryptInit_ex(context.get(), EVP_chacha20(), nullptr, key, iv.data()) != 1 ||
+      EVP_EncryptUpdate(context.get(), reinterpret_cast<unsigned char*>(out.data()), &written,
+                        reinterpret_cast<const unsigned char*>(in.data()),
+                        static_cast<int>(in.size())) != 1) {
+    return Fail(ErrorCode::kInternal, "ChaCha20 failed");
+  }
+  return out;
+}
+
+Result<std::string> SshPacketCipher::Poly1305(std::string_view data) const {
+  auto key = ChaCha(false, 0, std::string(kChaChaKeyBytes, '\0'));
+  if (!key) return Forward(key);
+  std::array<unsigned char, kPoly1305TagBytes> tag{};
+  std::size_t size = 0;
+  if (EVP_Q_mac(nullptr, "POLY1305", nullptr, nullptr, nullptr,
+                reinterpret_cast<const unsigned char*>(key->data()), key->size(),
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(), tag.data(),
+                tag.size(), &size) == nullptr) {
+    return Fail(ErrorCode::kInternal, "Poly1305 failed");
+  }
+  return std::string(reinterpret_cast<const char*>(tag.data()), size);
+}
+
 Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
   // The encrypted part (with packet_length unless encrypt-then-MAC) is a block multiple.
-  const std::size_t clear = encrypt_then_mac_ || gcm_ ? 1 : 5;
-  std::size_t padding = kCipherBlockBytes - ((payload.size() + clear) % kCipherBlockBytes);
-  if (padding < kMinPaddingBytes) padding += kCipherBlockBytes;
+  const std::size_t clear = encrypt_then_mac_ || gcm_ || chacha_ ? 1 : 5;
+  std::size_t padding = block_ - ((payload.size() + clear) % block_);
+  if (padding < kMinPaddingBytes) padding += block_;
   std::string packet;
   AppendU32(packet, static_cast<std::uint32_t>(1 + payload.size() + padding));
   packet += static_cast<char>(padding);
@@ -435,7 +488,15 @@ Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
   RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(padding));
   packet += random;
   std::string out;
-  if (gcm_) {
+  if (chacha_) {
+    auto length = ChaCha(true, 0, std::string_view(packet).substr(0, 4));
+    auto body = length ? ChaCha(false, 1, std::string_view(packet).substr(4)) : length;
+    if (!body) return Forward(body);
+    out = *length + *body;
+    auto tag = Poly1305(out);
+    if (!tag) return Forward(tag);
+    out += *tag;
+  } else if (gcm_) {
     out = packet.substr(0, 4);
     auto tag = GcmCrypt(std::string_view(packet).substr(0, 4), std::string_view(packet).substr(4),
                         out, "");
@@ -462,28 +523,33 @@ Result<std::string> SshPacketCipher::Seal(std::string_view payload) {
 Result<std::string> SshPacketCipher::Open(std::string& buffer) {
   // packet_length: in clear for encrypt-then-MAC, else in the first decrypted block.
   const bool length_in_clear = encrypt_then_mac_ || gcm_;
-  const std::size_t first = length_in_clear ? 4 : kCipherBlockBytes;
+  const std::size_t first = length_in_clear || chacha_ ? 4 : kCipherBlockBytes;
   if (header_.empty()) {
     if (buffer.size() < first) {
       return Fail(ErrorCode::kTruncated, "encrypted packet not complete yet");
     }
     if (length_in_clear) {
       header_ = buffer.substr(0, first);
+    } else if (chacha_) {
+      auto length = ChaCha(true, 0, std::string_view(buffer).substr(0, first));
+      if (!length) return Forward(length);
+      header_ = *length;
     } else if (!Crypt(std::string_view(buffer).substr(0, first), header_)) {
       return Fail(ErrorCode::kInternal, "decryption failed");
     }
   }
   auto length = ReadU32At(ViewOf(header_), 0, Endian::kBig);
   if (!length) return Forward(length);
-  const std::size_t encrypted = length_in_clear ? *length : 4 + *length;
-  if (*length > kMaxSshPacketBytes || *length < kCipherBlockBytes - 4 ||
-      encrypted % kCipherBlockBytes != 0) {
+  const std::size_t encrypted = length_in_clear || chacha_ ? *length : 4 + *length;
+  if (*length > kMaxSshPacketBytes || *length < kMinEncryptedPacketLength ||
+      encrypted % block_ != 0) {
     return Fail(ErrorCode::kMalformed, "encrypted packet_length " + std::to_string(*length) +
-                                           " outside 12.." + std::to_string(kMaxSshPacketBytes) +
+                                           " outside 8.." + std::to_string(kMaxSshPacketBytes) +
                                            " or not a multiple of the block size");
   }
-  const std::size_t mac_size =
-      gcm_ ? kGcmTagBytes : static_cast<std::size_t>(EVP_MD_get_size(mac_digest_));
+  const std::size_t mac_size = gcm_      ? kGcmTagBytes
+                               : chacha_ ? kPoly1305TagBytes
+                                         : static_cast<std::size_t>(EVP_MD_get_size(mac_digest_));
   const std::size_t wire_size = 4 + *length + mac_size;
   if (buffer.size() < wire_size) {
     return Fail(ErrorCode::kTruncated, "encrypted packet not complete yet");
@@ -495,7 +561,14 @@ Result<std::string> SshPacketCipher::Open(std::string& buffer) {
     return Fail(ErrorCode::kMalformed,
                 "MAC of packet " + std::to_string(sequence_) + " does not verify");
   };
-  if (gcm_) {
+  if (chacha_) {
+    auto tag = Poly1305(std::string_view(buffer).substr(0, 4 + *length));
+    if (!tag) return Forward(tag);
+    if (CRYPTO_memcmp(tag->data(), received.data(), mac_size) != 0) return bad_mac();
+    auto body = ChaCha(false, 1, std::string_view(buffer).substr(4, *length));
+    if (!body) return Forward(body);
+    packet += *body;
+  } else if (gcm_) {
     auto opened = GcmCrypt(std::string_view(buffer).substr(0, 4),
                            std::string_view(buffer).substr(4, *length), packet, received);
     if (!opened) return Forward(opened);

@@ -2,7 +2,8 @@
 // (RFC 4253 section 8, RFC 8731 for curve25519-sha256, RFC 8332 for RSA with SHA-2, RFC 5656
 // for ECDSA, RFC 8709 for Ed25519), key derivation (RFC 4253 7.2), the encrypted binary
 // packet of aes128-ctr / aes256-ctr with hmac-sha2-256 / hmac-sha2-512 / hmac-sha1 (RFC 4344,
-// RFC 6668), also in OpenSSH's encrypt-then-MAC form (its PROTOCOL file, 1.5), and
+// RFC 6668), also in OpenSSH's encrypt-then-MAC form (its PROTOCOL file, 1.5), AES-GCM
+// (RFC 5647) and chacha20-poly1305@openssh.com (PROTOCOL.chacha20poly1305), and
 // USERAUTH_FAILURE (RFC 4252). All through OpenSSL 3 EVP; the parsers take untrusted bytes
 // and are fuzzed (fuzz/probe_ssh_fuzz.cpp).
 #pragma once
@@ -94,9 +95,11 @@ Result<SignatureCheck> VerifyHostKeySignature(ByteView host_key_blob, ByteView s
                                               std::string_view negotiated_algorithm);
 
 // The encryption and MAC algorithms our transport implements, in our order of preference.
-// AES-GCM (RFC 5647, as OpenSSH names it) authenticates itself: no MAC is negotiated for it.
+// AES-GCM (RFC 5647, as OpenSSH names it) and chacha20-poly1305@openssh.com authenticate
+// themselves: no MAC is negotiated for them.
 inline constexpr std::string_view kTransportCiphers[] = {
-    "aes128-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"};
+    "aes128-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com"};
 inline constexpr std::string_view kTransportMacs[] = {"hmac-sha2-256-etm@openssh.com",
                                                       "hmac-sha2-512-etm@openssh.com",
                                                       "hmac-sha2-256",
@@ -134,6 +137,11 @@ class SshPacketCipher {
   Result<std::string> Mac(std::string_view packet) const;
   // Encrypts or decrypts `in` (CTR: the same operation), appending to `out`.
   bool Crypt(std::string_view in, std::string& out);
+  // ChaCha20 of `in` with the length key (`header`) or the payload key, from block `counter`,
+  // the sequence number as nonce.
+  Result<std::string> ChaCha(bool header, std::uint64_t counter, std::string_view in) const;
+  // The Poly1305 tag of `data`, keyed by the first 32 bytes of the payload key's stream.
+  Result<std::string> Poly1305(std::string_view data) const;
   // AES-GCM of one packet: `length` as additional data, `body` en- or decrypted onto `out`,
   // checked against `tag` when opening; returns the tag when sealing. Advances the IV.
   Result<std::string> GcmCrypt(std::string_view length, std::string_view body, std::string& out,
@@ -144,6 +152,9 @@ class SshPacketCipher {
   std::string mac_key_;
   bool encrypt_then_mac_ = false;  // "-etm@openssh.com": packet_length in clear, MAC last
   bool gcm_ = false;               // AES-GCM: packet_length in clear, tag last, no MAC
+  bool chacha_ = false;            // chacha20-poly1305: length under its own key, tag last
+  std::string chacha_keys_;        // the payload key, then the length key
+  std::size_t block_ = 16;         // the cipher's block: the packet is a multiple of it
   bool sealing_ = false;
   std::string iv_;  // GCM: fixed field and invocation counter
   std::uint32_t sequence_ = 0;
