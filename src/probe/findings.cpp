@@ -88,6 +88,35 @@ void SshFindings(const ServiceResult& service, const SshPolicy& policy, Raiser& 
   }
 }
 
+// The key exchange's signature check and the authentication methods (SshResult).
+void SshAuthFindings(const ServiceResult& service, Raiser& raiser) {
+  const SshResult& ssh = *service.ssh;
+  if (ssh.signature_checked && !ssh.signature_verified) {
+    raiser.Raise("net.ssh-host-key-signature-invalid", "", service,
+                 ssh.host_key.type + " host key " + ssh.host_key.fingerprint +
+                     ": the signature over the exchange hash does not verify (" +
+                     ssh.signature_problem + ")",
+                 "signature " + ssh.signature_algorithm + ", negotiated " + ssh.host_key_algorithm);
+  }
+  if (!ssh.have_auth_methods) return;
+  if (ssh.auth_none_accepted) {
+    raiser.Raise("net.ssh-no-authentication", "", service,
+                 "USERAUTH_SUCCESS for user " + std::string(kAuthProbeUser) +
+                     " with method none: logged in without any credential",
+                 "USERAUTH_REQUEST none -> USERAUTH_SUCCESS");
+  }
+  std::vector<std::string> offered;
+  for (const auto& method : ssh.auth_methods) {
+    if (method == "password" || method == "keyboard-interactive") offered.push_back(method);
+  }
+  if (!offered.empty()) {
+    raiser.Raise(
+        "net.ssh-password-auth", "", service,
+        Join(offered) + " authentication offered (methods: " + Join(ssh.auth_methods) + ")",
+        "USERAUTH_FAILURE " + Join(ssh.auth_methods));
+  }
+}
+
 void TlsFindings(const ServiceResult& service, Raiser& raiser) {
   const TlsResult& tls = *service.tls;
   for (const auto& v : tls.versions) {
@@ -175,6 +204,7 @@ Result<std::vector<Finding>> RaiseFindings(const ProbeResult& result, const SshP
                    service.mqtt->evidence);
     }
     if (service.ssh) SshFindings(service, policy, raiser);
+    if (service.ssh) SshAuthFindings(service, raiser);
     if (service.tls) TlsFindings(service, raiser);
     if (service.http) HttpFindings(service, raiser);
   }

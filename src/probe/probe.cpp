@@ -185,7 +185,16 @@ nlohmann::json SshToJson(const SshResult& ssh, const SshPolicy& policy) {
                        {"type", ssh.host_key.type},
                        {"bits", ssh.host_key.bits},
                        {"fingerprint", ssh.host_key.fingerprint},
-                       {"signature_verified", false}};
+                       {"signature_checked", ssh.signature_checked},
+                       {"signature_verified", ssh.signature_verified},
+                       {"signature_algorithm", ssh.signature_algorithm},
+                       {"signature_problem", ssh.signature_problem}};
+  }
+  if (!ssh.transport.empty()) out["transport"] = ssh.transport;
+  if (ssh.have_auth_methods) {
+    out["auth_user"] = kAuthProbeUser;
+    out["auth_methods"] = Strings(ssh.auth_methods);
+    out["auth_none_accepted"] = ssh.auth_none_accepted;
   }
   return out;
 }

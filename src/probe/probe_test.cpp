@@ -243,7 +243,8 @@ TEST(ProbeServers, SshdWeakAndModernConfigurations) {
             common +
                 "KexAlgorithms curve25519-sha256\nCiphers chacha20-poly1305@openssh.com,"
                 "aes256-gcm@openssh.com\nMACs hmac-sha2-256-etm@openssh.com\n"
-                "HostKeyAlgorithms ssh-ed25519\nPasswordAuthentication no\n");
+                "HostKeyAlgorithms ssh-ed25519\nPasswordAuthentication no\n"
+                "KbdInteractiveAuthentication no\n");
   const std::uint16_t weak_port = FreePort(), modern_port = FreePort();
   Server weak({"/usr/sbin/sshd", "-D", "-e", "-f", (dir.path() / "weak.conf").string(), "-p",
                std::to_string(weak_port), "-h", weak_key.string()},

@@ -8,9 +8,11 @@
 #include <array>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "core/hashing.hpp"
 #include "core/read_file.hpp"
+#include "probe/ssh_transport.hpp"
 
 namespace clearbox::probe {
 namespace {
@@ -21,6 +23,8 @@ constexpr std::uint64_t kMaxPolicyBytes = 1 << 20;
 constexpr std::size_t kReadChunkBytes = 4096;
 // Our identification line (RFC 4253 4.2).
 constexpr std::string_view kOurIdentification = "SSH-2.0-clearbox_probe\r\n";
+// IGNORE / DEBUG (and, encrypted, EXT_INFO / USERAUTH_BANNER) messages skipped in a row.
+constexpr std::size_t kMaxSkippedMessages = 32;
 // Bytes of the first answer kept as evidence.
 constexpr std::size_t kEvidenceBytes = 256;
 
@@ -36,31 +40,6 @@ constexpr std::array<std::string_view, 10> kHostKeyPreference = {
     "ssh-dss",
     "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com"};
-
-Result<std::string_view> ReadSshString(ByteReader& reader, std::uint32_t cap, const char* what) {
-  auto length = reader.U32();
-  if (!length) return Forward(length);
-  if (*length > cap) {
-    return Fail(ErrorCode::kMalformed, std::string(what) + " longer than " + std::to_string(cap));
-  }
-  auto bytes = reader.Bytes(*length);
-  if (!bytes) return Forward(bytes);
-  return AsText(*bytes);
-}
-
-Result<std::vector<std::string>> ReadNameList(ByteReader& reader) {
-  auto text = ReadSshString(reader, kMaxNameListBytes, "name-list");
-  if (!text) return Forward(text);
-  std::vector<std::string> names;
-  std::string_view rest = *text;
-  while (!rest.empty() && names.size() < kMaxNamesPerList) {
-    const std::size_t comma = rest.find(',');
-    names.emplace_back(rest.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return names;
-}
 
 // Significant bits of an SSH mpint (big-endian two's complement, positive here).
 std::uint32_t MpintBits(std::string_view bytes) {
@@ -113,18 +92,37 @@ std::string FramePacket(std::string_view payload) {
   return packet;
 }
 
-// Our KEXINIT: `kex` only, the server's own lists for everything else (so negotiation
-// cannot fail on them), host keys in our order of preference.
+// The first of `ours` that the server lists in both directions ("" when none).
+std::string FirstOffered(std::span<const std::string_view> ours,
+                         const std::vector<std::string>& c2s, const std::vector<std::string>& s2c) {
+  for (std::string_view name : ours) {
+    if (std::find(c2s.begin(), c2s.end(), name) != c2s.end() &&
+        std::find(s2c.begin(), s2c.end(), name) != s2c.end()) {
+      return std::string(name);
+    }
+  }
+  return "";
+}
+
+// Our KEXINIT: `kex` only, our host key preference; for ciphers, MACs and compression our
+// `transport` choice when there is one, else the server's own lists (so negotiation cannot
+// fail on them; the check then stops after the key exchange).
 std::string ClientKexInit(const KexInit& server, const std::string& kex,
-                          const std::string& host_key) {
+                          const std::string& host_key, const std::string& cipher,
+                          const std::string& mac) {
   std::string payload(1, static_cast<char>(kSshMsgKexinit));
   std::array<unsigned char, 16> cookie{};
   RAND_bytes(cookie.data(), static_cast<int>(cookie.size()));
   payload.append(reinterpret_cast<const char*>(cookie.data()), cookie.size());
+  const bool ours = !cipher.empty();
+  const bool our_mac = !mac.empty();
   for (const std::string& list :
-       {kex, host_key, JoinNames(server.cipher_c2s), JoinNames(server.cipher_s2c),
-        JoinNames(server.mac_c2s), JoinNames(server.mac_s2c), JoinNames(server.compression_c2s),
-        JoinNames(server.compression_s2c), std::string(), std::string()}) {
+       {kex, host_key, ours ? cipher : JoinNames(server.cipher_c2s),
+        ours ? cipher : JoinNames(server.cipher_s2c), our_mac ? mac : JoinNames(server.mac_c2s),
+        our_mac ? mac : JoinNames(server.mac_s2c),
+        ours ? std::string("none") : JoinNames(server.compression_c2s),
+        ours ? std::string("none") : JoinNames(server.compression_s2c), std::string(),
+        std::string()}) {
     AppendString(payload, list);
   }
   payload += '\0';
@@ -133,8 +131,9 @@ std::string ClientKexInit(const KexInit& server, const std::string& kex,
 }
 
 // Reads from `connection` until `buffer` holds one whole packet; returns its payload and
-// removes the packet from the buffer.
-Result<std::string> ReadPacket(Connection& connection, std::string& buffer) {
+// removes the packet from the buffer. Counts the packet in *received.
+Result<std::string> ReadPacket(Connection& connection, std::string& buffer,
+                               std::uint32_t* received) {
   for (;;) {
     std::size_t consumed = 0;
     auto payload = ParseSshPacket(
@@ -142,6 +141,7 @@ Result<std::string> ReadPacket(Connection& connection, std::string& buffer) {
     if (payload) {
       std::string out(AsText(*payload));
       buffer.erase(0, consumed);
+      ++*received;
       return out;
     }
     if (payload.error().code != ErrorCode::kTruncated) return Forward(payload);
@@ -153,8 +153,34 @@ Result<std::string> ReadPacket(Connection& connection, std::string& buffer) {
   }
 }
 
-// Runs curve25519-sha256 up to the server's reply and records the host key in `result`.
-Result<void> FetchHostKey(Connection& connection, std::string& buffer, SshResult& result) {
+// Like ReadPacket, but skips IGNORE and DEBUG messages (RFC 4253 11), at most
+// kMaxSkippedMessages of them.
+Result<std::string> ReadMessage(Connection& connection, std::string& buffer,
+                                std::uint32_t* received) {
+  for (std::size_t skipped = 0;; ++skipped) {
+    auto payload = ReadPacket(connection, buffer, received);
+    if (!payload) return Forward(payload);
+    const auto type = payload->empty() ? 0 : static_cast<std::uint8_t>((*payload)[0]);
+    if (type != kSshMsgIgnore && type != kSshMsgDebug) return payload;
+    if (skipped >= kMaxSkippedMessages) {
+      return Fail(ErrorCode::kMalformed, "more than 32 IGNORE/DEBUG messages");
+    }
+  }
+}
+
+// What the key exchange leaves for the encrypted transport.
+struct KexOutcome {
+  std::string shared_secret_mpint;   // K
+  std::string hash;                  // H, also the session id
+  std::uint32_t server_packets = 0;  // packets received so far (the server's sequence number)
+  std::uint32_t client_packets = 0;
+  std::string cipher, mac;  // our transport choice, empty when none
+};
+
+// Runs curve25519-sha256: records the host key and the check of its signature over H in
+// `result`. `server_kexinit` is the server's KEXINIT payload.
+Result<void> ExchangeKeys(Connection& connection, std::string& buffer,
+                          std::string_view server_kexinit, SshResult& result, KexOutcome& outcome) {
   const auto& kex = result.kexinit.kex;
   std::string method;
   for (std::string_view wanted : {"curve25519-sha256", "curve25519-sha256@libssh.org"}) {
@@ -174,6 +200,19 @@ Result<void> FetchHostKey(Connection& connection, std::string& buffer, SshResult
     host_keys += name;
   }
   if (host_keys.empty()) return Fail(ErrorCode::kUnsupported, "no host key algorithm we know");
+  const KexInit& k = result.kexinit;
+  outcome.cipher = FirstOffered(kTransportCiphers, k.cipher_c2s, k.cipher_s2c);
+  outcome.mac = FirstOffered(kTransportMacs, k.mac_c2s, k.mac_s2c);
+  // AES-GCM and ChaCha20-Poly1305 negotiate no MAC: the server's lists are sent.
+  const bool gcm = outcome.cipher.ends_with("-gcm@openssh.com") ||
+                   outcome.cipher == "chacha20-poly1305@openssh.com";
+  if (gcm) outcome.mac.clear();
+  const std::string_view none[] = {"none"};
+  if (outcome.cipher.empty() || (outcome.mac.empty() && !gcm) ||
+      FirstOffered(none, k.compression_c2s, k.compression_s2c).empty()) {
+    outcome.cipher.clear();
+    outcome.mac.clear();
+  }
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> context(
       EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr), &EVP_PKEY_CTX_free);
   EVP_PKEY* raw_key = nullptr;
@@ -182,26 +221,142 @@ Result<void> FetchHostKey(Connection& connection, std::string& buffer, SshResult
     return Fail(ErrorCode::kInternal, "X25519 key generation failed");
   }
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(raw_key, &EVP_PKEY_free);
-  std::array<unsigned char, 32> public_key{};
+  std::array<unsigned char, kCurve25519Bytes> public_key{};
   std::size_t public_size = public_key.size();
   if (EVP_PKEY_get_raw_public_key(key.get(), public_key.data(), &public_size) <= 0) {
     return Fail(ErrorCode::kInternal, "X25519 public key unavailable");
   }
+  const std::string client_kexinit =
+      ClientKexInit(result.kexinit, method, host_keys, outcome.cipher, outcome.mac);
   std::string init(1, static_cast<char>(kSshMsgKexEcdhInit));
   AppendString(init,
                std::string_view(reinterpret_cast<const char*>(public_key.data()), public_size));
-  auto sent = connection.WriteAll(FramePacket(ClientKexInit(result.kexinit, method, host_keys)) +
-                                  FramePacket(init));
+  auto sent = connection.WriteAll(FramePacket(client_kexinit) + FramePacket(init));
   if (!sent) return Forward(sent);
-  auto reply = ReadPacket(connection, buffer);
+  outcome.client_packets = 2;
+  auto reply = ReadMessage(connection, buffer, &outcome.server_packets);
   if (!reply) return Forward(reply);
-  auto blob = ParseEcdhReplyHostKey(
-      ByteView(reinterpret_cast<const std::uint8_t*>(reply->data()), reply->size()));
+  const ByteView reply_view(reinterpret_cast<const std::uint8_t*>(reply->data()), reply->size());
+  auto blob = ParseEcdhReplyHostKey(reply_view);
   if (!blob) return Forward(blob);
   auto host_key = ParseHostKey(*blob);
   if (!host_key) return Forward(host_key);
   result.host_key = std::move(*host_key);
   result.have_host_key = true;
+  auto ecdh = ParseEcdhReply(reply_view);
+  if (!ecdh) return Forward(ecdh);
+  // K: X25519 of our private key and Q_S, as an mpint (RFC 8731 3.1).
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> peer(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, ecdh->server_public.data(),
+                                  ecdh->server_public.size()),
+      &EVP_PKEY_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> derive(
+      EVP_PKEY_CTX_new(key.get(), nullptr), &EVP_PKEY_CTX_free);
+  std::array<unsigned char, kCurve25519Bytes> shared{};
+  std::size_t shared_size = shared.size();
+  if (!peer || !derive || EVP_PKEY_derive_init(derive.get()) <= 0 ||
+      EVP_PKEY_derive_set_peer(derive.get(), peer.get()) <= 0 ||
+      EVP_PKEY_derive(derive.get(), shared.data(), &shared_size) <= 0) {
+    return Fail(ErrorCode::kMalformed, "X25519 with the server's public value failed");
+  }
+  outcome.shared_secret_mpint = EncodeMpint(ByteView(shared.data(), shared_size));
+  ExchangeHashInput input;
+  input.client_identification = kOurIdentification.substr(0, kOurIdentification.size() - 2);
+  input.server_identification = result.identification.line;
+  input.client_kexinit = client_kexinit;
+  input.server_kexinit = server_kexinit;
+  input.host_key = ecdh->host_key;
+  input.client_public = ByteView(public_key.data(), public_size);
+  input.server_public = ecdh->server_public;
+  input.shared_secret_mpint = outcome.shared_secret_mpint;
+  outcome.hash = ExchangeHash(input);
+  auto check = VerifyHostKeySignature(ecdh->host_key, ecdh->signature, outcome.hash,
+                                      result.host_key_algorithm);
+  if (!check) return Forward(check);
+  result.signature_checked = true;
+  result.signature_verified = check->verified;
+  result.signature_algorithm = check->algorithm;
+  result.signature_problem = check->detail;
+  return {};
+}
+
+// Reads one encrypted message, skipping IGNORE, DEBUG, EXT_INFO and USERAUTH_BANNER (at
+// most kMaxSkippedMessages).
+Result<std::string> ReadEncrypted(Connection& connection, std::string& buffer,
+                                  SshPacketCipher& cipher) {
+  for (std::size_t skipped = 0; skipped <= kMaxSkippedMessages;) {
+    auto payload = cipher.Open(buffer);
+    if (payload) {
+      const auto type = payload->empty() ? 0 : static_cast<std::uint8_t>((*payload)[0]);
+      if (type != kSshMsgIgnore && type != kSshMsgDebug && type != kSshMsgExtInfo &&
+          type != kSshMsgUserauthBanner) {
+        return payload;
+      }
+      ++skipped;
+      continue;
+    }
+    if (payload.error().code != ErrorCode::kTruncated) return Forward(payload);
+    auto n =
+        connection.ReadSome(buffer, kReadChunkBytes,
+                            std::chrono::milliseconds(MillisecondsLeft(connection.deadline())));
+    if (!n) return Forward(n);
+    if (*n == 0) return Fail(ErrorCode::kTruncated, "peer closed the connection mid-packet");
+  }
+  return Fail(ErrorCode::kMalformed, "more than 32 messages skipped");
+}
+
+// NEWKEYS both ways, then over the encrypted transport SERVICE_REQUEST "ssh-userauth" and
+// USERAUTH_REQUEST "none" for kAuthProbeUser; records the methods the server lists.
+Result<void> QueryAuthMethods(Connection& connection, std::string& buffer, KexOutcome& outcome,
+                              SshResult& result) {
+  auto sent = connection.WriteAll(FramePacket(std::string(1, static_cast<char>(kSshMsgNewkeys))));
+  if (!sent) return Forward(sent);
+  ++outcome.client_packets;
+  auto newkeys = ReadMessage(connection, buffer, &outcome.server_packets);
+  if (!newkeys) return Forward(newkeys);
+  if (*newkeys != std::string(1, static_cast<char>(kSshMsgNewkeys))) {
+    return Fail(ErrorCode::kMalformed,
+                "expected NEWKEYS, got message " +
+                    std::to_string(static_cast<std::uint8_t>((*newkeys)[0])));
+  }
+  auto to_server = SshPacketCipher::Create(outcome.cipher, outcome.mac, outcome.shared_secret_mpint,
+                                           outcome.hash, true, true, outcome.client_packets);
+  if (!to_server) return Forward(to_server);
+  auto from_server =
+      SshPacketCipher::Create(outcome.cipher, outcome.mac, outcome.shared_secret_mpint,
+                              outcome.hash, false, false, outcome.server_packets);
+  if (!from_server) return Forward(from_server);
+  result.transport = outcome.mac.empty() ? outcome.cipher : outcome.cipher + " " + outcome.mac;
+  std::string request(1, static_cast<char>(kSshMsgServiceRequest));
+  AppendString(request, "ssh-userauth");
+  auto sealed = to_server->Seal(request);
+  if (!sealed) return Forward(sealed);
+  if (auto written = connection.WriteAll(*sealed); !written) return Forward(written);
+  auto accept = ReadEncrypted(connection, buffer, *from_server);
+  if (!accept) return Forward(accept);
+  if (accept->empty() || static_cast<std::uint8_t>((*accept)[0]) != kSshMsgServiceAccept) {
+    return Fail(ErrorCode::kMalformed,
+                "ssh-userauth not accepted: " + EscapeEvidence(*accept, kEvidenceBytes));
+  }
+  std::string userauth(1, static_cast<char>(kSshMsgUserauthRequest));
+  AppendString(userauth, kAuthProbeUser);
+  AppendString(userauth, "ssh-connection");
+  AppendString(userauth, "none");
+  sealed = to_server->Seal(userauth);
+  if (!sealed) return Forward(sealed);
+  if (auto written = connection.WriteAll(*sealed); !written) return Forward(written);
+  auto answer = ReadEncrypted(connection, buffer, *from_server);
+  if (!answer) return Forward(answer);
+  if (!answer->empty() && static_cast<std::uint8_t>((*answer)[0]) == kSshMsgUserauthSuccess) {
+    result.auth_none_accepted = true;
+    result.have_auth_methods = true;
+    return {};
+  }
+  auto failure = ParseUserauthFailure(
+      ByteView(reinterpret_cast<const std::uint8_t*>(answer->data()), answer->size()));
+  if (!failure) return Forward(failure);
+  result.auth_methods = std::move(failure->methods);
+  result.have_auth_methods = true;
   return {};
 }
 
@@ -416,7 +571,8 @@ SshResult CheckSsh(const Address& address, std::uint16_t port, Clock::time_point
     result.problems.push_back("send identification: " + sent.error().message);
     return result;
   }
-  auto payload = ReadPacket(*connection, buffer);
+  std::uint32_t server_packets = 0;
+  auto payload = ReadPacket(*connection, buffer, &server_packets);
   Result<KexInit> kexinit =
       payload ? ParseKexInit(ByteView(reinterpret_cast<const std::uint8_t*>(payload->data()),
                                       payload->size()))
@@ -428,8 +584,26 @@ SshResult CheckSsh(const Address& address, std::uint16_t port, Clock::time_point
   }
   result.kexinit = std::move(*kexinit);
   result.have_kexinit = true;
-  if (auto fetched = FetchHostKey(*connection, buffer, result); !fetched) {
-    result.problems.push_back("host key: " + fetched.error().message);
+  KexOutcome outcome;
+  outcome.server_packets = server_packets;
+  if (auto exchanged = ExchangeKeys(*connection, buffer, *payload, result, outcome); !exchanged) {
+    result.problems.push_back("key exchange: " + exchanged.error().message);
+    return result;
+  }
+  if (!result.signature_verified) {
+    result.problems.push_back("host key signature: " + result.signature_problem +
+                              "; authentication methods not asked");
+    return result;
+  }
+  if (outcome.cipher.empty()) {
+    result.problems.push_back(
+        "authentication methods: the server offers none of our transports (aes128/256-ctr "
+        "with hmac-sha2-256/512 or hmac-sha1, plain or -etm; aes128/256-gcm; "
+        "chacha20-poly1305)");
+    return result;
+  }
+  if (auto queried = QueryAuthMethods(*connection, buffer, outcome, result); !queried) {
+    result.problems.push_back("authentication methods: " + queried.error().message);
   }
   return result;
 }

@@ -30,6 +30,10 @@ inline constexpr std::size_t kMaxNamesPerList = 128;
 // A host key blob larger than this (16 KiB RSA keys are 2 KiB) is refused.
 inline constexpr std::uint32_t kMaxHostKeyBlobBytes = 8192;
 
+// The user name of our USERAUTH "none" request: present on nearly every device; no password
+// or key is ever tried, the request only asks which methods the server accepts.
+inline constexpr std::string_view kAuthProbeUser = "root";
+
 inline constexpr std::uint8_t kSshMsgKexinit = 20;
 inline constexpr std::uint8_t kSshMsgKexEcdhInit = 30;
 inline constexpr std::uint8_t kSshMsgKexEcdhReply = 31;
@@ -99,12 +103,28 @@ struct SshResult {
   bool have_host_key = false;
   HostKey host_key;
   std::string host_key_algorithm;  // the one negotiated for the exchange
-  std::string evidence;            // the first bytes received, escaped
+  // The host key's signature over the exchange hash H (RFC 4253 8): checked when the key
+  // type is one we verify (Ed25519, RSA, ECDSA); `signature_problem` says why it failed.
+  bool signature_checked = false;
+  bool signature_verified = false;
+  std::string signature_algorithm;  // of the signature: "rsa-sha2-512", "ssh-rsa" (SHA-1), ...
+  std::string signature_problem;
+  // The encrypted transport we ran ("aes128-ctr hmac-sha2-256"), empty when none was
+  // possible (the server offers no cipher and MAC of kTransportCiphers / kTransportMacs).
+  std::string transport;
+  // USERAUTH_REQUEST "none" for kAuthProbeUser (RFC 4252 5.2): the methods the server lists
+  // in its USERAUTH_FAILURE, or none_accepted when it answers USERAUTH_SUCCESS.
+  bool have_auth_methods = false;
+  std::vector<std::string> auth_methods;
+  bool auth_none_accepted = false;
+  std::string evidence;  // the first bytes received, escaped
   std::vector<std::string> problems;
 };
 
 // Runs the SSH check against address:port: identification, KEXINIT and (when the server
-// offers curve25519-sha256) the key exchange up to the host key. Ends by the deadline.
+// offers curve25519-sha256) the key exchange with the host key and its signature checked;
+// then, over aes-ctr + hmac-sha2 when offered, USERAUTH "none" for kAuthProbeUser to list
+// the authentication methods. Ends by the deadline.
 SshResult CheckSsh(const Address& address, std::uint16_t port, Clock::time_point deadline);
 
 }  // namespace clearbox::probe
