@@ -527,6 +527,44 @@ TEST(ProbeJoin, TlsCertificateOnTheWireAgainstTheScannedImage) {
             1u);
 }
 
+// Hostile answers to the active checks: an FTP server whose reply to USER never ends, an
+// SNMP "agent" answering with garbage and a 60 KB datagram; each check ends within its timeout
+// with a recorded problem and no finding.
+TEST(ProbeHostile, ActiveChecksEndWithAProblem) {
+  TinyServer ftp([](int fd, const TinyServer* server) {
+    if (!SendOrStop(fd, "220 hostile\r\n", server)) return;
+    WaitForPeer(fd, server, true);
+    const std::string line = "331-" + std::string(200, 'x') + "\r\n";
+    while (SendOrStop(fd, line, server)) {
+    }
+  });
+  UdpResponder snmp([](const std::string&) {
+    return std::vector<std::string>{std::string("\x30\x84\xff\xff\xff\xff", 6),
+                                    "\x30" + std::string(60000, '\x82')};
+  });
+  ProbeOptions options = LoopbackOptions({ftp.port()});
+  options.try_anonymous_ftp = true;
+  options.snmp = true;
+  options.snmp_port = snmp.port();
+  const auto started = std::chrono::steady_clock::now();
+  const ProbeResult result = ProbeWith(options);
+  const auto took =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+  ASSERT_EQ(result.services.size(), 2u);
+  ASSERT_TRUE(result.services[0].ftp_login);
+  EXPECT_FALSE(result.services[0].ftp_login->accepted);
+  ASSERT_FALSE(result.services[0].ftp_login->problems.empty());
+  EXPECT_NE(result.services[0].ftp_login->problems[0].find("4 KiB"), std::string::npos)
+      << result.services[0].ftp_login->problems[0];
+  ASSERT_TRUE(result.services[1].snmp);
+  EXPECT_TRUE(result.services[1].snmp->answers.empty());
+  EXPECT_GE(result.services[1].snmp->problems.size(), 2u);
+  EXPECT_TRUE(FindingsOf(result, "net.ftp-anonymous").empty());
+  EXPECT_TRUE(FindingsOf(result, "net.snmp-default-community").empty());
+  EXPECT_LT(took, 4 * kTestTimeout + milliseconds(2000));
+  std::printf("hostile FTP + SNMP: %lld ms\n", static_cast<long long>(took.count()));
+}
+
 // `clearbox probe --report` end to end: probe.json with the join, and OUT/report.html = the
 // scan's page with a Device probe section in which a hostile Server header is text.
 TEST(ProbeCli, ReportHtmlCarriesTheProbeSectionEscaped) {
