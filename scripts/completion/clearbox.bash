@@ -47,10 +47,10 @@ _clearbox() {
                    --no-vuln --vex --timestamp $limits" ;;
     equiv) options="-o --output --no-tolerate --quiet $limits" ;;
     assess) options="-o --output --standard --declarations --data-dir --quiet" ;;
-    report) options="--compliance -o --output" ;;
+    report) options="--compliance --probe -o --output" ;;
     unpack) options="-o --output $limits" ;;
     checksec) options="--libc --json" ;;
-    probe) options="-o --output --report --timeout --concurrency --data-dir" ;;
+    probe) options="-o --output --report --timeout --concurrency --data-dir --try-anonymous-ftp --snmp --snmp-port --ssdp --ssdp-port" ;;
     keygen) options="-o --output --cosigner" ;;
     attest) options="--key -o --output" ;;
     verify) options="--proof --log-key --attester-key --witness-key --old-checkpoint

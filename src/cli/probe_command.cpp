@@ -10,6 +10,7 @@
 #include "cli/command.hpp"
 #include "core/data_dir.hpp"
 #include "core/exit_codes.hpp"
+#include "html/report_page.hpp"
 #include "probe/join.hpp"
 #include "probe/probe.hpp"
 
@@ -29,6 +30,11 @@ struct ProbeArgs {
   std::string data_dir;
   int timeout_ms = 3000;
   int concurrency = 32;
+  bool try_anonymous_ftp = false;
+  bool snmp = false;
+  bool ssdp = false;
+  int snmp_port = 161;
+  int ssdp_port = probe::kSsdpPort;
 };
 
 void PrintSummary(const probe::ProbeResult& result) {
@@ -52,7 +58,14 @@ void PrintSummary(const probe::ProbeResult& result) {
       const std::string* server = s.http->head.Find("server");
       detail += " HTTP " + std::to_string(s.http->head.status) + (server ? " " + *server : "");
     }
-    std::printf("  %5u/tcp %-7s %s\n", s.port, s.service.c_str(), detail.c_str());
+    if (s.default_page) detail += " stock page: " + s.default_page->product;
+    if (s.ftp_login) detail += s.ftp_login->accepted ? " anonymous login accepted" : "";
+    if (s.snmp) {
+      for (const auto& a : s.snmp->answers) detail += " " + a.version + "/" + a.community;
+    }
+    if (s.ssdp && !s.ssdp->responses.empty()) detail += " " + s.ssdp->responses.front().server;
+    std::printf("  %5u/%s %-7s %s\n", s.port, s.transport.c_str(), s.service.c_str(),
+                detail.c_str());
   }
   for (const auto& f : result.findings) {
     std::printf("  [%s] %s port %u: %s\n", std::string(ToString(f.severity)).c_str(),
@@ -100,6 +113,11 @@ int RunProbeCommand(const ProbeArgs& args) {
   options.timeout = std::chrono::milliseconds(args.timeout_ms);
   options.concurrency = args.concurrency;
   options.data_dir = *data_dir;
+  options.try_anonymous_ftp = args.try_anonymous_ftp;
+  options.snmp = args.snmp;
+  options.ssdp = args.ssdp;
+  options.snmp_port = static_cast<std::uint16_t>(args.snmp_port);
+  options.ssdp_port = static_cast<std::uint16_t>(args.ssdp_port);
   auto result = probe::RunProbe(options);
   if (!result) {
     std::fprintf(stderr, "clearbox probe: %s\n", result.error().message.c_str());
@@ -124,9 +142,23 @@ int RunProbeCommand(const ProbeArgs& args) {
   if (image) document["join"] = std::move(join);
   std::ofstream out(fs::path(args.output) / "probe.json");
   out << document.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out.close();
   if (!out) {
     std::fprintf(stderr, "clearbox probe: cannot write probe.json\n");
     return kExitUnusableInput;
+  }
+  if (image) {
+    // OUT/report.html: the scan's page (with its compliance.json when beside it) and a
+    // "Device probe" section from probe.json.
+    std::error_code exists_error;
+    const fs::path compliance = fs::path(args.report).parent_path() / "compliance.json";
+    auto page = html::WriteReportHtmlFile(
+        args.report, fs::exists(compliance, exists_error) ? compliance : fs::path(),
+        fs::path(args.output) / "report.html", fs::path(args.output) / "probe.json");
+    if (!page) {
+      std::fprintf(stderr, "clearbox probe: report.html: %s\n", page.error().message.c_str());
+      return kExitUnusableInput;
+    }
   }
   PrintSummary(*result);
   return result->findings.empty() ? kExitOk : kExitFindings;
@@ -143,10 +175,16 @@ void RegisterProbeCommand(CLI::App& app, std::function<int()>* run) {
       "usual embedded-device ports are scanned: 21,22,23,53,80,81,443,554,1883,1900,2323,\n"
       "5000,7547,8000,8080,8081,8443,8883,9000,49152. Each open port is checked by what it\n"
       "answers: SSH (algorithms, host key), TLS (versions, cipher suites, certificate),\n"
-      "HTTP(S) (authentication, security headers), telnet, FTP. No password is ever tried.\n"
+      "HTTP(S) (authentication, security headers, stock default pages), telnet, FTP, MQTT.\n"
+      "No password is tried and no UDP is sent unless asked: --try-anonymous-ftp logs in as\n"
+      "anonymous on FTP ports; --snmp asks UDP --snmp-port (161) for sysDescr.0 with the\n"
+      "communities public and private (v1, v2c); --ssdp sends one unicast M-SEARCH to UDP\n"
+      "--ssdp-port (1900) of HOST only, never to the multicast group.\n"
       "Writes OUT/probe.json (docs/probe-schema.md) and prints a summary. --report joins the\n"
-      "result with a `clearbox scan` report: host keys on the wire against those in REPORT's\n"
-      "unpacked/ tree, banner versions against its components, unexplained services.\n\n"
+      "result with a `clearbox scan` report: SSH host keys and TLS certificate keys on the wire\n"
+      "against those in REPORT's unpacked/ tree, banner versions against its components,\n"
+      "unexplained services; it also writes OUT/report.html, the scan's page with a Device\n"
+      "probe section (`clearbox report REPORT --probe OUT/probe.json` renders the same).\n\n"
       "Exit codes: 0 no findings; 5 findings; 2 usage; 4 host unresolvable, data files or\n"
       "REPORT unreadable, or OUT not an empty directory.");
   cmd->add_option("target", args->target, "HOST[:PORTS]")->required();
@@ -159,6 +197,16 @@ void RegisterProbeCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("--concurrency", args->concurrency, "Connection attempts in flight at once")
       ->check(CLI::Range(1, probe::kMaxConcurrency));
   cmd->add_option("--data-dir", args->data_dir, "Data directory (rules, probe policy)");
+  cmd->add_flag("--try-anonymous-ftp", args->try_anonymous_ftp,
+                "Active: log in as anonymous on each FTP port (off by default)");
+  cmd->add_flag("--snmp", args->snmp,
+                "Active: SNMP GetRequest with communities public/private (off by default)");
+  cmd->add_option("--snmp-port", args->snmp_port, "UDP port of --snmp")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_flag("--ssdp", args->ssdp,
+                "Active: one unicast SSDP M-SEARCH to HOST (off by default; never multicast)");
+  cmd->add_option("--ssdp-port", args->ssdp_port, "UDP port of --ssdp")
+      ->check(CLI::Range(1, 65535));
   cmd->callback([run, args] { *run = [args] { return RunProbeCommand(*args); }; });
 }
 

@@ -17,13 +17,15 @@ namespace fs = std::filesystem;
 struct ReportArgs {
   std::string report;
   std::string compliance;
+  std::string probe;
   std::string output;
 };
 
 int RunReport(const ReportArgs& args) {
   const fs::path output = args.output.empty() ? fs::path(args.report).replace_extension(".html")
                                               : fs::path(args.output);
-  if (auto written = html::WriteReportHtmlFile(args.report, args.compliance, output); !written) {
+  if (auto written = html::WriteReportHtmlFile(args.report, args.compliance, output, args.probe);
+      !written) {
     std::fprintf(stderr, "clearbox report: %s\n", written.error().message.c_str());
     return kExitUnusableInput;
   }
@@ -45,6 +47,8 @@ void RegisterReportCommand(CLI::App& app, std::function<int()>* run) {
   cmd->add_option("report", args->report, "report.json of a scan")->required();
   cmd->add_option("--compliance", args->compliance,
                   "compliance.json of that report (clearbox assess or scan --standard)");
+  cmd->add_option("--probe", args->probe,
+                  "probe.json of the device (clearbox probe): adds a Device probe section");
   cmd->add_option("-o,--output", args->output, "Output HTML file");
   cmd->callback([run, args] { *run = [args] { return RunReport(*args); }; });
 }

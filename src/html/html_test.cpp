@@ -261,5 +261,57 @@ TEST(ReportPage, WritesThePageOfAScanDirectory) {
   std::filesystem::remove_all(dir);
 }
 
+// A probe.json (docs/probe-schema.md) with hostile bytes where a device chooses them.
+Json HostileProbe() {
+  return Json::parse(R"({"format": "clearbox-probe", "tool": "clearbox 0.1.0",
+    "target": {"host": "192.0.2.1", "address": "192.0.2.1", "ports_scanned": 2},
+    "settings": {"active_checks": {"try_anonymous_ftp": false, "snmp": 161, "ssdp": null}},
+    "ports": {"open": [80], "closed": [22], "filtered": []},
+    "services": [{"port": 80, "transport": "tcp", "service": "http", "banner": "",
+                  "problems": [], "http": {"answered": true, "status": 200,
+                  "server": "<script>alert(1)</script>", "problems": ["x"]},
+                  "default_page": {"id": "nginx-welcome", "product": "nginx \"<b>\""}},
+                 {"port": 161, "transport": "udp", "service": "snmp", "problems": [],
+                  "snmp": {"answers": [{"version": "v2c", "community": "public",
+                           "sys_descr": "<img src=x onerror=alert(2)>"}], "problems": []}}],
+    "findings": [{"rule": "net.snmp-default-community", "severity": "high", "port": 161,
+                  "service": "snmp", "message": "SNMP v2c community 'public' accepted",
+                  "evidence": "sysDescr: <img src=x onerror=alert(2)>"},
+                 {"rule": "net.http-default-page", "severity": "low", "port": 80,
+                  "service": "http", "message": "m", "evidence": "</code><i>"}],
+    "timing": {"started_at": "2026-12-02T15:00:00Z"},
+    "join": {"image_host_keys": [], "image_tls_keys": [{"path": "etc/ssl/a.key"}],
+             "services": [{"port": 443, "service": "https", "private_key_in_image":
+                           ["etc/ssl/<i>.key"]}]}})");
+}
+
+TEST(ReportPage, ProbeSectionShowsServicesFindingsAndJoinEscaped) {
+  const Json probe = HostileProbe();
+  auto without = RenderReportHtml(HandBuiltReport(), nullptr);
+  ASSERT_TRUE(without);
+  EXPECT_EQ(SectionTag(*without, "probe"), "");
+  auto page = RenderReportHtml(HandBuiltReport(), nullptr, {}, &probe);
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(SectionTag(*page, "probe"), "<section id=\"probe\" data-count=\"2\">");
+  EXPECT_NE(page->find("id=\"probe-service-table\""), std::string::npos);
+  EXPECT_NE(page->find("id=\"probe-finding-table\""), std::string::npos);
+  EXPECT_NE(page->find("id=\"probe-join-table\""), std::string::npos);
+  EXPECT_NE(page->find("SNMP on UDP 161"), std::string::npos);
+  EXPECT_NE(page->find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(page->find("&lt;img src=x onerror=alert(2)&gt;"), std::string::npos);
+  EXPECT_NE(page->find("etc/ssl/&lt;i&gt;.key"), std::string::npos);
+  EXPECT_EQ(page->find("<img"), std::string::npos);
+  EXPECT_EQ(page->find("<i>"), std::string::npos);
+  EXPECT_EQ(page->find("<b>"), std::string::npos);
+  std::size_t scripts = 0;
+  for (auto at = page->find("<script"); at != std::string::npos; at = page->find("<script", at + 1))
+    ++scripts;
+  EXPECT_EQ(scripts, 1u);
+  // Wrong types in a probe.json render without throwing.
+  const Json odd = Json::parse(R"({"services": [1, {"ssdp": {"responses": [2]}}],
+    "findings": {"a": 1}, "target": [], "join": {"services": "x"}})");
+  EXPECT_NO_THROW({ EXPECT_TRUE(RenderReportHtml(HandBuiltReport(), nullptr, {}, &odd)); });
+}
+
 }  // namespace
 }  // namespace clearbox::html

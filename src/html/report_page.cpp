@@ -585,6 +585,111 @@ Section AttestationSection(const Context& context) {
   return {"attestation", "Verifying this report", std::move(body), std::nullopt};
 }
 
+// The services of one probe.json (docs/probe-schema.md) with a short detail each.
+std::string ProbeServicesTable(const Json& probe, std::size_t max_rows) {
+  const Json& services = Items(probe, "services");
+  Table table{"probe-service-table", {"port", "service", "detail", "problems"}, {}, true};
+  for (const Json& s : services) {
+    if (table.rows.size() >= max_rows) break;
+    std::string detail = Str(Get(s, "ssh"), "identification");
+    const Json& http = Get(s, "http");
+    if (Flag(http, "answered")) {
+      detail += "HTTP " + Str(http, "status") + " " + Str(http, "server");
+    }
+    for (const Json& v : Items(Get(s, "tls"), "versions")) {
+      if (Flag(v, "accepted")) detail += " " + Str(v, "version");
+    }
+    if (const Json& page = Get(s, "default_page"); page.is_object()) {
+      detail += "; stock page: " + Str(page, "product");
+    }
+    for (const Json& a : Items(Get(s, "snmp"), "answers")) {
+      detail +=
+          " SNMP " + Str(a, "version") + " '" + Str(a, "community") + "': " + Str(a, "sys_descr");
+    }
+    for (const Json& r : Items(Get(s, "ssdp"), "responses")) {
+      detail += " SERVER " + Str(r, "server") + " LOCATION " + Str(r, "location");
+    }
+    if (detail.empty()) detail = Str(s, "banner");
+    std::size_t problems = Items(s, "problems").size();
+    for (const char* check : {"ssh", "tls", "http", "mqtt", "ftp_anonymous", "snmp", "ssdp"}) {
+      problems += Items(Get(s, check), "problems").size();
+    }
+    table.rows.push_back(
+        {Cell::Markup(Code(Str(s, "port") + "/" + Str(s, "transport")), Str(s, "port")),
+         Cell::Text(Str(s, "service")), Cell::Text(detail),
+         Cell::Number(static_cast<std::int64_t>(problems))});
+  }
+  return services.empty()
+             ? Paragraph("No open port answered.")
+             : RenderTable(table) + Capped(services.size(), table.rows.size(), "services");
+}
+
+// The join of probe.json with this report: what the image explains of each service.
+std::string ProbeJoinTable(const Json& join, std::size_t max_rows) {
+  if (!join.is_object()) return {};
+  Table table{"probe-join-table",
+              {"port", "service", "software", "versions in the image",
+               "key or certificate in "
+               "the image"},
+              {},
+              true};
+  for (const Json& s : Items(join, "services")) {
+    if (table.rows.size() >= max_rows) break;
+    const Json& software = Get(s, "software");
+    std::string keys = Join(Get(s, "host_key_in_image"), ", ");
+    for (const char* field : {"certificate_in_image", "private_key_in_image"}) {
+      const std::string paths = Join(Get(s, field), ", ");
+      if (!paths.empty()) keys += (keys.empty() ? "" : ", ") + paths;
+    }
+    table.rows.push_back({Cell::Markup(Code(Str(s, "port")), Str(s, "port")),
+                          Cell::Text(Str(s, "service")),
+                          Cell::Text(Str(software, "name") + " " + Str(software, "version")),
+                          Cell::Text(Join(Get(s, "image_versions"), ", ")),
+                          Cell::Text(keys, keys.empty() ? "" : "bad")});
+  }
+  return "<h3>Joined with this image</h3>\n" + RenderTable(table) +
+         Note(std::to_string(Items(join, "image_host_keys").size()) + " SSH host key(s) and " +
+              std::to_string(Items(join, "image_tls_keys").size()) +
+              " TLS certificate(s) or key(s) found in the image.");
+}
+
+// The device probe (probe.json): what the running device answered, its findings, the join.
+Section ProbeSection(const Json& probe, std::size_t max_rows) {
+  const Json& target = Get(probe, "target");
+  const Json& ports = Get(probe, "ports");
+  std::string body =
+      Paragraph("Probe of " + Str(target, "host") + " (" + Str(target, "address") + ") started " +
+                Str(Get(probe, "timing"), "started_at") + " by " + Str(probe, "tool") + ": " +
+                Str(target, "ports_scanned") + " TCP port(s) scanned, " +
+                std::to_string(Items(ports, "open").size()) + " open (" +
+                Join(Get(ports, "open"), ", ") + ").");
+  const Json& active = Get(Get(probe, "settings"), "active_checks");
+  std::string asked;
+  if (Flag(active, "try_anonymous_ftp")) asked += " anonymous FTP login;";
+  if (!Get(active, "snmp").is_null()) asked += " SNMP on UDP " + Str(active, "snmp") + ";";
+  if (!Get(active, "ssdp").is_null()) asked += " SSDP on UDP " + Str(active, "ssdp") + ";";
+  body += Note(asked.empty() ? "No active check was asked for (no login, no UDP)."
+                             : "Active checks asked for:" + asked);
+  body += "<h3>Services</h3>\n" + ProbeServicesTable(probe, max_rows);
+  const Json& findings = Items(probe, "findings");
+  Table table{"probe-finding-table",
+              {"severity", "rule", "port", "service", "message", "evidence"},
+              {},
+              true};
+  for (const Json& f : findings) {
+    if (table.rows.size() >= max_rows) break;
+    table.rows.push_back({SeverityCell(Str(f, "severity")), Cell::Markup(Code(Str(f, "rule"))),
+                          Cell::Number(static_cast<std::int64_t>(Count(f, "port"))),
+                          Cell::Text(Str(f, "service")), Cell::Text(Str(f, "message")),
+                          Cell::Markup(Code(Str(f, "evidence")))});
+  }
+  body += "<h3>Findings on the wire</h3>\n" +
+          (findings.empty() ? Paragraph("No findings.") : RenderTable(table)) +
+          Capped(findings.size(), table.rows.size(), "probe findings");
+  body += ProbeJoinTable(Get(probe, "join"), max_rows);
+  return {"probe", "Device probe", std::move(body), findings.size()};
+}
+
 std::string Subtitle(const Json& report) {
   const Json& image = Get(report, "image");
   std::string subtitle = "image " + Str(image, "path") + ", " + Str(image, "size") +
@@ -597,7 +702,7 @@ std::string Subtitle(const Json& report) {
 }  // namespace
 
 Result<std::string> RenderReportHtml(const Json& report, const Json* compliance,
-                                     const ReportPageOptions& options) {
+                                     const ReportPageOptions& options, const Json* probe) {
   if (!report.is_object()) return Fail(ErrorCode::kMalformed, "report.json is not a JSON object");
   if (compliance != nullptr && !compliance->is_object()) compliance = nullptr;
   const Context context{report, compliance, options};
@@ -610,6 +715,9 @@ Result<std::string> RenderReportHtml(const Json& report, const Json* compliance,
   page.sections.push_back(HardeningSection(context));
   page.sections.push_back(FindingsSection(context));
   if (compliance != nullptr) page.sections.push_back(ComplianceSection(*compliance));
+  if (probe != nullptr && probe->is_object()) {
+    page.sections.push_back(ProbeSection(*probe, options.max_rows));
+  }
   page.sections.push_back(UnpackSection(context));
   page.sections.push_back(AttestationSection(context));
   const Json& tool = Get(report, "tool");
@@ -619,8 +727,17 @@ Result<std::string> RenderReportHtml(const Json& report, const Json* compliance,
   return RenderPage(page);
 }
 
+// Reads and parses one JSON input of the page (capped like report.json).
+Result<Json> ReadJsonInput(const fs::path& path) {
+  auto text = ReadFileCapped(path, kMaxInputBytes);
+  if (!text) return Forward(text);
+  Json json = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Fail(ErrorCode::kMalformed, path.string() + " is not valid JSON");
+  return json;
+}
+
 Result<void> WriteReportHtmlFile(const fs::path& report_json, const fs::path& compliance_json,
-                                 const fs::path& output) {
+                                 const fs::path& output, const fs::path& probe_json) {
   auto text = ReadFileCapped(report_json, kMaxInputBytes);
   if (!text) return Forward(text);
   const Json report = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -636,11 +753,18 @@ Result<void> WriteReportHtmlFile(const fs::path& report_json, const fs::path& co
       return Fail(ErrorCode::kMalformed, compliance_json.string() + " is not valid JSON");
     }
   }
+  Json probe;
+  if (!probe_json.empty()) {
+    auto parsed = ReadJsonInput(probe_json);
+    if (!parsed) return Forward(parsed);
+    probe = std::move(*parsed);
+  }
   ReportPageOptions options;
   options.report_name = report_json.filename().string();
   options.report_sha256 =
       Sha256Hex(ByteView(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
-  auto page = RenderReportHtml(report, compliance_json.empty() ? nullptr : &compliance, options);
+  auto page = RenderReportHtml(report, compliance_json.empty() ? nullptr : &compliance, options,
+                               probe_json.empty() ? nullptr : &probe);
   if (!page) return Forward(page);
   return WriteWholeFile(output, *page);
 }

@@ -184,6 +184,35 @@ void HttpFindings(const ServiceResult& service, Raiser& raiser) {
   }
 }
 
+// The default-page match and the findings of the opt-in checks.
+void ActiveCheckFindings(const ServiceResult& service, Raiser& raiser) {
+  if (service.default_page) {
+    raiser.Raise("net.http-default-page", "", service,
+                 "the web server shows a stock page: " + service.default_page->product + " (" +
+                     service.default_page->id + ")",
+                 service.default_page->marker);
+  }
+  if (service.ftp_login && service.ftp_login->accepted) {
+    raiser.Raise("net.ftp-anonymous", "", service, "anonymous FTP login accepted",
+                 service.ftp_login->evidence);
+  }
+  if (service.snmp) {
+    for (const SnmpAnswer& answer : service.snmp->answers) {
+      raiser.Raise(
+          "net.snmp-default-community", "", service,
+          "SNMP " + answer.version + " community '" + answer.community + "' accepted",
+          answer.sys_descr.empty() ? service.snmp->evidence : "sysDescr: " + answer.sys_descr);
+    }
+  }
+  if (service.ssdp && !service.ssdp->responses.empty()) {
+    const SsdpResponse& first = service.ssdp->responses.front();
+    raiser.Raise("net.upnp-exposed", "", service,
+                 "UPnP (SSDP) answers a unicast M-SEARCH: " +
+                     std::to_string(service.ssdp->responses.size()) + " response(s)",
+                 "SERVER: " + first.server + " LOCATION: " + first.location);
+  }
+}
+
 }  // namespace
 
 Result<std::vector<Finding>> RaiseFindings(const ProbeResult& result, const SshPolicy& policy,
@@ -203,6 +232,7 @@ Result<std::vector<Finding>> RaiseFindings(const ProbeResult& result, const SshP
                    "the MQTT broker accepts a connection without credentials",
                    service.mqtt->evidence);
     }
+    ActiveCheckFindings(service, raiser);
     if (service.ssh) SshFindings(service, policy, raiser);
     if (service.ssh) SshAuthFindings(service, raiser);
     if (service.tls) TlsFindings(service, raiser);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "probe/net.hpp"
 
@@ -110,6 +111,23 @@ HttpResult CheckHttp(const std::string& host, const SendBytes& send, const Recei
   }
   result.head = std::move(*head);
   result.answered = true;
+  const std::size_t crlf = received.find("\r\n\r\n"), lf = received.find("\n\n");
+  const std::size_t head_end = lf < crlf ? lf + 2 : crlf == std::string::npos ? 0 : crlf + 4;
+  result.body = received.substr(std::min(head_end, received.size()));
+  std::size_t expected = kMaxHttpBodyBytes;
+  if (const std::string* length = result.head.Find("content-length")) {
+    std::size_t value = 0;
+    const auto [end, error] =
+        std::from_chars(length->data(), length->data() + length->size(), value);
+    if (error == std::errc() && end == length->data() + length->size()) {
+      expected = std::min(value, kMaxHttpBodyBytes);
+    }
+  }
+  while (result.body.size() < expected) {
+    auto n = receive(result.body, expected - result.body.size());
+    if (!n || *n == 0) break;  // the body is best effort: a stall or close ends it
+  }
+  if (result.body.size() > kMaxHttpBodyBytes) result.body.resize(kMaxHttpBodyBytes);
   return result;
 }
 

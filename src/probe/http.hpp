@@ -15,6 +15,8 @@ namespace clearbox::probe {
 
 // The response head (status line and headers) we read at most; the body is not read.
 inline constexpr std::size_t kMaxHttpHeadBytes = 16384;
+// Bytes of the body kept (for the default-page markers); the rest is not read.
+inline constexpr std::size_t kMaxHttpBodyBytes = 65536;
 // Headers kept from one response.
 inline constexpr std::size_t kMaxHttpHeaders = 100;
 
@@ -36,10 +38,12 @@ struct HttpResult {
   bool answered = false;
   HttpResponseHead head;
   std::string evidence;  // the head, escaped and bounded
+  std::string body;      // the first kMaxHttpBodyBytes of the body, raw (untrusted)
   std::vector<std::string> problems;
 };
 
-// Sends `GET / HTTP/1.0` for `host` through `send` and parses what `receive` returns
+// Sends `GET / HTTP/1.0` for `host` through `send` and parses what `receive` returns, then
+// keeps up to kMaxHttpBodyBytes of the body (until the peer closes, Content-Length, or an error)
 // (receive appends at most `max` bytes and returns the count, 0 at the end, or an error).
 using SendBytes = std::function<Result<void>(std::string_view)>;
 using ReceiveBytes = std::function<Result<std::size_t>(std::string&, std::size_t max)>;

@@ -9,6 +9,7 @@
 
 #include "core/hashing.hpp"
 #include "core/read_file.hpp"
+#include "probe/image_keys.hpp"
 
 namespace clearbox::probe {
 namespace {
@@ -81,6 +82,22 @@ Result<std::string> DropbearPublicBlob(std::string_view bytes) {
   return std::string(bytes.substr(0, reader.Position()));
 }
 
+// A file that may hold a TLS certificate or key: by extension or directory; CA bundles are
+// skipped (they hold other parties' certificates).
+bool MayHoldTlsKey(std::string_view path) {
+  const std::string lower = Lower(path);
+  const std::string_view name = std::string_view(lower).substr(lower.rfind('/') + 1);
+  if (name.find("ca-certificates") != std::string::npos ||
+      name.find("ca-bundle") != std::string::npos ||
+      lower.find("/ca-certificates/") != std::string::npos) {
+    return false;
+  }
+  for (std::string_view extension : {".pem", ".crt", ".cer", ".key", ".der"}) {
+    if (name.ends_with(extension)) return true;
+  }
+  return lower.find("/ssl/") != std::string::npos || lower.starts_with("ssl/");
+}
+
 }  // namespace
 
 Result<std::string> HostKeyBlobFromFile(std::string_view bytes) {
@@ -147,10 +164,23 @@ Result<ImageFacts> LoadImageFacts(const std::filesystem::path& report) {
       const bool host_key =
           (name.starts_with("ssh_host_") && name.find("_key") != std::string::npos) ||
           (name.starts_with("dropbear_") && name.ends_with("_host_key"));
-      if (!host_key || type == "symlink" || type == "directory" ||
-          path.find("..") != std::string::npos) {
+      if (type == "symlink" || type == "directory" || path.find("..") != std::string::npos) {
         continue;
       }
+      if (!host_key && MayHoldTlsKey(path) && facts.tls_keys.size() < kMaxImageTlsKeys) {
+        auto bytes = ReadFileCapped(tree / path, kMaxTlsKeyFileBytes);
+        auto keys = bytes ? TlsKeysFromFile(*bytes) : Forward(bytes);
+        if (keys) {
+          for (auto& k : *keys) {
+            if (facts.tls_keys.size() >= kMaxImageTlsKeys) break;
+            facts.tls_keys.push_back({path, k.kind, k.spki_sha256, k.subject});
+          }
+        } else if (keys.error().code != ErrorCode::kNotThisFormat) {
+          facts.problems.push_back(path + ": " + keys.error().message);
+        }
+        continue;
+      }
+      if (!host_key) continue;
       auto bytes = ReadFileCapped(tree / path, kMaxHostKeyFileBytes);
       auto blob = bytes ? HostKeyBlobFromFile(*bytes) : Forward(bytes);
       auto key = blob ? ParseHostKey(ViewOf(*blob)) : Forward(blob);
@@ -221,6 +251,31 @@ Result<nlohmann::json> JoinWithImage(ProbeResult& result, const ImageFacts& imag
               s.ssh->host_key.fingerprint);
       }
     }
+    if (s.tls && !s.tls->chain.empty() && !s.tls->chain.front().spki_sha256.empty()) {
+      const std::string& spki = s.tls->chain.front().spki_sha256;
+      std::vector<std::string> certificates, keys;
+      bool image_has_private_key = false;
+      for (const auto& k : image.tls_keys) {
+        image_has_private_key |= k.kind == "private-key";
+        if (k.spki_sha256 != spki) continue;
+        (k.kind == "private-key" ? keys : certificates).push_back(k.path);
+      }
+      entry["certificate_in_image"] = certificates;
+      entry["private_key_in_image"] = keys;
+      if (!certificates.empty() || !keys.empty()) {
+        raise("net.tls-key-from-image", s,
+              "the certificate key on the wire (SPKI SHA-256 " + spki.substr(0, 16) +
+                  "...) is shipped in the image" +
+                  (keys.empty() ? " as a certificate at " + certificates.front()
+                                : " with its private key at " + keys.front()),
+              "spki_sha256 " + spki + ", subject " + s.tls->chain.front().subject);
+      } else if (image_has_private_key) {
+        raise("net.tls-certificate-mismatch", s,
+              "the certificate key on the wire is none of the image's private keys or "
+              "certificates",
+              "spki_sha256 " + spki);
+      }
+    }
     services.push_back(std::move(entry));
   }
   if (!missing_rule.empty()) {
@@ -237,8 +292,16 @@ Result<nlohmann::json> JoinWithImage(ProbeResult& result, const ImageFacts& imag
                     {"bits", k.key.bits},
                     {"fingerprint", k.key.fingerprint}});
   }
+  nlohmann::json tls_keys = nlohmann::json::array();
+  for (const auto& k : image.tls_keys) {
+    tls_keys.push_back({{"path", k.path},
+                        {"kind", k.kind},
+                        {"spki_sha256", k.spki_sha256},
+                        {"subject", k.subject}});
+  }
   return nlohmann::json{{"report", image.report},
                         {"image_host_keys", keys},
+                        {"image_tls_keys", tls_keys},
                         {"services", services},
                         {"problems", image.problems}};
 }

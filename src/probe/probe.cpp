@@ -95,8 +95,10 @@ void CheckPlainHttp(const Address& address, std::uint16_t port, const std::strin
 }
 
 // Chooses and runs the checks of one open port.
-ServiceResult CheckPort(const Address& address, std::uint16_t port, const std::string& host,
-                        std::chrono::milliseconds timeout) {
+ServiceResult CheckPort(const Address& address, std::uint16_t port, const ProbeOptions& options,
+                        const std::vector<DefaultPage>& pages) {
+  const std::string& host = options.target.host;
+  const std::chrono::milliseconds timeout = options.timeout;
   const auto started = Clock::now();
   ServiceResult service;
   service.port = port;
@@ -111,6 +113,7 @@ ServiceResult CheckPort(const Address& address, std::uint16_t port, const std::s
     service.service = "telnet";
   } else if (banner.starts_with("220")) {
     service.service = "ftp";
+    if (options.try_anonymous_ftp) service.ftp_login = TryAnonymousFtp(address, port, timeout);
   } else if (banner.empty()) {
     const bool tls_first = Contains(kTlsPorts, port);
     if (!tls_first) CheckPlainHttp(address, port, host, timeout, service);
@@ -141,8 +144,36 @@ ServiceResult CheckPort(const Address& address, std::uint16_t port, const std::s
   } else if (banner.starts_with("HTTP/")) {
     service.service = "http";
   }
+  if (service.http) service.default_page = MatchDefaultPage(pages, *service.http);
   service.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return service;
+}
+
+// The opt-in UDP checks: one entry each, "unknown" when nothing answered.
+void CheckUdp(const Address& address, const ProbeOptions& options,
+              std::vector<ServiceResult>& services) {
+  if (options.snmp) {
+    const auto started = Clock::now();
+    ServiceResult service;
+    service.port = options.snmp_port;
+    service.transport = "udp";
+    service.snmp = CheckSnmp(address, options.snmp_port, options.timeout);
+    service.service = service.snmp->answers.empty() ? "unknown" : "snmp";
+    service.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    services.push_back(std::move(service));
+  }
+  if (options.ssdp) {
+    const auto started = Clock::now();
+    ServiceResult service;
+    service.port = options.ssdp_port;
+    service.transport = "udp";
+    service.ssdp = CheckSsdp(address, options.ssdp_port, options.target.host, options.timeout);
+    service.service = service.ssdp->responses.empty() ? "unknown" : "upnp";
+    service.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    services.push_back(std::move(service));
+  }
 }
 
 nlohmann::json Strings(const std::vector<std::string>& items) {
@@ -225,7 +256,8 @@ nlohmann::json TlsToJson(const TlsResult& tls) {
                      {"expired", c.expired},
                      {"not_yet_valid", c.not_yet_valid},
                      {"subject_alt_names", Strings(c.subject_alt_names)},
-                     {"matches_host", c.matches_host}});
+                     {"matches_host", c.matches_host},
+                     {"spki_sha256", c.spki_sha256}});
   }
   return {{"handshake", tls.handshake},
           {"versions", versions},
@@ -247,6 +279,47 @@ nlohmann::json HttpToJson(const HttpResult& http) {
           {"headers", headers},
           {"evidence", http.evidence},
           {"problems", Strings(http.problems)}};
+}
+
+// The default-page match and the opt-in checks of one service, when present.
+void AddActiveChecksJson(const ServiceResult& s, nlohmann::json& j) {
+  if (s.default_page) {
+    j["default_page"] = {{"id", s.default_page->id},
+                         {"product", s.default_page->product},
+                         {"marker", s.default_page->marker}};
+  }
+  if (s.ftp_login) {
+    j["ftp_anonymous"] = {{"accepted", s.ftp_login->accepted},
+                          {"user_reply", s.ftp_login->user_reply},
+                          {"pass_reply", s.ftp_login->pass_reply},
+                          {"evidence", s.ftp_login->evidence},
+                          {"problems", Strings(s.ftp_login->problems)}};
+  }
+  if (s.snmp) {
+    nlohmann::json answers = nlohmann::json::array();
+    for (const auto& a : s.snmp->answers) {
+      answers.push_back({{"version", a.version},
+                         {"community", a.community},
+                         {"error_status", a.error_status},
+                         {"sys_descr", a.sys_descr}});
+    }
+    j["snmp"] = {{"answers", answers},
+                 {"evidence", s.snmp->evidence},
+                 {"problems", Strings(s.snmp->problems)}};
+  }
+  if (s.ssdp) {
+    nlohmann::json responses = nlohmann::json::array();
+    for (const auto& r : s.ssdp->responses) {
+      responses.push_back({{"status", r.status},
+                           {"server", r.server},
+                           {"location", r.location},
+                           {"st", r.st},
+                           {"usn", r.usn}});
+    }
+    j["ssdp"] = {{"responses", responses},
+                 {"evidence", s.ssdp->evidence},
+                 {"problems", Strings(s.ssdp->problems)}};
+  }
 }
 
 }  // namespace
@@ -298,6 +371,8 @@ Result<ProbeResult> RunProbe(const ProbeOptions& options) {
   result.default_ports = options.target.default_ports;
   auto address = ResolveHost(options.target.host);
   if (!address) return Forward(address);
+  auto pages = LoadDefaultPages(options.data_dir / "probe" / "http-default-pages.json");
+  if (!pages) return Fail(ErrorCode::kInvalidArgument, pages.error().message);
   result.address = address->text;
   std::vector<std::uint16_t> ports = options.target.ports;
   std::sort(ports.begin(), ports.end());
@@ -308,8 +383,9 @@ Result<ProbeResult> RunProbe(const ProbeOptions& options) {
   for (std::size_t i = 0; i < states.size(); ++i) {
     result.ports[ports[i]] = states[i];
     if (states[i] != PortState::kOpen) continue;
-    result.services.push_back(CheckPort(*address, ports[i], options.target.host, options.timeout));
+    result.services.push_back(CheckPort(*address, ports[i], options, *pages));
   }
+  CheckUdp(*address, options, result.services);
   result.total_duration =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return result;
@@ -331,6 +407,7 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
   nlohmann::json check_times = nlohmann::json::object();
   for (const auto& s : result.services) {
     nlohmann::json j = {{"port", s.port},
+                        {"transport", s.transport},
                         {"service", s.service},
                         {"banner", s.banner},
                         {"problems", Strings(s.problems)}};
@@ -343,8 +420,9 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
                    {"evidence", s.mqtt->evidence},
                    {"problems", Strings(s.mqtt->problems)}};
     }
+    AddActiveChecksJson(s, j);
     services.push_back(std::move(j));
-    check_times[std::to_string(s.port)] = s.duration.count();
+    check_times[(s.transport == "udp" ? "udp/" : "") + std::to_string(s.port)] = s.duration.count();
   }
   nlohmann::json findings = nlohmann::json::array();
   std::map<std::string, int> by_severity;
@@ -373,7 +451,13 @@ nlohmann::json ProbeToJson(const ProbeResult& result, const ProbeOptions& option
         {"address", result.address},
         {"default_ports", result.default_ports},
         {"ports_scanned", result.ports.size()}}},
-      {"settings", {{"timeout_ms", options.timeout.count()}, {"concurrency", options.concurrency}}},
+      {"settings",
+       {{"timeout_ms", options.timeout.count()},
+        {"concurrency", options.concurrency},
+        {"active_checks",
+         {{"try_anonymous_ftp", options.try_anonymous_ftp},
+          {"snmp", options.snmp ? nlohmann::json(options.snmp_port) : nlohmann::json(nullptr)},
+          {"ssdp", options.ssdp ? nlohmann::json(options.ssdp_port) : nlohmann::json(nullptr)}}}}},
       {"ports", {{"open", open}, {"closed", closed}, {"filtered", filtered}}},
       {"services", services},
       {"findings", findings},

@@ -16,9 +16,13 @@
 
 #include "core/result.hpp"
 #include "core/severity.hpp"
+#include "probe/default_pages.hpp"
+#include "probe/ftp.hpp"
 #include "probe/http.hpp"
 #include "probe/mqtt.hpp"
 #include "probe/net.hpp"
+#include "probe/snmp.hpp"
+#include "probe/ssdp.hpp"
 #include "probe/ssh.hpp"
 #include "probe/tls.hpp"
 #include "rules/rule_catalogue.hpp"
@@ -50,7 +54,13 @@ struct ProbeOptions {
   Target target;
   std::chrono::milliseconds timeout{3000};  // per connection / handshake / check
   int concurrency = 32;
-  std::filesystem::path data_dir;  // probe/ssh-algorithms.json and rules/catalogue.json
+  std::filesystem::path data_dir;  // probe/*.json and rules/catalogue.json
+  // Active checks, each off unless asked for (they log in or send to UDP ports):
+  bool try_anonymous_ftp = false;  // USER anonymous on each FTP port
+  bool snmp = false;               // GetRequest with "public"/"private" to UDP snmp_port
+  bool ssdp = false;               // one unicast M-SEARCH to UDP ssdp_port of the host
+  std::uint16_t snmp_port = 161;
+  std::uint16_t ssdp_port = kSsdpPort;
 };
 
 struct Finding {
@@ -65,12 +75,18 @@ struct Finding {
 // What one open port answered.
 struct ServiceResult {
   std::uint16_t port = 0;
-  std::string service;  // "ssh", "tls", "https", "http", "telnet", "ftp", "mqtt", "unknown"
-  std::string banner;   // escaped first bytes when the port spoke first
+  std::string transport = "tcp";  // "udp" for the SNMP and SSDP checks
+  std::string service;            // "ssh", "tls", "https", "http", "telnet", "ftp", "mqtt", "snmp",
+                                  // "upnp", "unknown"
+  std::string banner;             // escaped first bytes when the port spoke first
   std::optional<SshResult> ssh;
   std::optional<TlsResult> tls;
   std::optional<HttpResult> http;
   std::optional<MqttResult> mqtt;
+  std::optional<DefaultPageMatch> default_page;  // of the HTTP(S) answer
+  std::optional<FtpLoginResult> ftp_login;       // --try-anonymous-ftp
+  std::optional<SnmpResult> snmp;                // --snmp
+  std::optional<SsdpResult> ssdp;                // --ssdp
   std::vector<std::string> problems;
   std::chrono::milliseconds duration{0};
 };
@@ -80,14 +96,14 @@ struct ProbeResult {
   std::string address;
   bool default_ports = false;
   std::map<std::uint16_t, PortState> ports;
-  std::vector<ServiceResult> services;  // by port
+  std::vector<ServiceResult> services;  // by port (TCP), then the UDP checks asked for
   std::vector<Finding> findings;        // by port, rule, message
   std::string started_at;               // UTC, ISO 8601
   std::chrono::milliseconds scan_duration{0}, total_duration{0};
 };
 
-// Scans and checks the target. kInvalidArgument when the host does not resolve or the data
-// files do not load.
+// Scans and checks the target (and runs the active checks `options` asks for).
+// kInvalidArgument when the host does not resolve or the data files do not load.
 Result<ProbeResult> RunProbe(const ProbeOptions& options);
 // Raises the findings of the checks (severities from `catalogue`; a rule it lacks is an
 // internal error).

@@ -23,6 +23,7 @@
 #include "probe/http.hpp"
 #include "probe/join.hpp"
 #include "probe/probe.hpp"
+#include "probe/probe_test_support.hpp"
 #include "probe/ssh.hpp"
 
 namespace clearbox::probe {
@@ -78,138 +79,6 @@ TEST(ProbeParsers, HttpResponseHead) {
   EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\r\n").error().code, ErrorCode::kTruncated);
   EXPECT_EQ(ParseHttpResponseHead("SSH-2.0-x\r\n").error().code, ErrorCode::kNotThisFormat);
   EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 abc\r\n\r\n").error().code, ErrorCode::kMalformed);
-}
-
-namespace fs = std::filesystem;
-using std::chrono::milliseconds;
-
-// Per-check timeout of the server tests (real servers on loopback answer in milliseconds).
-constexpr milliseconds kTestTimeout{1000};
-
-// A fresh directory, removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "probe_test.XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-int Shell(const std::string& command, std::string* output = nullptr) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  std::string text;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  if (output != nullptr) *output = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// A loopback port nobody listens on right now.
-std::uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-  socklen_t length = sizeof sin;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &length);
-  ::close(fd);
-  return ntohs(sin.sin_port);
-}
-
-bool PortAnswers(std::uint16_t port) {
-  auto address = ResolveHost("127.0.0.1");
-  return address && ConnectScan(*address, {port}, milliseconds(200), 1)[0] == PortState::kOpen;
-}
-
-// A server process started by the test, stopped (SIGTERM, then SIGKILL) and reaped at the end.
-class Server {
- public:
-  Server(const std::vector<std::string>& argv, const fs::path& log, std::uint16_t port)
-      : port_(port) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 100 && !PortAnswers(port_); ++i) {
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-  }
-  ~Server() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 50; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  bool Up() const { return PortAnswers(port_); }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_;
-};
-
-fs::path DataDir() {
-  return fs::path(CLEARBOX_TEST_SOURCE_DIR) / "data";
-}
-
-// Probes 127.0.0.1:ports and raises the findings, as `clearbox probe` does.
-ProbeResult Probe(const std::vector<std::uint16_t>& ports, milliseconds timeout = kTestTimeout) {
-  ProbeOptions options;
-  options.target.host = "127.0.0.1";
-  options.target.ports = ports;
-  options.timeout = timeout;
-  options.data_dir = DataDir();
-  auto result = RunProbe(options);
-  EXPECT_TRUE(result) << result.error().message;
-  if (!result) return {};
-  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(DataDir());
-  auto policy = LoadSshPolicy(DataDir() / "probe" / "ssh-algorithms.json");
-  EXPECT_TRUE(catalogue && policy);
-  auto findings = RaiseFindings(*result, *policy, *catalogue);
-  EXPECT_TRUE(findings) << findings.error().message;
-  if (findings) result->findings = *findings;
-  return *result;
-}
-
-std::vector<std::string> RulesOf(const ProbeResult& result) {
-  std::vector<std::string> rules;
-  for (const auto& f : result.findings) rules.push_back(f.rule);
-  return rules;
-}
-bool HasRule(const ProbeResult& result, const std::string& rule) {
-  const auto rules = RulesOf(result);
-  return std::find(rules.begin(), rules.end(), rule) != rules.end();
-}
-bool HasFinding(const ProbeResult& result, const std::string& rule, const std::string& text) {
-  for (const auto& f : result.findings) {
-    if (f.rule == rule && f.message.find(text) != std::string::npos) return true;
-  }
-  return false;
 }
 
 // ssh-keygen's "SHA256:..." fingerprint of a public key file.
@@ -309,13 +178,6 @@ TEST(ProbeServers, Dropbear) {
   EXPECT_EQ(ssh->host_key.type, "ssh-ed25519");
   EXPECT_EQ(ssh->host_key.fingerprint, KeygenFingerprint(dir.path() / "ed25519.pub"));
   EXPECT_FALSE(HasRule(result, "net.ssh-small-host-key"));
-}
-
-// lighttpd's configuration for a document root and a port; `extra` adds TLS or auth.
-std::string LighttpdConfig(const fs::path& dir, std::uint16_t port, const std::string& extra) {
-  return "server.document-root = \"" + (dir / "www").string() +
-         "\"\nserver.port = " + std::to_string(port) +
-         "\nserver.bind = \"127.0.0.1\"\nindex-file.names = (\"index.html\")\n" + extra;
 }
 
 TEST(ProbeServers, LighttpdTlsModernAndLegacy) {
@@ -433,83 +295,32 @@ std::string BusyboxWithTelnetd() {
   return {};
 }
 
-// A loopback TCP server run by a thread of the test: each accepted connection is handed to
-// `serve` in turn; stops and joins on destruction.
-class TinyServer {
- public:
-  explicit TinyServer(std::function<void(int fd, const TinyServer* server)> serve)
-      : serve_(std::move(serve)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-    ::listen(listener_, 16);
-    socklen_t length = sizeof sin;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&sin), &length);
-    port_ = ntohs(sin.sin_port);
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~TinyServer() {
-    stop_ = true;
-    thread_.join();
-    ::close(listener_);
-  }
-  std::uint16_t port() const { return port_; }
-  bool stopping() const { return stop_; }
-
- private:
-  void Loop() {
-    while (!stop_) {
-      pollfd p{listener_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      serve_(fd, this);
-      ::close(fd);
-    }
-  }
-  std::function<void(int, const TinyServer*)> serve_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-// Writes `bytes` until the peer goes away or the server stops.
-bool SendOrStop(int fd, const std::string& bytes, const TinyServer* server) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    if (server != nullptr && server->stopping()) return false;
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// Waits until the peer closes (or sends, when `until_data`), or the server stops.
-void WaitForPeer(int fd, const TinyServer* server, bool until_data) {
-  char buffer[4096];
-  while (!server->stopping()) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0 || until_data) return;
-  }
+// A real telnetd: GNU inetutils' telnetd (an inetd service: it speaks on its stdin socket),
+// started per connection by socat on a loopback port (`nofork`: telnetd gets the TCP socket
+// itself), with /bin/cat instead of login. Preferred over busybox and the stand-in.
+bool HaveInetutilsTelnetd() {
+  return fs::exists("/usr/sbin/telnetd") && Shell("command -v socat") == 0 &&
+         Shell("/usr/sbin/telnetd --version | grep -q inetutils") == 0;
 }
 
 TEST(ProbeServers, TelnetOpenAndClosedPort) {
   ScratchDir dir;
-  const std::string busybox = BusyboxWithTelnetd();
+  const bool inetutils = HaveInetutilsTelnetd();
+  const std::string busybox = inetutils ? std::string() : BusyboxWithTelnetd();
   const std::uint16_t port = FreePort();
   std::unique_ptr<Server> telnetd;
   std::unique_ptr<TinyServer> stand_in;
-  if (!busybox.empty()) {
+  if (inetutils) {
+    std::string socat;
+    ASSERT_EQ(Shell("command -v socat", &socat), 0);
+    socat.erase(socat.find_last_not_of("\n") + 1);
+    telnetd = std::make_unique<Server>(
+        std::vector<std::string>{
+            socat, "TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,reuseaddr,fork",
+            "EXEC:/usr/sbin/telnetd -E /bin/cat,nofork"},
+        dir.path() / "telnetd.log", port);
+    ASSERT_TRUE(telnetd->Up());
+  } else if (!busybox.empty()) {
     telnetd = std::make_unique<Server>(
         std::vector<std::string>{busybox, "telnetd", "-F", "-b",
                                  "127.0.0.1:" + std::to_string(port), "-l", "/bin/sh"},
@@ -524,7 +335,7 @@ TEST(ProbeServers, TelnetOpenAndClosedPort) {
       }
     });
   }
-  const std::uint16_t telnet_port = busybox.empty() ? stand_in->port() : port;
+  const std::uint16_t telnet_port = stand_in ? stand_in->port() : port;
   const std::uint16_t closed_port = FreePort();
   // busybox telnetd listens with a backlog of 1: a connection right after the scan's may
   // wait for the kernel's SYN retry (1 s), so this test uses the default timeout.
@@ -536,7 +347,9 @@ TEST(ProbeServers, TelnetOpenAndClosedPort) {
       << ::testing::PrintToString(AllProblems(result.services[0]));
   EXPECT_TRUE(result.services[0].banner.starts_with("\\xff")) << result.services[0].banner;
   EXPECT_TRUE(HasRule(result, "net.telnet-open"));
-  std::printf("telnet server: %s\n", busybox.empty() ? "in-test stand-in" : busybox.c_str());
+  std::printf("telnet server: %s\n", inetutils          ? "inetutils telnetd via socat"
+                                     : !busybox.empty() ? busybox.c_str()
+                                                        : "in-test stand-in");
 }
 
 // One hostile responder: the probe's check of it must end within a few timeouts with a

@@ -11,6 +11,8 @@
 #include <ctime>
 #include <memory>
 
+#include "probe/image_keys.hpp"
+
 namespace clearbox::probe {
 namespace {
 
@@ -151,6 +153,7 @@ TlsCertificateResult DescribeCertificate(X509* cert, const std::string& host) {
     const char* type_name = EVP_PKEY_get0_type_name(key);
     out.key_type = type_name != nullptr ? type_name : "unknown";
     out.key_bits = EVP_PKEY_get_bits(key);
+    out.spki_sha256 = SpkiSha256Hex(key);
   }
   const char* signature = OBJ_nid2ln(X509_get_signature_nid(cert));
   out.signature_algorithm = signature != nullptr ? signature : "unknown";

@@ -46,6 +46,7 @@ struct TlsCertificateResult {
   bool not_yet_valid = false;
   std::vector<std::string> subject_alt_names;
   bool matches_host = false;  // subject/SAN matches the host name or address probed
+  std::string spki_sha256;    // hex SHA-256 of the SubjectPublicKeyInfo (the join's key id)
 };
 
 struct TlsResult {
