@@ -410,6 +410,15 @@ TEST_F(PortalServer, HostileTextIsStoredVerbatimAndRenderedEscaped) {
   EXPECT_EQ(project->name, kHostile);
   EXPECT_EQ(project->description, description);
 
+  const std::string token_name = kHostile + " token";
+  ASSERT_EQ(Curl("POST", "/account/tokens", Jar("hostile"),
+                 FormBody({{"csrf", csrf}, {"name", token_name}}))
+                .status,
+            200);
+  const auto tokens = *store_->ListApiTokensOfUser(user);
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].name, token_name) << "token name stored verbatim";
+
   const std::string escaped_script = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;";
   for (const auto& [jar, path] :
        std::vector<std::pair<std::string, std::string>>{{Jar("hostile"), location},
