@@ -60,6 +60,8 @@ void RegisterDbCommand(CLI::App& app, std::function<int()>* run);  // src/vuln d
 void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run);
 // The running device's network services (src/probe): `probe HOST[:PORTS] -o OUT`.
 void RegisterProbeCommand(CLI::App& app, std::function<int()>* run);
+// The lab portal (src/portal over src/store): `serve --data DIR`.
+void RegisterServeCommand(CLI::App& app, std::function<int()>* run);
 
 // Compliance verdicts (src/compliance): `assess`, and `scan --standard`.
 void RegisterAssessCommand(CLI::App& app, std::function<int()>* run);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterDbCommand(app, &run);
   clearbox::cli::RegisterWitnessCommand(app, &run);
   clearbox::cli::RegisterProbeCommand(app, &run);
+  clearbox::cli::RegisterServeCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -146,6 +146,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : req) {
       request.headers.emplace(Lower(Std(field.name_string())), std::string(Std(field.value())));
     }
+    beast::error_code endpoint_ec;
+    const auto remote = stream_.socket().remote_endpoint(endpoint_ec);
+    if (!endpoint_ec) request.remote_address = remote.address().to_string();
     head_ = req.method() == http::verb::head;
     HttpHeaderDecision decision;
     if (server_.check) {

@@ -51,6 +51,7 @@ struct HttpRequest {
   std::string path;
   std::map<std::string, std::string> headers;
   std::string body;
+  std::string remote_address = {};  // the client's IP address as text ("" if unknown)
   // The header value, or "" if absent (`name` lower-case).
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);

@@ -1,0 +1,163 @@
+// `clearbox serve --data DIR [--listen HOST:PORT] [--init-admin NAME]`: the lab portal
+// (src/portal) over the SQLite store in DIR/portal.db (src/store).
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cli/command.hpp"
+#include "core/data_dir.hpp"
+#include "core/exit_codes.hpp"
+#include "portal/credentials.hpp"
+#include "portal/http_server.hpp"
+#include "portal/portal_app.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace clearbox::cli {
+namespace {
+
+// The organisation --init-admin creates when the database has no lab organisation yet.
+constexpr std::string_view kDefaultLabOrganisation = "Lab";
+
+struct ServeArgs {
+  std::string data;
+  std::string listen = "127.0.0.1:8080";
+  std::string init_admin;
+  bool secure_cookies = false;
+};
+
+int Report(const Error& error) {
+  std::fprintf(stderr, "clearbox serve: %s\n", error.message.c_str());
+  return error.code == ErrorCode::kInternal ? kExitInternal : kExitUnusableInput;
+}
+
+Result<std::unique_ptr<store::SqlitePortalStore>> OpenStore(const std::string& data) {
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  if (ec) return Fail(ErrorCode::kIo, "cannot create " + data + ": " + ec.message());
+  // Sessions, hashes and tokens live here: owner only.
+  ::chmod(data.c_str(), 0700);
+  return store::SqlitePortalStore::Open(std::filesystem::path(data) / store::kPortalDatabaseName);
+}
+
+// Creates the first administrator: a member of the lab organisation with the admin role.
+int RunInitAdmin(const ServeArgs& args) {
+  auto store = OpenStore(args.data);
+  if (!store) return Report(store.error());
+  if (!portal::ValidName(args.init_admin)) {
+    return Report(Error{ErrorCode::kInvalidArgument, "not a usable user name"});
+  }
+  auto existing = (*store)->FindUserByName(args.init_admin);
+  if (!existing) return Report(existing.error());
+  if (*existing) {
+    return Report(Error{ErrorCode::kInvalidArgument, "user " + args.init_admin + " exists"});
+  }
+  std::string password;
+  bool generated = false;
+  if (!::isatty(STDIN_FILENO)) std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) {
+    auto made = portal::GeneratePassword();
+    if (!made) return Report(made.error());
+    password = *made;
+    generated = true;
+  }
+  if (password.size() < portal::kMinPasswordBytes || password.size() > portal::kMaxPasswordBytes) {
+    return Report(Error{ErrorCode::kInvalidArgument,
+                        "the password (one line on standard input) needs 12 to 1024 bytes"});
+  }
+  auto hash = portal::HashPassword(password);
+  if (!hash) return Report(hash.error());
+  auto organisations = (*store)->ListOrganisations();
+  if (!organisations) return Report(organisations.error());
+  store::Id lab = 0;
+  for (const auto& o : *organisations) {
+    if (o.kind == store::OrganisationKind::kLab) {
+      lab = o.id;
+      break;
+    }
+  }
+  if (lab == 0) {
+    auto created =
+        (*store)->CreateOrganisation(kDefaultLabOrganisation, store::OrganisationKind::kLab);
+    if (!created) return Report(created.error());
+    lab = *created;
+  }
+  auto user = (*store)->CreateUser(args.init_admin, *hash, std::time(nullptr));
+  if (!user) return Report(user.error());
+  auto member = (*store)->AddMembership({*user, lab, store::Role::kAdmin});
+  if (!member) return Report(member.error());
+  std::printf("administrator %s created in %s\n", args.init_admin.c_str(), args.data.c_str());
+  if (generated) std::printf("password (shown once): %s\n", password.c_str());
+  return kExitOk;
+}
+
+int RunServe(const ServeArgs& args) {
+  if (!args.init_admin.empty()) return RunInitAdmin(args);
+  auto address = portal::ParseListenAddress(args.listen);
+  if (!address) return Report(address.error());
+  auto config = portal::LoadPortalConfig(DataDir(), args.secure_cookies);
+  if (!config) return Report(config.error());
+  auto store = OpenStore(args.data);
+  if (!store) return Report(store.error());
+  // SIGINT/SIGTERM are blocked before the server's threads start and taken by one waiter
+  // thread, which stops the server cleanly.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  portal::PortalApp app(**store, std::move(*config));
+  portal::HttpServer server([&app](const portal::HttpRequest& r) { return app.Handle(r); },
+                            [&app](const portal::HttpRequest& r) { return app.CheckHeaders(r); });
+  auto bound = server.Bind(address->first, address->second);
+  if (!bound) return Report(bound.error());
+  std::printf("clearbox portal on http://%s:%d/ (data in %s)\n", address->first.c_str(),
+              server.port(), args.data.c_str());
+  std::fflush(stdout);
+  std::thread waiter([&server, &stop_signals] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    server.Stop();
+  });
+  auto served = server.Serve();
+  ::kill(::getpid(), SIGTERM);  // wakes the waiter if Serve() ended on its own
+  waiter.join();
+  if (!served) return Report(served.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, std::function<int()>* run) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* serve = app.add_subcommand("serve", "The lab portal: web pages and a JSON API");
+  serve->add_option("--data", args->data, "Portal data directory (created; holds portal.db)")
+      ->required();
+  serve->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--init-admin", args->init_admin,
+                    "Create the first administrator NAME and exit: password from standard input "
+                    "(one line), or generated and printed once when standard input is a terminal "
+                    "or empty");
+  serve->add_flag("--secure-cookies", args->secure_cookies,
+                  "The portal is reached over HTTPS (e.g. behind a TLS proxy): Secure, "
+                  "__Host- cookies and Strict-Transport-Security");
+  serve->footer(
+      "Pages: /login, /projects, /projects/ID, /account (API tokens), /admin. API: /api/v1\n"
+      "(OpenAPI document at /api/v1/openapi.json). Serves until SIGINT/SIGTERM. See\n"
+      "docs/portal.md for roles and the security design.\n"
+      "Exit codes: 0 stopped or admin created; 2 usage; 4 unusable (database newer than this\n"
+      "clearbox, cannot listen, user exists); 70 internal error.");
+  serve->callback([run, args] { *run = [args] { return RunServe(*args); }; });
+}
+
+}  // namespace clearbox::cli

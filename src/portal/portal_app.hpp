@@ -1,0 +1,122 @@
+// The lab portal's web application and JSON API (`clearbox serve`): server-rendered pages that
+// work without JavaScript (login, projects, a project, account and API tokens, administration)
+// and /api/v1 (whoami, projects) described by an OpenAPI 3 document. Authentication by session
+// cookie (pages) or Bearer token (API); every decision goes through Authorize.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "portal/authorization.hpp"
+#include "portal/form.hpp"
+#include "portal/http_server.hpp"
+#include "portal/login_limiter.hpp"
+#include "store/portal_store.hpp"
+
+namespace clearbox::portal {
+
+// How long a login session lasts.
+inline constexpr std::chrono::seconds kSessionLifetime{12 * 3600};
+// Largest form or JSON body the portal accepts (uploads, later, get their own limit).
+inline constexpr std::size_t kMaxPortalBodyBytes = 64 << 10;
+// Longest organisation, user, project or token name, and project description, in bytes.
+inline constexpr std::size_t kMaxNameBytes = 200;
+inline constexpr std::size_t kMaxDescriptionBytes = 10'000;
+// API tokens one user may hold.
+inline constexpr std::size_t kMaxApiTokensPerUser = 20;
+// Largest static data file (stylesheet, OpenAPI document) the portal loads.
+inline constexpr std::uint64_t kMaxPortalDataFileBytes = 1 << 20;
+
+// The session cookie's name: with the __Host- prefix when cookies are Secure (browsers then
+// refuse it from plain HTTP, from a sub-domain or with another Path).
+inline constexpr std::string_view kSessionCookie = "cb_session";
+inline constexpr std::string_view kSecureSessionCookie = "__Host-cb_session";
+
+// The Content-Security-Policy of every response: no script at all, styles from the portal only.
+inline constexpr std::string_view kPortalCsp =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+
+// A name (organisation, user, project, token): 1..kMaxNameBytes bytes, no control characters.
+bool ValidName(std::string_view text);
+// A description: at most kMaxDescriptionBytes; control characters only as line breaks and tabs.
+bool ValidDescription(std::string_view text);
+
+// What the portal needs besides its store.
+struct PortalConfig {
+  // The portal is reached over HTTPS (directly or behind a TLS-terminating proxy): cookies get
+  // Secure and the __Host- prefix, responses Strict-Transport-Security.
+  bool secure_cookies = false;
+  std::chrono::seconds session_lifetime = kSessionLifetime;
+  std::string stylesheet;    // data/portal/portal.css
+  std::string openapi_json;  // data/portal/openapi.json
+  // The wall clock in Unix seconds (tests move it).
+  std::function<store::UnixSeconds()> now;
+};
+
+// Reads data/portal/portal.css and openapi.json from `data_dir`; kIo if one is missing.
+Result<PortalConfig> LoadPortalConfig(const std::filesystem::path& data_dir, bool secure_cookies);
+
+// One route of the JSON API as the OpenAPI document names it ("/api/v1/projects/{id}").
+struct ApiRoute {
+  std::string method;  // "get", "post"
+  std::string path;
+};
+
+// The portal; Handle and CheckHeaders are called from the server's threads.
+class PortalApp {
+ public:
+  PortalApp(store::PortalStore& store, PortalConfig config);
+
+  // Before the body: refuses unknown methods (405) and caps bodies at kMaxPortalBodyBytes.
+  HttpHeaderDecision CheckHeaders(const HttpRequest& request);
+  // Answers one request; every response carries the security headers.
+  HttpResponse Handle(const HttpRequest& request);
+
+  // Every route of /api/v1, for the test that keeps the OpenAPI document true.
+  static const std::vector<ApiRoute>& ApiRoutes();
+
+ private:
+  struct Caller;
+  HttpResponse Route(const HttpRequest& request);
+  HttpResponse RouteApi(const HttpRequest& request, std::string_view path);
+  std::optional<Caller> SessionCaller(const HttpRequest& request);
+  std::optional<Caller> TokenCaller(const HttpRequest& request);
+  Result<Principal> PrincipalOf(store::Id user_id);
+  Result<ProjectAccess> AccessOf(const store::Project& project);
+  bool OriginAllowed(const HttpRequest& request) const;
+  std::string CookieName() const;
+
+  HttpResponse LoginPage(const HttpRequest& request, int status, std::string_view message);
+  HttpResponse Login(const HttpRequest& request);
+  HttpResponse Logout(const Caller& caller);
+  HttpResponse ProjectsPage(const Caller& caller, int status = 200, std::string_view message = {});
+  HttpResponse CreateProject(const Caller& caller, const FormFields& form);
+  HttpResponse ProjectPage(const Caller& caller, store::Id project_id, int status = 200,
+                           std::string_view message = {});
+  HttpResponse ShareProject(const Caller& caller, store::Id project_id, const FormFields& form);
+  HttpResponse AccountPage(const Caller& caller, int status = 200, std::string_view message = {},
+                           std::string_view new_token = {});
+  HttpResponse CreateToken(const Caller& caller, const FormFields& form);
+  HttpResponse DeleteToken(const Caller& caller, store::Id token_id);
+  HttpResponse AdminPage(const Caller& caller, int status = 200, std::string_view message = {});
+  HttpResponse AdminPost(const Caller& caller, std::string_view what, const FormFields& form);
+
+  HttpResponse ApiWhoami(const Caller& caller);
+  HttpResponse ApiProjects(const Caller& caller);
+  HttpResponse ApiCreateProject(const Caller& caller, const HttpRequest& request);
+  HttpResponse ApiProject(const Caller& caller, store::Id project_id);
+
+  std::string Layout(const Caller* caller, std::string_view title, std::string_view body) const;
+
+  store::PortalStore& store_;
+  PortalConfig config_;
+  LoginLimiter limiter_;
+  std::string dummy_hash_;  // verified against when the account does not exist (same timing)
+};
+
+}  // namespace clearbox::portal

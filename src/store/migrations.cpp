@@ -1,0 +1,83 @@
+#include "store/migrations.hpp"
+
+#include <array>
+
+namespace clearbox::store {
+namespace {
+
+// Never edit a migration that has shipped: add a new one.
+constexpr std::array kMigrations{
+    Migration{1, "organisations, users, memberships, projects, shares, sessions, api tokens",
+              R"sql(
+CREATE TABLE organisations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('lab', 'vendor', 'customer', 'regulator'))
+);
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE memberships (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  role TEXT NOT NULL
+    CHECK (role IN ('admin', 'lab_analyst', 'vendor', 'customer', 'regulator')),
+  PRIMARY KEY (user_id, organisation_id, role)
+);
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY,
+  vendor_organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (vendor_organisation_id, name)
+);
+CREATE TABLE shares (
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  organisation_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  PRIMARY KEY (project_id, organisation_id)
+);
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql"},
+    Migration{2, "audit_events placeholder (filled and logged in a later step)", R"sql(
+CREATE TABLE audit_events (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  log_index INTEGER
+);
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() {
+  return kMigrations;
+}
+
+int LatestSchemaVersion() {
+  return kMigrations.back().version;
+}
+
+}  // namespace clearbox::store
