@@ -65,4 +65,11 @@ const Handler& GetIntelFlashHandler();
 const Handler& GetLuksHandler();
 const Handler& GetVxWorksHandler();
 
+// disk images, super images and OS recognition (fmt-c)
+const Handler& GetAndroidSuperHandler();
+const Handler& GetVhdHandler();
+const Handler& GetVmdkHandler();
+const Handler& GetQnxIfsHandler();
+const Handler& GetWinCeHandler();
+
 }  // namespace clearbox::unpack
