@@ -43,6 +43,8 @@ constexpr std::size_t kNameSize = 36;
 constexpr std::uint32_t kTargetLinear = 0;
 constexpr std::uint32_t kTargetZero = 1;
 constexpr std::size_t kMaxReportedExtentProblems = 8;
+// Extents written in all (partitions may share extents, empty extents cost no budget).
+constexpr std::uint64_t kMaxExtentsWritten = 1u << 20;
 
 std::string FixedName(const std::uint8_t* p) {
   const auto* c = reinterpret_cast<const char*>(p);
@@ -289,6 +291,7 @@ class AndroidSuperHandler final : public Handler {
     RecordLayout(*layout, ctx);
     const Metadata& m = layout->metadata;
     std::set<std::string> used;
+    std::uint64_t extents_written = 0;
     for (std::uint32_t i = 0; i < m.partitions.count; ++i) {
       CLEARBOX_TRY(ctx.budget().CheckDeadline());
       const auto* p = m.Entry(m.partitions, i);
@@ -300,6 +303,12 @@ class AndroidSuperHandler final : public Handler {
       if (first > m.extents.count || count > m.extents.count - first) {
         ctx.ReportProblem(ErrorCode::kMalformed, name, "super partition extents out of bounds");
         continue;
+      }
+      extents_written += count;
+      if (extents_written > kMaxExtentsWritten) {
+        return Fail(ErrorCode::kLimitExceeded, "super image partitions use more than " +
+                                                   std::to_string(kMaxExtentsWritten) +
+                                                   " extents in all");
       }
       auto out = ctx.out().CreateFile(name, 0644);
       if (!out) {

@@ -42,6 +42,9 @@ constexpr std::uint32_t kMarkerEos = 0;
 constexpr std::uint32_t kMarkerFooter = 3;
 constexpr std::size_t kGrainMarkerHeader = 12;  // lba u64, size u32
 constexpr std::size_t kMaxReportedGrainProblems = 8;
+// Probe walks at most this many grain table entries to find the image's end (a 4 TiB disk
+// of 64 KiB grains); beyond it, or when tables repeat, the chunk runs to the container's end.
+constexpr std::uint64_t kMaxGrainEntriesWalked = 1ULL << 26;
 
 // The header fields the rebuild uses.
 struct VmdkHeader {
@@ -154,6 +157,7 @@ struct VmdkLayout {
 // The furthest byte the grain directories, tables and grains of `h` reach.
 std::uint64_t SparseExtent(ByteView data, const VmdkHeader& h) {
   std::uint64_t end = kHeaderSize;
+  std::uint64_t walked = 0;
   auto reach = [&end](std::uint64_t offset, std::uint64_t length) {
     end = std::max(end, offset + length);
   };
@@ -171,6 +175,8 @@ std::uint64_t SparseExtent(ByteView data, const VmdkHeader& h) {
       reach(std::uint64_t{gt_sector} * kSector, gt_bytes);
       auto gt = SectorAt(gt_sector, gt_bytes, data, "grain table");
       if (!gt || h.compressed()) continue;  // compressed grains end where the stream says
+      walked += h.gtes_per_gt;
+      if (walked > kMaxGrainEntriesWalked) return std::max<std::uint64_t>(end, data.size());
       for (std::uint32_t j = 0; j < h.gtes_per_gt; ++j) {
         const std::uint32_t grain = LoadU32(data.data() + *gt + j * 4ULL, Endian::kLittle);
         if (grain > kZeroGrainEntry) reach(std::uint64_t{grain} * kSector, h.grain_bytes());
