@@ -144,6 +144,10 @@ python3 scripts/fixtures/make-rtos-images.py qnx "$work/be.ifs" --big && seed qn
 python3 scripts/fixtures/make-rtos-images.py wince "$work/nk.bin" && seed wince_fuzz "$work/nk.bin"
 command -v mkfs.cramfs >/dev/null && mkfs.cramfs -N big "$work/t" "$work/be.cramfs" >/dev/null \
   && seed cramfs_fuzz "$work/be.cramfs"
+# DLOB and RTK0 wrappers (generator: no Debian writer) around a gzip member.
+gzip -n -c "$work/t/a.txt" > "$work/a.gz"
+python3 scripts/fixtures/make-vendor-headers.py dlob "$work/a.gz" "$work/a.dlob" && seed dlob_fuzz "$work/a.dlob"
+python3 scripts/fixtures/make-vendor-headers.py rtk "$work/a.gz" "$work/a.rtk" && seed rtk_fuzz "$work/a.rtk"
 # The link and budget targets: scripts of operations.
 mkdir -p "$out/unpack_links_fuzz" "$out/core_budget_fuzz"
 printf '\x00d/a/b\n\n\x02d/a/b/s\n../../..\n\x02d/a/b/e\ns/../../etc/passwd\n\x01f\n\n\x03h\nf\n' \

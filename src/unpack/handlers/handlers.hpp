@@ -71,5 +71,7 @@ const Handler& GetVhdHandler();
 const Handler& GetVmdkHandler();
 const Handler& GetQnxIfsHandler();
 const Handler& GetWinCeHandler();
+const Handler& GetDlobHandler();
+const Handler& GetRtkHandler();
 
 }  // namespace clearbox::unpack
