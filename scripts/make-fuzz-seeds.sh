@@ -136,6 +136,7 @@ if command -v qemu-img >/dev/null; then
     && tail -c 512 "$work/f.vhd" > "$work/footer.vhd" && seed vhd_fuzz "$work/footer.vhd"
 fi
 python3 scripts/fixtures/make-tiny-vhd.py "$work/tiny.vhd" && seed vhd_fuzz "$work/tiny.vhd"
+python3 scripts/fixtures/make-tiny-vdi.py "$work/tiny.vdi" && seed vdi_fuzz "$work/tiny.vdi"
 python3 scripts/fixtures/make-android-super.py "$work/super.img" a="$work/t/a.txt" \
   b="$work/t/d/b.txt" --split b --zero z=2 --slots 1 --max-size 4096 \
   && seed android_super_fuzz "$work/super.img"

@@ -60,6 +60,7 @@ std::vector<const Handler*> BuildList() {
       &GetUbifsHandler(),
       &GetUefiCapsuleHandler(),
       &GetUefiVolumeHandler(),
+      &GetVdiHandler(),
       &GetVhdHandler(),
       &GetVmdkHandler(),
       &GetVxWorksHandler(),

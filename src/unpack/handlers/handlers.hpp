@@ -67,6 +67,7 @@ const Handler& GetVxWorksHandler();
 
 // disk images, super images and OS recognition (fmt-c)
 const Handler& GetAndroidSuperHandler();
+const Handler& GetVdiHandler();
 const Handler& GetVhdHandler();
 const Handler& GetVmdkHandler();
 const Handler& GetQnxIfsHandler();

@@ -1,4 +1,4 @@
-// VHD and VMDK images made by QEMU's own qemu-img (Debian's qemu-utils) from a raw 8 MiB disk
+// VHD, VMDK and VDI images made by QEMU's own qemu-img (Debian's qemu-utils) from a raw 8 MiB disk
 // partitioned by sfdisk with one ext2 partition (mke2fs -d): the rebuilt disk.img must equal
 // the raw disk byte for byte, and the tree inside must come out of the recursion
 // (disk.img -> mbr -> partition -> extfs).
@@ -125,6 +125,17 @@ TEST(Vmdk, SparseAndStreamOptimizedImagesRebuildTheRawDisk) {
   ExpectRoundTrip(tmp, "vmdk", "-O vmdk -o subformat=monolithicSparse", "s.vmdk");
   ExpectRoundTrip(tmp, "vmdk", "-O vmdk -o subformat=streamOptimized", "so.vmdk");
   ExpectRoundTrip(tmp, "vmdk", "-O vmdk -o subformat=monolithicSparse,compat6=on", "v6.vmdk");
+}
+
+TEST(Vdi, DynamicAndFixedImagesRebuildTheRawDisk) {
+  TempDir tmp;
+  MakeRawDisk(tmp);
+  ExpectRoundTrip(tmp, "vdi", "-O vdi", "d.vdi");
+  ExpectRoundTrip(tmp, "vdi", "-O vdi -o static=on", "f.vdi");
+  ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && head -c 600000 d.vdi > cut.vdi"), 0);
+  const auto cut = UnpackForTest(tmp / "cut.vdi", tmp / "out-cut");
+  EXPECT_EQ(FindChunkDir(cut, "vdi"), "0x00000000.vdi");
+  EXPECT_TRUE(HasProblem(cut, "truncated"));
 }
 
 TEST(Vmdk, ImageInsideBlobIsCarvedToItsEnd) {
