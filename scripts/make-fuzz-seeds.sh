@@ -124,6 +124,31 @@ if command -v mkbootimg >/dev/null; then
     && seed android_boot_fuzz "$work/vb4.img"
 fi
 command -v pigz >/dev/null && seq 1 400 | pigz -z -n -c > "$work/seq.zz" && seed zlib_fuzz "$work/seq.zz"
+# Disk images (qemu-img), Android super (generator: Debian has no lpmake), QNX IFS and
+# Windows CE B000FF (generator: no Debian writer), big-endian cramfs.
+if command -v qemu-img >/dev/null; then
+  head -c 131072 /dev/zero > "$work/disk.raw" \
+    && dd if="$work/t/d/b.txt" of="$work/disk.raw" conv=notrunc status=none
+  qemu-img convert -f raw -O vmdk "$work/disk.raw" "$work/s.vmdk" && seed vmdk_fuzz "$work/s.vmdk"
+  qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$work/disk.raw" "$work/so.vmdk" \
+    && seed vmdk_fuzz "$work/so.vmdk"
+  qemu-img convert -f raw -O vpc -o subformat=fixed "$work/disk.raw" "$work/f.vhd" \
+    && tail -c 512 "$work/f.vhd" > "$work/footer.vhd" && seed vhd_fuzz "$work/footer.vhd"
+fi
+python3 scripts/fixtures/make-tiny-vhd.py "$work/tiny.vhd" && seed vhd_fuzz "$work/tiny.vhd"
+python3 scripts/fixtures/make-tiny-vdi.py "$work/tiny.vdi" && seed vdi_fuzz "$work/tiny.vdi"
+python3 scripts/fixtures/make-android-super.py "$work/super.img" a="$work/t/a.txt" \
+  b="$work/t/d/b.txt" --split b --zero z=2 --slots 1 --max-size 4096 \
+  && seed android_super_fuzz "$work/super.img"
+python3 scripts/fixtures/make-rtos-images.py qnx "$work/le.ifs" && seed qnx_ifs_fuzz "$work/le.ifs"
+python3 scripts/fixtures/make-rtos-images.py qnx "$work/be.ifs" --big && seed qnx_ifs_fuzz "$work/be.ifs"
+python3 scripts/fixtures/make-rtos-images.py wince "$work/nk.bin" && seed wince_fuzz "$work/nk.bin"
+command -v mkfs.cramfs >/dev/null && mkfs.cramfs -N big "$work/t" "$work/be.cramfs" >/dev/null \
+  && seed cramfs_fuzz "$work/be.cramfs"
+# DLOB and RTK0 wrappers (generator: no Debian writer) around a gzip member.
+gzip -n -c "$work/t/a.txt" > "$work/a.gz"
+python3 scripts/fixtures/make-vendor-headers.py dlob "$work/a.gz" "$work/a.dlob" && seed dlob_fuzz "$work/a.dlob"
+python3 scripts/fixtures/make-vendor-headers.py rtk "$work/a.gz" "$work/a.rtk" && seed rtk_fuzz "$work/a.rtk"
 # The link and budget targets: scripts of operations.
 mkdir -p "$out/unpack_links_fuzz" "$out/core_budget_fuzz"
 printf '\x00d/a/b\n\n\x02d/a/b/s\n../../..\n\x02d/a/b/e\ns/../../etc/passwd\n\x01f\n\n\x03h\nf\n' \

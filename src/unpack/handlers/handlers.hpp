@@ -65,4 +65,14 @@ const Handler& GetIntelFlashHandler();
 const Handler& GetLuksHandler();
 const Handler& GetVxWorksHandler();
 
+// disk images, super images and OS recognition (fmt-c)
+const Handler& GetAndroidSuperHandler();
+const Handler& GetVdiHandler();
+const Handler& GetVhdHandler();
+const Handler& GetVmdkHandler();
+const Handler& GetQnxIfsHandler();
+const Handler& GetWinCeHandler();
+const Handler& GetDlobHandler();
+const Handler& GetRtkHandler();
+
 }  // namespace clearbox::unpack

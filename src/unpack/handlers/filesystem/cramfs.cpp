@@ -1,7 +1,11 @@
-// CramFS (little-endian): our own bounds-checked parser. 12-byte inodes, directories as
+// CramFS (both byte orders): our own bounds-checked parser. 12-byte inodes, directories as
 // packed entry lists, file data as a block pointer table followed by zlib blocks of 4 KiB.
+// Big-endian images (mkfs.cramfs -N big, Linux on a big-endian host) store every 32-bit
+// field byte-swapped and their inode bit-fields in big-endian bit order: mode:16 uid:16 /
+// size:24 gid:8 / namelen:6 offset:26 counted from the most significant bit.
 #include <zlib.h>
 
+#include <bit>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -29,15 +33,23 @@ struct CramInode {
   std::uint64_t offset = 0;   // bytes from the image start
 };
 
-CramInode DecodeInode(const std::uint8_t* p) {
-  const std::uint32_t w0 = LoadU32(p, Endian::kLittle);
-  const std::uint32_t w1 = LoadU32(p + 4, Endian::kLittle);
-  const std::uint32_t w2 = LoadU32(p + 8, Endian::kLittle);
+// Decodes the 12-byte inode at `p` in the image's byte (and bit-field) order.
+CramInode DecodeInode(const std::uint8_t* p, Endian order) {
+  const std::uint32_t w0 = LoadU32(p, order);
+  const std::uint32_t w1 = LoadU32(p + 4, order);
+  const std::uint32_t w2 = LoadU32(p + 8, order);
   CramInode i;
-  i.mode = w0 & 0xffffu;
-  i.size = w1 & 0xffffffu;
-  i.namelen = (w2 & 0x3fu) * 4;
-  i.offset = std::uint64_t{w2 >> 6} * 4;
+  if (order == Endian::kLittle) {
+    i.mode = w0 & 0xffffu;
+    i.size = w1 & 0xffffffu;
+    i.namelen = (w2 & 0x3fu) * 4;
+    i.offset = std::uint64_t{w2 >> 6} * 4;
+  } else {
+    i.mode = w0 >> 16;
+    i.size = w1 >> 8;
+    i.namelen = (w2 >> 26) * 4;
+    i.offset = std::uint64_t{w2 & 0x3ffffffu} * 4;
+  }
   return i;
 }
 
@@ -46,12 +58,23 @@ struct CramLayout {
   std::size_t super = 0;
   std::uint64_t size = 0;
   std::uint32_t flags = 0;
+  Endian order = Endian::kLittle;
 };
 
 Result<CramLayout> ProbeLayout(ByteView data) {
   CramLayout layout;
-  auto magic_at = [&data](std::size_t off) {
-    return off + 4 <= data.size() && LoadU32(data.data() + off, Endian::kLittle) == kMagic;
+  // The magic read little-endian tells the byte order: kMagic or kMagic byte-swapped.
+  auto magic_at = [&data, &layout](std::size_t off) {
+    if (off + 4 > data.size()) return false;
+    const std::uint32_t word = LoadU32(data.data() + off, Endian::kLittle);
+    if (word == kMagic) {
+      layout.order = Endian::kLittle;
+    } else if (word == std::byteswap(kMagic)) {
+      layout.order = Endian::kBig;
+    } else {
+      return false;
+    }
+    return true;
   };
   if (magic_at(0)) {
     layout.super = 0;
@@ -67,15 +90,15 @@ Result<CramLayout> ProbeLayout(ByteView data) {
     return Fail(ErrorCode::kNotThisFormat, "no cramfs signature");
   }
   const auto* sb = data.data() + layout.super;
-  layout.size = LoadU32(sb + 4, Endian::kLittle);
-  layout.flags = LoadU32(sb + 8, Endian::kLittle);
+  layout.size = LoadU32(sb + 4, layout.order);
+  layout.flags = LoadU32(sb + 8, layout.order);
   if ((layout.flags & ~kKnownFlags) != 0) {
     return Fail(ErrorCode::kNotThisFormat, "unknown cramfs flags");
   }
   if (layout.size < layout.super + kSuperSize) {
     return Fail(ErrorCode::kNotThisFormat, "cramfs size not sane");
   }
-  const CramInode root = DecodeInode(sb + 64);
+  const CramInode root = DecodeInode(sb + 64, layout.order);
   if ((root.mode & 0xF000u) != 0x4000u) {
     return Fail(ErrorCode::kNotThisFormat, "cramfs root is not a directory");
   }
@@ -103,7 +126,7 @@ class CramExtraction {
   Result<void> Run() {
     if (inflateInit(&zs_) != Z_OK) return Fail(ErrorCode::kInternal, "zlib inflateInit failed");
     zinit_ = true;
-    const CramInode root = DecodeInode(image_.data() + layout_.super + 64);
+    const CramInode root = DecodeInode(image_.data() + layout_.super + 64, layout_.order);
     struct Pending {
       std::string path;
       CramInode inode;
@@ -134,7 +157,7 @@ class CramExtraction {
           ctx_.ReportProblem(ErrorCode::kMalformed, dir.path, "cramfs directory entry cut short");
           break;
         }
-        const CramInode inode = DecodeInode(image_.data() + pos);
+        const CramInode inode = DecodeInode(image_.data() + pos, layout_.order);
         pos += kInodeSize;
         if (inode.namelen == 0 || end - pos < inode.namelen) {
           ctx_.ReportProblem(ErrorCode::kMalformed, dir.path, "cramfs entry name out of bounds");
@@ -237,7 +260,7 @@ class CramExtraction {
     std::uint64_t left = inode.size;
     for (std::uint64_t i = 0; i < blocks; ++i) {
       CLEARBOX_TRY(ctx_.budget().CheckDeadline());
-      const std::uint64_t end = LoadU32(image_.data() + table + i * 4, Endian::kLittle);
+      const std::uint64_t end = LoadU32(image_.data() + table + i * 4, layout_.order);
       const std::uint64_t want = std::min(left, kPageSize);
       if (end < start || end > image_.size() || end - start > 2 * kPageSize) {
         return Fail(ErrorCode::kMalformed, "cramfs block pointer out of bounds");
@@ -280,12 +303,14 @@ class CramfsHandler final : public Handler {
  public:
   std::string_view Name() const override { return "cramfs"; }
   std::string_view Description() const override {
-    return "cramfs compressed ROM filesystem (little-endian)";
+    return "cramfs compressed ROM filesystem (little- and big-endian)";
   }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {
     static constexpr Signature kSignatures[] = {{std::string_view("\x45\x3d\xcd\x28", 4), 0},
-                                                {std::string_view("\x45\x3d\xcd\x28", 4), 512}};
+                                                {std::string_view("\x45\x3d\xcd\x28", 4), 512},
+                                                {std::string_view("\x28\xcd\x3d\x45", 4), 0},
+                                                {std::string_view("\x28\xcd\x3d\x45", 4), 512}};
     return kSignatures;
   }
 

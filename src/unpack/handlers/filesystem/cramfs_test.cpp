@@ -59,6 +59,55 @@ TEST(Cramfs, PaddedImageWithHolesIsExtracted) {
   ExpectTree(m, facts);
 }
 
+// mkfs.cramfs -N big writes what a big-endian host's kernel reads: byte-swapped fields and
+// big-endian inode bit-fields. Both byte orders of the same tree extract to the same files.
+TEST(Cramfs, BigEndianTreeIsExtractedExactly) {
+  TempDir tmp;
+  const TreeFacts facts = MakeCramTree(tmp / "src");
+  ASSERT_EQ(RunShell("mkfs.cramfs -N big " + (tmp / "src").string() + " " +
+                     (tmp / "be.img").string() + " >/dev/null 2>&1"),
+            0);
+  const auto head = ReadFileBytes(tmp / "be.img").substr(0, 4);
+  ASSERT_EQ(head, std::string("\x28\xcd\x3d\x45", 4));
+  ExpectTree(UnpackForTest(tmp / "be.img", tmp / "out"), facts);
+}
+
+TEST(Cramfs, BigEndianPaddedImageWithHolesIsExtracted) {
+  TempDir tmp;
+  const TreeFacts facts = MakeCramTree(tmp / "src");
+  ASSERT_EQ(RunShell("mkfs.cramfs -N big -p -z " + (tmp / "src").string() + " " +
+                     (tmp / "be.img").string() + " >/dev/null 2>&1"),
+            0);
+  const auto m = UnpackForTest(tmp / "be.img", tmp / "out");
+  EXPECT_EQ(FindChunkDir(m, "cramfs"), "0x00000000.cramfs");
+  ExpectTree(m, facts);
+}
+
+// A big-endian image inside a larger blob is carved at its offset, not only at 0.
+TEST(Cramfs, BigEndianImageInsideBlobIsCarved) {
+  TempDir tmp;
+  const TreeFacts facts = MakeCramTree(tmp / "src");
+  ASSERT_EQ(RunShell("mkfs.cramfs -N big " + (tmp / "src").string() + " " +
+                     (tmp / "be.img").string() + " >/dev/null 2>&1"),
+            0);
+  WriteFileBytes(tmp / "blob.bin", PseudoRandomBytes(7, 4096) + ReadFileBytes(tmp / "be.img") +
+                                       PseudoRandomBytes(8, 1000));
+  const auto m = UnpackForTest(tmp / "blob.bin", tmp / "out");
+  EXPECT_EQ(FindChunkDir(m, "cramfs"), "0x00001000.cramfs");
+  ExpectTree(m, facts);
+}
+
+TEST(Cramfs, BigEndianTruncatedImageIsRecordedNotCrashed) {
+  TempDir tmp;
+  MakeSampleTree(tmp / "src");
+  ASSERT_EQ(RunShell("mkfs.cramfs -N big " + (tmp / "src").string() + " " +
+                     (tmp / "fs.img").string() + " >/dev/null 2>&1 && cd " + tmp.path().string() +
+                     " && head -c $(( $(stat -c %s fs.img) / 2 )) fs.img > cut.img"),
+            0);
+  const auto m = UnpackForTest(tmp / "cut.img", tmp / "out");
+  EXPECT_TRUE(HasProblem(m, "truncated"));
+}
+
 TEST(Cramfs, TruncatedImageIsRecordedNotCrashed) {
   TempDir tmp;
   MakeSampleTree(tmp / "src");
