@@ -107,6 +107,7 @@ TEST(UefiVolume, ChecksumMismatchAndTruncation) {
   TempDir tmp;
   MakeInputs(tmp, "");
   std::string image = ReadFileBytes(tmp / "fw.bin");
+  ASSERT_GT(image.size(), 2000u) << "the fixture generator did not run";
   std::string bad = image;
   bad[44] ^= 0x01;  // attributes: the header checksum no longer sums to zero
   WriteFileBytes(tmp / "bad.bin", bad);
