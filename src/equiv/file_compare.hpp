@@ -84,7 +84,7 @@ inline constexpr std::size_t kMaxStringLength = 4096;        // bytes scanned fo
 inline constexpr std::size_t kMaxTextDiffInput = 16u << 20;  // larger files are compared as bytes
 inline constexpr std::size_t kMaxTextDiffLines = 60;         // lines of the unified-diff excerpt
 inline constexpr std::size_t kMaxTextDiffBytes = 8192;       // bytes of the excerpt
-inline constexpr std::size_t kMaxArchiveMembers = 65536;     // tar/ar/cpio/zip members compared per file
+inline constexpr std::size_t kMaxArchiveMembers = 65536;     // archive members compared per file
 inline constexpr std::uint64_t kMaxGzipPayload = std::uint64_t{64} << 20;  // per side
 
 // One tolerated class met in a pair, with where (section names, addresses, fields).
