@@ -98,6 +98,104 @@ bool MayHoldTlsKey(std::string_view path) {
   return lower.find("/ssl/") != std::string::npos || lower.starts_with("ssl/");
 }
 
+// The findings a join raises, rated by the catalogue; a rule the catalogue lacks is kept
+// to fail the join.
+struct JoinFindings {
+  const rules::RuleCatalogue& catalogue;
+  std::vector<Finding> added;
+  std::string missing_rule;
+
+  void Raise(std::string_view rule, const ServiceResult& s, std::string message,
+             std::string evidence) {
+    auto severity = catalogue.SeverityOf(rule);
+    if (!severity) {
+      missing_rule = rule;
+      return;
+    }
+    added.push_back({std::string(rule), *severity, s.port, s.service, std::move(message),
+                     EscapeEvidence(evidence, kEvidenceBytes)});
+  }
+};
+
+// The software a banner names against the image's components.
+void JoinSoftware(const ServiceResult& s, const ImageFacts& image, nlohmann::json& entry,
+                  JoinFindings& sink) {
+  std::string banner;
+  if (s.ssh) banner = s.ssh->identification.software_version;
+  if (s.http && s.http->head.Find("server")) banner = *s.http->head.Find("server");
+  const ImageComponent software = SoftwareOfBanner(banner);
+  if (!software.name.empty()) {
+    entry["software"] = {{"name", software.name}, {"version", software.version}};
+    std::vector<std::string> versions;
+    for (const auto& c : image.components) {
+      if (c.name == software.name) versions.push_back(c.version);
+    }
+    entry["image_versions"] = versions;
+    if (versions.empty()) {
+      sink.Raise("net.service-unexplained", s,
+                 software.name + " answers but the image's components do not include it", banner);
+    } else if (std::find(versions.begin(), versions.end(), software.version) == versions.end()) {
+      sink.Raise(
+          "net.banner-version-mismatch", s,
+          software.name + " " + software.version + " answers; the image has " + versions.front(),
+          banner);
+    }
+  }
+}
+
+// The SSH host key on the wire against the image's host keys.
+void JoinSshHostKey(const ServiceResult& s, const ImageFacts& image, nlohmann::json& entry,
+                    JoinFindings& sink) {
+  if (s.ssh && s.ssh->have_host_key) {
+    std::vector<std::string> matches;
+    for (const auto& k : image.host_keys) {
+      if (k.key.fingerprint == s.ssh->host_key.fingerprint) matches.push_back(k.path);
+    }
+    entry["host_key_in_image"] = matches;
+    if (!matches.empty()) {
+      sink.Raise("net.ssh-host-key-from-image", s,
+                 "the host key " + s.ssh->host_key.fingerprint + " is shipped in the image at " +
+                     matches.front(),
+                 s.ssh->host_key.fingerprint);
+    } else if (!image.host_keys.empty()) {
+      sink.Raise(
+          "net.ssh-host-key-mismatch", s,
+          "the host key " + s.ssh->host_key.fingerprint + " is none of the image's host keys",
+          s.ssh->host_key.fingerprint);
+    }
+  }
+}
+
+// The TLS certificate key on the wire against the image's certificates and private keys.
+void JoinTlsKey(const ServiceResult& s, const ImageFacts& image, nlohmann::json& entry,
+                JoinFindings& sink) {
+  if (s.tls && !s.tls->chain.empty() && !s.tls->chain.front().spki_sha256.empty()) {
+    const std::string& spki = s.tls->chain.front().spki_sha256;
+    std::vector<std::string> certificates, keys;
+    bool image_has_private_key = false;
+    for (const auto& k : image.tls_keys) {
+      image_has_private_key |= k.kind == "private-key";
+      if (k.spki_sha256 != spki) continue;
+      (k.kind == "private-key" ? keys : certificates).push_back(k.path);
+    }
+    entry["certificate_in_image"] = certificates;
+    entry["private_key_in_image"] = keys;
+    if (!certificates.empty() || !keys.empty()) {
+      sink.Raise("net.tls-key-from-image", s,
+                 "the certificate key on the wire (SPKI SHA-256 " + spki.substr(0, 16) +
+                     "...) is shipped in the image" +
+                     (keys.empty() ? " as a certificate at " + certificates.front()
+                                   : " with its private key at " + keys.front()),
+                 "spki_sha256 " + spki + ", subject " + s.tls->chain.front().subject);
+    } else if (image_has_private_key) {
+      sink.Raise("net.tls-certificate-mismatch", s,
+                 "the certificate key on the wire is none of the image's private keys or "
+                 "certificates",
+                 "spki_sha256 " + spki);
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::string> HostKeyBlobFromFile(std::string_view bytes) {
@@ -199,89 +297,18 @@ Result<ImageFacts> LoadImageFacts(const std::filesystem::path& report) {
 Result<nlohmann::json> JoinWithImage(ProbeResult& result, const ImageFacts& image,
                                      const rules::RuleCatalogue& catalogue) {
   nlohmann::json services = nlohmann::json::array();
-  std::vector<Finding> added;
-  std::string missing_rule;
-  auto raise = [&](std::string_view rule, const ServiceResult& s, std::string message,
-                   std::string evidence) {
-    auto severity = catalogue.SeverityOf(rule);
-    if (!severity) {
-      missing_rule = rule;
-      return;
-    }
-    added.push_back({std::string(rule), *severity, s.port, s.service, std::move(message),
-                     EscapeEvidence(evidence, kEvidenceBytes)});
-  };
+  JoinFindings sink{catalogue, {}, {}};
   for (const ServiceResult& s : result.services) {
     nlohmann::json entry = {{"port", s.port}, {"service", s.service}};
-    std::string banner;
-    if (s.ssh) banner = s.ssh->identification.software_version;
-    if (s.http && s.http->head.Find("server")) banner = *s.http->head.Find("server");
-    const ImageComponent software = SoftwareOfBanner(banner);
-    if (!software.name.empty()) {
-      entry["software"] = {{"name", software.name}, {"version", software.version}};
-      std::vector<std::string> versions;
-      for (const auto& c : image.components) {
-        if (c.name == software.name) versions.push_back(c.version);
-      }
-      entry["image_versions"] = versions;
-      if (versions.empty()) {
-        raise("net.service-unexplained", s,
-              software.name + " answers but the image's components do not include it", banner);
-      } else if (std::find(versions.begin(), versions.end(), software.version) == versions.end()) {
-        raise(
-            "net.banner-version-mismatch", s,
-            software.name + " " + software.version + " answers; the image has " + versions.front(),
-            banner);
-      }
-    }
-    if (s.ssh && s.ssh->have_host_key) {
-      std::vector<std::string> matches;
-      for (const auto& k : image.host_keys) {
-        if (k.key.fingerprint == s.ssh->host_key.fingerprint) matches.push_back(k.path);
-      }
-      entry["host_key_in_image"] = matches;
-      if (!matches.empty()) {
-        raise("net.ssh-host-key-from-image", s,
-              "the host key " + s.ssh->host_key.fingerprint + " is shipped in the image at " +
-                  matches.front(),
-              s.ssh->host_key.fingerprint);
-      } else if (!image.host_keys.empty()) {
-        raise("net.ssh-host-key-mismatch", s,
-              "the host key " + s.ssh->host_key.fingerprint + " is none of the image's host keys",
-              s.ssh->host_key.fingerprint);
-      }
-    }
-    if (s.tls && !s.tls->chain.empty() && !s.tls->chain.front().spki_sha256.empty()) {
-      const std::string& spki = s.tls->chain.front().spki_sha256;
-      std::vector<std::string> certificates, keys;
-      bool image_has_private_key = false;
-      for (const auto& k : image.tls_keys) {
-        image_has_private_key |= k.kind == "private-key";
-        if (k.spki_sha256 != spki) continue;
-        (k.kind == "private-key" ? keys : certificates).push_back(k.path);
-      }
-      entry["certificate_in_image"] = certificates;
-      entry["private_key_in_image"] = keys;
-      if (!certificates.empty() || !keys.empty()) {
-        raise("net.tls-key-from-image", s,
-              "the certificate key on the wire (SPKI SHA-256 " + spki.substr(0, 16) +
-                  "...) is shipped in the image" +
-                  (keys.empty() ? " as a certificate at " + certificates.front()
-                                : " with its private key at " + keys.front()),
-              "spki_sha256 " + spki + ", subject " + s.tls->chain.front().subject);
-      } else if (image_has_private_key) {
-        raise("net.tls-certificate-mismatch", s,
-              "the certificate key on the wire is none of the image's private keys or "
-              "certificates",
-              "spki_sha256 " + spki);
-      }
-    }
+    JoinSoftware(s, image, entry, sink);
+    JoinSshHostKey(s, image, entry, sink);
+    JoinTlsKey(s, image, entry, sink);
     services.push_back(std::move(entry));
   }
-  if (!missing_rule.empty()) {
-    return Fail(ErrorCode::kInternal, "the rule catalogue lacks " + missing_rule);
+  if (!sink.missing_rule.empty()) {
+    return Fail(ErrorCode::kInternal, "the rule catalogue lacks " + sink.missing_rule);
   }
-  result.findings.insert(result.findings.end(), added.begin(), added.end());
+  result.findings.insert(result.findings.end(), sink.added.begin(), sink.added.end());
   std::sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.port, a.rule, a.message) < std::tie(b.port, b.rule, b.message);
   });
