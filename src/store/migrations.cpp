@@ -68,6 +68,34 @@ CREATE TABLE audit_events (
   log_index INTEGER
 );
 )sql"},
+    Migration{3, "releases and their scan jobs", R"sql(
+CREATE TABLE releases (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  version TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('image', 'sbom')),
+  file_name TEXT NOT NULL,
+  blob_sha256 TEXT NOT NULL CHECK (length(blob_sha256) = 64),
+  size INTEGER NOT NULL CHECK (size >= 0),
+  uploaded_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, version)
+);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  worker TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL DEFAULT 0,
+  finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_by_state ON jobs(state, id);
+CREATE INDEX jobs_by_release ON jobs(release_id);
+)sql"},
 };
 
 }  // namespace

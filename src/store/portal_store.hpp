@@ -93,6 +93,55 @@ struct ApiToken {
   UnixSeconds expires_at = 0;  // 0 = does not expire
 };
 
+// What a release upload holds.
+enum class ReleaseKind : std::uint8_t { kImage, kSbom };
+// Stable lower-case names ("image", "sbom"); nullopt for anything else.
+std::string_view ReleaseKindName(ReleaseKind kind);
+std::optional<ReleaseKind> FindReleaseKind(std::string_view name);
+
+// One uploaded release of a project: a firmware image or an SBOM, kept as a content-addressed
+// blob (its SHA-256) in the portal's blob store.
+struct Release {
+  Id id = 0;
+  Id project_id = 0;
+  std::string version;  // unique within the project
+  ReleaseKind kind = ReleaseKind::kImage;
+  std::string file_name;    // as uploaded (shown, never used as a path)
+  std::string blob_sha256;  // lower-case hex
+  std::int64_t size = 0;
+  Id uploaded_by = 0;  // 0 when the user was deleted
+  UnixSeconds created_at = 0;
+};
+
+// Where a scan job is: queued -> running -> done | failed; a running job whose lease expires
+// goes back to the queue (or to failed past its attempts).
+enum class JobState : std::uint8_t { kQueued, kRunning, kDone, kFailed };
+// Stable lower-case names ("queued", "running", "done", "failed").
+std::string_view JobStateName(JobState state);
+std::optional<JobState> FindJobState(std::string_view name);
+
+// The scan of one release.
+struct Job {
+  Id id = 0;
+  Id release_id = 0;
+  JobState state = JobState::kQueued;
+  std::int64_t attempts = 0;  // claims so far
+  std::string worker;         // who holds (or last held) it
+  UnixSeconds lease_expires_at = 0;
+  std::string error;  // why it failed
+  UnixSeconds created_at = 0;
+  UnixSeconds started_at = 0;   // last claim
+  UnixSeconds finished_at = 0;  // done or failed
+};
+
+// How ClaimJob hands out work.
+struct ClaimOptions {
+  std::string_view worker;         // the claimant's name (host:pid:thread)
+  UnixSeconds now = 0;             //
+  UnixSeconds lease_seconds = 60;  // the claim lasts this long unless renewed
+  std::int64_t max_attempts = 3;   // a job lost this many times is failed, not re-queued
+};
+
 // The portal's storage. Every method is safe to call from several threads; text arguments are
 // stored verbatim (always bound as parameters, never spliced into SQL). Errors: kInvalidArgument
 // for a reference to a missing row or a duplicate name, kIo for the database.
@@ -144,6 +193,28 @@ class PortalStore {
   virtual Result<std::vector<ApiToken>> ListApiTokensOfUser(Id user_id) = 0;
   // Deletes token `token_id` if it belongs to `user_id`; false if there was none.
   virtual Result<bool> DeleteApiToken(Id user_id, Id token_id) = 0;
+
+  // Releases: versions are unique within a project. The release and its queued scan job are
+  // stored in one transaction, so an upload never exists without its job; returns the release.
+  virtual Result<Id> CreateReleaseWithJob(const Release& release, UnixSeconds now) = 0;
+  virtual Result<std::optional<Release>> FindRelease(Id id) = 0;
+  // A project's releases, oldest first.
+  virtual Result<std::vector<Release>> ListReleasesOfProject(Id project_id) = 0;
+
+  // Jobs. ClaimJob takes the oldest queued job, or a running one whose lease expired (a lost
+  // worker), marks it running for `options.worker` and returns it; a lost job that reached
+  // max_attempts is marked failed instead. nullopt when there is nothing to do.
+  virtual Result<std::optional<Job>> ClaimJob(const ClaimOptions& options) = 0;
+  // Extends the lease of a job `worker` still holds; false if it lost the job.
+  virtual Result<bool> RenewJobLease(Id job_id, std::string_view worker,
+                                     UnixSeconds lease_expires_at) = 0;
+  // Ends a job `worker` holds as done (error empty) or failed; false if it no longer held it,
+  // so every job completes exactly once.
+  virtual Result<bool> FinishJob(Id job_id, std::string_view worker, std::string_view error,
+                                 UnixSeconds now) = 0;
+  virtual Result<std::optional<Job>> FindJobOfRelease(Id release_id) = 0;
+  // Jobs per state, for the queue page and metrics.
+  virtual Result<std::vector<Job>> ListJobs() = 0;
 };
 
 }  // namespace clearbox::store

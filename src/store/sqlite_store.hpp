@@ -64,6 +64,16 @@ class SqlitePortalStore final : public PortalStore {
   Result<std::optional<ApiToken>> FindApiToken(std::string_view token_hash) override;
   Result<std::vector<ApiToken>> ListApiTokensOfUser(Id user_id) override;
   Result<bool> DeleteApiToken(Id user_id, Id token_id) override;
+  Result<Id> CreateReleaseWithJob(const Release& release, UnixSeconds now) override;
+  Result<std::optional<Release>> FindRelease(Id id) override;
+  Result<std::vector<Release>> ListReleasesOfProject(Id project_id) override;
+  Result<std::optional<Job>> ClaimJob(const ClaimOptions& options) override;
+  Result<bool> RenewJobLease(Id job_id, std::string_view worker,
+                             UnixSeconds lease_expires_at) override;
+  Result<bool> FinishJob(Id job_id, std::string_view worker, std::string_view error,
+                         UnixSeconds now) override;
+  Result<std::optional<Job>> FindJobOfRelease(Id release_id) override;
+  Result<std::vector<Job>> ListJobs() override;
 
  private:
   explicit SqlitePortalStore(sqlite3* db);

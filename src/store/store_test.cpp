@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <mutex>
+#include <thread>
+
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/test_support.hpp"
@@ -170,6 +174,122 @@ TEST(PortalStore, HostileTextIsStoredVerbatim) {
   EXPECT_EQ((*store->FindApiToken(hostile))->name, hostile);
   EXPECT_FALSE(store->FindUserByName("x' OR '1'='1")->has_value());
   EXPECT_EQ(store->ListUsers()->size(), 1u);
+}
+
+// A release and its queued job are stored together; versions are unique per project; a
+// release of a missing project stores neither.
+TEST(PortalStore, ReleasesAreStoredWithTheirJob) {
+  TempDir tmp;
+  auto store = OpenOrDie(tmp / "portal.db");
+  ASSERT_TRUE(store);
+  const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
+  const Id user = *store->CreateUser("vera", "h", 1);
+  const Id project = *store->CreateProject(vendor, "router", "", 1);
+  const std::string digest(64, 'a');
+  Release release{0, project, "1.0", ReleaseKind::kImage, "fw<1>.bin", digest, 42, user, 0};
+  const auto id = store->CreateReleaseWithJob(release, 100);
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  const auto found = *store->FindRelease(*id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->file_name, "fw<1>.bin");
+  EXPECT_EQ(found->size, 42);
+  EXPECT_EQ(found->uploaded_by, user);
+  EXPECT_EQ(found->created_at, 100);
+  const auto job = *store->FindJobOfRelease(*id);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->state, JobState::kQueued);
+  EXPECT_EQ(store->CreateReleaseWithJob(release, 101).error().code, ErrorCode::kInvalidArgument)
+      << "same version twice";
+  release.version = "1.1";
+  release.kind = ReleaseKind::kSbom;
+  ASSERT_TRUE(store->CreateReleaseWithJob(release, 102).has_value());
+  release.project_id = project + 100;
+  EXPECT_FALSE(store->CreateReleaseWithJob(release, 103).has_value());
+  EXPECT_EQ(store->ListJobs()->size(), 2u) << "a refused release leaves no job behind";
+  const auto releases = *store->ListReleasesOfProject(project);
+  ASSERT_EQ(releases.size(), 2u);
+  EXPECT_EQ(releases[0].version, "1.0");
+  EXPECT_EQ(releases[1].kind, ReleaseKind::kSbom);
+}
+
+// Claims hand out each job once; a lost worker's job is re-queued when its lease expires and
+// failed after max_attempts; only the holder may renew or finish, and only once.
+TEST(PortalStore, JobsAreClaimedLeasedAndFinishedOnce) {
+  TempDir tmp;
+  auto store = OpenOrDie(tmp / "portal.db");
+  ASSERT_TRUE(store);
+  const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
+  const Id project = *store->CreateProject(vendor, "router", "", 1);
+  const std::string digest(64, 'b');
+  const Id r1 = *store->CreateReleaseWithJob(
+      {0, project, "1", ReleaseKind::kImage, "a", digest, 1, 0, 0}, 10);
+  const Id r2 = *store->CreateReleaseWithJob(
+      {0, project, "2", ReleaseKind::kImage, "b", digest, 1, 0, 0}, 11);
+
+  auto a = *store->ClaimJob({"A", 100, 60, 2});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->release_id, r1) << "oldest first";
+  EXPECT_EQ(a->attempts, 1);
+  EXPECT_EQ(a->lease_expires_at, 160);
+  auto b = *store->ClaimJob({"B", 100, 60, 2});
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->release_id, r2);
+  EXPECT_FALSE(store->ClaimJob({"C", 100, 60, 2})->has_value()) << "nothing left";
+
+  EXPECT_TRUE(*store->RenewJobLease(b->id, "B", 500));
+  EXPECT_FALSE(*store->RenewJobLease(b->id, "A", 900)) << "not A's job";
+  // A is lost: at 161 its job goes to C, and A can no longer finish it.
+  auto c = *store->ClaimJob({"C", 161, 60, 2});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->id, a->id);
+  EXPECT_EQ(c->attempts, 2);
+  EXPECT_FALSE(*store->FinishJob(a->id, "A", "", 162)) << "A lost the job";
+  EXPECT_TRUE(*store->FinishJob(b->id, "B", "", 163));
+  EXPECT_FALSE(*store->FinishJob(b->id, "B", "", 164)) << "a job finishes once";
+  EXPECT_EQ((*store->FindJobOfRelease(r2))->state, JobState::kDone);
+  // C is lost too: two attempts used, so the job fails instead of going round again.
+  EXPECT_FALSE(store->ClaimJob({"D", 300, 60, 2})->has_value());
+  const auto failed = *store->FindJobOfRelease(r1);
+  EXPECT_EQ(failed->state, JobState::kFailed);
+  EXPECT_NE(failed->error.find("lost 2 times"), std::string::npos) << failed->error;
+  EXPECT_FALSE(*store->FinishJob(a->id, "C", "", 301));
+}
+
+// Several threads claiming at once: every job is handed out exactly once.
+TEST(PortalStore, ConcurrentClaimsNeverShareAJob) {
+  TempDir tmp;
+  auto store = OpenOrDie(tmp / "portal.db");
+  ASSERT_TRUE(store);
+  const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
+  const Id project = *store->CreateProject(vendor, "router", "", 1);
+  const std::string digest(64, 'c');
+  constexpr int kJobs = 60;
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_TRUE(
+        store
+            ->CreateReleaseWithJob(
+                {0, project, std::to_string(i), ReleaseKind::kImage, "f", digest, 1, 0, 0}, i)
+            .has_value());
+  }
+  std::mutex mutex;
+  std::vector<Id> claimed;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string name = "w" + std::to_string(t);
+      for (;;) {
+        auto job = store->ClaimJob({name, 1000, 600, 3});
+        if (!job || !*job) return;
+        EXPECT_TRUE(*store->FinishJob((*job)->id, name, "", 1001));
+        std::lock_guard lock(mutex);
+        claimed.push_back((*job)->id);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::sort(claimed.begin(), claimed.end());
+  EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end());
 }
 
 }  // namespace

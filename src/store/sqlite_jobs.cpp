@@ -1,0 +1,165 @@
+// Releases and their scan jobs in the SQLite portal store. A claim, a lease renewal and a
+// finish each check the job's state and worker inside one BEGIN IMMEDIATE transaction, so two
+// workers never hold one job and a job finishes exactly once.
+#include <sqlite3.h>
+
+#include "store/sqlite_statement.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace clearbox::store {
+namespace {
+
+using sqlite::Concat;
+using sqlite::Exec;
+using sqlite::FirstRow;
+using sqlite::InTransaction;
+using sqlite::Prepare;
+using sqlite::Rows;
+using sqlite::Statement;
+
+constexpr std::string_view kReleaseColumns =
+    "SELECT id, project_id, version, kind, file_name, blob_sha256, size, "
+    "COALESCE(uploaded_by, 0), created_at FROM releases";
+constexpr std::string_view kJobColumns =
+    "SELECT id, release_id, state, attempts, worker, lease_expires_at, error, created_at, "
+    "started_at, finished_at FROM jobs";
+
+Release ReadRelease(const Statement& s) {
+  return Release{
+      s.Int(0),  s.Int(1),  s.Text(2), FindReleaseKind(s.Text(3)).value_or(ReleaseKind::kImage),
+      s.Text(4), s.Text(5), s.Int(6),  s.Int(7),
+      s.Int(8)};
+}
+
+Job ReadJob(const Statement& s) {
+  return Job{s.Int(0),  s.Int(1),  FindJobState(s.Text(2)).value_or(JobState::kFailed),
+             s.Int(3),  s.Text(4), s.Int(5),
+             s.Text(6), s.Int(7),  s.Int(8),
+             s.Int(9)};
+}
+
+}  // namespace
+
+std::string_view ReleaseKindName(ReleaseKind kind) {
+  return kind == ReleaseKind::kSbom ? "sbom" : "image";
+}
+
+std::optional<ReleaseKind> FindReleaseKind(std::string_view name) {
+  if (name == "image") return ReleaseKind::kImage;
+  if (name == "sbom") return ReleaseKind::kSbom;
+  return std::nullopt;
+}
+
+std::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued: return "queued";
+    case JobState::kRunning: return "running";
+    case JobState::kDone: return "done";
+    case JobState::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+std::optional<JobState> FindJobState(std::string_view name) {
+  for (JobState state :
+       {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed}) {
+    if (JobStateName(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
+Result<Id> SqlitePortalStore::CreateReleaseWithJob(const Release& release, UnixSeconds now) {
+  std::lock_guard lock(mutex_);
+  return InTransaction(db_, [&]() -> Result<Id> {
+    auto project = FirstRow<std::int64_t>(
+        Prepare(db_, "SELECT id FROM projects WHERE id = ?", {release.project_id}),
+        [](const Statement& s) { return s.Int(0); });
+    if (!project) return Forward(project);
+    if (!*project) return Fail(ErrorCode::kInvalidArgument, "no such project");
+    const std::int64_t uploader = release.uploaded_by;
+    CLEARBOX_TRY(Exec(db_,
+                      "INSERT INTO releases (project_id, version, kind, file_name, blob_sha256, "
+                      "size, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)",
+                      {release.project_id, release.version, ReleaseKindName(release.kind),
+                       release.file_name, release.blob_sha256, release.size, uploader, now}));
+    const Id release_id = sqlite3_last_insert_rowid(db_);
+    CLEARBOX_TRY(Exec(db_, "INSERT INTO jobs (release_id, state, created_at) VALUES (?, ?, ?)",
+                      {release_id, JobStateName(JobState::kQueued), now}));
+    return release_id;
+  });
+}
+
+Result<std::optional<Release>> SqlitePortalStore::FindRelease(Id id) {
+  std::lock_guard lock(mutex_);
+  return FirstRow<Release>(Prepare(db_, Concat(kReleaseColumns, " WHERE id = ?"), {id}),
+                           ReadRelease);
+}
+
+Result<std::vector<Release>> SqlitePortalStore::ListReleasesOfProject(Id project_id) {
+  std::lock_guard lock(mutex_);
+  return Rows<Release>(
+      Prepare(db_, Concat(kReleaseColumns, " WHERE project_id = ? ORDER BY created_at, id"),
+              {project_id}),
+      ReadRelease);
+}
+
+Result<std::optional<Job>> SqlitePortalStore::ClaimJob(const ClaimOptions& options) {
+  std::lock_guard lock(mutex_);
+  return InTransaction(db_, [&]() -> Result<std::optional<Job>> {
+    // Lost jobs that used up their attempts fail first, so they are never handed out again.
+    CLEARBOX_TRY(Exec(db_,
+                      "UPDATE jobs SET state = 'failed', finished_at = ?, error = "
+                      "'the worker was lost ' || attempts || ' times (last: ' || worker || ')' "
+                      "WHERE state = 'running' AND lease_expires_at <= ? AND attempts >= ?",
+                      {options.now, options.now, options.max_attempts}));
+    auto next = FirstRow<std::int64_t>(
+        Prepare(db_,
+                "SELECT id FROM jobs WHERE state = 'queued' OR "
+                "(state = 'running' AND lease_expires_at <= ?) ORDER BY id LIMIT 1",
+                {options.now}),
+        [](const Statement& s) { return s.Int(0); });
+    if (!next) return Forward(next);
+    if (!*next) return std::optional<Job>();
+    CLEARBOX_TRY(Exec(db_,
+                      "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
+                      "lease_expires_at = ?, started_at = ? WHERE id = ?",
+                      {options.worker, options.now + options.lease_seconds, options.now, **next}));
+    return FirstRow<Job>(Prepare(db_, Concat(kJobColumns, " WHERE id = ?"), {**next}), ReadJob);
+  });
+}
+
+Result<bool> SqlitePortalStore::RenewJobLease(Id job_id, std::string_view worker,
+                                              UnixSeconds lease_expires_at) {
+  std::lock_guard lock(mutex_);
+  CLEARBOX_TRY(Exec(db_,
+                    "UPDATE jobs SET lease_expires_at = ? "
+                    "WHERE id = ? AND state = 'running' AND worker = ?",
+                    {lease_expires_at, job_id, worker}));
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<bool> SqlitePortalStore::FinishJob(Id job_id, std::string_view worker,
+                                          std::string_view error, UnixSeconds now) {
+  std::lock_guard lock(mutex_);
+  const std::string_view state = error.empty() ? "done" : "failed";
+  CLEARBOX_TRY(Exec(db_,
+                    "UPDATE jobs SET state = ?, error = ?, finished_at = ?, lease_expires_at = 0 "
+                    "WHERE id = ? AND state = 'running' AND worker = ?",
+                    {state, error, now, job_id, worker}));
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::optional<Job>> SqlitePortalStore::FindJobOfRelease(Id release_id) {
+  std::lock_guard lock(mutex_);
+  return FirstRow<Job>(
+      Prepare(db_, Concat(kJobColumns, " WHERE release_id = ? ORDER BY id DESC LIMIT 1"),
+              {release_id}),
+      ReadJob);
+}
+
+Result<std::vector<Job>> SqlitePortalStore::ListJobs() {
+  std::lock_guard lock(mutex_);
+  return Rows<Job>(Prepare(db_, Concat(kJobColumns, " ORDER BY id"), {}), ReadJob);
+}
+
+}  // namespace clearbox::store
