@@ -114,7 +114,10 @@ class Server {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
   bool Up() const { return PortAnswers(port_); }
+  std::uint16_t port() const { return port_; }
 
  private:
   pid_t pid_ = -1;

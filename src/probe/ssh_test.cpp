@@ -23,17 +23,15 @@
 #include <vector>
 
 #include "probe/probe.hpp"
+#include "probe/probe_test_support.hpp"
 #include "probe/ssh.hpp"
 #include "probe/ssh_transport.hpp"
 
 namespace clearbox::probe {
 namespace {
 
-namespace fs = std::filesystem;
-using std::chrono::milliseconds;
-
-// Per-check timeout of the server tests (loopback servers answer in milliseconds).
-constexpr milliseconds kTestTimeout{2000};
+// Per-check timeout of the SSH server tests (a key exchange under ASan takes longer than a banner).
+constexpr milliseconds kSshTestTimeout{2000};
 
 ByteView View(const std::string& bytes) {
   return ByteView(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
@@ -330,29 +328,6 @@ class FakeSshServer {
   std::thread thread_;
 };
 
-fs::path DataDir() {
-  return fs::path(CLEARBOX_TEST_SOURCE_DIR) / "data";
-}
-
-// Probes 127.0.0.1:ports and raises the findings, as `clearbox probe` does.
-ProbeResult Probe(const std::vector<std::uint16_t>& ports) {
-  ProbeOptions options;
-  options.target.host = "127.0.0.1";
-  options.target.ports = ports;
-  options.timeout = kTestTimeout;
-  options.data_dir = DataDir();
-  auto result = RunProbe(options);
-  EXPECT_TRUE(result) << result.error().message;
-  if (!result) return {};
-  auto catalogue = rules::RuleCatalogue::LoadFromDataDir(DataDir());
-  auto policy = LoadSshPolicy(DataDir() / "probe" / "ssh-algorithms.json");
-  EXPECT_TRUE(catalogue && policy);
-  auto findings = RaiseFindings(*result, *policy, *catalogue);
-  EXPECT_TRUE(findings) << findings.error().message;
-  if (findings) result->findings = *findings;
-  return *result;
-}
-
 // The rules of the findings on `port`.
 std::vector<std::string> RulesOn(const ProbeResult& result, std::uint16_t port) {
   std::vector<std::string> rules;
@@ -377,7 +352,7 @@ const SshResult& SshOn(const ProbeResult& result, std::uint16_t port) {
 TEST(SshHostile, CorruptedSignatureIsAFindingAndStopsTheCheck) {
   FakeSshServer server(true, AfterExchange::kListMethods);
   const auto started = std::chrono::steady_clock::now();
-  const ProbeResult result = Probe({server.port()});
+  const ProbeResult result = Probe({server.port()}, kSshTestTimeout);
   const auto took = std::chrono::steady_clock::now() - started;
   const SshResult& ssh = SshOn(result, server.port());
   ASSERT_TRUE(ssh.have_host_key) << ::testing::PrintToString(ssh.problems);
@@ -386,13 +361,13 @@ TEST(SshHostile, CorruptedSignatureIsAFindingAndStopsTheCheck) {
   EXPECT_EQ(ssh.signature_problem, "Ed25519 signature does not verify");
   EXPECT_FALSE(ssh.have_auth_methods);
   EXPECT_TRUE(Has(RulesOn(result, server.port()), "net.ssh-host-key-signature-invalid"));
-  EXPECT_LT(took, 2 * kTestTimeout);
+  EXPECT_LT(took, 2 * kSshTestTimeout);
 }
 
 TEST(SshHostile, GoodSignatureThenBadMacEndsWithAProblem) {
   FakeSshServer server(false, AfterExchange::kBadMac);
   const auto started = std::chrono::steady_clock::now();
-  const ProbeResult result = Probe({server.port()});
+  const ProbeResult result = Probe({server.port()}, kSshTestTimeout);
   const auto took = std::chrono::steady_clock::now() - started;
   const SshResult& ssh = SshOn(result, server.port());
   EXPECT_TRUE(ssh.signature_verified) << ssh.signature_problem;
@@ -402,14 +377,14 @@ TEST(SshHostile, GoodSignatureThenBadMacEndsWithAProblem) {
             std::string::npos)
       << ssh.problems.back();
   EXPECT_FALSE(Has(RulesOn(result, server.port()), "net.ssh-host-key-signature-invalid"));
-  EXPECT_LT(took, 3 * kTestTimeout);
+  EXPECT_LT(took, 3 * kSshTestTimeout);
   std::printf("bad MAC after NEWKEYS: %s (%lld ms)\n", ssh.problems.back().c_str(),
               static_cast<long long>(std::chrono::duration_cast<milliseconds>(took).count()));
 }
 
 TEST(SshHostile, UserauthSuccessForNoneIsCritical) {
   FakeSshServer server(false, AfterExchange::kAcceptNone);
-  const ProbeResult result = Probe({server.port()});
+  const ProbeResult result = Probe({server.port()}, kSshTestTimeout);
   const SshResult& ssh = SshOn(result, server.port());
   EXPECT_TRUE(ssh.signature_verified) << ssh.signature_problem;
   EXPECT_EQ(ssh.transport, "aes128-ctr hmac-sha2-256");
@@ -420,7 +395,7 @@ TEST(SshHostile, UserauthSuccessForNoneIsCritical) {
 
 TEST(SshHostile, KeyboardInteractiveListedIsAPasswordFinding) {
   FakeSshServer server(false, AfterExchange::kListMethods);
-  const ProbeResult result = Probe({server.port()});
+  const ProbeResult result = Probe({server.port()}, kSshTestTimeout);
   const SshResult& ssh = SshOn(result, server.port());
   EXPECT_TRUE(ssh.signature_verified) << ssh.signature_problem;
   ASSERT_TRUE(ssh.have_auth_methods) << ::testing::PrintToString(ssh.problems);
@@ -431,85 +406,6 @@ TEST(SshHostile, KeyboardInteractiveListedIsAPasswordFinding) {
 }
 
 // ---- real servers ----
-
-// A fresh directory, removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "ssh_test.XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-int Shell(const std::string& command) {
-  const int status = std::system((command + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-  socklen_t length = sizeof sin;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &length);
-  ::close(fd);
-  return ntohs(sin.sin_port);
-}
-
-bool PortAnswers(std::uint16_t port) {
-  auto address = ResolveHost("127.0.0.1");
-  return address && ConnectScan(*address, {port}, milliseconds(200), 1)[0] == PortState::kOpen;
-}
-
-// A server process started by the test, stopped (SIGTERM, then SIGKILL) and reaped at the end.
-class Server {
- public:
-  Server(const std::vector<std::string>& argv, const fs::path& log, std::uint16_t port)
-      : port_(port) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 100 && !PortAnswers(port_); ++i) {
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-  }
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
-  ~Server() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 50; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  bool Up() const { return PortAnswers(port_); }
-  std::uint16_t port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  std::uint16_t port_;
-};
 
 // One sshd configuration: host key made by ssh-keygen, the config's extra lines, and what
 // the probe must see.
@@ -608,7 +504,7 @@ TEST(SshServers, SshdSignaturesAndAuthenticationMethods) {
     ASSERT_TRUE(servers.back()->Up()) << cases[i].config;
     ports.push_back(port);
   }
-  const ProbeResult result = Probe(ports);
+  const ProbeResult result = Probe(ports, kSshTestTimeout);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].keygen + " " + cases[i].config);
     const SshResult& ssh = SshOn(result, ports[i]);
@@ -643,7 +539,7 @@ TEST(SshServers, SshdWith1024BitRsaKeyIsASmallKeyFinding) {
                std::to_string(port), "-h", key.string()},
               dir.path() / "sshd.log", port);
   ASSERT_TRUE(sshd.Up());
-  const ProbeResult result = Probe({port});
+  const ProbeResult result = Probe({port}, kSshTestTimeout);
   const SshResult& ssh = SshOn(result, port);
   EXPECT_EQ(ssh.host_key.bits, 1024u);
   EXPECT_TRUE(ssh.signature_verified) << ssh.signature_problem;
@@ -681,7 +577,7 @@ TEST(SshServers, DropbearKeysAndPasswordOnAndOff) {
     ASSERT_TRUE(servers.back()->Up());
     ports.push_back(port);
   }
-  const ProbeResult result = Probe(ports);
+  const ProbeResult result = Probe(ports, kSshTestTimeout);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].type + (cases[i].password_disabled ? " -s" : ""));
     const SshResult& ssh = SshOn(result, ports[i]);
