@@ -19,6 +19,8 @@
 #include "portal/credentials.hpp"
 #include "portal/http_server.hpp"
 #include "portal/portal_app.hpp"
+#include "portal/scan_worker.hpp"
+#include "store/blob_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace clearbox::cli {
@@ -32,6 +34,8 @@ struct ServeArgs {
   std::string listen = "127.0.0.1:8080";
   std::string init_admin;
   bool secure_cookies = false;
+  int workers = 1;
+  std::uint64_t max_upload_mb = portal::kDefaultMaxUploadBytes >> 20;
 };
 
 int Report(const Error& error) {
@@ -108,6 +112,24 @@ int RunServe(const ServeArgs& args) {
   if (!config) return Report(config.error());
   auto store = OpenStore(args.data);
   if (!store) return Report(store.error());
+  const std::filesystem::path data(args.data);
+  auto blobs = store::BlobStore::Open(data / "blobs");
+  if (!blobs) return Report(blobs.error());
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return Report(Error{ErrorCode::kInternal, "cannot find this program: " + ec.message()});
+  portal::ScanWorkerOptions worker_options;
+  worker_options.store = store->get();
+  worker_options.blobs = &*blobs;
+  worker_options.results_root = data / "results";
+  worker_options.clearbox_binary = self;
+  worker_options.workers = args.workers;
+  worker_options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
+  portal::ScanWorkers workers(worker_options);
+  config->blobs = &*blobs;
+  config->results_root = worker_options.results_root;
+  config->max_upload_bytes = args.max_upload_mb << 20;
+  config->on_release_queued = [&workers] { workers.Wake(); };
   // SIGINT/SIGTERM are blocked before the server's threads start and taken by one waiter
   // thread, which stops the server cleanly.
   sigset_t stop_signals;
@@ -123,6 +145,7 @@ int RunServe(const ServeArgs& args) {
   std::printf("clearbox portal on http://%s:%d/ (data in %s)\n", address->first.c_str(),
               server.port(), args.data.c_str());
   std::fflush(stdout);
+  workers.Start();
   std::thread waiter([&server, &stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
@@ -131,6 +154,7 @@ int RunServe(const ServeArgs& args) {
   auto served = server.Serve();
   ::kill(::getpid(), SIGTERM);  // wakes the waiter if Serve() ended on its own
   waiter.join();
+  workers.Stop();  // a scan in progress is stopped; its job is retried after its lease
   if (!served) return Report(served.error());
   return kExitOk;
 }
@@ -151,8 +175,18 @@ void RegisterServeCommand(CLI::App& app, std::function<int()>* run) {
   serve->add_flag("--secure-cookies", args->secure_cookies,
                   "The portal is reached over HTTPS (e.g. behind a TLS proxy): Secure, "
                   "__Host- cookies and Strict-Transport-Security");
+  serve
+      ->add_option("--workers", args->workers,
+                   "In-process scan workers (each scan runs as a `clearbox scan` child; 0 = "
+                   "none, jobs wait in the queue)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  serve->add_option("--max-upload-mb", args->max_upload_mb, "Largest release upload in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   serve->footer(
-      "Pages: /login, /projects, /projects/ID, /account (API tokens), /admin. API: /api/v1\n"
+      "Pages: /login, /projects, /projects/ID (releases, upload), /releases/ID, /account (API\n"
+      "tokens), /admin. API: /api/v1\n"
       "(OpenAPI document at /api/v1/openapi.json). Serves until SIGINT/SIGTERM. See\n"
       "docs/portal.md for roles and the security design.\n"
       "Exit codes: 0 stopped or admin created; 2 usage; 4 unusable (database newer than this\n"

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <exception>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -111,6 +112,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
   }
 
+  ~Session() { AbortStream(); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
   void Start() { ReadHeader(); }
 
   Phase phase() const { return phase_.load(); }
@@ -125,9 +130,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     phase_ = Phase::kHeaders;
     head_ = false;
+    version_ = 11;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.limits.max_header_bytes));
-    parser_->body_limit(server_.limits.max_body_bytes);
+    // No limit while the header is read (Beast would refuse a large Content-Length before the
+    // header check could choose a streamed route); OnHeader sets the request's limit.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(server_.limits.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
@@ -143,6 +151,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto path = DecodePath(Std(req.target()));
     if (!path) return Answer(TextResponse(400, "bad request target\n"), false);
     request.path = std::move(*path);
+    const std::string_view target = Std(req.target());
+    if (const auto mark = target.find('?'); mark != std::string_view::npos) {
+      request.query = std::string(target.substr(mark + 1));
+    }
     for (const auto& field : req) {
       request.headers.emplace(Lower(Std(field.name_string())), std::string(Std(field.value())));
     }
@@ -159,13 +171,29 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (decision.response) return Answer(std::move(*decision.response), false);
-    const std::size_t limit = std::min(decision.max_body_bytes, server_.limits.max_body_bytes);
+    version_ = req.version();
+    sink_ = std::move(decision.body_sink);
+    const std::size_t limit =
+        sink_ ? decision.max_body_bytes
+              : std::min(decision.max_body_bytes, server_.limits.max_body_bytes);
     if (parser_->content_length() && *parser_->content_length() > limit) {
+      if (sink_) std::exchange(sink_, nullptr)->Abort();
       return Answer(TextResponse(413, "request body too large\n"), false);
     }
     parser_->body_limit(limit);
     request_ = std::move(request);
-    if (parser_->is_done()) return Dispatch();
+    if (sink_) {
+      stream_parser_.emplace(std::move(*parser_));
+      stream_parser_->body_limit(limit);
+      keep_alive_ = stream_parser_->get().keep_alive();
+      parser_.reset();
+      chunk_.resize(kStreamChunkBytes);
+      body_started_ = std::chrono::steady_clock::now();
+      received_ = 0;
+      if (stream_parser_->is_done()) return FinishStream();
+    } else if (parser_->is_done()) {
+      return Dispatch();
+    }
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, req.version());
       stream_.expires_after(server_.limits.write_timeout);
@@ -173,11 +201,11 @@ class Session : public std::enable_shared_from_this<Session> {
                         [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
                           if (self->closed_) return;
                           if (write_ec) return self->Close();
-                          self->ReadBody();
+                          self->sink_ ? self->ReadStream() : self->ReadBody();
                         });
       return;
     }
-    ReadBody();
+    sink_ ? ReadStream() : ReadBody();
   }
 
   void ReadBody() {
@@ -192,6 +220,67 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     if (ec) return Failed(ec);
     Dispatch();
+  }
+
+  // One piece of a streamed body into chunk_ (at most its size), then OnStream.
+  void ReadStream() {
+    phase_ = Phase::kBody;
+    auto& body = stream_parser_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    stream_.expires_after(server_.limits.body_timeout);
+    http::async_read_some(stream_, buffer_, *stream_parser_,
+                          beast::bind_front_handler(&Session::OnStream, shared_from_this()));
+  }
+
+  void OnStream(beast::error_code ec, std::size_t) {
+    phase_ = Phase::kBusy;
+    if (closed_) return AbortStream();
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      AbortStream();
+      return Failed(ec);
+    }
+    const std::size_t n = chunk_.size() - stream_parser_->get().body().size;
+    if (n > 0) {
+      received_ += n;
+      auto written = sink_->Write(std::string_view(chunk_.data(), n));
+      if (!written) {
+        AbortStream();
+        const ErrorCode code = written.error().code;
+        const int status = code == ErrorCode::kLimitExceeded ? 413
+                           : code == ErrorCode::kInvalidArgument || code == ErrorCode::kMalformed
+                               ? 400
+                               : 500;
+        return Answer(TextResponse(status, written.error().message + "\n"), false);
+      }
+    }
+    if (stream_parser_->is_done()) return FinishStream();
+    // The minimum average rate, past the first body timeout's grace.
+    const auto elapsed = std::chrono::steady_clock::now() - body_started_;
+    const auto allowed = server_.limits.body_timeout +
+                         std::chrono::milliseconds(received_ * 1000 / kMinStreamBytesPerSecond);
+    if (elapsed > allowed) {
+      AbortStream();
+      return Close();
+    }
+    ReadStream();
+  }
+
+  void FinishStream() {
+    HttpResponse response;
+    try {
+      response = std::exchange(sink_, nullptr)->Finish(request_);
+    } catch (const std::exception&) {
+      response = TextResponse(500, "internal error\n");
+    }
+    request_ = HttpRequest{};
+    stream_parser_.reset();
+    Answer(std::move(response), keep_alive_);
+  }
+
+  void AbortStream() {
+    if (sink_) std::exchange(sink_, nullptr)->Abort();
   }
 
   void Dispatch() {
@@ -227,7 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Answer(HttpResponse response, bool keep_alive) {
     phase_ = Phase::kBusy;
     auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(parser_ && parser_->is_header_done() ? parser_->get().version() : 11);
+    res->version(version_);
     res->result(static_cast<unsigned>(response.status));
     res->set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) res->set(name, value);
@@ -271,6 +360,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    AbortStream();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -280,6 +370,13 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> stream_parser_;
+  std::shared_ptr<HttpBodySink> sink_;
+  std::vector<char> chunk_;  // sized kStreamChunkBytes while a body streams
+  std::chrono::steady_clock::time_point body_started_;
+  std::size_t received_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
   std::optional<http::response<http::empty_body>> continue_;
   HttpRequest request_;
   std::array<char, 4096> drain_{};

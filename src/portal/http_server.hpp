@@ -31,6 +31,11 @@ inline constexpr std::chrono::milliseconds kHeaderTimeout{10'000};
 inline constexpr std::chrono::milliseconds kBodyTimeout{30'000};
 // Time the client has to take a whole response.
 inline constexpr std::chrono::milliseconds kWriteTimeout{30'000};
+// A streamed body (HttpBodySink) is read in pieces of this size.
+inline constexpr std::size_t kStreamChunkBytes = 64 << 10;
+// A streamed body must keep up this average rate after its first kBodyTimeout, and no single
+// read may wait longer than kBodyTimeout: a large upload on a slow link passes, a trickle not.
+inline constexpr std::size_t kMinStreamBytesPerSecond = 16 << 10;
 // Threads running the server's I/O and the dispatcher.
 inline constexpr int kServerThreads = 4;
 
@@ -49,6 +54,7 @@ struct HttpServerLimits {
 struct HttpRequest {
   std::string method;
   std::string path;
+  std::string query;  // the raw text after '?' in the target ("" if none)
   std::map<std::string, std::string> headers;
   std::string body;
   std::string remote_address = {};  // the client's IP address as text ("" if unknown)
@@ -70,12 +76,29 @@ struct HttpResponse {
 // Returns the response to a request; exceptions it throws become 500 responses.
 using HttpDispatcher = std::function<HttpResponse(const HttpRequest&)>;
 
+// Takes a request body piece by piece as it arrives (uploads), so the server never holds it
+// whole. Called on the connection's strand, one call at a time.
+class HttpBodySink {
+ public:
+  virtual ~HttpBodySink() = default;
+  // The next bytes of the body. An error ends the request: kLimitExceeded is answered 413,
+  // kInvalidArgument/kMalformed 400, anything else 500, each with the error's message.
+  virtual Result<void> Write(std::string_view bytes) = 0;
+  // The whole body arrived: the response (`request` has no body).
+  virtual HttpResponse Finish(const HttpRequest& request) = 0;
+  // The body will not arrive whole (limit, timeout, client gone, Write failed): drop it.
+  virtual void Abort() = 0;
+};
+
 // What the header phase decided: answer now without reading the body (`response`, e.g. 401,
 // 403, 404, 405, 413; the connection is then closed), or read a body of at most
-// `max_body_bytes` (capped by the server's limit; more is 413) and dispatch.
+// `max_body_bytes` (more is 413) and dispatch it. Without `body_sink` the body is read into
+// memory, capped also by the server's limit; with one, it is streamed to the sink (then
+// `max_body_bytes` alone caps it) and the sink answers instead of the dispatcher.
 struct HttpHeaderDecision {
   std::optional<HttpResponse> response;
   std::size_t max_body_bytes = kMaxRequestBodyBytes;
+  std::shared_ptr<HttpBodySink> body_sink = {};
 };
 
 // Decides from a request without its body (`body` empty); exceptions become 500 responses.

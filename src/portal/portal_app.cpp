@@ -14,6 +14,7 @@
 #include "core/read_file.hpp"
 #include "html/page.hpp"
 #include "portal/credentials.hpp"
+#include "portal/page_parts.hpp"
 
 namespace clearbox::portal {
 
@@ -21,81 +22,12 @@ using store::Id;
 using store::OrganisationKind;
 using store::Role;
 using Json = nlohmann::json;
+using namespace page;  // NOLINT: the shared page pieces
 
 namespace {
 
 // API tokens expire this long after they are made.
 constexpr std::chrono::seconds kApiTokenLifetime{365 * 24 * 3600};
-
-std::string Esc(std::string_view text) {
-  return html::EscapeText(text);
-}
-std::string Attr(std::string_view text) {
-  return html::EscapeAttribute(text);
-}
-
-// The path's segments between slashes ("/projects/7" → {"projects", "7"}).
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const std::size_t slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return out;
-}
-
-HttpResponse Html(int status, std::string body) {
-  return HttpResponse{status, "text/html; charset=utf-8", std::move(body), {}};
-}
-
-HttpResponse Redirect(std::string location) {
-  HttpResponse response{303, "text/plain; charset=utf-8", "see " + location + "\n", {}};
-  response.headers.emplace_back("Location", std::move(location));
-  return response;
-}
-
-std::string DumpJson(const Json& json) {
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-}
-
-HttpResponse JsonResponse(int status, const Json& json) {
-  return HttpResponse{status, "application/json", DumpJson(json), {}};
-}
-
-HttpResponse ApiError(int status, std::string_view message) {
-  return JsonResponse(status, Json{{"error", std::string(message)}});
-}
-
-// The status a store error deserves: a refused reference or duplicate is the caller's (409).
-int StatusOf(const Error& error) {
-  return error.code == ErrorCode::kInvalidArgument ? 409 : 500;
-}
-
-std::string CsrfField(std::string_view token) {
-  return "<input type=\"hidden\" name=\"csrf\" value=\"" + Attr(token) + "\">";
-}
-
-std::string FormatTime(store::UnixSeconds seconds) {
-  if (seconds == 0) return "never";
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-  return text;
-}
-
-std::string Notice(std::string_view message, bool error) {
-  if (message.empty()) return {};
-  return std::string("<p class=\"") + (error ? "error" : "notice") + "\" role=\"" +
-         (error ? "alert" : "status") + "\">" + Esc(message) + "</p>";
-}
 
 // <option>s of `items` (id, label), none selected.
 template <class Items, class Label>
@@ -136,13 +68,6 @@ bool ValidDescription(std::string_view text) {
   });
 }
 
-struct PortalApp::Caller {
-  store::User user;
-  Principal principal;
-  std::string session_hash;  // "" when authenticated by an API token
-  std::string csrf_token;
-};
-
 Result<PortalConfig> LoadPortalConfig(const std::filesystem::path& data_dir, bool secure_cookies) {
   PortalConfig config;
   config.secure_cookies = secure_cookies;
@@ -159,7 +84,8 @@ const std::vector<ApiRoute>& PortalApp::ApiRoutes() {
   static const std::vector<ApiRoute> kRoutes = {
       {"get", "/api/v1/openapi.json"},  {"get", "/api/v1/whoami"},
       {"get", "/api/v1/projects"},      {"post", "/api/v1/projects"},
-      {"get", "/api/v1/projects/{id}"},
+      {"get", "/api/v1/projects/{id}"}, {"post", "/api/v1/projects/{id}/releases"},
+      {"get", "/api/v1/releases/{id}"},
   };
   return kRoutes;
 }
@@ -180,6 +106,9 @@ std::string PortalApp::CookieName() const {
 }
 
 HttpHeaderDecision PortalApp::CheckHeaders(const HttpRequest& request) {
+  if (request.method == "POST") {
+    if (auto upload = CheckUpload(request)) return std::move(*upload);
+  }
   HttpHeaderDecision decision;
   if (request.method == "GET" || request.method == "HEAD") {
     decision.max_body_bytes = 0;
@@ -194,13 +123,21 @@ HttpHeaderDecision PortalApp::CheckHeaders(const HttpRequest& request) {
 }
 
 HttpResponse PortalApp::Handle(const HttpRequest& request) {
-  HttpResponse response = Route(request);
+  return WithSecurityHeaders(request, Route(request));
+}
+
+HttpResponse PortalApp::WithSecurityHeaders(const HttpRequest& request,
+                                            HttpResponse response) const {
   // Only the stylesheet and the OpenAPI document may be cached; everything else may show who
   // is logged in or what they may see.
   const bool cacheable = response.status == 200 && (request.path == "/static/portal.css" ||
                                                     request.path == "/api/v1/openapi.json");
   auto& h = response.headers;
-  h.emplace_back("Content-Security-Policy", std::string(kPortalCsp));
+  // A result file (report.html) may bring its own, stricter policy.
+  const bool has_csp = std::any_of(h.begin(), h.end(), [](const auto& header) {
+    return header.first == "Content-Security-Policy";
+  });
+  if (!has_csp) h.emplace_back("Content-Security-Policy", std::string(kPortalCsp));
   h.emplace_back("X-Frame-Options", "DENY");
   h.emplace_back("X-Content-Type-Options", "nosniff");
   h.emplace_back("Referrer-Policy", "no-referrer");
@@ -319,6 +256,13 @@ HttpResponse PortalApp::Route(const HttpRequest& request) {
     if (n == 2) return method == "GET" ? ProjectPage(*caller, *id) : not_allowed();
     if (n == 3 && segments[2] == "shares") {
       return method == "POST" ? ShareProject(*caller, *id, form) : not_allowed();
+    }
+  }
+  if (n >= 2 && segments[0] == "releases") {
+    const auto id = ParseRowId(segments[1]);
+    if (id && n == 2 && method == "GET") return ReleasePage(*caller, *id);
+    if (id && n == 4 && segments[2] == "files" && method == "GET") {
+      return ReleaseFile(*caller, *id, segments[3]);
     }
   }
   if (n == 1 && segments[0] == "account") {
@@ -538,6 +482,7 @@ HttpResponse PortalApp::ProjectPage(const Caller& caller, Id project_id, int sta
                     }) +
             "</select></label><button type=\"submit\">Share</button></form>";
   }
+  body += ReleasesSection(caller, p, Authorize(caller.principal, Action::kUploadRelease, &*access));
   return Html(status, Layout(&caller, p.name, body));
 }
 
@@ -802,6 +747,15 @@ HttpResponse PortalApp::RouteApi(const HttpRequest& request, std::string_view pa
     const auto id = ParseRowId(segments[3]);
     if (!id) return ApiError(404, "no such project");
     return method == "GET" ? ApiProject(*caller, *id) : not_allowed();
+  }
+  if (n == 5 && segments[2] == "projects" && segments[4] == "releases") {
+    // Uploads are answered by their body sink (CheckUpload); a POST here had no sink.
+    return method == "POST" ? ApiError(404, "no such project") : not_allowed();
+  }
+  if (n == 4 && segments[2] == "releases") {
+    const auto id = ParseRowId(segments[3]);
+    if (!id) return ApiError(404, "no such release");
+    return method == "GET" ? ApiRelease(*caller, *id) : not_allowed();
   }
   return ApiError(404, "no such route");
 }

@@ -15,6 +15,7 @@
 #include "portal/form.hpp"
 #include "portal/http_server.hpp"
 #include "portal/login_limiter.hpp"
+#include "store/blob_store.hpp"
 #include "store/portal_store.hpp"
 
 namespace clearbox::portal {
@@ -26,6 +27,10 @@ inline constexpr std::size_t kMaxPortalBodyBytes = 64 << 10;
 // Longest organisation, user, project or token name, and project description, in bytes.
 inline constexpr std::size_t kMaxNameBytes = 200;
 inline constexpr std::size_t kMaxDescriptionBytes = 10'000;
+// Largest release upload (image or SBOM) by default; `clearbox serve --max-upload-mb` sets it.
+inline constexpr std::uint64_t kDefaultMaxUploadBytes = std::uint64_t{2048} << 20;
+// Largest result file (report.json, report.html, ...) the portal serves.
+inline constexpr std::uint64_t kMaxResultFileBytes = std::uint64_t{512} << 20;
 // API tokens one user may hold.
 inline constexpr std::size_t kMaxApiTokensPerUser = 20;
 // Largest static data file (stylesheet, OpenAPI document) the portal loads.
@@ -56,6 +61,12 @@ struct PortalConfig {
   std::string openapi_json;  // data/portal/openapi.json
   // The wall clock in Unix seconds (tests move it).
   std::function<store::UnixSeconds()> now;
+  // Releases: the blob store uploads stream into (none: uploads are refused with 503), where
+  // scan results live (RESULTS/<release id>/), the upload cap, and what wakes the scan workers.
+  const store::BlobStore* blobs = nullptr;
+  std::filesystem::path results_root;
+  std::uint64_t max_upload_bytes = kDefaultMaxUploadBytes;
+  std::function<void()> on_release_queued;
 };
 
 // Reads data/portal/portal.css and openapi.json from `data_dir`; kIo if one is missing.
@@ -81,7 +92,13 @@ class PortalApp {
   static const std::vector<ApiRoute>& ApiRoutes();
 
  private:
-  struct Caller;
+  // Who sent a request: a user with a session (pages) or an API token (API).
+  struct Caller {
+    store::User user;
+    Principal principal;
+    std::string session_hash;  // "" when authenticated by an API token
+    std::string csrf_token;
+  };
   HttpResponse Route(const HttpRequest& request);
   HttpResponse RouteApi(const HttpRequest& request, std::string_view path);
   std::optional<Caller> SessionCaller(const HttpRequest& request);
@@ -110,6 +127,19 @@ class PortalApp {
   HttpResponse ApiProjects(const Caller& caller);
   HttpResponse ApiCreateProject(const Caller& caller, const HttpRequest& request);
   HttpResponse ApiProject(const Caller& caller, store::Id project_id);
+
+  // Releases (release_routes.cpp): uploads streamed to the blob store, the release page, its
+  // result files and the release API.
+  friend class ReleaseUploadSink;
+  std::optional<HttpHeaderDecision> CheckUpload(const HttpRequest& request);
+  HttpResponse FinishUpload(const HttpRequest& request, const Caller& caller, store::Id project_id,
+                            const store::Release& release, bool api);
+  HttpResponse ReleasePage(const Caller& caller, store::Id release_id);
+  HttpResponse ReleaseFile(const Caller& caller, store::Id release_id, std::string_view name);
+  HttpResponse ApiRelease(const Caller& caller, store::Id release_id);
+  std::string ReleasesSection(const Caller& caller, const store::Project& project, bool may_upload);
+  std::optional<store::Release> VisibleRelease(const Caller& caller, store::Id release_id);
+  HttpResponse WithSecurityHeaders(const HttpRequest& request, HttpResponse response) const;
 
   std::string Layout(const Caller* caller, std::string_view title, std::string_view body) const;
 

@@ -1,0 +1,202 @@
+#include "portal/scan_worker.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <system_error>
+
+extern char** environ;
+
+namespace clearbox::portal {
+namespace {
+
+namespace fs = std::filesystem;
+
+// How often a running child is checked (and the lease renewed when a third of it is gone).
+constexpr std::chrono::milliseconds kChildPoll{100};
+// Exit statuses of `clearbox scan` that still mean "reports written": 0, unpack problems (3),
+// findings (5) and compliance verdicts that fail (1).
+bool ScanCompleted(int status) {
+  return status == 0 || status == 1 || status == 3 || status == 5;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+std::string Tail(const fs::path& log) {
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > 400) text = text.substr(text.size() - 400);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+fs::path ReleaseResultsDir(const fs::path& results_root, store::Id id) {
+  return results_root / std::to_string(id);
+}
+
+ScanWorkers::ScanWorkers(ScanWorkerOptions options) : options_(std::move(options)) {}
+
+ScanWorkers::~ScanWorkers() {
+  Stop();
+}
+
+void ScanWorkers::Start() {
+  std::error_code ec;
+  fs::create_directories(options_.results_root, ec);
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { Loop(i); });
+}
+
+void ScanWorkers::Wake() {
+  wake_.notify_all();
+}
+
+void ScanWorkers::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+void ScanWorkers::Loop(int index) {
+  const std::string worker =
+      HostName() + ":" + std::to_string(::getpid()) + ":" + std::to_string(index);
+  while (!stopping_) {
+    auto job = options_.store->ClaimJob(
+        {worker, options_.now(), options_.lease.count(), options_.max_attempts});
+    if (job && *job) {
+      const std::string error = RunJob(**job, worker);
+      if (stopping_ && error == "stopped") return;  // the lease runs out; another worker retries
+      (void)options_.store->FinishJob((*job)->id, worker, error, options_.now());
+      continue;
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, options_.idle_poll, [this] { return stopping_.load(); });
+  }
+}
+
+Result<int> ScanWorkers::RunChild(const std::vector<std::string>& argv, const fs::path& log,
+                                  const store::Job& job, const std::string& worker) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Fail(ErrorCode::kIo, "cannot start " + argv[0]);
+  const auto started = std::chrono::steady_clock::now();
+  auto renewed = started;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return Fail(ErrorCode::kInternal,
+                  "the scanner died with signal " + std::to_string(WTERMSIG(status)));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool timed_out = now - started > options_.scan_timeout;
+    if (stopping_ || timed_out) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      if (stopping_) return Fail(ErrorCode::kTimeout, "stopped");
+      return Fail(ErrorCode::kTimeout, "the scan took longer than " +
+                                           std::to_string(options_.scan_timeout.count()) + " s");
+    }
+    if (now - renewed > options_.lease / 3) {
+      auto held =
+          options_.store->RenewJobLease(job.id, worker, options_.now() + options_.lease.count());
+      if (held && !*held) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        return Fail(ErrorCode::kInternal, "the job's lease was lost");
+      }
+      renewed = now;
+    }
+    std::this_thread::sleep_for(kChildPoll);
+  }
+}
+
+std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker) {
+  auto release = options_.store->FindRelease(job.release_id);
+  if (!release || !*release) return "the release is gone";
+  auto blob = options_.blobs->Verified((*release)->blob_sha256);
+  if (!blob) return blob.error().message;
+  const fs::path work = options_.results_root /
+                        ("tmp-" + std::to_string(job.id) + "-" + std::to_string(job.attempts));
+  std::error_code ec;
+  fs::remove_all(work, ec);
+  fs::create_directories(work, ec);
+  if (ec) return "cannot create " + work.string();
+  // The scanner tells an SBOM from an image by its name and contents.
+  const fs::path input =
+      work / ((*release)->kind == store::ReleaseKind::kSbom ? "input.json" : "input.bin");
+  // A hard link (the scanner opens its input without following symlinks); a copy when the
+  // results live on another file system than the blobs.
+  fs::create_hard_link(*blob, input, ec);
+  if (ec) fs::copy_file(*blob, input, ec);
+  if (ec) return "cannot give the blob to the scanner: " + ec.message();
+  const fs::path out = work / "out";
+  auto scanned = RunChild({options_.clearbox_binary.string(), "scan", input.string(), "-o",
+                           out.string(), "-q", "--standard", "all"},
+                          work / "scan.log", job, worker);
+  if (!scanned) {
+    fs::remove_all(work, ec);
+    return scanned.error().message;
+  }
+  if (!ScanCompleted(*scanned) || !fs::exists(out / "report.json")) {
+    const std::string why =
+        "clearbox scan exited " + std::to_string(*scanned) + ": " + Tail(work / "scan.log");
+    fs::remove_all(work, ec);
+    return why;
+  }
+  fs::remove_all(out / "unpacked", ec);  // the blob stays; the tree can be made again
+  // The diff against the project's latest earlier release that has results.
+  auto releases = options_.store->ListReleasesOfProject((*release)->project_id);
+  fs::path previous;
+  if (releases) {
+    for (const auto& r : *releases) {
+      if (r.id == (*release)->id) break;
+      const fs::path candidate = ReleaseResultsDir(options_.results_root, r.id) / "report.json";
+      if (fs::exists(candidate, ec)) previous = candidate;
+    }
+  }
+  if (!previous.empty()) {
+    auto diffed = RunChild({options_.clearbox_binary.string(), "diff", previous.string(),
+                            (out / "report.json").string(), "-o", (out / "diff").string(), "-q"},
+                           work / "diff.log", job, worker);
+    if (!diffed) {
+      fs::remove_all(work, ec);
+      return diffed.error().message;
+    }
+  }
+  const fs::path final_dir = ReleaseResultsDir(options_.results_root, (*release)->id);
+  fs::remove_all(final_dir, ec);
+  fs::rename(out, final_dir, ec);
+  fs::remove_all(work, ec);
+  if (ec) return "cannot move the results into place: " + ec.message();
+  if (options_.on_scan_finished) {
+    auto hooked = options_.on_scan_finished((*release)->id, final_dir);
+    if (!hooked) return hooked.error().message;
+  }
+  return {};
+}
+
+}  // namespace clearbox::portal
