@@ -54,10 +54,10 @@ struct HttpServerLimits {
 struct HttpRequest {
   std::string method;
   std::string path;
-  std::string query;  // the raw text after '?' in the target ("" if none)
   std::map<std::string, std::string> headers;
   std::string body;
   std::string remote_address = {};  // the client's IP address as text ("" if unknown)
+  std::string query = {};           // the raw text after '?' in the target ("" if none)
   // The header value, or "" if absent (`name` lower-case).
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);

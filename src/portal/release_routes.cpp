@@ -306,7 +306,7 @@ std::string DiffSection(const Json& diff) {
       out += "<dt>" + Esc(key) + "</dt><dd>" + Esc(value.dump()) + "</dd>";
     }
   }
-  return out + "</dl><p><a href=\"files/diff.html\">Full diff</a></p>";
+  return out + "</dl>";
 }
 
 }  // namespace

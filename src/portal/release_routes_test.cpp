@@ -1,0 +1,225 @@
+// Releases end to end: uploads through the API (raw body, Bearer) and the browser form
+// (multipart, session + CSRF) streamed into a real blob store, in-process scan workers running
+// the real `clearbox scan` on the demo image, the release page, result files and the diff
+// against the previous release; refusals (size, authorisation, CSRF, path tricks) and a job
+// that fails without taking the portal down.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+
+#include "portal/portal_test_fixture.hpp"
+#include "portal/scan_worker.hpp"
+#include "store/blob_store.hpp"
+
+namespace clearbox::portal {
+namespace {
+
+using namespace test;  // NOLINT: the shared fixture
+using Json = nlohmann::json;
+
+// Uploads in these tests are capped at 2 MiB (the demo image is about 1.5 MiB).
+constexpr std::uint64_t kTestUploadCap = 2 << 20;
+
+class PortalReleases : public PortalServer {
+ protected:
+  static void SetUpTestSuite() {
+    demo_dir_ = new TempDir();
+    const std::string command = "bash " +
+                                ShellQuote((kSourceDir / "scripts/make-demo-image.sh").string()) +
+                                " " + ShellQuote(demo_dir_->path().string());
+    ASSERT_EQ(RunShell(command), 0) << command;
+  }
+  static void TearDownTestSuite() {
+    delete demo_dir_;
+    demo_dir_ = nullptr;
+  }
+  static fs::path DemoImage() { return demo_dir_->path() / "router.bin"; }
+
+  void Configure(PortalConfig& config) override {
+    auto blobs = store::BlobStore::Open(tmp_ / "blobs");
+    ASSERT_TRUE(blobs.has_value()) << blobs.error().message;
+    blobs_.emplace(std::move(*blobs));
+    config.blobs = &*blobs_;
+    config.results_root = tmp_ / "results";
+    config.max_upload_bytes = kTestUploadCap;
+    ScanWorkerOptions options;
+    options.store = store_.get();
+    options.blobs = &*blobs_;
+    options.results_root = config.results_root;
+    options.clearbox_binary = ClearboxBinary();
+    options.idle_poll = std::chrono::milliseconds(100);
+    options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
+    workers_ = std::make_unique<ScanWorkers>(options);
+    workers_->Start();
+    config.on_release_queued = [this] { workers_->Wake(); };
+  }
+  void TearDown() override {
+    if (workers_) workers_->Stop();
+    PortalServer::TearDown();
+  }
+
+  // A fresh API token of `user`: the secret for the Authorization header.
+  std::string Token(const std::string& user) {
+    const auto found = store_->FindUserByName(user);
+    EXPECT_TRUE(found && *found);
+    const std::string secret = std::string(kApiTokenPrefix) + *RandomHex(kSecretBytes);
+    EXPECT_TRUE(store_->CreateApiToken({0, SecretHash(secret), (*found)->id, "ci", 1, 0}));
+    return secret;
+  }
+
+  // POSTs `file` as a release of `project` through the API.
+  Response ApiUpload(const std::string& token, store::Id project, const std::string& version,
+                     const fs::path& file, const std::string& kind = "image",
+                     const std::string& extra = {}) {
+    return Curl("POST",
+                "/api/v1/projects/" + std::to_string(project) +
+                    "/releases?version=" + UrlEncode(version) + "&kind=" + kind +
+                    "&file_name=" + UrlEncode(file.filename().string()),
+                "", {},
+                "--data-binary @" + ShellQuote(file.string()) + " -H " +
+                    ShellQuote("Authorization: Bearer " + token) +
+                    " -H 'Content-Type: application/octet-stream' " + extra);
+  }
+
+  // Polls the release until its scan is done or failed (at most 3 minutes under ASan).
+  Json WaitForScan(const std::string& token, store::Id release) {
+    Json json;
+    for (int i = 0; i < 720; ++i) {
+      const auto r = Curl("GET", "/api/v1/releases/" + std::to_string(release), "", {},
+                          "-H " + ShellQuote("Authorization: Bearer " + token));
+      json = Json::parse(r.body, nullptr, false);
+      if (json.is_object() && (json["scan"] == "done" || json["scan"] == "failed")) return json;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ADD_FAILURE() << "the scan did not finish: " << json.dump();
+    return json;
+  }
+
+  std::size_t TempFiles() const {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(tmp_ / "blobs" / "tmp")) ++n;
+    return n;
+  }
+
+  static TempDir* demo_dir_;
+  std::optional<store::BlobStore> blobs_;
+  std::unique_ptr<ScanWorkers> workers_;
+};
+
+TempDir* PortalReleases::demo_dir_ = nullptr;
+
+TEST_F(PortalReleases, ApiUploadIsScannedAndTheNextReleaseIsDiffed) {
+  const std::string token = Token("vendor");
+  const auto first = ApiUpload(token, w_.project_a, "1.0", DemoImage());
+  ASSERT_EQ(first.status, 201) << first.body;
+  const Json created = Json::parse(first.body);
+  EXPECT_EQ(created["sha256"], clearbox::testing::FileSha256(DemoImage()));
+  EXPECT_EQ(created["size"], fs::file_size(DemoImage()));
+  EXPECT_EQ(first.Header("location"), "/api/v1/releases/" + created["id"].dump());
+  const Json done = WaitForScan(token, created["id"]);
+  ASSERT_EQ(done["scan"], "done") << done.dump();
+  EXPECT_GT(done["summary"]["vulnerabilities"].get<int>(), 0);
+  EXPECT_GT(done["summary"]["components"].get<int>(), 0);
+
+  // The release page shows the counts, and the report files are served from the results.
+  const std::string id = created["id"].dump();
+  Login("customer");  // the project is shared with the customer: it may read the results
+  const auto page = Curl("GET", "/releases/" + id, Jar("customer"));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(
+      page.body.find("data-key=\"vulnerabilities\">" + done["summary"]["vulnerabilities"].dump()),
+      std::string::npos);
+  const auto report = Curl("GET", "/releases/" + id + "/files/report.json", Jar("customer"));
+  ASSERT_EQ(report.status, 200);
+  EXPECT_EQ(Json::parse(report.body)["summary"], done["summary"]);
+  const auto html = Curl("GET", "/releases/" + id + "/files/report.html", Jar("customer"));
+  EXPECT_EQ(html.status, 200);
+  EXPECT_TRUE(html.Header("content-security-policy").starts_with("sandbox;"));
+  EXPECT_EQ(Curl("GET", "/releases/" + id + "/files/diff.json", Jar("customer")).status, 404)
+      << "the first release has nothing to compare with";
+
+  // The second release is compared with the first.
+  const auto second = ApiUpload(token, w_.project_a, "1.1", DemoImage());
+  ASSERT_EQ(second.status, 201) << second.body;
+  const std::string id2 = Json::parse(second.body)["id"].dump();
+  EXPECT_EQ(WaitForScan(token, std::stoll(id2))["scan"], "done");
+  const auto diff = Curl("GET", "/releases/" + id2 + "/files/diff.json", Jar("customer"));
+  ASSERT_EQ(diff.status, 200);
+  EXPECT_EQ(Json::parse(diff.body)["summary"]["vulnerabilities_introduced"], 0);
+  EXPECT_NE(Curl("GET", "/releases/" + id2, Jar("customer")).body.find("diff-summary"),
+            std::string::npos);
+  // One blob for two uploads of the same bytes.
+  EXPECT_TRUE(fs::exists(blobs_->PathOf(created["sha256"].get<std::string>())));
+  EXPECT_EQ(ApiUpload(token, w_.project_a, "1.1", DemoImage()).status, 409) << "version taken";
+}
+
+TEST_F(PortalReleases, UploadsAreRefusedBeforeTheBodyByRoleAndSize) {
+  const std::string vendor = Token("vendor");
+  EXPECT_EQ(ApiUpload(Token("vendor-b"), w_.project_a, "1", DemoImage()).status, 404)
+      << "another vendor's project does not exist for it";
+  EXPECT_EQ(ApiUpload(Token("customer"), w_.project_a, "1", DemoImage()).status, 403);
+  EXPECT_EQ(ApiUpload("cbx_" + std::string(64, '0'), w_.project_a, "1", DemoImage()).status, 401);
+  EXPECT_EQ(ApiUpload(vendor, w_.project_a, "", DemoImage()).status, 400) << "no version";
+  EXPECT_EQ(ApiUpload(vendor, w_.project_a, "1", DemoImage(), "firmware").status, 400);
+  const fs::path big = tmp_ / "big.bin";
+  WriteFileBytes(big, clearbox::testing::PseudoRandomBytes(7, kTestUploadCap + 1));
+  EXPECT_EQ(ApiUpload(vendor, w_.project_a, "big", big).status, 413) << "declared length";
+  EXPECT_EQ(ApiUpload(vendor, w_.project_a, "big", big, "image", "-H 'Transfer-Encoding: chunked'")
+                .status,
+            413)
+      << "chunked: counted while streaming";
+  EXPECT_EQ(TempFiles(), 0u) << "a refused upload leaves no temporary file";
+  EXPECT_TRUE(store_->ListReleasesOfProject(w_.project_a)->empty());
+}
+
+TEST_F(PortalReleases, FormUploadNeedsTheCsrfTokenBeforeTheFile) {
+  Login("vendor");
+  const std::string csrf = Csrf("vendor");
+  const std::string path = "/projects/" + std::to_string(w_.project_a) + "/releases";
+  auto form = [&](const std::string& token) {
+    return Curl("POST", path, Jar("vendor"), {},
+                "-F " + ShellQuote("csrf=" + token) + " -F version=2.0 -F kind=image -F " +
+                    ShellQuote("file=@" + DemoImage().string()));
+  };
+  EXPECT_EQ(form(std::string(64, 'a')).status, 400);
+  EXPECT_TRUE(store_->ListReleasesOfProject(w_.project_a)->empty());
+  const auto accepted = form(csrf);
+  ASSERT_EQ(accepted.status, 303) << accepted.body;
+  const auto releases = *store_->ListReleasesOfProject(w_.project_a);
+  ASSERT_EQ(releases.size(), 1u);
+  EXPECT_EQ(releases[0].file_name, "router.bin");
+  EXPECT_EQ(accepted.Header("location"), "/releases/" + std::to_string(releases[0].id));
+  // The project page lists it; paths outside the fixed file list are not found.
+  EXPECT_NE(
+      Curl("GET", "/projects/" + std::to_string(w_.project_a), Jar("vendor")).body.find("2.0"),
+      std::string::npos);
+  const std::string base = "/releases/" + std::to_string(releases[0].id) + "/files/";
+  for (const char* trick : {"..%2f..%2fportal.db", "..", "report.json%00", "unpacked", "%2e%2e"}) {
+    const int status = Curl("GET", base + trick, Jar("vendor"), {}, "--path-as-is").status;
+    EXPECT_TRUE(status == 404 || status == 400) << trick << ": " << status;
+  }
+  Login("vendor-b");
+  EXPECT_EQ(Curl("GET", "/releases/" + std::to_string(releases[0].id), Jar("vendor-b")).status,
+            404);
+}
+
+TEST_F(PortalReleases, AFailedScanIsRecordedAndThePortalStaysUp) {
+  const std::string token = Token("vendor");
+  const fs::path junk = tmp_ / "junk.json";
+  // Starts like a CycloneDX document, then breaks off: the scanner refuses it (exit 4).
+  WriteFileBytes(junk, R"({"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":)");
+  const auto upload = ApiUpload(token, w_.project_a, "junk", junk, "sbom");
+  ASSERT_EQ(upload.status, 201) << upload.body;
+  const Json done = WaitForScan(token, Json::parse(upload.body)["id"]);
+  EXPECT_EQ(done["scan"], "failed");
+  EXPECT_NE(done["scan_error"].get<std::string>().find("clearbox scan exited"), std::string::npos)
+      << done.dump();
+  EXPECT_EQ(
+      Curl("GET", "/api/v1/whoami", "", {}, "-H " + ShellQuote("Authorization: Bearer " + token))
+          .status,
+      200);
+}
+
+}  // namespace
+}  // namespace clearbox::portal
