@@ -411,3 +411,122 @@ TEST(HttpServer, LimitsHeadersAndTurnsExceptionsInto500) {
 
 }  // namespace
 }  // namespace clearbox::portal
+
+namespace clearbox::portal {
+namespace {
+
+// A body sink that records what reached it: bytes, and whether it finished or was aborted.
+struct RecordingSink final : HttpBodySink {
+  std::string bytes;
+  std::atomic<int> finished{0};
+  std::atomic<int> aborted{0};
+  Result<void> Write(std::string_view piece) override {
+    bytes.append(piece);
+    return {};
+  }
+  HttpResponse Finish(const HttpRequest&) override {
+    ++finished;
+    return HttpResponse{201, "text/plain", "stored " + std::to_string(bytes.size()) + "\n", {}};
+  }
+  void Abort() override { ++aborted; }
+};
+
+// A header check that streams POST bodies of at most `cap` bytes into a new RecordingSink.
+struct Streaming {
+  explicit Streaming(std::uint64_t max_bytes) : cap(max_bytes) {}
+  std::uint64_t cap;
+  std::mutex mutex;
+  std::vector<std::shared_ptr<RecordingSink>> sinks;
+  HttpHeaderCheck Check() {
+    return [this](const HttpRequest& request) {
+      HttpHeaderDecision decision;
+      if (request.method != "POST") return decision;
+      auto sink = std::make_shared<RecordingSink>();
+      std::lock_guard lock(mutex);
+      sinks.push_back(sink);
+      decision.body_sink = sink;
+      decision.max_body_bytes = cap;
+      return decision;
+    };
+  }
+};
+
+// A streamed body may be larger than the server's in-memory limit; it reaches the sink whole,
+// plain or chunked, and the sink answers.
+TEST(HttpServer, StreamedBodiesReachTheSinkWhole) {
+  Echo echo;
+  Streaming streaming(8u << 20);
+  RunningServer server(echo.Dispatcher(), streaming.Check());
+  const std::string body = clearbox::testing::PseudoRandomBytes(11, 3u << 20);  // > 1 MiB
+  const std::string plain =
+      Exchange(server.port(), "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(StatusOf(plain), 201) << plain.substr(0, 200);
+  std::string chunked = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < body.size(); at += 100'000) {
+    const std::string piece = body.substr(at, 100'000);
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    chunked += size + piece + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  EXPECT_EQ(StatusOf(Exchange(server.port(), chunked)), 201);
+  ASSERT_EQ(streaming.sinks.size(), 2u);
+  for (const auto& sink : streaming.sinks) {
+    EXPECT_EQ(sink->bytes == body, true) << sink->bytes.size();
+    EXPECT_EQ(sink->finished, 1);
+    EXPECT_EQ(sink->aborted, 0);
+  }
+  EXPECT_EQ(echo.calls, 0) << "a streamed request is answered by its sink";
+}
+
+// Past the cap (declared or while chunked), a stalled body and a trickle: the sink is aborted
+// and never finished.
+TEST(HttpServer, StreamedBodiesPastTheCapOrTooSlowAreAborted) {
+  Echo echo;
+  Streaming streaming(1u << 20);
+  HttpServerLimits limits;
+  limits.body_timeout = std::chrono::milliseconds(1000);
+  RunningServer server(echo.Dispatcher(), streaming.Check(), limits);
+  EXPECT_EQ(StatusOf(Exchange(server.port(),
+                              "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")),
+            413);
+  std::string chunked = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 40; ++i) chunked += "8000\r\n" + std::string(0x8000, 'c') + "\r\n";
+  EXPECT_EQ(StatusOf(Exchange(server.port(), chunked)), 413);
+  // Stalled: the header and a few bytes, then nothing.
+  const int stalled = Connect(server.port());
+  ASSERT_TRUE(SendAll(stalled, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"));
+  EXPECT_TRUE(ClosedByServer(stalled, std::chrono::milliseconds(5000)));
+  ::close(stalled);
+  // A trickle: a byte every 200 ms never times out a single read, but misses the minimum rate.
+  const int trickle = Connect(server.port());
+  ASSERT_TRUE(SendAll(trickle, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+  bool dropped = false;
+  const auto start = Clock::now();
+  for (int i = 0; i < 50 && !dropped; ++i) {
+    dropped = !SendAll(trickle, "t") || ClosedByServer(trickle, std::chrono::milliseconds(200));
+  }
+  ::close(trickle);
+  EXPECT_TRUE(dropped);
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(5000));
+  // Wait for the server to finish with the last connection.
+  for (int i = 0; i < 50; ++i) {
+    std::lock_guard lock(streaming.mutex);
+    if (std::all_of(streaming.sinks.begin(), streaming.sinks.end(),
+                    [](const auto& s) { return s->aborted.load() == 1; })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::lock_guard lock(streaming.mutex);
+  ASSERT_EQ(streaming.sinks.size(), 4u);
+  for (const auto& sink : streaming.sinks) {
+    EXPECT_EQ(sink->finished, 0);
+    EXPECT_EQ(sink->aborted, 1);
+  }
+  EXPECT_EQ(echo.calls, 0);
+}
+
+}  // namespace
+}  // namespace clearbox::portal

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/hashing.hpp"
+#include "store/blob_store.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/test_support.hpp"
@@ -290,6 +292,62 @@ TEST(PortalStore, ConcurrentClaimsNeverShareAJob) {
   std::sort(claimed.begin(), claimed.end());
   EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
   EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end());
+}
+
+// Blobs: written under their digest, one copy per content, capped, verified on read, and
+// temporary files of a crashed writer removed when the store opens.
+TEST(BlobStore, ContentAddressedCappedAndVerified) {
+  TempDir tmp;
+  auto blobs = BlobStore::Open(tmp / "blobs");
+  ASSERT_TRUE(blobs.has_value()) << blobs.error().message;
+  const std::string data = clearbox::testing::PseudoRandomBytes(5, 300'000);
+  auto write = [&](const std::string& bytes, std::uint64_t cap) -> Result<BlobInfo> {
+    auto writer = blobs->NewWriter(cap);
+    if (!writer) return Forward(writer);
+    for (std::size_t at = 0; at < bytes.size(); at += 4096) {
+      CLEARBOX_TRY((*writer)->Write(std::string_view(bytes).substr(at, 4096)));
+    }
+    return (*writer)->Commit();
+  };
+  const auto first = write(data, 1 << 20);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->size, data.size());
+  EXPECT_EQ(first->sha256,
+            Sha256Hex(ByteView(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())));
+  const auto path = blobs->PathOf(first->sha256);
+  EXPECT_EQ(path.parent_path().filename(), first->sha256.substr(0, 2));
+  EXPECT_EQ(clearbox::testing::ReadFileBytes(path), data);
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::others_all,
+            std::filesystem::perms::none);
+  ASSERT_TRUE(write(data, 1 << 20).has_value()) << "the same bytes again";
+  EXPECT_EQ(write(data, 1000).error().code, ErrorCode::kLimitExceeded);
+  std::size_t temporaries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(tmp / "blobs/tmp")) {
+    ++temporaries;
+  }
+  EXPECT_EQ(temporaries, 0u) << "committed and refused writers leave no temporary file";
+  EXPECT_TRUE(blobs->Verified(first->sha256).has_value());
+  EXPECT_EQ(blobs->Verified(std::string(64, '0')).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(blobs->PathOf("../../etc/passwd").empty());
+  // One flipped byte behind the store's back is found on read.
+  std::string damaged = data;
+  damaged[1234] ^= 1;
+  clearbox::testing::WriteFileBytes(path, damaged);
+  EXPECT_EQ(blobs->Verified(first->sha256).error().code, ErrorCode::kMalformed);
+  // A crashed writer's temporary file is removed at the next open.
+  {
+    auto writer = blobs->NewWriter(100);
+    ASSERT_TRUE(writer.has_value());
+    ASSERT_TRUE((*writer)->Write("partial").has_value());
+    std::filesystem::copy(tmp / "blobs/tmp", tmp / "crash",
+                          std::filesystem::copy_options::recursive);
+  }
+  std::filesystem::copy(
+      tmp / "crash", tmp / "blobs/tmp",
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+  ASSERT_FALSE(std::filesystem::is_empty(tmp / "blobs/tmp"));
+  ASSERT_TRUE(BlobStore::Open(tmp / "blobs").has_value());
+  EXPECT_TRUE(std::filesystem::is_empty(tmp / "blobs/tmp"));
 }
 
 }  // namespace
