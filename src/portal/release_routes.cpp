@@ -179,8 +179,7 @@ std::optional<HttpHeaderDecision> PortalApp::CheckUpload(const HttpRequest& requ
                   nullptr);
   }
   if (!api && !OriginAllowed(request)) return refuse(403, "Cross-origin form refused.", &*caller);
-  auto project =
-      project_id ? store_.FindProject(*project_id) : Result<std::optional<store::Project>>();
+  auto project = store_.FindProject(project_id.value_or(0));
   auto access = project && *project ? AccessOf(**project) : Result<ProjectAccess>(ProjectAccess{});
   if (!project_id || !project || !*project || !access ||
       !Authorize(caller->principal, Action::kViewProject, &*access)) {
