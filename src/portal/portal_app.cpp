@@ -140,7 +140,9 @@ HttpResponse PortalApp::WithSecurityHeaders(const HttpRequest& request,
   if (!has_csp) h.emplace_back("Content-Security-Policy", std::string(kPortalCsp));
   h.emplace_back("X-Frame-Options", "DENY");
   h.emplace_back("X-Content-Type-Options", "nosniff");
-  h.emplace_back("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with the
+  // portal's own form posts, which the Origin check must refuse.
+  h.emplace_back("Referrer-Policy", "same-origin");
   h.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
   h.emplace_back("Cache-Control", cacheable ? "no-cache" : "no-store");
   if (config_.secure_cookies) {
@@ -212,6 +214,8 @@ HttpResponse PortalApp::Route(const HttpRequest& request) {
     return HttpResponse{200, "text/css; charset=utf-8", config_.stylesheet, {}};
   }
   if (path == "/") return Redirect("/projects");
+  // Browsers ask for it on every first visit: no icon, and no 404 in their console.
+  if (path == "/favicon.ico") return HttpResponse{204, "image/x-icon", {}, {}};
   if (path == "/login") {
     if (method == "GET") return LoginPage(request, 200, {});
     if (method == "POST") return Login(request);
