@@ -20,6 +20,7 @@
 #include "portal/http_server.hpp"
 #include "portal/portal_app.hpp"
 #include "portal/scan_worker.hpp"
+#include "portal/triage.hpp"
 #include "store/blob_store.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -124,6 +125,10 @@ int RunServe(const ServeArgs& args) {
   worker_options.results_root = data / "results";
   worker_options.clearbox_binary = self;
   worker_options.workers = args.workers;
+  worker_options.on_scan_finished = [db = store->get()](store::Id release,
+                                                        const std::filesystem::path& results) {
+    return portal::ImportTriageItems(*db, release, results);
+  };
   worker_options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
   portal::ScanWorkers workers(worker_options);
   config->blobs = &*blobs;

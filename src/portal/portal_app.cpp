@@ -268,6 +268,15 @@ HttpResponse PortalApp::Route(const HttpRequest& request) {
     if (id && n == 4 && segments[2] == "files" && method == "GET") {
       return ReleaseFile(*caller, *id, segments[3]);
     }
+    if (id && n == 3 && segments[2] == "triage" && method == "GET") return TriagePage(*caller, *id);
+    if (id && n == 3 && segments[2] == "vex.json" && method == "GET") {
+      return TriageVexFile(*caller, *id);
+    }
+  }
+  if (n >= 2 && segments[0] == "items") {
+    const auto id = ParseRowId(segments[1]);
+    if (id && n == 2 && method == "GET") return ItemPage(*caller, *id);
+    if (id && n == 3 && method == "POST") return ItemPost(*caller, *id, segments[2], form);
   }
   if (n == 1 && segments[0] == "account") {
     return method == "GET" ? AccountPage(*caller) : not_allowed();

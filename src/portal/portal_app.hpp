@@ -141,6 +141,21 @@ class PortalApp {
   std::optional<store::Release> VisibleRelease(const Caller& caller, store::Id release_id);
   HttpResponse WithSecurityHeaders(const HttpRequest& request, HttpResponse response) const;
 
+  // Triage (triage_routes.cpp): the release's items, one item with its forms and comments,
+  // and the VEX of the triage state.
+  struct ItemAccess {
+    store::TriageItem item;
+    store::Release release;
+    ProjectAccess project;
+  };
+  std::optional<ItemAccess> ItemAccessOf(const Caller& caller, store::Id item_id);
+  HttpResponse TriagePage(const Caller& caller, store::Id release_id);
+  HttpResponse ItemPage(const Caller& caller, store::Id item_id, int status = 200,
+                        std::string_view message = {});
+  HttpResponse ItemPost(const Caller& caller, store::Id item_id, std::string_view what,
+                        const FormFields& form);
+  HttpResponse TriageVexFile(const Caller& caller, store::Id release_id);
+
   std::string Layout(const Caller* caller, std::string_view title, std::string_view body) const;
 
   store::PortalStore& store_;

@@ -365,6 +365,8 @@ HttpResponse PortalApp::ReleasePage(const Caller& caller, Id release_id) {
     const auto dir = ReleaseResultsDir(config_.results_root, release->id);
     const Json report = ReadResultJson(dir, "report.json");
     if (report.is_object() && report.contains("summary")) body += SummaryList(report["summary"]);
+    body += "<p><a id=\"triage-link\" href=\"/releases/" + std::to_string(release->id) +
+            "/triage\">Triage: vendor answers and lab decisions</a></p>";
     body += DiffSection(ReadResultJson(dir, "diff/diff.json"));
     body += "<h2>Result files</h2><ul id=\"result-files\">";
     for (const auto& file : kResultFiles) {

@@ -10,6 +10,7 @@
 
 #include "portal/portal_test_fixture.hpp"
 #include "portal/scan_worker.hpp"
+#include "portal/triage.hpp"
 #include "store/blob_store.hpp"
 
 namespace clearbox::portal {
@@ -49,6 +50,9 @@ class PortalReleases : public PortalServer {
     options.results_root = config.results_root;
     options.clearbox_binary = ClearboxBinary();
     options.idle_poll = std::chrono::milliseconds(100);
+    options.on_scan_finished = [this](store::Id release, const fs::path& results) {
+      return ImportTriageItems(*store_, release, results);
+    };
     options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
     workers_ = std::make_unique<ScanWorkers>(options);
     workers_->Start();
@@ -219,6 +223,73 @@ TEST_F(PortalReleases, AFailedScanIsRecordedAndThePortalStaysUp) {
       Curl("GET", "/api/v1/whoami", "", {}, "-H " + ShellQuote("Authorization: Bearer " + token))
           .status,
       200);
+}
+
+// The triage dialogue: items from the scan; the vendor answers a vulnerability not_affected,
+// the lab accepts, the VEX says so; who may do what; comments escaped; a new answer is decided
+// anew.
+TEST_F(PortalReleases, VendorAnswersLabDecidesAndTheVexFollows) {
+  const std::string token = Token("vendor");
+  const auto upload = ApiUpload(token, w_.project_a, "3.0", DemoImage());
+  ASSERT_EQ(upload.status, 201) << upload.body;
+  const store::Id release = Json::parse(upload.body)["id"];
+  const Json done = WaitForScan(token, release);
+  ASSERT_EQ(done["scan"], "done");
+  const auto items = *store_->ListTriageItems(release);
+  EXPECT_EQ(items.size(), done["summary"]["vulnerabilities"].get<std::size_t>() +
+                              done["summary"]["findings"].get<std::size_t>());
+  const auto cve = std::find_if(items.begin(), items.end(),
+                                [](const auto& i) { return i.kind == "vulnerability"; });
+  ASSERT_NE(cve, items.end());
+  const std::string item = "/items/" + std::to_string(cve->id);
+  for (const char* user : {"vendor", "vendor-b", "analyst", "customer"}) Login(user);
+  auto post = [&](const std::string& user, const std::string& what,
+                  std::vector<std::pair<std::string, std::string>> fields) {
+    fields.emplace_back("csrf", Csrf(user));
+    return Curl("POST", item + "/" + what, Jar(user), FormBody(fields)).status;
+  };
+  const std::vector<std::pair<std::string, std::string>> answer = {
+      {"status", "not_affected"}, {"justification", "code_not_reachable"}, {"detail", kHostile}};
+  EXPECT_EQ(post("vendor-b", "answer", answer), 404) << "another vendor's item does not exist";
+  EXPECT_EQ(post("customer", "answer", answer), 403);
+  EXPECT_EQ(post("analyst", "answer", answer), 403);
+  EXPECT_EQ(post("vendor", "answer", {{"status", "not_affected"}}), 400) << "needs a justification";
+  EXPECT_EQ(post("vendor", "answer", answer), 303);
+  EXPECT_EQ(post("vendor", "decision", {{"decision", "accepted"}}), 403);
+  // Not yet accepted: the VEX keeps it in triage.
+  auto vex_state = [&] {
+    const auto vex = Json::parse(
+        Curl("GET", "/releases/" + std::to_string(release) + "/vex.json", Jar("customer")).body);
+    for (const auto& v : vex["vulnerabilities"]) {
+      if (v["bom-ref"] == cve->item_key) return v["analysis"];
+    }
+    return Json();
+  };
+  EXPECT_EQ(vex_state()["state"], "in_triage");
+  EXPECT_EQ(post("analyst", "decision", {{"decision", "accepted"}, {"reason", "checked"}}), 303);
+  const Json analysis = vex_state();
+  EXPECT_EQ(analysis["state"], "not_affected");
+  EXPECT_EQ(analysis["justification"], "code_not_reachable");
+  EXPECT_EQ(analysis["detail"], kHostile);
+  // Everyone who sees the project may comment; text is escaped on the page.
+  EXPECT_EQ(post("customer", "comments", {{"body", kHostile}}), 303);
+  const auto page = Curl("GET", item, Jar("vendor"));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;script&gt;alert"), std::string::npos);
+  EXPECT_EQ(Curl("GET", item, Jar("vendor-b")).status, 404);
+  // A new answer goes back to pending.
+  EXPECT_EQ(post("vendor", "answer", {{"status", "fixed"}, {"fix_version", "3.1"}}), 303);
+  EXPECT_EQ((*store_->FindTriageItem(cve->id))->lab_decision, "pending");
+  EXPECT_EQ(vex_state()["state"], "in_triage");
+  EXPECT_EQ(post("analyst", "decision", {{"decision", "accepted"}}), 303);
+  EXPECT_EQ(vex_state()["state"], "resolved");
+  // The triage page counts what is still open.
+  const auto triage =
+      Curl("GET", "/releases/" + std::to_string(release) + "/triage", Jar("customer"));
+  EXPECT_NE(
+      triage.body.find(std::to_string(items.size() - 1) + " of " + std::to_string(items.size())),
+      std::string::npos);
 }
 
 }  // namespace

@@ -96,6 +96,38 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_state ON jobs(state, id);
 CREATE INDEX jobs_by_release ON jobs(release_id);
 )sql"},
+    Migration{4, "triage items of a release (vendor answers, lab decisions) and their comments",
+              R"sql(
+CREATE TABLE triage_items (
+  id INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+  item_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('vulnerability', 'finding')),
+  title TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  vendor_status TEXT NOT NULL DEFAULT ''
+    CHECK (vendor_status IN ('', 'not_affected', 'affected', 'fixed', 'under_investigation')),
+  justification TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  fix_version TEXT NOT NULL DEFAULT '',
+  answered_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  answered_at INTEGER NOT NULL DEFAULT 0,
+  lab_decision TEXT NOT NULL DEFAULT 'pending'
+    CHECK (lab_decision IN ('pending', 'accepted', 'rejected')),
+  lab_reason TEXT NOT NULL DEFAULT '',
+  decided_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  decided_at INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (release_id, item_key)
+);
+CREATE TABLE triage_comments (
+  id INTEGER PRIMARY KEY,
+  item_id INTEGER NOT NULL REFERENCES triage_items(id) ON DELETE CASCADE,
+  author INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX triage_comments_by_item ON triage_comments(item_id, id);
+)sql"},
 };
 
 }  // namespace

@@ -142,6 +142,37 @@ struct ClaimOptions {
   std::int64_t max_attempts = 3;   // a job lost this many times is failed, not re-queued
 };
 
+// One thing of a release the vendor answers and the lab decides on: a vulnerability (key
+// "CVE-...@purl", as the scan's VEX names it) or a finding (key "rule@path").
+struct TriageItem {
+  Id id = 0;
+  Id release_id = 0;
+  std::string item_key;
+  std::string kind;  // "vulnerability" or "finding"
+  std::string title;
+  std::string severity;
+  // The vendor's answer: "" (none yet), not_affected, affected, fixed, under_investigation.
+  std::string vendor_status;
+  std::string justification;  // CycloneDX analysis justification (not_affected)
+  std::string detail;         // free text
+  std::string fix_version;    // fixed
+  Id answered_by = 0;
+  UnixSeconds answered_at = 0;
+  std::string lab_decision = "pending";  // pending, accepted, rejected
+  std::string lab_reason;
+  Id decided_by = 0;
+  UnixSeconds decided_at = 0;
+};
+
+// A comment in an item's thread.
+struct TriageComment {
+  Id id = 0;
+  Id item_id = 0;
+  Id author = 0;  // 0 when the user was deleted
+  std::string body;
+  UnixSeconds created_at = 0;
+};
+
 // The portal's storage. Every method is safe to call from several threads; text arguments are
 // stored verbatim (always bound as parameters, never spliced into SQL). Errors: kInvalidArgument
 // for a reference to a missing row or a duplicate name, kIo for the database.
@@ -215,6 +246,21 @@ class PortalStore {
   virtual Result<std::optional<Job>> FindJobOfRelease(Id release_id) = 0;
   // Jobs per state, for the queue page and metrics.
   virtual Result<std::vector<Job>> ListJobs() = 0;
+
+  // Triage. Importing adds the items a release lacks (by key) and keeps existing ones with their
+  // answers, so it may run again; returns how many were added.
+  virtual Result<std::int64_t> ImportTriageItems(Id release_id,
+                                                 const std::vector<TriageItem>& items) = 0;
+  virtual Result<std::vector<TriageItem>> ListTriageItems(Id release_id) = 0;
+  virtual Result<std::optional<TriageItem>> FindTriageItem(Id id) = 0;
+  // Records the vendor's answer (status, justification, detail, fix version) and sets the lab's
+  // decision back to pending: a new answer is decided anew.
+  virtual Result<void> AnswerTriageItem(const TriageItem& answer, Id user_id, UnixSeconds now) = 0;
+  // Records the lab's decision ("accepted" or "rejected") on the current answer.
+  virtual Result<void> DecideTriageItem(Id item_id, std::string_view decision,
+                                        std::string_view reason, Id user_id, UnixSeconds now) = 0;
+  virtual Result<Id> AddTriageComment(const TriageComment& comment) = 0;
+  virtual Result<std::vector<TriageComment>> ListTriageComments(Id item_id) = 0;
 };
 
 }  // namespace clearbox::store

@@ -74,6 +74,15 @@ class SqlitePortalStore final : public PortalStore {
                          UnixSeconds now) override;
   Result<std::optional<Job>> FindJobOfRelease(Id release_id) override;
   Result<std::vector<Job>> ListJobs() override;
+  Result<std::int64_t> ImportTriageItems(Id release_id,
+                                         const std::vector<TriageItem>& items) override;
+  Result<std::vector<TriageItem>> ListTriageItems(Id release_id) override;
+  Result<std::optional<TriageItem>> FindTriageItem(Id id) override;
+  Result<void> AnswerTriageItem(const TriageItem& answer, Id user_id, UnixSeconds now) override;
+  Result<void> DecideTriageItem(Id item_id, std::string_view decision, std::string_view reason,
+                                Id user_id, UnixSeconds now) override;
+  Result<Id> AddTriageComment(const TriageComment& comment) override;
+  Result<std::vector<TriageComment>> ListTriageComments(Id item_id) override;
 
  private:
   explicit SqlitePortalStore(sqlite3* db);

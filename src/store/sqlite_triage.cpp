@@ -1,0 +1,123 @@
+// Triage items and comments in the SQLite portal store.
+#include <sqlite3.h>
+
+#include "store/sqlite_statement.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace clearbox::store {
+namespace {
+
+using sqlite::Concat;
+using sqlite::Exec;
+using sqlite::FirstRow;
+using sqlite::InTransaction;
+using sqlite::Prepare;
+using sqlite::Rows;
+using sqlite::Statement;
+
+constexpr std::string_view kItemColumns =
+    "SELECT id, release_id, item_key, kind, title, severity, vendor_status, justification, "
+    "detail, fix_version, COALESCE(answered_by, 0), answered_at, lab_decision, lab_reason, "
+    "COALESCE(decided_by, 0), decided_at FROM triage_items";
+
+TriageItem ReadItem(const Statement& s) {
+  TriageItem item;
+  item.id = s.Int(0);
+  item.release_id = s.Int(1);
+  item.item_key = s.Text(2);
+  item.kind = s.Text(3);
+  item.title = s.Text(4);
+  item.severity = s.Text(5);
+  item.vendor_status = s.Text(6);
+  item.justification = s.Text(7);
+  item.detail = s.Text(8);
+  item.fix_version = s.Text(9);
+  item.answered_by = s.Int(10);
+  item.answered_at = s.Int(11);
+  item.lab_decision = s.Text(12);
+  item.lab_reason = s.Text(13);
+  item.decided_by = s.Int(14);
+  item.decided_at = s.Int(15);
+  return item;
+}
+
+}  // namespace
+
+Result<std::int64_t> SqlitePortalStore::ImportTriageItems(Id release_id,
+                                                          const std::vector<TriageItem>& items) {
+  std::lock_guard lock(mutex_);
+  return InTransaction(db_, [&]() -> Result<std::int64_t> {
+    std::int64_t added = 0;
+    for (const auto& item : items) {
+      CLEARBOX_TRY(Exec(db_,
+                        "INSERT OR IGNORE INTO triage_items (release_id, item_key, kind, title, "
+                        "severity) VALUES (?, ?, ?, ?, ?)",
+                        {release_id, item.item_key, item.kind, item.title, item.severity}));
+      added += sqlite3_changes(db_);
+    }
+    return added;
+  });
+}
+
+Result<std::vector<TriageItem>> SqlitePortalStore::ListTriageItems(Id release_id) {
+  std::lock_guard lock(mutex_);
+  return Rows<TriageItem>(
+      Prepare(db_, Concat(kItemColumns, " WHERE release_id = ? ORDER BY kind DESC, id"),
+              {release_id}),
+      ReadItem);
+}
+
+Result<std::optional<TriageItem>> SqlitePortalStore::FindTriageItem(Id id) {
+  std::lock_guard lock(mutex_);
+  return FirstRow<TriageItem>(Prepare(db_, Concat(kItemColumns, " WHERE id = ?"), {id}), ReadItem);
+}
+
+Result<void> SqlitePortalStore::AnswerTriageItem(const TriageItem& answer, Id user_id,
+                                                 UnixSeconds now) {
+  std::lock_guard lock(mutex_);
+  CLEARBOX_TRY(Exec(db_,
+                    "UPDATE triage_items SET vendor_status = ?, justification = ?, detail = ?, "
+                    "fix_version = ?, answered_by = ?, answered_at = ?, lab_decision = 'pending', "
+                    "lab_reason = '', decided_by = NULL, decided_at = 0 WHERE id = ?",
+                    {answer.vendor_status, answer.justification, answer.detail, answer.fix_version,
+                     user_id, now, answer.id}));
+  if (sqlite3_changes(db_) == 0) return Fail(ErrorCode::kInvalidArgument, "no such triage item");
+  return {};
+}
+
+Result<void> SqlitePortalStore::DecideTriageItem(Id item_id, std::string_view decision,
+                                                 std::string_view reason, Id user_id,
+                                                 UnixSeconds now) {
+  std::lock_guard lock(mutex_);
+  CLEARBOX_TRY(Exec(db_,
+                    "UPDATE triage_items SET lab_decision = ?, lab_reason = ?, decided_by = ?, "
+                    "decided_at = ? WHERE id = ? AND vendor_status <> ''",
+                    {decision, reason, user_id, now, item_id}));
+  if (sqlite3_changes(db_) == 0) {
+    return Fail(ErrorCode::kInvalidArgument, "no answered triage item " + std::to_string(item_id));
+  }
+  return {};
+}
+
+Result<Id> SqlitePortalStore::AddTriageComment(const TriageComment& comment) {
+  std::lock_guard lock(mutex_);
+  CLEARBOX_TRY(Exec(db_,
+                    "INSERT INTO triage_comments (item_id, author, body, created_at) "
+                    "VALUES (?, NULLIF(?, 0), ?, ?)",
+                    {comment.item_id, comment.author, comment.body, comment.created_at}));
+  return sqlite3_last_insert_rowid(db_);
+}
+
+Result<std::vector<TriageComment>> SqlitePortalStore::ListTriageComments(Id item_id) {
+  std::lock_guard lock(mutex_);
+  return Rows<TriageComment>(
+      Prepare(db_,
+              "SELECT id, item_id, COALESCE(author, 0), body, created_at FROM triage_comments "
+              "WHERE item_id = ? ORDER BY id",
+              {item_id}),
+      [](const Statement& s) {
+        return TriageComment{s.Int(0), s.Int(1), s.Int(2), s.Text(3), s.Int(4)};
+      });
+}
+
+}  // namespace clearbox::store
