@@ -204,6 +204,42 @@ async function Dialogue({ vera, lara, carl, demo }) {
   Check(report.status() === 200, 'customer: report.html served');
   Check((report.headers()['content-security-policy'] || '').startsWith('sandbox'), 'customer: report.html sandboxed');
   await carl.shot('report');
+
+  // Triage: the vendor answers the first vulnerability as not affected, the lab accepts, and
+  // the customer reads it in the VEX of the triage state.
+  Check((await vera.go(`/releases/${release}/triage`)) === 200, 'vendor: triage page');
+  const row = vera.page.locator('#triage tbody tr', { hasText: 'CVE-' }).first();
+  const key = await row.getAttribute('data-key');
+  await Promise.all([vera.page.waitForNavigation(), row.locator('a').click()]);
+  const item = vera.page.url().replace(/^.*\/items\//, '');
+  await vera.shot('item');
+  Check((await SubmitForm(vera.page, `/items/${item}/answer`,
+                          { status: 'not_affected', justification: 'code_not_reachable',
+                            detail: 'The vulnerable applet is not built <i>into</i> this image.' })) === 200,
+        'vendor: answer recorded');
+  Check((await vera.page.locator('dd.answer').innerText()).startsWith('not_affected'), 'vendor: answer shown');
+  Check((await vera.page.locator(`form[action="/items/${item}/decision"]`).count()) === 0,
+        'vendor: has no decision form');
+  await vera.shot('answered');
+  Check((await lara.go(`/items/${item}`)) === 200, 'lab: item page');
+  Check((await lara.page.locator(`form[action="/items/${item}/answer"]`).count()) === 0, 'lab: has no answer form');
+  Check((await SubmitForm(lara.page, `/items/${item}/decision`, { decision: 'accepted', reason: 'Checked the config.' })) === 200,
+        'lab: decision recorded');
+  Check((await lara.page.locator('dd.decision').innerText()).startsWith('accepted'), 'lab: decision shown');
+  Check((await SubmitForm(lara.page, `/items/${item}/comments`, { body: 'Accepted <b>after</b> review.' })) === 200,
+        'lab: comment added');
+  Check((await lara.page.locator('#comments b').count()) === 0, 'lab: comment markup escaped');
+  await lara.shot('accepted');
+  const vex = await carl.page.goto(`${new URL(carl.page.url()).origin}/releases/${release}/vex.json`);
+  Check(vex.status() === 200, 'customer: VEX served');
+  const document = JSON.parse(await vex.text());
+  const entry = (document.vulnerabilities || []).find((v) => v['bom-ref'] === key);
+  Check(entry && entry.analysis && entry.analysis.state === 'not_affected' &&
+        entry.analysis.justification === 'code_not_reachable',
+        `customer: VEX says not_affected for ${key}: ${JSON.stringify(entry && entry.analysis)}`);
+  Check((await carl.go(`/items/${item}`)) === 200, 'customer: item page');
+  Check((await carl.page.locator(`form[action="/items/${item}/answer"]`).count()) === 0, 'customer: no answer form');
+  await carl.shot('item');
 }
 
 async function Main() {
