@@ -21,6 +21,7 @@
 #include "portal/portal_app.hpp"
 #include "portal/scan_worker.hpp"
 #include "portal/triage.hpp"
+#include "portal/verdict_ledger.hpp"
 #include "store/blob_store.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -131,6 +132,9 @@ int RunServe(const ServeArgs& args) {
   };
   worker_options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
   portal::ScanWorkers workers(worker_options);
+  auto verdicts = portal::VerdictLedger::Open(data);
+  if (!verdicts) return Report(verdicts.error());
+  config->verdicts = verdicts->get();
   config->blobs = &*blobs;
   config->results_root = worker_options.results_root;
   config->max_upload_bytes = args.max_upload_mb << 20;

@@ -222,6 +222,12 @@ HttpResponse PortalApp::Route(const HttpRequest& request) {
     return not_allowed();
   }
 
+  // Published verdicts are public: no session needed.
+  if (segments.size() >= 3 && segments.size() <= 4 && segments[0] == "public" &&
+      segments[1] == "verdicts") {
+    if (method != "GET") return not_allowed();
+    return PublicVerdict(segments[2], segments.size() == 4 ? segments[3] : std::string_view());
+  }
   auto caller = SessionCaller(request);
   if (!caller) {
     if (method == "GET") return Redirect("/login");
@@ -269,6 +275,9 @@ HttpResponse PortalApp::Route(const HttpRequest& request) {
       return ReleaseFile(*caller, *id, segments[3]);
     }
     if (id && n == 3 && segments[2] == "triage" && method == "GET") return TriagePage(*caller, *id);
+    if (id && n == 3 && segments[2] == "verdict" && method == "POST") {
+      return PublishVerdict(*caller, *id, form);
+    }
     if (id && n == 3 && segments[2] == "vex.json" && method == "GET") {
       return TriageVexFile(*caller, *id);
     }

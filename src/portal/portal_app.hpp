@@ -20,6 +20,8 @@
 
 namespace clearbox::portal {
 
+class VerdictLedger;
+
 // How long a login session lasts.
 inline constexpr std::chrono::seconds kSessionLifetime{12 * 3600};
 // Largest form or JSON body the portal accepts (uploads, later, get their own limit).
@@ -67,6 +69,8 @@ struct PortalConfig {
   std::filesystem::path results_root;
   std::uint64_t max_upload_bytes = kDefaultMaxUploadBytes;
   std::function<void()> on_release_queued;
+  // Verdict publication: the attester key and verdict log (none: verdicts are refused, 503).
+  VerdictLedger* verdicts = nullptr;
 };
 
 // Reads data/portal/portal.css and openapi.json from `data_dir`; kIo if one is missing.
@@ -155,6 +159,12 @@ class PortalApp {
   HttpResponse ItemPost(const Caller& caller, store::Id item_id, std::string_view what,
                         const FormFields& form);
   HttpResponse TriageVexFile(const Caller& caller, store::Id release_id);
+
+  // Verdicts (verdict_routes.cpp): publication by the lab and the public page.
+  std::string VerdictSection(const Caller& caller, const store::Release& release,
+                             const ProjectAccess& access);
+  HttpResponse PublishVerdict(const Caller& caller, store::Id release_id, const FormFields& form);
+  HttpResponse PublicVerdict(std::string_view id, std::string_view file);
 
   std::string Layout(const Caller* caller, std::string_view title, std::string_view body) const;
 

@@ -367,6 +367,10 @@ HttpResponse PortalApp::ReleasePage(const Caller& caller, Id release_id) {
     if (report.is_object() && report.contains("summary")) body += SummaryList(report["summary"]);
     body += "<p><a id=\"triage-link\" href=\"/releases/" + std::to_string(release->id) +
             "/triage\">Triage: vendor answers and lab decisions</a></p>";
+    if (project && *project) {
+      auto access = AccessOf(**project);
+      if (access) body += VerdictSection(caller, *release, *access);
+    }
     body += DiffSection(ReadResultJson(dir, "diff/diff.json"));
     body += "<h2>Result files</h2><ul id=\"result-files\">";
     for (const auto& file : kResultFiles) {

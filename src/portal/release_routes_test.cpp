@@ -11,6 +11,7 @@
 #include "portal/portal_test_fixture.hpp"
 #include "portal/scan_worker.hpp"
 #include "portal/triage.hpp"
+#include "portal/verdict_ledger.hpp"
 #include "store/blob_store.hpp"
 
 namespace clearbox::portal {
@@ -57,6 +58,10 @@ class PortalReleases : public PortalServer {
     workers_ = std::make_unique<ScanWorkers>(options);
     workers_->Start();
     config.on_release_queued = [this] { workers_->Wake(); };
+    auto verdicts = VerdictLedger::Open(tmp_.path());
+    ASSERT_TRUE(verdicts.has_value()) << verdicts.error().message;
+    verdicts_ = std::move(*verdicts);
+    config.verdicts = verdicts_.get();
   }
   void TearDown() override {
     if (workers_) workers_->Stop();
@@ -109,6 +114,7 @@ class PortalReleases : public PortalServer {
   static TempDir* demo_dir_;
   std::optional<store::BlobStore> blobs_;
   std::unique_ptr<ScanWorkers> workers_;
+  std::unique_ptr<VerdictLedger> verdicts_;
 };
 
 TempDir* PortalReleases::demo_dir_ = nullptr;
@@ -284,6 +290,38 @@ TEST_F(PortalReleases, VendorAnswersLabDecidesAndTheVexFollows) {
   EXPECT_EQ(vex_state()["state"], "in_triage");
   EXPECT_EQ(post("analyst", "decision", {{"decision", "accepted"}}), 303);
   EXPECT_EQ(vex_state()["state"], "resolved");
+  // The lab publishes; the vendor may not. The public page needs no login and its files verify
+  // offline with the real `clearbox verify`; one changed byte of the envelope does not.
+  auto publish = [&](const std::string& user) {
+    return Curl(
+        "POST", "/releases/" + std::to_string(release) + "/verdict", Jar(user),
+        FormBody({{"csrf", Csrf(user)}, {"outcome", "conditional"}, {"summary", kHostile}}));
+  };
+  EXPECT_EQ(publish("vendor").status, 403);
+  const auto published = publish("analyst");
+  ASSERT_EQ(published.status, 303) << published.body;
+  const std::string verdict = published.Header("location");
+  EXPECT_EQ(publish("analyst").status, 409) << "one verdict per release";
+  const auto public_page = Curl("GET", verdict, "");
+  ASSERT_EQ(public_page.status, 200);
+  EXPECT_NE(public_page.body.find("clearbox verify envelope.json"), std::string::npos);
+  EXPECT_EQ(public_page.body.find("<script>alert"), std::string::npos);
+  for (const char* name : {"envelope.json", "proof", "log-key.vkey", "attester-key.vkey"}) {
+    const auto file = Curl("GET", verdict + "/" + name, "");
+    ASSERT_EQ(file.status, 200) << name;
+    WriteFileBytes(tmp_ / name, file.body);
+  }
+  const std::string verify = ShellQuote(ClearboxBinary()) + " verify " +
+                             ShellQuote((tmp_ / "envelope.json").string()) + " --proof " +
+                             ShellQuote((tmp_ / "proof").string()) + " --log-key " +
+                             ShellQuote((tmp_ / "log-key.vkey").string()) + " --attester-key " +
+                             ShellQuote((tmp_ / "attester-key.vkey").string());
+  std::string output;
+  EXPECT_EQ(RunShell(verify, &output), 0) << output;
+  std::string envelope = ReadFileBytes(tmp_ / "envelope.json");
+  envelope[envelope.size() / 2] ^= 1;
+  WriteFileBytes(tmp_ / "envelope.json", envelope);
+  EXPECT_NE(RunShell(verify, &output), 0) << output;
   // The triage page counts what is still open.
   const auto triage =
       Curl("GET", "/releases/" + std::to_string(release) + "/triage", Jar("customer"));

@@ -128,6 +128,18 @@ CREATE TABLE triage_comments (
 );
 CREATE INDEX triage_comments_by_item ON triage_comments(item_id, id);
 )sql"},
+    Migration{5, "published verdicts: one per release, its signed envelope and log index", R"sql(
+CREATE TABLE verdicts (
+  id INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL UNIQUE REFERENCES releases(id) ON DELETE CASCADE,
+  outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'conditional')),
+  summary TEXT NOT NULL,
+  published_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  published_at INTEGER NOT NULL,
+  envelope TEXT NOT NULL,
+  log_index INTEGER NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

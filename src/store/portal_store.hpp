@@ -173,6 +173,19 @@ struct TriageComment {
   UnixSeconds created_at = 0;
 };
 
+// A published verdict on a release: the DSSE envelope of its in-toto statement, as appended to
+// the portal's verdict log at `log_index`.
+struct Verdict {
+  Id id = 0;
+  Id release_id = 0;
+  std::string outcome;  // pass, fail, conditional
+  std::string summary;
+  Id published_by = 0;
+  UnixSeconds published_at = 0;
+  std::string envelope;
+  std::int64_t log_index = 0;
+};
+
 // The portal's storage. Every method is safe to call from several threads; text arguments are
 // stored verbatim (always bound as parameters, never spliced into SQL). Errors: kInvalidArgument
 // for a reference to a missing row or a duplicate name, kIo for the database.
@@ -261,6 +274,11 @@ class PortalStore {
                                         std::string_view reason, Id user_id, UnixSeconds now) = 0;
   virtual Result<Id> AddTriageComment(const TriageComment& comment) = 0;
   virtual Result<std::vector<TriageComment>> ListTriageComments(Id item_id) = 0;
+
+  // Verdicts: one per release (a second is kInvalidArgument).
+  virtual Result<Id> CreateVerdict(const Verdict& verdict) = 0;
+  virtual Result<std::optional<Verdict>> FindVerdict(Id id) = 0;
+  virtual Result<std::optional<Verdict>> FindVerdictOfRelease(Id release_id) = 0;
 };
 
 }  // namespace clearbox::store

@@ -83,6 +83,9 @@ class SqlitePortalStore final : public PortalStore {
                                 Id user_id, UnixSeconds now) override;
   Result<Id> AddTriageComment(const TriageComment& comment) override;
   Result<std::vector<TriageComment>> ListTriageComments(Id item_id) override;
+  Result<Id> CreateVerdict(const Verdict& verdict) override;
+  Result<std::optional<Verdict>> FindVerdict(Id id) override;
+  Result<std::optional<Verdict>> FindVerdictOfRelease(Id release_id) override;
 
  private:
   explicit SqlitePortalStore(sqlite3* db);

@@ -1,4 +1,4 @@
-// Triage items and comments in the SQLite portal store.
+// Triage items, comments and published verdicts in the SQLite portal store.
 #include <sqlite3.h>
 
 #include "store/sqlite_statement.hpp"
@@ -118,6 +118,40 @@ Result<std::vector<TriageComment>> SqlitePortalStore::ListTriageComments(Id item
       [](const Statement& s) {
         return TriageComment{s.Int(0), s.Int(1), s.Int(2), s.Text(3), s.Int(4)};
       });
+}
+
+namespace {
+
+constexpr std::string_view kVerdictColumns =
+    "SELECT id, release_id, outcome, summary, COALESCE(published_by, 0), published_at, envelope, "
+    "log_index FROM verdicts";
+
+Verdict ReadVerdict(const Statement& s) {
+  return Verdict{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Text(6), s.Int(7)};
+}
+
+}  // namespace
+
+Result<Id> SqlitePortalStore::CreateVerdict(const Verdict& verdict) {
+  std::lock_guard lock(mutex_);
+  CLEARBOX_TRY(Exec(db_,
+                    "INSERT INTO verdicts (release_id, outcome, summary, published_by, "
+                    "published_at, envelope, log_index) VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
+                    {verdict.release_id, verdict.outcome, verdict.summary, verdict.published_by,
+                     verdict.published_at, verdict.envelope, verdict.log_index}));
+  return sqlite3_last_insert_rowid(db_);
+}
+
+Result<std::optional<Verdict>> SqlitePortalStore::FindVerdict(Id id) {
+  std::lock_guard lock(mutex_);
+  return FirstRow<Verdict>(Prepare(db_, Concat(kVerdictColumns, " WHERE id = ?"), {id}),
+                           ReadVerdict);
+}
+
+Result<std::optional<Verdict>> SqlitePortalStore::FindVerdictOfRelease(Id release_id) {
+  std::lock_guard lock(mutex_);
+  return FirstRow<Verdict>(
+      Prepare(db_, Concat(kVerdictColumns, " WHERE release_id = ?"), {release_id}), ReadVerdict);
 }
 
 }  // namespace clearbox::store

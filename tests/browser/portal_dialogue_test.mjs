@@ -3,14 +3,14 @@
 // a vendor, a customer and their users through the admin page; the vendor creates a project,
 // shares it with the customer and uploads a firmware image; the in-process worker scans it;
 // the vendor answers a vulnerability as not affected, the analyst accepts, the analyst
-// publishes a verdict; the customer sees it; the public page's files verify offline with
-// `clearbox verify`. JavaScript is off in every context (the portal has none). Screenshots of
+// publishes a verdict; the customer sees it; the public page's files, downloaded without a
+// login, verify offline with `clearbox verify`. JavaScript is off in every context (the portal has none). Screenshots of
 // every step are kept in the work directory.
 // Usage: node portal_dialogue_test.mjs --clearbox BIN --source REPO --work DIR
 // Exit codes: 0 passed, 1 failed, 77 skipped (no chromium).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const kChromium = process.env.CLEARBOX_CHROMIUM || '/usr/bin/chromium';
 const kPassword = 'correct horse battery staple';
@@ -166,7 +166,7 @@ async function Count(page, key) {
 
 // The dialogue as far as the portal has it: project, share, upload, scan, results for the
 // vendor, the lab and the customer; refusals on the way.
-async function Dialogue({ vera, lara, carl, demo }) {
+async function Dialogue({ vera, lara, carl, demo, clearbox, work }) {
   // The vendor creates its project and shares it with its customer.
   Check((await vera.go('/projects')) === 200, 'vendor: projects page');
   Check((await SubmitForm(vera.page, '/projects', { organisation: 'Acme Networks', name: 'Router X1',
@@ -240,6 +240,34 @@ async function Dialogue({ vera, lara, carl, demo }) {
   Check((await carl.go(`/items/${item}`)) === 200, 'customer: item page');
   Check((await carl.page.locator(`form[action="/items/${item}/answer"]`).count()) === 0, 'customer: no answer form');
   await carl.shot('item');
+
+  // The lab publishes a verdict; the customer sees it; anyone verifies it offline.
+  Check((await lara.go(`/releases/${release}`)) === 200, 'lab: release page');
+  Check((await SubmitForm(lara.page, `/releases/${release}/verdict`,
+                          { outcome: 'conditional', summary: 'Acceptable once the open CVEs are answered.' })) === 200,
+        'lab: verdict published');
+  const verdictUrl = lara.page.url();
+  Check(/\/public\/verdicts\/\d+$/.test(verdictUrl), `lab: landed on the public page (${verdictUrl})`);
+  await lara.shot('verdict-published');
+  Check((await carl.go(`/releases/${release}`)) === 200, 'customer: release page with verdict');
+  Check((await carl.page.locator('#verdict').innerText()).includes('conditional'), 'customer: sees the verdict');
+  Check((await carl.page.locator(`form[action="/releases/${release}/verdict"]`).count()) === 0,
+        'customer: has no publish form');
+  await Promise.all([carl.page.waitForNavigation(), carl.page.locator('#public-verdict').click()]);
+  await carl.shot('public-verdict');
+  const command = (await carl.page.locator('#verify-command').innerText()).trim().split(/\s+/);
+  // Downloaded without any cookie: the page and its files are public.
+  const files = join(work, 'verify');
+  mkdirSync(files, { recursive: true });
+  for (const name of ['envelope.json', 'proof', 'log-key.vkey', 'attester-key.vkey']) {
+    const response = await fetch(`${verdictUrl}/${name}`);
+    Check(response.status === 200, `public: ${name} served without login`);
+    writeFileSync(join(files, name), Buffer.from(await response.arrayBuffer()));
+  }
+  Check(command[0] === 'clearbox' && command[1] === 'verify', `public: the command is ${command.join(' ')}`);
+  const verified = Run(resolve(clearbox), command.slice(1), { cwd: files });
+  Check(verified.status === 0, `public: clearbox verify failed (${verified.status}):\n${verified.stdout}${verified.stderr}`);
+  console.log(`clearbox verify on the public verdict:\n${verified.stdout.trim()}`);
 }
 
 async function Main() {
@@ -275,7 +303,7 @@ async function Main() {
     const lara = await Person(browser, portal.base, 'lara', shots);
     const carl = await Person(browser, portal.base, 'carl', shots);
     for (const person of [vera, lara, carl]) await person.login();
-    await Dialogue({ vera, lara, carl, demo });
+    await Dialogue({ vera, lara, carl, demo, clearbox: args.clearbox, work: args.work });
     for (const person of [root, vera, lara, carl]) {
       for (const problem of person.seen) Check(false, problem);
     }
