@@ -51,7 +51,7 @@ _clearbox() {
     unpack) options="-o --output $limits" ;;
     checksec) options="--libc --json" ;;
     probe) options="-o --output --report --timeout --concurrency --data-dir --try-anonymous-ftp --snmp --snmp-port --ssdp --ssdp-port" ;;
-    serve) options="--data --listen --init-admin --secure-cookies" ;;
+    serve) options="--data --listen --init-admin --secure-cookies --workers --max-upload-mb" ;;
     keygen) options="-o --output --cosigner" ;;
     attest) options="--key -o --output" ;;
     verify) options="--proof --log-key --attester-key --witness-key --old-checkpoint
