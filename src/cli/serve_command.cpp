@@ -16,6 +16,7 @@
 #include "cli/command.hpp"
 #include "core/data_dir.hpp"
 #include "core/exit_codes.hpp"
+#include "portal/audit_trail.hpp"
 #include "portal/credentials.hpp"
 #include "portal/http_server.hpp"
 #include "portal/portal_app.hpp"
@@ -37,7 +38,15 @@ struct ServeArgs {
   std::string init_admin;
   bool secure_cookies = false;
   int workers = 1;
+  bool check_audit = false;
   std::uint64_t max_upload_mb = portal::kDefaultMaxUploadBytes >> 20;
+};
+
+// One audit entry --init-admin writes.
+struct AuditEvent {
+  std::string action;
+  std::string subject;
+  nlohmann::ordered_json detail;
 };
 
 int Report(const Error& error) {
@@ -82,6 +91,7 @@ int RunInitAdmin(const ServeArgs& args) {
   }
   auto hash = portal::HashPassword(password);
   if (!hash) return Report(hash.error());
+  std::vector<AuditEvent> events;
   auto organisations = (*store)->ListOrganisations();
   if (!organisations) return Report(organisations.error());
   store::Id lab = 0;
@@ -96,18 +106,56 @@ int RunInitAdmin(const ServeArgs& args) {
         (*store)->CreateOrganisation(kDefaultLabOrganisation, store::OrganisationKind::kLab);
     if (!created) return Report(created.error());
     lab = *created;
+    events.push_back({"organisation.create",
+                      "organisation " + std::to_string(lab),
+                      {{"organisation", lab},
+                       {"name", kDefaultLabOrganisation},
+                       {"kind", store::OrganisationKindName(store::OrganisationKind::kLab)}}});
   }
   auto user = (*store)->CreateUser(args.init_admin, *hash, std::time(nullptr));
   if (!user) return Report(user.error());
   auto member = (*store)->AddMembership({*user, lab, store::Role::kAdmin});
   if (!member) return Report(member.error());
+  events.push_back({"user.create",
+                    "user " + std::to_string(*user),
+                    {{"user", *user}, {"name", args.init_admin}}});
+  events.push_back(
+      {"membership.add",
+       "user " + std::to_string(*user),
+       {{"user", *user}, {"organisation", lab}, {"role", store::RoleName(store::Role::kAdmin)}}});
+  auto audit = portal::AuditTrail::Open(args.data);
+  if (!audit) return Report(audit.error());
+  for (const auto& event : events) {
+    auto recorded = (*audit)->Record(std::time(nullptr), "--init-admin", event.action,
+                                     event.subject, event.detail);
+    if (!recorded) return Report(recorded.error());
+  }
   std::printf("administrator %s created in %s\n", args.init_admin.c_str(), args.data.c_str());
   if (generated) std::printf("password (shown once): %s\n", password.c_str());
   return kExitOk;
 }
 
+// --check-audit: the audit log's tiles and checkpoint, then its replay against the database.
+int RunCheckAudit(const ServeArgs& args) {
+  auto store = OpenStore(args.data);
+  if (!store) return Report(store.error());
+  auto audit = portal::AuditTrail::Open(args.data);
+  if (!audit) return Report(audit.error());
+  auto entries = (*audit)->CheckedEntries();
+  if (!entries) {
+    std::printf("FAIL audit log: %s\n", entries.error().message.c_str());
+    return kExitInvalid;
+  }
+  const auto problems = portal::CompareAuditWithStore(*entries, **store);
+  for (const auto& problem : problems) std::printf("FAIL %s\n", problem.c_str());
+  if (!problems.empty()) return kExitInvalid;
+  std::printf("OK audit log of %zu entries agrees with the database\n", entries->size());
+  return kExitOk;
+}
+
 int RunServe(const ServeArgs& args) {
   if (!args.init_admin.empty()) return RunInitAdmin(args);
+  if (args.check_audit) return RunCheckAudit(args);
   auto address = portal::ParseListenAddress(args.listen);
   if (!address) return Report(address.error());
   auto config = portal::LoadPortalConfig(DataDir(), args.secure_cookies);
@@ -135,6 +183,9 @@ int RunServe(const ServeArgs& args) {
   auto verdicts = portal::VerdictLedger::Open(data);
   if (!verdicts) return Report(verdicts.error());
   config->verdicts = verdicts->get();
+  auto audit = portal::AuditTrail::Open(data);
+  if (!audit) return Report(audit.error());
+  config->audit = audit->get();
   config->blobs = &*blobs;
   config->results_root = worker_options.results_root;
   config->max_upload_bytes = args.max_upload_mb << 20;
@@ -193,13 +244,17 @@ void RegisterServeCommand(CLI::App& app, std::function<int()>* run) {
   serve->add_option("--max-upload-mb", args->max_upload_mb, "Largest release upload in MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
+  serve->add_flag("--check-audit", args->check_audit,
+                  "Check the audit log (tiles, signed checkpoint) and replay it against the "
+                  "database, then exit: 0 agrees, 1 a difference (one FAIL line each)");
   serve->footer(
       "Pages: /login, /projects, /projects/ID (releases, upload), /releases/ID, /account (API\n"
       "tokens), /admin. API: /api/v1\n"
       "(OpenAPI document at /api/v1/openapi.json). Serves until SIGINT/SIGTERM. See\n"
       "docs/portal.md for roles and the security design.\n"
-      "Exit codes: 0 stopped or admin created; 2 usage; 4 unusable (database newer than this\n"
-      "clearbox, cannot listen, user exists); 70 internal error.");
+      "Exit codes: 0 stopped, admin created or audit agrees; 1 audit differs; 2 usage;\n"
+      "4 unusable (database newer than this clearbox, cannot listen, user exists); 70\n"
+      "internal error.");
   serve->callback([run, args] { *run = [args] { return RunServe(*args); }; });
 }
 

@@ -6,6 +6,7 @@
 #include "portal/portal_app.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 
 #include "core/read_file.hpp"
 #include "html/page.hpp"
+#include "portal/audit_trail.hpp"
 #include "portal/credentials.hpp"
 #include "portal/page_parts.hpp"
 
@@ -124,6 +126,16 @@ HttpHeaderDecision PortalApp::CheckHeaders(const HttpRequest& request) {
 
 HttpResponse PortalApp::Handle(const HttpRequest& request) {
   return WithSecurityHeaders(request, Route(request));
+}
+
+void PortalApp::Audit(const Caller& caller, std::string_view action, std::string_view subject,
+                      const nlohmann::ordered_json& detail) {
+  if (config_.audit == nullptr) return;
+  auto recorded = config_.audit->Record(config_.now(), caller.user.name, action, subject, detail);
+  // The change is made; an entry that cannot be written shows up in --check-audit.
+  if (!recorded) {
+    std::fprintf(stderr, "clearbox serve: audit log: %s\n", recorded.error().message.c_str());
+  }
 }
 
 HttpResponse PortalApp::WithSecurityHeaders(const HttpRequest& request,
@@ -460,6 +472,8 @@ HttpResponse PortalApp::CreateProject(const Caller& caller, const FormFields& fo
   }
   auto id = store_.CreateProject(*organisation, name, description, config_.now());
   if (!id) return ProjectsPage(caller, StatusOf(id.error()), id.error().message);
+  Audit(caller, "project.create", "project " + std::to_string(*id),
+        {{"project", *id}, {"organisation", *organisation}, {"name", name}});
   return Redirect("/projects/" + std::to_string(*id));
 }
 
@@ -524,6 +538,8 @@ HttpResponse PortalApp::ShareProject(const Caller& caller, Id project_id, const 
   auto shared = store_.AddShare({project_id, *organisation});
   if (!shared)
     return ProjectPage(caller, project_id, StatusOf(shared.error()), shared.error().message);
+  Audit(caller, "share.add", "project " + std::to_string(project_id),
+        {{"project", project_id}, {"organisation", *organisation}});
   return Redirect("/projects/" + std::to_string(project_id));
 }
 
@@ -584,6 +600,8 @@ HttpResponse PortalApp::CreateToken(const Caller& caller, const FormFields& form
   auto id = store_.CreateApiToken(store::ApiToken{0, SecretHash(token), caller.user.id, name, now,
                                                   now + kApiTokenLifetime.count()});
   if (!id) return AccountPage(caller, StatusOf(id.error()), id.error().message);
+  Audit(caller, "token.create", "user " + std::to_string(caller.user.id),
+        {{"token", *id}, {"name", name}});
   return AccountPage(caller, 200, "API token created.", token);
 }
 
@@ -591,6 +609,7 @@ HttpResponse PortalApp::DeleteToken(const Caller& caller, Id token_id) {
   auto deleted = store_.DeleteApiToken(caller.user.id, token_id);
   if (!deleted) return AccountPage(caller, 500, "The portal database failed.");
   if (!*deleted) return AccountPage(caller, 404, "No such token.");
+  Audit(caller, "token.revoke", "user " + std::to_string(caller.user.id), {{"token", token_id}});
   return Redirect("/account");
 }
 
@@ -702,6 +721,10 @@ HttpResponse PortalApp::AdminPost(const Caller& caller, std::string_view what,
     const auto kind = store::FindOrganisationKind(FormValue(form, "kind"));
     if (!ValidName(name) || !kind) return AdminPage(caller, 400, "Give a name and a kind.");
     auto id = store_.CreateOrganisation(name, *kind);
+    if (id) {
+      Audit(caller, "organisation.create", "organisation " + std::to_string(*id),
+            {{"organisation", *id}, {"name", name}, {"kind", OrganisationKindName(*kind)}});
+    }
     return done(id ? Result<void>() : Result<void>(Forward(id)));
   }
   if (what == "users") {
@@ -713,6 +736,8 @@ HttpResponse PortalApp::AdminPost(const Caller& caller, std::string_view what,
     auto hash = HashPassword(password);
     if (!hash) return AdminPage(caller, 500, hash.error().message);
     auto id = store_.CreateUser(name, *hash, config_.now());
+    if (id)
+      Audit(caller, "user.create", "user " + std::to_string(*id), {{"user", *id}, {"name", name}});
     return done(id ? Result<void>() : Result<void>(Forward(id)));
   }
   if (what == "memberships" || what == "memberships/delete") {
@@ -723,8 +748,14 @@ HttpResponse PortalApp::AdminPost(const Caller& caller, std::string_view what,
       return AdminPage(caller, 400, "Give a user, an organisation and a role.");
     }
     const store::Membership membership{*user, *organisation, *role};
-    return done(what == "memberships" ? store_.AddMembership(membership)
-                                      : store_.RemoveMembership(membership));
+    auto changed = what == "memberships" ? store_.AddMembership(membership)
+                                         : store_.RemoveMembership(membership);
+    if (changed) {
+      Audit(caller, what == "memberships" ? "membership.add" : "membership.remove",
+            "user " + std::to_string(*user),
+            {{"user", *user}, {"organisation", *organisation}, {"role", RoleName(*role)}});
+    }
+    return done(changed);
   }
   if (what == "shares" || what == "shares/delete") {
     const auto project = ParseRowId(FormValue(form, "project"));
@@ -732,7 +763,13 @@ HttpResponse PortalApp::AdminPost(const Caller& caller, std::string_view what,
     if (!project || !organisation)
       return AdminPage(caller, 400, "Give a project and an organisation.");
     const store::Share share{*project, *organisation};
-    return done(what == "shares" ? store_.AddShare(share) : store_.RemoveShare(share));
+    auto changed = what == "shares" ? store_.AddShare(share) : store_.RemoveShare(share);
+    if (changed) {
+      Audit(caller, what == "shares" ? "share.add" : "share.remove",
+            "project " + std::to_string(*project),
+            {{"project", *project}, {"organisation", *organisation}});
+    }
+    return done(changed);
   }
   return Html(404, Layout(&caller, "Not found", Notice("No such page.", true)));
 }
@@ -855,6 +892,8 @@ HttpResponse PortalApp::ApiCreateProject(const Caller& caller, const HttpRequest
   }
   auto id = store_.CreateProject(organisation_id, name_text, description_text, config_.now());
   if (!id) return ApiError(StatusOf(id.error()), id.error().message);
+  Audit(caller, "project.create", "project " + std::to_string(*id),
+        {{"project", *id}, {"organisation", organisation_id}, {"name", name_text}});
   auto project = store_.FindProject(*id);
   auto organisations = store_.ListOrganisations();
   if (!project || !*project || !organisations) return ApiError(500, "database error");

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 namespace clearbox::portal {
 
 class VerdictLedger;
+class AuditTrail;
 
 // How long a login session lasts.
 inline constexpr std::chrono::seconds kSessionLifetime{12 * 3600};
@@ -71,6 +73,8 @@ struct PortalConfig {
   std::function<void()> on_release_queued;
   // Verdict publication: the attester key and verdict log (none: verdicts are refused, 503).
   VerdictLedger* verdicts = nullptr;
+  // The audit trail every state change is recorded in (none: not recorded).
+  AuditTrail* audit = nullptr;
 };
 
 // Reads data/portal/portal.css and openapi.json from `data_dir`; kIo if one is missing.
@@ -144,6 +148,9 @@ class PortalApp {
   std::string ReleasesSection(const Caller& caller, const store::Project& project, bool may_upload);
   std::optional<store::Release> VisibleRelease(const Caller& caller, store::Id release_id);
   HttpResponse WithSecurityHeaders(const HttpRequest& request, HttpResponse response) const;
+  // Records a state change by `caller` in the audit trail (no secrets in `detail`).
+  void Audit(const Caller& caller, std::string_view action, std::string_view subject,
+             const nlohmann::ordered_json& detail);
 
   // Triage (triage_routes.cpp): the release's items, one item with its forms and comments,
   // and the VEX of the triage state.

@@ -223,6 +223,13 @@ HttpResponse PortalApp::FinishUpload(const HttpRequest& request, const Caller& c
         request, api ? ApiError(status, message)
                      : Html(status, Layout(&caller, "Upload refused", Notice(message, true))));
   }
+  Audit(caller, "release.upload", "release " + std::to_string(*id),
+        {{"release", *id},
+         {"project", project_id},
+         {"version", release.version},
+         {"kind", store::ReleaseKindName(release.kind)},
+         {"sha256", release.blob_sha256},
+         {"size", release.size}});
   if (config_.on_release_queued) config_.on_release_queued();
   const std::string location = "/releases/" + std::to_string(*id);
   if (!api) return WithSecurityHeaders(request, Redirect(location));

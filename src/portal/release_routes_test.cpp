@@ -4,10 +4,12 @@
 // against the previous release; refusals (size, authorisation, CSRF, path tricks) and a job
 // that fails without taking the portal down.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <optional>
 
+#include "portal/audit_trail.hpp"
 #include "portal/portal_test_fixture.hpp"
 #include "portal/scan_worker.hpp"
 #include "portal/triage.hpp"
@@ -62,6 +64,26 @@ class PortalReleases : public PortalServer {
     ASSERT_TRUE(verdicts.has_value()) << verdicts.error().message;
     verdicts_ = std::move(*verdicts);
     config.verdicts = verdicts_.get();
+    // The seeded world counts as made through the portal: its memberships and shares are the
+    // audit log's first entries.
+    auto audit = AuditTrail::Open(tmp_.path());
+    ASSERT_TRUE(audit.has_value()) << audit.error().message;
+    audit_ = std::move(*audit);
+    const auto memberships = store_->ListMemberships();
+    const auto shares = store_->ListShares();
+    ASSERT_TRUE(memberships && shares);
+    for (const auto& m : *memberships) {
+      ASSERT_TRUE(audit_->Record(1, "seed", "membership.add", "seed",
+                                 {{"user", m.user_id},
+                                  {"organisation", m.organisation_id},
+                                  {"role", store::RoleName(m.role)}}));
+    }
+    for (const auto& sh : *shares) {
+      ASSERT_TRUE(
+          audit_->Record(1, "seed", "share.add", "seed",
+                         {{"project", sh.project_id}, {"organisation", sh.organisation_id}}));
+    }
+    config.audit = audit_.get();
   }
   void TearDown() override {
     if (workers_) workers_->Stop();
@@ -111,10 +133,88 @@ class PortalReleases : public PortalServer {
     return n;
   }
 
+  // The lab publishes a verdict on `release`; the vendor may not. The public page needs no
+  // login and its files verify offline with the real `clearbox verify`; one changed byte of
+  // the envelope does not.
+  void PublishAndVerifyOffline(store::Id release) {
+    auto publish = [&](const std::string& user) {
+      return Curl(
+          "POST", "/releases/" + std::to_string(release) + "/verdict", Jar(user),
+          FormBody({{"csrf", Csrf(user)}, {"outcome", "conditional"}, {"summary", kHostile}}));
+    };
+    EXPECT_EQ(publish("vendor").status, 403);
+    const auto published = publish("analyst");
+    ASSERT_EQ(published.status, 303) << published.body;
+    const std::string verdict = published.Header("location");
+    EXPECT_EQ(publish("analyst").status, 409) << "one verdict per release";
+    const auto public_page = Curl("GET", verdict, "");
+    ASSERT_EQ(public_page.status, 200);
+    EXPECT_NE(public_page.body.find("clearbox verify envelope.json"), std::string::npos);
+    EXPECT_EQ(public_page.body.find("<script>alert"), std::string::npos);
+    for (const char* name : {"envelope.json", "proof", "log-key.vkey", "attester-key.vkey"}) {
+      const auto file = Curl("GET", verdict + "/" + name, "");
+      ASSERT_EQ(file.status, 200) << name;
+      WriteFileBytes(tmp_ / name, file.body);
+    }
+    const std::string verify = ShellQuote(ClearboxBinary()) + " verify " +
+                               ShellQuote((tmp_ / "envelope.json").string()) + " --proof " +
+                               ShellQuote((tmp_ / "proof").string()) + " --log-key " +
+                               ShellQuote((tmp_ / "log-key.vkey").string()) + " --attester-key " +
+                               ShellQuote((tmp_ / "attester-key.vkey").string());
+    std::string output;
+    EXPECT_EQ(RunShell(verify, &output), 0) << output;
+    std::string envelope = ReadFileBytes(tmp_ / "envelope.json");
+    envelope[envelope.size() / 2] ^= 1;
+    WriteFileBytes(tmp_ / "envelope.json", envelope);
+    EXPECT_NE(RunShell(verify, &output), 0) << output;
+  }
+
+  // The audit log holds the whole exchange, passes the log check, and agrees with the
+  // database until a row is edited behind the portal's back (item `item`'s decision, a role).
+  void ExpectAuditCatchesEditsBehindThePortal(store::Id item) {
+    std::string output;
+    const auto entries = audit_->CheckedEntries();
+    ASSERT_TRUE(entries.has_value()) << entries.error().message;
+    std::vector<std::string> actions;
+    for (const auto& e : *entries) actions.push_back(e["action"]);
+    for (const char* action :
+         {"release.upload", "triage.answer", "triage.decision", "comment.add", "verdict.publish"}) {
+      EXPECT_NE(std::find(actions.begin(), actions.end(), action), actions.end()) << action;
+    }
+    EXPECT_TRUE(CompareAuditWithStore(*entries, *store_).empty());
+    EXPECT_EQ(RunShell(ShellQuote(ClearboxBinary()) + " log check " +
+                           ShellQuote((tmp_ / "audit-log").string()),
+                       &output),
+              0)
+        << output;
+    const std::string check = ShellQuote(ClearboxBinary()) + " serve --data " +
+                              ShellQuote(tmp_.path().string()) + " --check-audit";
+    EXPECT_EQ(RunShell(check, &output), 0) << output;
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((tmp_ / "portal.db").c_str(), &raw), SQLITE_OK);
+    const std::string edit =
+        "UPDATE triage_items SET lab_decision = 'rejected' WHERE id = " + std::to_string(item);
+    ASSERT_EQ(sqlite3_exec(raw, edit.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    const std::string role = "INSERT INTO memberships VALUES (" +
+                             std::to_string((*store_->FindUserByName("vendor-b"))->id) + ", " +
+                             std::to_string(w_.lab) + ", 'admin')";
+    ASSERT_EQ(sqlite3_exec(raw, role.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+    const auto problems = CompareAuditWithStore(*entries, *store_);
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_NE(problems[0].find("role admin is in the database but not in the audit log"),
+              std::string::npos)
+        << problems[0];
+    EXPECT_NE(problems[1].find("the log says accepted"), std::string::npos) << problems[1];
+    EXPECT_EQ(RunShell(check, &output), 1) << output;
+    EXPECT_NE(output.find("FAIL"), std::string::npos);
+  }
+
   static TempDir* demo_dir_;
   std::optional<store::BlobStore> blobs_;
   std::unique_ptr<ScanWorkers> workers_;
   std::unique_ptr<VerdictLedger> verdicts_;
+  std::unique_ptr<AuditTrail> audit_;
 };
 
 TempDir* PortalReleases::demo_dir_ = nullptr;
@@ -290,44 +390,15 @@ TEST_F(PortalReleases, VendorAnswersLabDecidesAndTheVexFollows) {
   EXPECT_EQ(vex_state()["state"], "in_triage");
   EXPECT_EQ(post("analyst", "decision", {{"decision", "accepted"}}), 303);
   EXPECT_EQ(vex_state()["state"], "resolved");
-  // The lab publishes; the vendor may not. The public page needs no login and its files verify
-  // offline with the real `clearbox verify`; one changed byte of the envelope does not.
-  auto publish = [&](const std::string& user) {
-    return Curl(
-        "POST", "/releases/" + std::to_string(release) + "/verdict", Jar(user),
-        FormBody({{"csrf", Csrf(user)}, {"outcome", "conditional"}, {"summary", kHostile}}));
-  };
-  EXPECT_EQ(publish("vendor").status, 403);
-  const auto published = publish("analyst");
-  ASSERT_EQ(published.status, 303) << published.body;
-  const std::string verdict = published.Header("location");
-  EXPECT_EQ(publish("analyst").status, 409) << "one verdict per release";
-  const auto public_page = Curl("GET", verdict, "");
-  ASSERT_EQ(public_page.status, 200);
-  EXPECT_NE(public_page.body.find("clearbox verify envelope.json"), std::string::npos);
-  EXPECT_EQ(public_page.body.find("<script>alert"), std::string::npos);
-  for (const char* name : {"envelope.json", "proof", "log-key.vkey", "attester-key.vkey"}) {
-    const auto file = Curl("GET", verdict + "/" + name, "");
-    ASSERT_EQ(file.status, 200) << name;
-    WriteFileBytes(tmp_ / name, file.body);
-  }
-  const std::string verify = ShellQuote(ClearboxBinary()) + " verify " +
-                             ShellQuote((tmp_ / "envelope.json").string()) + " --proof " +
-                             ShellQuote((tmp_ / "proof").string()) + " --log-key " +
-                             ShellQuote((tmp_ / "log-key.vkey").string()) + " --attester-key " +
-                             ShellQuote((tmp_ / "attester-key.vkey").string());
-  std::string output;
-  EXPECT_EQ(RunShell(verify, &output), 0) << output;
-  std::string envelope = ReadFileBytes(tmp_ / "envelope.json");
-  envelope[envelope.size() / 2] ^= 1;
-  WriteFileBytes(tmp_ / "envelope.json", envelope);
-  EXPECT_NE(RunShell(verify, &output), 0) << output;
+  PublishAndVerifyOffline(release);
   // The triage page counts what is still open.
   const auto triage =
       Curl("GET", "/releases/" + std::to_string(release) + "/triage", Jar("customer"));
   EXPECT_NE(
       triage.body.find(std::to_string(items.size() - 1) + " of " + std::to_string(items.size())),
       std::string::npos);
+
+  ExpectAuditCatchesEditsBehindThePortal(cve->id);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // the vendor's answer form, the lab's decision form and the comment thread, and the VEX
 // document of the triage state. Every POST passed the CSRF and Origin checks in Route();
 // each asks Authorize for its own action on the release's project.
+#include "core/hashing.hpp"
 #include "core/read_file.hpp"
 #include "portal/page_parts.hpp"
 #include "portal/portal_app.hpp"
@@ -166,6 +167,16 @@ HttpResponse PortalApp::ItemPost(const Caller& caller, Id item_id, std::string_v
                     "version; the detail has at most 10000 bytes.");
     }
     done = store_.AnswerTriageItem(answer, caller.user.id, now);
+    if (done) {
+      Audit(caller, "triage.answer", "item " + std::to_string(item_id),
+            {{"item", item_id},
+             {"status", answer.vendor_status},
+             {"justification", answer.justification},
+             {"fix_version", answer.fix_version},
+             {"detail_sha256",
+              Sha256Hex(ByteView(reinterpret_cast<const std::uint8_t*>(answer.detail.data()),
+                                 answer.detail.size()))}});
+    }
   } else if (what == "decision") {
     if (!Authorize(caller.principal, Action::kTriageFinding, &access->project)) {
       return refuse(403, "Only the lab decides.");
@@ -177,6 +188,14 @@ HttpResponse PortalApp::ItemPost(const Caller& caller, Id item_id, std::string_v
                     "A decision is accepted or rejected, with a reason of at most 10000 bytes.");
     }
     done = store_.DecideTriageItem(item_id, decision, reason, caller.user.id, now);
+    if (done) {
+      Audit(caller, "triage.decision", "item " + std::to_string(item_id),
+            {{"item", item_id},
+             {"decision", decision},
+             {"reason_sha256",
+              Sha256Hex(
+                  ByteView(reinterpret_cast<const std::uint8_t*>(reason.data()), reason.size()))}});
+    }
   } else if (what == "comments") {
     if (!Authorize(caller.principal, Action::kComment, &access->project)) {
       return refuse(403, "You may not comment here.");
@@ -186,7 +205,12 @@ HttpResponse PortalApp::ItemPost(const Caller& caller, Id item_id, std::string_v
       return refuse(400, "A comment has 1 to 10000 bytes.");
     }
     auto added = store_.AddTriageComment({0, item_id, caller.user.id, text, now});
-    if (!added) done = Forward(added);
+    if (!added) {
+      done = Forward(added);
+    } else {
+      Audit(caller, "comment.add", "item " + std::to_string(item_id),
+            {{"item", item_id}, {"comment", *added}});
+    }
   } else {
     return Html(404, Layout(&caller, "Not found", Notice("No such page.", true)));
   }

@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t kMaxKeyFileBytes = 4096;
 
-// The signer key in `path`, made (mode 0600) when the file does not exist.
-Result<ledger::SignerKey> LoadOrCreateKey(const fs::path& path, std::string_view name) {
+}  // namespace
+
+Result<ledger::SignerKey> LoadOrCreateSignerKey(const fs::path& path, std::string_view name) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     auto key = ledger::GenerateSignerKey(name);
@@ -31,16 +32,14 @@ Result<ledger::SignerKey> LoadOrCreateKey(const fs::path& path, std::string_view
   return ledger::ParseSignerKey(line);
 }
 
-}  // namespace
-
 Result<std::unique_ptr<VerdictLedger>> VerdictLedger::Open(const fs::path& dir) {
   const fs::path keys = dir / "keys";
   if (::mkdir(keys.c_str(), 0700) != 0 && errno != EEXIST) {
     return Fail(ErrorCode::kIo, "cannot create " + keys.string());
   }
-  auto attester = LoadOrCreateKey(keys / "attester.skey", kAttesterKeyName);
+  auto attester = LoadOrCreateSignerKey(keys / "attester.skey", kAttesterKeyName);
   if (!attester) return Forward(attester);
-  auto log_key = LoadOrCreateKey(keys / "verdict-log.skey", kVerdictLogOrigin);
+  auto log_key = LoadOrCreateSignerKey(keys / "verdict-log.skey", kVerdictLogOrigin);
   if (!log_key) return Forward(log_key);
   const fs::path log_dir = dir / "verdict-log";
   std::error_code ec;

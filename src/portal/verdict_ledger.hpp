@@ -17,6 +17,10 @@ namespace clearbox::portal {
 inline constexpr std::string_view kAttesterKeyName = "clearbox-portal-attester";
 inline constexpr std::string_view kVerdictLogOrigin = "clearbox-portal/verdicts";
 
+// The signer key in `path`, made (mode 0600) under `name` when the file does not exist.
+[[nodiscard]] Result<ledger::SignerKey> LoadOrCreateSignerKey(const std::filesystem::path& path,
+                                                              std::string_view name);
+
 class VerdictLedger {
  public:
   // Opens DIR/keys/*.skey and DIR/verdict-log, creating the keys (0600) and the log at the

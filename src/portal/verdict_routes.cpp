@@ -137,6 +137,12 @@ HttpResponse PortalApp::PublishVerdict(const Caller& caller, Id release_id,
   auto id = store_.CreateVerdict({0, release_id, outcome, summary, caller.user.id, now,
                                   published->first, static_cast<std::int64_t>(published->second)});
   if (!id) return refuse(StatusOf(id.error()), id.error().message);
+  Audit(caller, "verdict.publish", "release " + std::to_string(release_id),
+        {{"verdict", *id},
+         {"release", release_id},
+         {"outcome", outcome},
+         {"envelope_sha256", Sha256OfText(published->first)},
+         {"log_index", published->second}});
   return Redirect("/public/verdicts/" + std::to_string(*id));
 }
 

@@ -304,6 +304,10 @@ async function Main() {
     const carl = await Person(browser, portal.base, 'carl', shots);
     for (const person of [vera, lara, carl]) await person.login();
     await Dialogue({ vera, lara, carl, demo, clearbox: args.clearbox, work: args.work });
+    // Every step above is in the portal's audit log, which agrees with the database.
+    const audit = Run(args.clearbox, ['serve', '--data', data, '--check-audit']);
+    Check(audit.status === 0, `--check-audit exited ${audit.status}:\n${audit.stdout}${audit.stderr}`);
+    console.log(audit.stdout.trim());
     for (const person of [root, vera, lara, carl]) {
       for (const problem of person.seen) Check(false, problem);
     }
