@@ -401,5 +401,93 @@ TEST_F(PortalReleases, VendorAnswersLabDecidesAndTheVexFollows) {
   ExpectAuditCatchesEditsBehindThePortal(cve->id);
 }
 
+// The authorisation matrix of the release, triage and verdict routes: every route × every role
+// of the seeded world, on a project the role owns, shares or does not see (vendor-b: 404).
+TEST_F(PortalReleases, EveryNewRouteAnswersEachRoleAsTheTableSays) {
+  const std::string token = Token("vendor");
+  const auto upload = ApiUpload(token, w_.project_a, "m1", DemoImage());
+  ASSERT_EQ(upload.status, 201) << upload.body;
+  const store::Id release = Json::parse(upload.body)["id"];
+  ASSERT_EQ(WaitForScan(token, release)["scan"], "done");
+  const auto items = *store_->ListTriageItems(release);
+  ASSERT_FALSE(items.empty());
+  const std::string r = "/releases/" + std::to_string(release);
+  const std::string item = "/items/" + std::to_string(items[0].id);
+  const std::vector<std::string> users = {"admin",    "analyst",  "vendor",
+                                          "vendor-b", "customer", "regulator"};
+  for (const auto& user : users) Login(user);
+  // Reads: everyone who sees the project; the foreign vendor gets 404.
+  for (const std::string& path :
+       {r, r + "/files/report.json", r + "/triage", r + "/vex.json", item}) {
+    for (const auto& user : users) {
+      EXPECT_EQ(Curl("GET", path, Jar(user)).status, user == "vendor-b" ? 404 : 200)
+          << user << " GET " << path;
+    }
+  }
+  auto post = [&](const std::string& user, const std::string& path,
+                  std::vector<std::pair<std::string, std::string>> fields) {
+    fields.emplace_back("csrf", Csrf(user));
+    return Curl("POST", path, Jar(user), FormBody(fields)).status;
+  };
+  // Writes, in an order that keeps each one meaningful: expected status per user.
+  struct Row {
+    std::string path;
+    std::vector<std::pair<std::string, std::string>> fields;
+    std::vector<std::pair<std::string, int>> expected;  // in this order
+  };
+  const std::vector<Row> rows = {
+      {item + "/answer",
+       {{"status", "affected"}},
+       {{"admin", 403},
+        {"analyst", 403},
+        {"vendor-b", 404},
+        {"customer", 403},
+        {"regulator", 403},
+        {"vendor", 303}}},
+      {item + "/decision",
+       {{"decision", "rejected"}},
+       {{"vendor", 403},
+        {"vendor-b", 404},
+        {"customer", 403},
+        {"regulator", 403},
+        {"analyst", 303},
+        {"admin", 303}}},
+      {item + "/comments",
+       {{"body", "c"}},
+       {{"admin", 303},
+        {"analyst", 303},
+        {"vendor", 303},
+        {"vendor-b", 404},
+        {"customer", 303},
+        {"regulator", 303}}},
+      {r + "/verdict",
+       {{"outcome", "fail"}, {"summary", "s"}},
+       {{"vendor", 403},
+        {"vendor-b", 404},
+        {"customer", 403},
+        {"regulator", 403},
+        {"analyst", 303},
+        {"admin", 409}}},
+  };
+  for (const auto& row : rows) {
+    for (const auto& [user, status] : row.expected) {
+      EXPECT_EQ(post(user, row.path, row.fields), status) << user << " POST " << row.path;
+    }
+  }
+  // Uploads (the form): the project's vendor and the lab; not customers, regulators or others.
+  const std::string form = "/projects/" + std::to_string(w_.project_a) + "/releases";
+  int version = 0;
+  for (const auto& user : users) {
+    const int expected = user == "vendor-b"                            ? 404
+                         : (user == "customer" || user == "regulator") ? 403
+                                                                       : 303;
+    const auto response = Curl("POST", form, Jar(user), {},
+                               "-F " + ShellQuote("csrf=" + Csrf(user)) + " -F version=u" +
+                                   std::to_string(++version) + " -F kind=sbom -F " +
+                                   ShellQuote("file=@" + (kSourceDir / "README.md").string()));
+    EXPECT_EQ(response.status, expected) << user << " uploads";
+  }
+}
+
 }  // namespace
 }  // namespace clearbox::portal
