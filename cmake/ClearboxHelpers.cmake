@@ -32,18 +32,30 @@ function(clearbox_add_library name)
   target_link_libraries(${name} PUBLIC clearbox_options ${ARG_DEPS})
 endfunction()
 
-# clearbox_add_test(NAME SOURCES... DEPS ...): a GoogleTest binary registered with CTest.
+# clearbox_add_test(NAME SOURCES... DEPS ... [PROPERTIES ...]): a GoogleTest binary registered
+# with CTest; PROPERTIES are added to every test case (e.g. FIXTURES_REQUIRED postgres).
 function(clearbox_add_test name)
   if(NOT CLEARBOX_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE clearbox_options clearbox_test_support ${ARG_DEPS}
     GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "CLEARBOX_BIN=$<TARGET_FILE:clearbox>"
-      ENVIRONMENT_MODIFICATION "CLEARBOX_SOURCE_DIR=set:${PROJECT_SOURCE_DIR}")
+      ENVIRONMENT_MODIFICATION "CLEARBOX_SOURCE_DIR=set:${PROJECT_SOURCE_DIR}"
+      ${ARG_PROPERTIES})
+endfunction()
+
+# The throw-away PostgreSQL cluster of a test run (scripts/pg-test-cluster.sh): tests that use
+# it get FIXTURES_REQUIRED postgres and the state directory compiled in.
+set(CLEARBOX_PG_TEST_STATE ${CMAKE_BINARY_DIR}/pg-test)
+function(clearbox_use_test_postgres target)
+  if(TARGET ${target})
+    target_compile_definitions(${target} PRIVATE
+      CLEARBOX_TEST_PG_STATE="${CLEARBOX_PG_TEST_STATE}")
+  endif()
 endfunction()
 
 # clearbox_add_fuzzer(NAME SOURCE DEPS ...): a libFuzzer target (only with CLEARBOX_FUZZ).

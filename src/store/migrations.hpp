@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace clearbox::store {
@@ -15,9 +16,12 @@ struct Migration {
   std::string_view sql;   // one or more statements
 };
 
-// The SQLite migrations, oldest first (a PostgreSQL backend keeps its own list with the same
-// versions and names, in its dialect).
+// The SQLite migrations, oldest first.
 std::span<const Migration> SqliteMigrations();
+// The same migrations (versions, names, tables, checks) in PostgreSQL's dialect.
+std::span<const Migration> PostgresMigrations();
+// `sqlite_sql` for PostgreSQL: rowid keys become identity columns, INTEGER becomes BIGINT.
+std::string PostgresDialect(std::string_view sqlite_sql);
 
 // The version the running binary's schema has (the last migration's).
 int LatestSchemaVersion();

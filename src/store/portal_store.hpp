@@ -193,6 +193,9 @@ class PortalStore {
  public:
   virtual ~PortalStore() = default;
 
+  // The highest applied migration version (readiness checks, tests).
+  virtual Result<int> SchemaVersion() = 0;
+
   // Organisations: names are unique.
   virtual Result<Id> CreateOrganisation(std::string_view name, OrganisationKind kind) = 0;
   virtual Result<std::optional<Organisation>> FindOrganisation(Id id) = 0;

@@ -3,6 +3,7 @@
 // workers never hold one job and a job finishes exactly once.
 #include <sqlite3.h>
 
+#include "store/row_readers.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -17,26 +18,10 @@ using sqlite::Prepare;
 using sqlite::Rows;
 using sqlite::Statement;
 
-constexpr std::string_view kReleaseColumns =
-    "SELECT id, project_id, version, kind, file_name, blob_sha256, size, "
-    "COALESCE(uploaded_by, 0), created_at FROM releases";
-constexpr std::string_view kJobColumns =
-    "SELECT id, release_id, state, attempts, worker, lease_expires_at, error, created_at, "
-    "started_at, finished_at FROM jobs";
-
-Release ReadRelease(const Statement& s) {
-  return Release{
-      s.Int(0),  s.Int(1),  s.Text(2), FindReleaseKind(s.Text(3)).value_or(ReleaseKind::kImage),
-      s.Text(4), s.Text(5), s.Int(6),  s.Int(7),
-      s.Int(8)};
-}
-
-Job ReadJob(const Statement& s) {
-  return Job{s.Int(0),  s.Int(1),  FindJobState(s.Text(2)).value_or(JobState::kFailed),
-             s.Int(3),  s.Text(4), s.Int(5),
-             s.Text(6), s.Int(7),  s.Int(8),
-             s.Int(9)};
-}
+using rows::kJobColumns;
+using rows::kReleaseColumns;
+constexpr auto* ReadRelease = &rows::ReadRelease<Statement>;
+constexpr auto* ReadJob = &rows::ReadJob<Statement>;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "store/row_readers.hpp"
 #include "store/sqlite_statement.hpp"
 
 namespace clearbox::store {
@@ -17,34 +18,20 @@ using sqlite::Prepare;
 using sqlite::Rows;
 using sqlite::Statement;
 
-Organisation ReadOrganisation(const Statement& s) {
-  return Organisation{s.Int(0), s.Text(1),
-                      FindOrganisationKind(s.Text(2)).value_or(OrganisationKind::kVendor)};
-}
-User ReadUser(const Statement& s) {
-  return User{s.Int(0), s.Text(1), s.Text(2), s.Int(3)};
-}
-Membership ReadMembership(const Statement& s) {
-  return Membership{s.Int(0), s.Int(1), FindRole(s.Text(2)).value_or(Role::kCustomer)};
-}
-Project ReadProject(const Statement& s) {
-  return Project{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)};
-}
-Share ReadShare(const Statement& s) {
-  return Share{s.Int(0), s.Int(1)};
-}
-Session ReadSession(const Statement& s) {
-  return Session{s.Text(0), s.Int(1), s.Text(2), s.Int(3), s.Int(4)};
-}
-ApiToken ReadApiToken(const Statement& s) {
-  return ApiToken{s.Int(0), s.Text(1), s.Int(2), s.Text(3), s.Int(4), s.Int(5)};
-}
-
-constexpr std::string_view kUserColumns = "SELECT id, name, password_hash, created_at FROM users";
-constexpr std::string_view kProjectColumns =
-    "SELECT id, vendor_organisation_id, name, description, created_at FROM projects";
-constexpr std::string_view kTokenColumns =
-    "SELECT id, token_hash, user_id, name, created_at, expires_at FROM api_tokens";
+using rows::kMembershipColumns;
+using rows::kOrganisationColumns;
+using rows::kProjectColumns;
+using rows::kSessionColumns;
+using rows::kShareColumns;
+using rows::kTokenColumns;
+using rows::kUserColumns;
+constexpr auto* ReadOrganisation = &rows::ReadOrganisation<Statement>;
+constexpr auto* ReadUser = &rows::ReadUser<Statement>;
+constexpr auto* ReadMembership = &rows::ReadMembership<Statement>;
+constexpr auto* ReadProject = &rows::ReadProject<Statement>;
+constexpr auto* ReadShare = &rows::ReadShare<Statement>;
+constexpr auto* ReadSession = &rows::ReadSession<Statement>;
+constexpr auto* ReadApiToken = &rows::ReadApiToken<Statement>;
 
 // Applies the migrations `db` lacks; refuses a schema newer than `migrations`.
 Result<void> Migrate(sqlite3* db, std::span<const Migration> migrations) {
@@ -196,9 +183,8 @@ Result<Id> SqlitePortalStore::CreateOrganisation(std::string_view name, Organisa
 }
 
 Result<std::optional<Organisation>> SqlitePortalStore::FindOrganisationLocked(Id id) {
-  return FirstRow<Organisation>(
-      Prepare(db_, "SELECT id, name, kind FROM organisations WHERE id = ?", {id}),
-      ReadOrganisation);
+  return FirstRow<Organisation>(Prepare(db_, Concat(kOrganisationColumns, " WHERE id = ?"), {id}),
+                                ReadOrganisation);
 }
 
 Result<std::optional<Organisation>> SqlitePortalStore::FindOrganisation(Id id) {
@@ -208,9 +194,8 @@ Result<std::optional<Organisation>> SqlitePortalStore::FindOrganisation(Id id) {
 
 Result<std::vector<Organisation>> SqlitePortalStore::ListOrganisations() {
   std::lock_guard lock(mutex_);
-  return Rows<Organisation>(
-      Prepare(db_, "SELECT id, name, kind FROM organisations ORDER BY name, id", {}),
-      ReadOrganisation);
+  return Rows<Organisation>(Prepare(db_, Concat(kOrganisationColumns, " ORDER BY name, id"), {}),
+                            ReadOrganisation);
 }
 
 Result<Id> SqlitePortalStore::CreateUser(std::string_view name, std::string_view password_hash,
@@ -269,20 +254,17 @@ Result<void> SqlitePortalStore::RemoveMembership(const Membership& membership) {
 
 Result<std::vector<Membership>> SqlitePortalStore::MembershipsOfUser(Id user_id) {
   std::lock_guard lock(mutex_);
-  return Rows<Membership>(Prepare(db_,
-                                  "SELECT user_id, organisation_id, role FROM memberships "
-                                  "WHERE user_id = ? ORDER BY organisation_id, role",
-                                  {user_id}),
-                          ReadMembership);
+  return Rows<Membership>(
+      Prepare(db_, Concat(kMembershipColumns, " WHERE user_id = ? ORDER BY organisation_id, role"),
+              {user_id}),
+      ReadMembership);
 }
 
 Result<std::vector<Membership>> SqlitePortalStore::ListMemberships() {
   std::lock_guard lock(mutex_);
-  return Rows<Membership>(Prepare(db_,
-                                  "SELECT user_id, organisation_id, role FROM memberships "
-                                  "ORDER BY user_id, organisation_id, role",
-                                  {}),
-                          ReadMembership);
+  return Rows<Membership>(
+      Prepare(db_, Concat(kMembershipColumns, " ORDER BY user_id, organisation_id, role"), {}),
+      ReadMembership);
 }
 
 Result<Id> SqlitePortalStore::CreateProject(Id vendor_organisation_id, std::string_view name,
@@ -333,20 +315,16 @@ Result<void> SqlitePortalStore::RemoveShare(const Share& share) {
 
 Result<std::vector<Share>> SqlitePortalStore::SharesOfProject(Id project_id) {
   std::lock_guard lock(mutex_);
-  return Rows<Share>(Prepare(db_,
-                             "SELECT project_id, organisation_id FROM shares "
-                             "WHERE project_id = ? ORDER BY organisation_id",
-                             {project_id}),
-                     ReadShare);
+  return Rows<Share>(
+      Prepare(db_, Concat(kShareColumns, " WHERE project_id = ? ORDER BY organisation_id"),
+              {project_id}),
+      ReadShare);
 }
 
 Result<std::vector<Share>> SqlitePortalStore::ListShares() {
   std::lock_guard lock(mutex_);
-  return Rows<Share>(Prepare(db_,
-                             "SELECT project_id, organisation_id FROM shares "
-                             "ORDER BY project_id, organisation_id",
-                             {}),
-                     ReadShare);
+  return Rows<Share>(
+      Prepare(db_, Concat(kShareColumns, " ORDER BY project_id, organisation_id"), {}), ReadShare);
 }
 
 Result<void> SqlitePortalStore::CreateSession(const Session& session) {
@@ -360,10 +338,7 @@ Result<void> SqlitePortalStore::CreateSession(const Session& session) {
 
 Result<std::optional<Session>> SqlitePortalStore::FindSession(std::string_view id_hash) {
   std::lock_guard lock(mutex_);
-  return FirstRow<Session>(Prepare(db_,
-                                   "SELECT id_hash, user_id, csrf_token, created_at, expires_at "
-                                   "FROM sessions WHERE id_hash = ?",
-                                   {id_hash}),
+  return FirstRow<Session>(Prepare(db_, Concat(kSessionColumns, " WHERE id_hash = ?"), {id_hash}),
                            ReadSession);
 }
 

@@ -32,8 +32,7 @@ class SqlitePortalStore final : public PortalStore {
       std::span<const Migration> migrations = SqliteMigrations());
   ~SqlitePortalStore() override;
 
-  // The highest applied migration version.
-  Result<int> SchemaVersion();
+  Result<int> SchemaVersion() override;
 
   Result<Id> CreateOrganisation(std::string_view name, OrganisationKind kind) override;
   Result<std::optional<Organisation>> FindOrganisation(Id id) override;

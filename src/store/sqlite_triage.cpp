@@ -1,6 +1,7 @@
 // Triage items, comments and published verdicts in the SQLite portal store.
 #include <sqlite3.h>
 
+#include "store/row_readers.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -15,31 +16,11 @@ using sqlite::Prepare;
 using sqlite::Rows;
 using sqlite::Statement;
 
-constexpr std::string_view kItemColumns =
-    "SELECT id, release_id, item_key, kind, title, severity, vendor_status, justification, "
-    "detail, fix_version, COALESCE(answered_by, 0), answered_at, lab_decision, lab_reason, "
-    "COALESCE(decided_by, 0), decided_at FROM triage_items";
-
-TriageItem ReadItem(const Statement& s) {
-  TriageItem item;
-  item.id = s.Int(0);
-  item.release_id = s.Int(1);
-  item.item_key = s.Text(2);
-  item.kind = s.Text(3);
-  item.title = s.Text(4);
-  item.severity = s.Text(5);
-  item.vendor_status = s.Text(6);
-  item.justification = s.Text(7);
-  item.detail = s.Text(8);
-  item.fix_version = s.Text(9);
-  item.answered_by = s.Int(10);
-  item.answered_at = s.Int(11);
-  item.lab_decision = s.Text(12);
-  item.lab_reason = s.Text(13);
-  item.decided_by = s.Int(14);
-  item.decided_at = s.Int(15);
-  return item;
-}
+using rows::kCommentColumns;
+using rows::kItemColumns;
+using rows::kVerdictColumns;
+constexpr auto* ReadItem = &rows::ReadItem<Statement>;
+constexpr auto* ReadVerdict = &rows::ReadVerdict<Statement>;
 
 }  // namespace
 
@@ -111,26 +92,9 @@ Result<Id> SqlitePortalStore::AddTriageComment(const TriageComment& comment) {
 Result<std::vector<TriageComment>> SqlitePortalStore::ListTriageComments(Id item_id) {
   std::lock_guard lock(mutex_);
   return Rows<TriageComment>(
-      Prepare(db_,
-              "SELECT id, item_id, COALESCE(author, 0), body, created_at FROM triage_comments "
-              "WHERE item_id = ? ORDER BY id",
-              {item_id}),
-      [](const Statement& s) {
-        return TriageComment{s.Int(0), s.Int(1), s.Int(2), s.Text(3), s.Int(4)};
-      });
+      Prepare(db_, Concat(kCommentColumns, " WHERE item_id = ? ORDER BY id"), {item_id}),
+      rows::ReadComment<Statement>);
 }
-
-namespace {
-
-constexpr std::string_view kVerdictColumns =
-    "SELECT id, release_id, outcome, summary, COALESCE(published_by, 0), published_at, envelope, "
-    "log_index FROM verdicts";
-
-Verdict ReadVerdict(const Statement& s) {
-  return Verdict{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Text(6), s.Int(7)};
-}
-
-}  // namespace
 
 Result<Id> SqlitePortalStore::CreateVerdict(const Verdict& verdict) {
   std::lock_guard lock(mutex_);

@@ -1,6 +1,10 @@
-// The SQLite portal store on a real file in a temporary directory: migrations applied once and
-// idempotent, a newer schema refused, constraints (kinds, uniqueness, foreign keys), and text
-// full of SQL metacharacters and HTML stored and read back verbatim.
+// The portal store's contract, run against both backends: SQLite on a real file in a temporary
+// directory, and PostgreSQL in a fresh database of the throw-away cluster the ctest run
+// started (scripts/pg-test-cluster.sh). Migrations applied once and idempotent, an older
+// schema upgraded, a newer one refused; constraints (kinds, uniqueness, foreign keys); text
+// full of SQL metacharacters and HTML stored verbatim; releases with their jobs; claims,
+// leases and exactly-once completion, also from several connections at once; and, for
+// PostgreSQL, a server killed mid-run and started again.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,6 +15,9 @@
 #include "core/hashing.hpp"
 #include "store/blob_store.hpp"
 #include "store/migrations.hpp"
+#include "store/open_store.hpp"
+#include "store/postgres_store.hpp"
+#include "store/postgres_test_database.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/test_support.hpp"
 
@@ -18,12 +25,6 @@ namespace clearbox::store {
 namespace {
 
 using clearbox::testing::TempDir;
-
-std::unique_ptr<SqlitePortalStore> OpenOrDie(const std::filesystem::path& path) {
-  auto store = SqlitePortalStore::Open(path);
-  EXPECT_TRUE(store.has_value()) << store.error().message;
-  return store ? std::move(*store) : nullptr;
-}
 
 // Runs one SQL statement on the file with the plain SQLite API (behind the store's back).
 int RawExec(const std::filesystem::path& path, const char* sql) {
@@ -34,32 +35,104 @@ int RawExec(const std::filesystem::path& path, const char* sql) {
   return rc;
 }
 
-TEST(PortalStore, MigrationsApplyOnceAndAreIdempotent) {
-  TempDir tmp;
-  const auto db = tmp / "portal.db";
+// A parameterised test runs once per backend ("sqlite", "postgresql").
+class Backend : public ::testing::TestWithParam<std::string_view> {
+ protected:
+  bool postgres() const { return GetParam() == "postgresql"; }
+
+  void SetUp() override {
+    if (postgres()) {
+      database_ = std::make_unique<testing::PostgresTestDatabase>();
+      ASSERT_FALSE(database_->url().empty()) << database_->error();
+    }
+  }
+
+  std::span<const Migration> AllMigrations() const {
+    return postgres() ? PostgresMigrations() : SqliteMigrations();
+  }
+
+  // Opens the backend's database with `migrations` (another connection each time).
+  Result<std::unique_ptr<PortalStore>> TryOpen(std::span<const Migration> migrations) {
+    if (postgres()) {
+      auto store = PostgresPortalStore::Open(database_->url(), migrations);
+      if (!store) return Forward(store);
+      return std::unique_ptr<PortalStore>(std::move(*store));
+    }
+    auto store = SqlitePortalStore::Open(tmp_ / "portal.db", migrations);
+    if (!store) return Forward(store);
+    return std::unique_ptr<PortalStore>(std::move(*store));
+  }
+
+  // The store with every migration; nullptr (and a failure) if it cannot be opened.
+  std::unique_ptr<PortalStore> OpenLatest() {
+    auto store = TryOpen(AllMigrations());
+    EXPECT_TRUE(store.has_value()) << store.error().message;
+    return store ? std::move(*store) : nullptr;
+  }
+
+  // Runs `sql` behind the store's back; true if it succeeded.
+  bool Raw(const std::string& sql) {
+    if (postgres()) {
+      auto db = postgres::Connection::Open(database_->url());
+      return db && (*db)->ExecScript(sql).has_value();
+    }
+    return RawExec(tmp_ / "portal.db", sql.c_str()) == SQLITE_OK;
+  }
+
+  // The integer in the first column of the first row of `sql`; -1 if it failed.
+  std::int64_t RawCount(const std::string& sql) {
+    if (postgres()) {
+      auto db = postgres::Connection::Open(database_->url());
+      if (!db) return -1;
+      auto rows = (*db)->Exec(sql);
+      return rows && rows->size() > 0 ? rows->Int(0, 0) : -1;
+    }
+    sqlite3* db = nullptr;
+    sqlite3_open((tmp_ / "portal.db").c_str(), &db);
+    sqlite3_stmt* stmt = nullptr;
+    std::int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<testing::PostgresTestDatabase> database_;
+};
+
+INSTANTIATE_TEST_SUITE_P(, Backend, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& backend) { return std::string(backend.param); });
+
+TEST_P(Backend, MigrationsApplyOnceAndAreIdempotent) {
   {
-    auto store = OpenOrDie(db);
+    auto store = OpenLatest();
     ASSERT_TRUE(store);
     EXPECT_EQ(*store->SchemaVersion(), LatestSchemaVersion());
     ASSERT_TRUE(store->CreateOrganisation("Acme", OrganisationKind::kVendor).has_value());
   }
   for (int i = 0; i < 2; ++i) {
-    auto store = OpenOrDie(db);
+    auto store = OpenLatest();
     ASSERT_TRUE(store);
     EXPECT_EQ(*store->SchemaVersion(), LatestSchemaVersion());
     auto organisations = store->ListOrganisations();
     ASSERT_TRUE(organisations.has_value());
     EXPECT_EQ(organisations->size(), 1u) << "reopening must not re-run a migration";
   }
-  // One schema_version row per migration.
+  EXPECT_EQ(RawCount("SELECT COUNT(*) FROM schema_version"),
+            static_cast<std::int64_t>(AllMigrations().size()))
+      << "one schema_version row per migration";
+}
+
+TEST(PortalStore, SqliteKeepsAWriteAheadLog) {
+  TempDir tmp;
+  { ASSERT_TRUE(SqlitePortalStore::Open(tmp / "portal.db").has_value()); }
   sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open((tmp / "portal.db").c_str(), &raw), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT COUNT(*) FROM schema_version", -1, &stmt, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), static_cast<int>(SqliteMigrations().size()));
-  sqlite3_finalize(stmt);
   // WAL journal mode is persistent in the file.
   ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
@@ -68,43 +141,37 @@ TEST(PortalStore, MigrationsApplyOnceAndAreIdempotent) {
   sqlite3_close(raw);
 }
 
-TEST(PortalStore, AnOlderDatabaseIsUpgradedStepByStep) {
-  TempDir tmp;
-  const auto db = tmp / "portal.db";
-  const auto all = SqliteMigrations();
+TEST_P(Backend, AnOlderDatabaseIsUpgradedStepByStep) {
+  const auto all = AllMigrations();
   ASSERT_GE(all.size(), 2u);
   {
-    auto first = SqlitePortalStore::Open(db, all.first(1));
+    auto first = TryOpen(all.first(1));
     ASSERT_TRUE(first.has_value()) << first.error().message;
     EXPECT_EQ(*(*first)->SchemaVersion(), 1);
   }
-  EXPECT_NE(RawExec(db, "SELECT * FROM audit_events"), SQLITE_OK) << "not yet migrated";
-  auto store = OpenOrDie(db);
+  EXPECT_FALSE(Raw("SELECT * FROM audit_events")) << "not yet migrated";
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->SchemaVersion(), LatestSchemaVersion());
-  EXPECT_EQ(RawExec(db, "SELECT * FROM audit_events"), SQLITE_OK);
+  EXPECT_TRUE(Raw("SELECT * FROM audit_events"));
 }
 
-TEST(PortalStore, ANewerSchemaIsRefusedWithAClearError) {
-  TempDir tmp;
-  const auto db = tmp / "portal.db";
-  { ASSERT_TRUE(OpenOrDie(db)); }
-  const std::string future = "INSERT INTO schema_version (version, name, applied_at) VALUES (" +
-                             std::to_string(LatestSchemaVersion() + 1) + ", 'future', 0)";
-  ASSERT_EQ(RawExec(db, future.c_str()), SQLITE_OK);
-  auto store = SqlitePortalStore::Open(db);
+TEST_P(Backend, ANewerSchemaIsRefusedWithAClearError) {
+  { ASSERT_TRUE(OpenLatest()); }
+  ASSERT_TRUE(Raw("INSERT INTO schema_version (version, name, applied_at) VALUES (" +
+                  std::to_string(LatestSchemaVersion() + 1) + ", 'future', 0)"));
+  auto store = TryOpen(AllMigrations());
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code, ErrorCode::kUnsupported);
   EXPECT_NE(store.error().message.find("newer than this clearbox"), std::string::npos)
       << store.error().message;
   // The refusal changed nothing.
-  auto again = SqlitePortalStore::Open(db);
+  auto again = TryOpen(AllMigrations());
   ASSERT_FALSE(again.has_value());
 }
 
-TEST(PortalStore, KindsRolesAndUniquenessAreEnforced) {
-  TempDir tmp;
-  auto store = OpenOrDie(tmp / "portal.db");
+TEST_P(Backend, KindsRolesAndUniquenessAreEnforced) {
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   const Id lab = *store->CreateOrganisation("Lab", OrganisationKind::kLab);
   const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
@@ -135,9 +202,8 @@ TEST(PortalStore, KindsRolesAndUniquenessAreEnforced) {
   EXPECT_FALSE(store->FindProject(project + 100)->has_value());
 }
 
-TEST(PortalStore, SessionsAndTokens) {
-  TempDir tmp;
-  auto store = OpenOrDie(tmp / "portal.db");
+TEST_P(Backend, SessionsAndTokens) {
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   const Id bob = *store->CreateUser("bob", "h", 1);
   ASSERT_TRUE(store->CreateSession({"aa", bob, "csrf", 10, 20}).has_value());
@@ -159,9 +225,8 @@ TEST(PortalStore, SessionsAndTokens) {
 }
 
 // Every text field takes SQL metacharacters, quotes, NUL-free control bytes and HTML verbatim.
-TEST(PortalStore, HostileTextIsStoredVerbatim) {
-  TempDir tmp;
-  auto store = OpenOrDie(tmp / "portal.db");
+TEST_P(Backend, HostileTextIsStoredVerbatim) {
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   const std::string hostile =
       "x'); DROP TABLE users; -- \" ` ; /* */ % _ \\ <script>alert(1)</script> &amp; \xc3\xa9";
@@ -176,13 +241,18 @@ TEST(PortalStore, HostileTextIsStoredVerbatim) {
   EXPECT_EQ((*store->FindApiToken(hostile))->name, hostile);
   EXPECT_FALSE(store->FindUserByName("x' OR '1'='1")->has_value());
   EXPECT_EQ(store->ListUsers()->size(), 1u);
+  if (postgres()) {
+    // PostgreSQL text holds no NUL: refused, never stored cut short.
+    EXPECT_EQ(store->CreateUser(std::string("nul\0byte", 8), "", 1).error().code,
+              ErrorCode::kInvalidArgument);
+    EXPECT_EQ(store->CreateUser("bad \xff utf-8", "", 1).error().code, ErrorCode::kInvalidArgument);
+  }
 }
 
 // A release and its queued job are stored together; versions are unique per project; a
 // release of a missing project stores neither.
-TEST(PortalStore, ReleasesAreStoredWithTheirJob) {
-  TempDir tmp;
-  auto store = OpenOrDie(tmp / "portal.db");
+TEST_P(Backend, ReleasesAreStoredWithTheirJob) {
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
   const Id user = *store->CreateUser("vera", "h", 1);
@@ -216,9 +286,8 @@ TEST(PortalStore, ReleasesAreStoredWithTheirJob) {
 
 // Claims hand out each job once; a lost worker's job is re-queued when its lease expires and
 // failed after max_attempts; only the holder may renew or finish, and only once.
-TEST(PortalStore, JobsAreClaimedLeasedAndFinishedOnce) {
-  TempDir tmp;
-  auto store = OpenOrDie(tmp / "portal.db");
+TEST_P(Backend, JobsAreClaimedLeasedAndFinishedOnce) {
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
   const Id project = *store->CreateProject(vendor, "router", "", 1);
@@ -257,10 +326,10 @@ TEST(PortalStore, JobsAreClaimedLeasedAndFinishedOnce) {
   EXPECT_FALSE(*store->FinishJob(a->id, "C", "", 301));
 }
 
-// Several threads claiming at once: every job is handed out exactly once.
-TEST(PortalStore, ConcurrentClaimsNeverShareAJob) {
-  TempDir tmp;
-  auto store = OpenOrDie(tmp / "portal.db");
+// Several workers, each with its own connection, claiming at once: every job is handed out
+// exactly once.
+TEST_P(Backend, ConcurrentClaimsNeverShareAJob) {
+  auto store = OpenLatest();
   ASSERT_TRUE(store);
   const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
   const Id project = *store->CreateProject(vendor, "router", "", 1);
@@ -275,23 +344,131 @@ TEST(PortalStore, ConcurrentClaimsNeverShareAJob) {
   }
   std::mutex mutex;
   std::vector<Id> claimed;
+  std::vector<std::string> errors;
+  std::vector<std::unique_ptr<PortalStore>> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.push_back(OpenLatest());
+    ASSERT_TRUE(workers.back());
+  }
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       const std::string name = "w" + std::to_string(t);
       for (;;) {
-        auto job = store->ClaimJob({name, 1000, 600, 3});
-        if (!job || !*job) return;
-        EXPECT_TRUE(*store->FinishJob((*job)->id, name, "", 1001));
+        auto job = workers[t]->ClaimJob({name, 1000, 600, 3});
         std::lock_guard lock(mutex);
+        if (!job) errors.push_back(job.error().message);
+        if (!job || !*job) return;
         claimed.push_back((*job)->id);
+        auto finished = workers[t]->FinishJob((*job)->id, name, "", 1001);
+        if (!finished || !*finished)
+          errors.push_back("finish of job " + std::to_string((*job)->id));
       }
     });
   }
   for (auto& thread : threads) thread.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
   std::sort(claimed.begin(), claimed.end());
   EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
   EXPECT_EQ(std::adjacent_find(claimed.begin(), claimed.end()), claimed.end());
+}
+
+// Triage: an import adds what a release lacks and keeps answers; a new answer is decided anew;
+// only an answered item can be decided; comments keep their order; one verdict per release.
+TEST_P(Backend, TriageAnswersDecisionsCommentsAndOneVerdict) {
+  auto store = OpenLatest();
+  ASSERT_TRUE(store);
+  const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
+  const Id project = *store->CreateProject(vendor, "router", "", 1);
+  const Id vera = *store->CreateUser("vera", "h", 1);
+  const Id release = *store->CreateReleaseWithJob(
+      {0, project, "1", ReleaseKind::kImage, "fw", std::string(64, 'd'), 1, vera, 0}, 10);
+  std::vector<TriageItem> items(2);
+  items[0].item_key = "CVE-2024-1@pkg:generic/busybox@1.36.1";
+  items[0].kind = "vulnerability";
+  items[0].title = "<b>overflow</b> ' OR 1=1 --";
+  items[0].severity = "high";
+  items[1].item_key = "telnet@/etc/inetd.conf";
+  items[1].kind = "finding";
+  EXPECT_EQ(*store->ImportTriageItems(release, items), 2);
+  const auto listed = *store->ListTriageItems(release);
+  ASSERT_EQ(listed.size(), 2u);
+  const Id cve = listed[0].kind == "vulnerability" ? listed[0].id : listed[1].id;
+  EXPECT_FALSE(store->DecideTriageItem(cve, "accepted", "", vera, 11).has_value())
+      << "nothing to decide before an answer";
+  TriageItem answer = *(*store->FindTriageItem(cve));
+  answer.vendor_status = "not_affected";
+  answer.justification = "code_not_reachable";
+  ASSERT_TRUE(store->AnswerTriageItem(answer, vera, 12).has_value());
+  ASSERT_TRUE(store->DecideTriageItem(cve, "accepted", "ok", vera, 13).has_value());
+  EXPECT_EQ((*store->FindTriageItem(cve))->lab_decision, "accepted");
+  EXPECT_EQ(*store->ImportTriageItems(release, items), 0) << "a re-import keeps the answers";
+  EXPECT_EQ((*store->FindTriageItem(cve))->title, items[0].title);
+  ASSERT_TRUE(store->AnswerTriageItem(answer, vera, 14).has_value());
+  EXPECT_EQ((*store->FindTriageItem(cve))->lab_decision, "pending") << "decided anew";
+  answer.vendor_status = "maybe";
+  EXPECT_EQ(store->AnswerTriageItem(answer, vera, 15).error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(store->AddTriageComment({0, cve, vera, "first", 16}).has_value());
+  ASSERT_TRUE(store->AddTriageComment({0, cve, 0, "second", 17}).has_value());
+  const auto comments = *store->ListTriageComments(cve);
+  ASSERT_EQ(comments.size(), 2u);
+  EXPECT_EQ(comments[0].body, "first");
+  EXPECT_EQ(comments[1].author, 0) << "no author stays 0";
+  Verdict verdict{0, release, "pass", "all answered", vera, 20, "{}", 7};
+  const auto id = store->CreateVerdict(verdict);
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  EXPECT_EQ((*store->FindVerdictOfRelease(release))->log_index, 7);
+  EXPECT_EQ(store->CreateVerdict(verdict).error().code, ErrorCode::kInvalidArgument);
+  verdict.release_id = release + 1;
+  verdict.outcome = "excellent";
+  EXPECT_FALSE(store->CreateVerdict(verdict).has_value());
+}
+
+// The PostgreSQL server dies (SIGKILL to every process) and comes back: what was committed is
+// there, and the same store object reconnects by itself.
+TEST(PostgresStore, AServerKilledAndRestartedLosesNothingAndTheStoreReconnects) {
+  TempDir tmp;
+  testing::PostgresTestCluster cluster(tmp / "cluster");
+  ASSERT_TRUE(cluster.ok());
+  auto store = PostgresPortalStore::Open(cluster.url());
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE((*store)
+                    ->CreateOrganisation("org" + std::to_string(i), OrganisationKind::kVendor)
+                    .has_value());
+  }
+  ASSERT_TRUE(cluster.Kill());
+  auto down = (*store)->ListOrganisations();
+  ASSERT_FALSE(down.has_value());
+  EXPECT_EQ(down.error().code, ErrorCode::kIo);
+  ASSERT_TRUE(cluster.Restart());
+  Result<std::vector<Organisation>> listed = Fail(ErrorCode::kIo, "not tried");
+  for (int attempt = 0; attempt < 3 && !listed; ++attempt) listed = (*store)->ListOrganisations();
+  ASSERT_TRUE(listed.has_value()) << listed.error().message;
+  EXPECT_EQ(listed->size(), 20u);
+  EXPECT_TRUE((*store)->CreateOrganisation("after", OrganisationKind::kLab).has_value());
+}
+
+TEST(PortalStore, DatabaseUrlsChooseTheBackendAndHidePasswords) {
+  EXPECT_TRUE(IsPostgresUrl("postgresql://u@h/db"));
+  EXPECT_TRUE(IsPostgresUrl("postgres://h/db"));
+  EXPECT_FALSE(IsPostgresUrl("sqlite:///x.db"));
+  EXPECT_EQ(RedactDatabaseUrl("postgresql://lab:s3cret@db.example:5432/portal"),
+            "postgresql://lab:***@db.example:5432/portal");
+  EXPECT_EQ(RedactDatabaseUrl("postgresql://lab@db/portal"), "postgresql://lab@db/portal");
+  EXPECT_EQ(RedactDatabaseUrl("postgresql:///portal?host=/tmp"), "postgresql:///portal?host=/tmp");
+  TempDir tmp;
+  auto refused = OpenPortalStore("mysql://x", tmp.path());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  auto unreachable = OpenPortalStore("postgresql://nobody:pw@/x?host=/nonexistent", tmp.path());
+  ASSERT_FALSE(unreachable.has_value());
+  EXPECT_EQ(unreachable.error().code, ErrorCode::kIo);
+  EXPECT_EQ(unreachable.error().message.find("pw@"), std::string::npos)
+      << unreachable.error().message;
+  auto sqlite = OpenPortalStore("", tmp.path());
+  ASSERT_TRUE(sqlite.has_value()) << sqlite.error().message;
+  EXPECT_TRUE(std::filesystem::exists(tmp / "portal.db"));
 }
 
 // Blobs: written under their digest, one copy per content, capped, verified on read, and
