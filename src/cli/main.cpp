@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterWitnessCommand(app, &run);
   clearbox::cli::RegisterProbeCommand(app, &run);
   clearbox::cli::RegisterServeCommand(app, &run);
+  clearbox::cli::RegisterWorkerCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,6 @@
-// `clearbox serve --data DIR [--listen HOST:PORT] [--init-admin NAME]`: the lab portal
-// (src/portal) over the SQLite store in DIR/portal.db (src/store).
+// `clearbox serve --data DIR [--db URL] [--listen HOST:PORT] [--init-admin NAME]`: the lab
+// portal (src/portal) over the SQLite store in DIR/portal.db or a PostgreSQL database (src/store);
+// `clearbox worker --data DIR --db URL`: scan workers beside it, on this or another machine.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 #include "portal/triage.hpp"
 #include "portal/verdict_ledger.hpp"
 #include "store/blob_store.hpp"
+#include "store/open_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace clearbox::cli {
@@ -34,6 +36,7 @@ constexpr std::string_view kDefaultLabOrganisation = "Lab";
 
 struct ServeArgs {
   std::string data;
+  std::string db;  // "" = DATA/portal.db
   std::string listen = "127.0.0.1:8080";
   std::string init_admin;
   bool secure_cookies = false;
@@ -54,18 +57,34 @@ int Report(const Error& error) {
   return error.code == ErrorCode::kInternal ? kExitInternal : kExitUnusableInput;
 }
 
-Result<std::unique_ptr<store::SqlitePortalStore>> OpenStore(const std::string& data) {
+Result<std::unique_ptr<store::PortalStore>> OpenStore(const ServeArgs& args) {
   std::error_code ec;
-  std::filesystem::create_directories(data, ec);
-  if (ec) return Fail(ErrorCode::kIo, "cannot create " + data + ": " + ec.message());
+  std::filesystem::create_directories(args.data, ec);
+  if (ec) return Fail(ErrorCode::kIo, "cannot create " + args.data + ": " + ec.message());
   // Sessions, hashes and tokens live here: owner only.
-  ::chmod(data.c_str(), 0700);
-  return store::SqlitePortalStore::Open(std::filesystem::path(data) / store::kPortalDatabaseName);
+  ::chmod(args.data.c_str(), 0700);
+  return store::OpenPortalStore(args.db, args.data);
+}
+
+// Blocks SIGINT and SIGTERM in every thread started after this call; WaitForStopSignal takes
+// them.
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
+
+void WaitForStopSignal(const sigset_t& stop_signals) {
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
 }
 
 // Creates the first administrator: a member of the lab organisation with the admin role.
 int RunInitAdmin(const ServeArgs& args) {
-  auto store = OpenStore(args.data);
+  auto store = OpenStore(args);
   if (!store) return Report(store.error());
   if (!portal::ValidName(args.init_admin)) {
     return Report(Error{ErrorCode::kInvalidArgument, "not a usable user name"});
@@ -137,7 +156,7 @@ int RunInitAdmin(const ServeArgs& args) {
 
 // --check-audit: the audit log's tiles and checkpoint, then its replay against the database.
 int RunCheckAudit(const ServeArgs& args) {
-  auto store = OpenStore(args.data);
+  auto store = OpenStore(args);
   if (!store) return Report(store.error());
   auto audit = portal::AuditTrail::Open(args.data);
   if (!audit) return Report(audit.error());
@@ -160,26 +179,14 @@ int RunServe(const ServeArgs& args) {
   if (!address) return Report(address.error());
   auto config = portal::LoadPortalConfig(DataDir(), args.secure_cookies);
   if (!config) return Report(config.error());
-  auto store = OpenStore(args.data);
+  auto store = OpenStore(args);
   if (!store) return Report(store.error());
   const std::filesystem::path data(args.data);
   auto blobs = store::BlobStore::Open(data / "blobs");
   if (!blobs) return Report(blobs.error());
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return Report(Error{ErrorCode::kInternal, "cannot find this program: " + ec.message()});
-  portal::ScanWorkerOptions worker_options;
-  worker_options.store = store->get();
-  worker_options.blobs = &*blobs;
-  worker_options.results_root = data / "results";
-  worker_options.clearbox_binary = self;
-  worker_options.workers = args.workers;
-  worker_options.on_scan_finished = [db = store->get()](store::Id release,
-                                                        const std::filesystem::path& results) {
-    return portal::ImportTriageItems(*db, release, results);
-  };
-  worker_options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
-  portal::ScanWorkers workers(worker_options);
+  auto worker_options = portal::PortalScanWorkerOptions(**store, *blobs, data, args.workers);
+  if (!worker_options) return Report(worker_options.error());
+  portal::ScanWorkers workers(*worker_options);
   auto verdicts = portal::VerdictLedger::Open(data);
   if (!verdicts) return Report(verdicts.error());
   config->verdicts = verdicts->get();
@@ -187,16 +194,12 @@ int RunServe(const ServeArgs& args) {
   if (!audit) return Report(audit.error());
   config->audit = audit->get();
   config->blobs = &*blobs;
-  config->results_root = worker_options.results_root;
+  config->results_root = worker_options->results_root;
   config->max_upload_bytes = args.max_upload_mb << 20;
   config->on_release_queued = [&workers] { workers.Wake(); };
   // SIGINT/SIGTERM are blocked before the server's threads start and taken by one waiter
   // thread, which stops the server cleanly.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
   portal::PortalApp app(**store, std::move(*config));
   portal::HttpServer server([&app](const portal::HttpRequest& r) { return app.Handle(r); },
                             [&app](const portal::HttpRequest& r) { return app.CheckHeaders(r); });
@@ -207,25 +210,86 @@ int RunServe(const ServeArgs& args) {
   std::fflush(stdout);
   workers.Start();
   std::thread waiter([&server, &stop_signals] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    WaitForStopSignal(stop_signals);
     server.Stop();
   });
   auto served = server.Serve();
   ::kill(::getpid(), SIGTERM);  // wakes the waiter if Serve() ended on its own
   waiter.join();
-  workers.Stop();  // a scan in progress is stopped; its job is retried after its lease
+  workers.Stop();  // a scan in progress is stopped; its job goes back to the queue
   if (!served) return Report(served.error());
   return kExitOk;
 }
 
+struct WorkerArgs {
+  std::string data;
+  std::string db;
+  int workers = 1;
+  int lease_seconds = 120;
+};
+
+// Scan workers without the web server: claim jobs from the store until SIGINT/SIGTERM, then
+// return the job in hand to the queue.
+int RunWorker(const WorkerArgs& args) {
+  auto store = store::OpenPortalStore(args.db, args.data);
+  if (!store) return Report(store.error());
+  const std::filesystem::path data(args.data);
+  auto blobs = store::BlobStore::Open(data / "blobs");
+  if (!blobs) return Report(blobs.error());
+  auto options = portal::PortalScanWorkerOptions(**store, *blobs, data, args.workers);
+  if (!options) return Report(options.error());
+  options->lease = std::chrono::seconds(args.lease_seconds);
+  const sigset_t stop_signals = BlockStopSignals();
+  portal::ScanWorkers workers(*options);
+  workers.Start();
+  std::printf("clearbox worker: %d scan worker(s) on %s, data in %s\n", args.workers,
+              args.db.empty() ? (data / store::kPortalDatabaseName).c_str()
+                              : store::RedactDatabaseUrl(args.db).c_str(),
+              args.data.c_str());
+  std::fflush(stdout);
+  WaitForStopSignal(stop_signals);
+  workers.Stop();
+  std::printf("clearbox worker: stopped\n");
+  return kExitOk;
+}
+
 }  // namespace
+
+void RegisterWorkerCommand(CLI::App& app, std::function<int()>* run) {
+  auto args = std::make_shared<WorkerArgs>();
+  auto* worker = app.add_subcommand(
+      "worker", "Scan workers of the lab portal, on this or another machine (no web server)");
+  worker
+      ->add_option("--data", args->data,
+                   "The portal's data directory, shared with the server (blobs/, results/)")
+      ->required();
+  worker->add_option("--db", args->db,
+                     "The portal's database: a postgresql:// URL (default: DATA/portal.db)");
+  worker->add_option("--workers", args->workers, "Scan workers (each scan is a child process)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  worker
+      ->add_option("--lease", args->lease_seconds,
+                   "Seconds a claimed job stays this worker's without a heartbeat (renewed while "
+                   "the scan runs; a worker that dies loses its job after this)")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 86400));
+  worker->footer(
+      "Claims queued scans (FOR UPDATE SKIP LOCKED on PostgreSQL), renews each job's lease while\n"
+      "its `clearbox scan` child runs, and finishes it exactly once. SIGINT/SIGTERM: the job in\n"
+      "hand goes back to the queue. See docs/portal.md (scale-out).\n"
+      "Exit codes: 0 stopped; 2 usage; 4 database or data directory unusable; 70 internal.");
+  worker->callback([run, args] { *run = [args] { return RunWorker(*args); }; });
+}
 
 void RegisterServeCommand(CLI::App& app, std::function<int()>* run) {
   auto args = std::make_shared<ServeArgs>();
   auto* serve = app.add_subcommand("serve", "The lab portal: web pages and a JSON API");
   serve->add_option("--data", args->data, "Portal data directory (created; holds portal.db)")
       ->required();
+  serve->add_option("--db", args->db,
+                    "The portal's database: a postgresql:// URL shared with `clearbox worker` "
+                    "on other machines (default: DATA/portal.db, SQLite)");
   serve->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
   serve->add_option("--init-admin", args->init_admin,

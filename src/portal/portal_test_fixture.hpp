@@ -1,6 +1,8 @@
 // The portal test fixture shared by portal_app_test.cpp and release_routes_test.cpp: a real
-// SQLite file, PortalApp behind the real HttpServer on a free 127.0.0.1 port, a seeded world of
-// organisations, users and projects, and curl as the browser and the CI client.
+// SQLite file (or, with CLEARBOX_TEST_STORE=postgresql, a fresh database in the ctest run's
+// PostgreSQL cluster: the same suites against the second backend), PortalApp behind the real
+// HttpServer on a free 127.0.0.1 port, a seeded world of organisations, users and projects, and
+// curl as the browser and the CI client.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,9 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include <sqlite3.h>
 #include "core/hex.hpp"
 #include "portal/credentials.hpp"
 #include "portal/portal_app.hpp"
+
+#include "store/postgres_store.hpp"
+#include "store/postgres_test_database.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/test_support.hpp"
 
@@ -91,9 +97,17 @@ struct World {
 class PortalServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::SqlitePortalStore::Open(tmp_ / "portal.db");
-    ASSERT_TRUE(opened.has_value()) << opened.error().message;
-    store_ = std::move(*opened);
+    if (UsePostgres()) {
+      postgres_ = std::make_unique<store::testing::PostgresTestDatabase>();
+      ASSERT_FALSE(postgres_->url().empty()) << postgres_->error();
+      auto opened = store::PostgresPortalStore::Open(postgres_->url());
+      ASSERT_TRUE(opened.has_value()) << opened.error().message;
+      store_ = std::move(*opened);
+    } else {
+      auto opened = store::SqlitePortalStore::Open(tmp_ / "portal.db");
+      ASSERT_TRUE(opened.has_value()) << opened.error().message;
+      store_ = std::move(*opened);
+    }
     auto& s = *store_;
     w_.lab = *s.CreateOrganisation("Lab", OrganisationKind::kLab);
     w_.vendor_a = *s.CreateOrganisation("Vendor A", OrganisationKind::kVendor);
@@ -196,8 +210,32 @@ class PortalServer : public ::testing::Test {
     return page.body.substr(at + marker.size(), 2 * kSecretBytes);
   }
 
+  // True when the suite runs against PostgreSQL (CLEARBOX_TEST_STORE=postgresql).
+  static bool UsePostgres() {
+    const char* backend = std::getenv("CLEARBOX_TEST_STORE");
+    return backend != nullptr && std::string_view(backend) == "postgresql";
+  }
+  // " --db URL" for `clearbox serve` when the store is PostgreSQL, else "".
+  std::string DbOption() const {
+    return postgres_ ? " --db " + ShellQuote(postgres_->url()) : std::string();
+  }
+  // Runs `sql` on the database behind the portal's back; true if it succeeded.
+  bool RawSql(const std::string& sql) {
+    if (postgres_) {
+      auto db = store::postgres::Connection::Open(postgres_->url());
+      return db && (*db)->ExecScript(sql).has_value();
+    }
+    sqlite3* raw = nullptr;
+    const bool opened = sqlite3_open((tmp_ / "portal.db").c_str(), &raw) == SQLITE_OK;
+    const bool ran =
+        opened && sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(raw);
+    return ran;
+  }
+
   TempDir tmp_;
-  std::unique_ptr<store::SqlitePortalStore> store_;
+  std::unique_ptr<store::testing::PostgresTestDatabase> postgres_;
+  std::unique_ptr<store::PortalStore> store_;
   std::unique_ptr<PortalApp> app_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;

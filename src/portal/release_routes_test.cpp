@@ -188,18 +188,13 @@ class PortalReleases : public PortalServer {
               0)
         << output;
     const std::string check = ShellQuote(ClearboxBinary()) + " serve --data " +
-                              ShellQuote(tmp_.path().string()) + " --check-audit";
+                              ShellQuote(tmp_.path().string()) + DbOption() + " --check-audit";
     EXPECT_EQ(RunShell(check, &output), 0) << output;
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open((tmp_ / "portal.db").c_str(), &raw), SQLITE_OK);
-    const std::string edit =
-        "UPDATE triage_items SET lab_decision = 'rejected' WHERE id = " + std::to_string(item);
-    ASSERT_EQ(sqlite3_exec(raw, edit.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-    const std::string role = "INSERT INTO memberships VALUES (" +
-                             std::to_string((*store_->FindUserByName("vendor-b"))->id) + ", " +
-                             std::to_string(w_.lab) + ", 'admin')";
-    ASSERT_EQ(sqlite3_exec(raw, role.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(raw);
+    ASSERT_TRUE(RawSql("UPDATE triage_items SET lab_decision = 'rejected' WHERE id = " +
+                       std::to_string(item)));
+    ASSERT_TRUE(RawSql("INSERT INTO memberships VALUES (" +
+                       std::to_string((*store_->FindUserByName("vendor-b"))->id) + ", " +
+                       std::to_string(w_.lab) + ", 'admin')"));
     const auto problems = CompareAuditWithStore(*entries, *store_);
     ASSERT_EQ(problems.size(), 2u);
     EXPECT_NE(problems[0].find("role admin is in the database but not in the audit log"),

@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
 #include <system_error>
+
+#include "portal/triage.hpp"
 
 extern char** environ;
 
@@ -44,6 +47,25 @@ fs::path ReleaseResultsDir(const fs::path& results_root, store::Id id) {
   return results_root / std::to_string(id);
 }
 
+Result<ScanWorkerOptions> PortalScanWorkerOptions(store::PortalStore& store,
+                                                  const store::BlobStore& blobs,
+                                                  const fs::path& data, int workers) {
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return Fail(ErrorCode::kInternal, "cannot find this program: " + ec.message());
+  ScanWorkerOptions options;
+  options.store = &store;
+  options.blobs = &blobs;
+  options.results_root = data / "results";
+  options.clearbox_binary = self;
+  options.workers = workers;
+  options.on_scan_finished = [db = &store](store::Id release, const fs::path& results) {
+    return ImportTriageItems(*db, release, results);
+  };
+  options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
+  return options;
+}
+
 ScanWorkers::ScanWorkers(ScanWorkerOptions options) : options_(std::move(options)) {}
 
 ScanWorkers::~ScanWorkers() {
@@ -78,7 +100,11 @@ void ScanWorkers::Loop(int index) {
         {worker, options_.now(), options_.lease.count(), options_.max_attempts});
     if (job && *job) {
       const std::string error = RunJob(**job, worker);
-      if (stopping_ && error == "stopped") return;  // the lease runs out; another worker retries
+      if (stopping_ && error == "stopped") {
+        // Shutting down: the job goes back to the queue for another worker at once.
+        (void)options_.store->ReturnJob((*job)->id, worker);
+        return;
+      }
       (void)options_.store->FinishJob((*job)->id, worker, error, options_.now());
       continue;
     }

@@ -40,6 +40,13 @@ struct ScanWorkerOptions {
       on_scan_finished;
 };
 
+// The options of the portal's own workers (`clearbox serve` and `clearbox worker`): results in
+// DATA/results, this program as the scanner, triage imported after each scan, the wall clock.
+// kInternal if this program's path cannot be found.
+Result<ScanWorkerOptions> PortalScanWorkerOptions(store::PortalStore& store,
+                                                  const store::BlobStore& blobs,
+                                                  const std::filesystem::path& data, int workers);
+
 // A pool of scan worker threads; stopped (and joined) by Stop or the destructor.
 class ScanWorkers {
  public:
@@ -52,8 +59,9 @@ class ScanWorkers {
   void Start();
   // Wakes idle workers (a job was queued).
   void Wake();
-  // Stops claiming, kills a running scan child (its job returns to the queue when its lease
-  // expires) and joins the threads.
+  // Stops claiming, kills a running scan child, returns its job to the queue at once (another
+  // worker takes it; a worker killed outright loses its job only until the lease expires) and
+  // joins the threads.
   void Stop();
 
  private:

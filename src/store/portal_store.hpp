@@ -259,6 +259,9 @@ class PortalStore {
   // so every job completes exactly once.
   virtual Result<bool> FinishJob(Id job_id, std::string_view worker, std::string_view error,
                                  UnixSeconds now) = 0;
+  // Gives a job `worker` holds back to the queue at once (a worker shutting down), without
+  // counting the attempt; false if it no longer held it.
+  virtual Result<bool> ReturnJob(Id job_id, std::string_view worker) = 0;
   virtual Result<std::optional<Job>> FindJobOfRelease(Id release_id) = 0;
   // Jobs per state, for the queue page and metrics.
   virtual Result<std::vector<Job>> ListJobs() = 0;

@@ -107,6 +107,16 @@ Result<bool> PostgresPortalStore::FinishJob(Id job_id, std::string_view worker,
   return finished->Affected() > 0;
 }
 
+Result<bool> PostgresPortalStore::ReturnJob(Id job_id, std::string_view worker) {
+  std::lock_guard lock(mutex_);
+  auto returned = db_->Exec(
+      "UPDATE jobs SET state = 'queued', attempts = GREATEST(attempts - 1, 0), "
+      "lease_expires_at = 0 WHERE id = $1 AND state = 'running' AND worker = $2",
+      {job_id, worker});
+  if (!returned) return Forward(returned);
+  return returned->Affected() > 0;
+}
+
 Result<std::optional<Job>> PostgresPortalStore::FindJobOfRelease(Id release_id) {
   std::lock_guard lock(mutex_);
   return FirstRow<Job>(

@@ -134,6 +134,15 @@ Result<bool> SqlitePortalStore::FinishJob(Id job_id, std::string_view worker,
   return sqlite3_changes(db_) > 0;
 }
 
+Result<bool> SqlitePortalStore::ReturnJob(Id job_id, std::string_view worker) {
+  std::lock_guard lock(mutex_);
+  CLEARBOX_TRY(Exec(db_,
+                    "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), "
+                    "lease_expires_at = 0 WHERE id = ? AND state = 'running' AND worker = ?",
+                    {job_id, worker}));
+  return sqlite3_changes(db_) > 0;
+}
+
 Result<std::optional<Job>> SqlitePortalStore::FindJobOfRelease(Id release_id) {
   std::lock_guard lock(mutex_);
   return FirstRow<Job>(

@@ -324,6 +324,19 @@ TEST_P(Backend, JobsAreClaimedLeasedAndFinishedOnce) {
   EXPECT_EQ(failed->state, JobState::kFailed);
   EXPECT_NE(failed->error.find("lost 2 times"), std::string::npos) << failed->error;
   EXPECT_FALSE(*store->FinishJob(a->id, "C", "", 301));
+  // A worker shutting down returns its job: queued again at once, the attempt not counted.
+  const Id r3 = *store->CreateReleaseWithJob(
+      {0, project, "3", ReleaseKind::kImage, "c", digest, 1, 0, 0}, 12);
+  auto e = *store->ClaimJob({"E", 400, 60, 2});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->release_id, r3);
+  EXPECT_FALSE(*store->ReturnJob(e->id, "F")) << "only the holder returns it";
+  EXPECT_TRUE(*store->ReturnJob(e->id, "E"));
+  EXPECT_FALSE(*store->FinishJob(e->id, "E", "", 401)) << "returned, no longer E's";
+  auto f = *store->ClaimJob({"F", 401, 60, 2});
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->id, e->id);
+  EXPECT_EQ(f->attempts, 1);
 }
 
 // Several workers, each with its own connection, claiming at once: every job is handed out
