@@ -196,6 +196,7 @@ int RunServe(const ServeArgs& args) {
   config->blobs = &*blobs;
   config->results_root = worker_options->results_root;
   config->max_upload_bytes = args.max_upload_mb << 20;
+  config->in_process_workers = args.workers;
   config->on_release_queued = [&workers] { workers.Wake(); };
   // SIGINT/SIGTERM are blocked before the server's threads start and taken by one waiter
   // thread, which stops the server cleanly.

@@ -17,6 +17,7 @@
 #include "portal/audit_trail.hpp"
 #include "portal/credentials.hpp"
 #include "portal/page_parts.hpp"
+#include "store/migrations.hpp"
 
 namespace clearbox::portal {
 
@@ -125,7 +126,43 @@ HttpHeaderDecision PortalApp::CheckHeaders(const HttpRequest& request) {
 }
 
 HttpResponse PortalApp::Handle(const HttpRequest& request) {
-  return WithSecurityHeaders(request, Route(request));
+  const auto start = std::chrono::steady_clock::now();
+  auto response = WithSecurityHeaders(request, Route(request));
+  request_metrics_.Observe(response.status, std::chrono::steady_clock::now() - start);
+  return response;
+}
+
+std::optional<HttpResponse> PortalApp::RouteOperations(const HttpRequest& request) {
+  const std::string_view path = request.path;
+  if (path != "/healthz" && path != "/readyz" && path != "/metrics") return std::nullopt;
+  if (request.method != "GET" && request.method != "HEAD") {
+    return HttpResponse{405, "text/plain; charset=utf-8", "method not allowed\n", {}};
+  }
+  if (path == "/healthz") return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
+  if (path == "/readyz") {
+    auto version = store_.SchemaVersion();
+    if (!version) {
+      return HttpResponse{503, "text/plain; charset=utf-8", "database unavailable\n", {}};
+    }
+    if (*version != store::LatestSchemaVersion()) {
+      return HttpResponse{503,
+                          "text/plain; charset=utf-8",
+                          "database schema " + std::to_string(*version) + ", expected " +
+                              std::to_string(store::LatestSchemaVersion()) + "\n",
+                          {}};
+    }
+    return HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
+  }
+  std::string body = request_metrics_.Render();
+  auto jobs = store_.ListJobs();
+  if (jobs) {
+    body += RenderJobMetrics(*jobs, config_.now(), config_.in_process_workers);
+  }
+  body +=
+      "# HELP clearbox_database_up 1 if the database answered this scrape.\n"
+      "# TYPE clearbox_database_up gauge\nclearbox_database_up " +
+      std::string(jobs ? "1" : "0") + "\n";
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body), {}};
 }
 
 void PortalApp::Audit(const Caller& caller, std::string_view action, std::string_view subject,
@@ -216,6 +253,7 @@ HttpResponse PortalApp::Route(const HttpRequest& request) {
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
   const std::string_view path = request.path;
   if (path == "/api/v1" || path.starts_with("/api/v1/")) return RouteApi(request, path);
+  if (auto operations = RouteOperations(request)) return std::move(*operations);
   const auto segments = Segments(path);
   auto not_allowed = [] {
     return Html(405, "<!DOCTYPE html><title>405</title>method not allowed");

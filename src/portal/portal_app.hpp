@@ -16,6 +16,7 @@
 #include "portal/form.hpp"
 #include "portal/http_server.hpp"
 #include "portal/login_limiter.hpp"
+#include "portal/operations.hpp"
 #include "store/blob_store.hpp"
 #include "store/portal_store.hpp"
 
@@ -75,6 +76,8 @@ struct PortalConfig {
   VerdictLedger* verdicts = nullptr;
   // The audit trail every state change is recorded in (none: not recorded).
   AuditTrail* audit = nullptr;
+  // Scan workers of this process (shown in /metrics).
+  int in_process_workers = 0;
 };
 
 // Reads data/portal/portal.css and openapi.json from `data_dir`; kIo if one is missing.
@@ -175,8 +178,12 @@ class PortalApp {
 
   std::string Layout(const Caller* caller, std::string_view title, std::string_view body) const;
 
+  // /healthz, /readyz and /metrics; nullopt for any other path.
+  std::optional<HttpResponse> RouteOperations(const HttpRequest& request);
+
   store::PortalStore& store_;
   PortalConfig config_;
+  RequestMetrics request_metrics_;
   LoginLimiter limiter_;
   std::string dummy_hash_;  // verified against when the account does not exist (same timing)
 };
