@@ -1,5 +1,5 @@
 # Thin wrapper over CMake presets. Every target installs missing Debian packages first.
-.PHONY: all deps build debug run test bench bench-unpack bench-scan bench-equiv fuzz format tidy clean install package
+.PHONY: all deps build debug run test bench bench-unpack bench-scan bench-equiv bench-portal fuzz format tidy clean install package
 
 JOBS ?= $(shell nproc)
 # ccache keys on paths relative to the checkout, so clones and worktrees share one cache.
@@ -54,6 +54,12 @@ bench-unpack: build
 
 bench-scan: build
 	@bash bench/scan_router.sh
+
+# The portal on PostgreSQL with 1, 2 and 4 worker processes: 50 concurrent uploads, one worker
+# killed mid-job; then again with PostgreSQL killed and restarted mid-run (~15 min).
+bench-portal: build
+	@python3 bench/portal_load.py
+	@python3 bench/portal_load.py --workers 2 --restart-db --dir build/bench-portal-restart
 
 # clearbox equiv against diffoscope on two builds of a generated rootfs (~30 min, diffoscope).
 bench-equiv: build

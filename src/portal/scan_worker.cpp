@@ -92,6 +92,19 @@ void ScanWorkers::Stop() {
   threads_.clear();
 }
 
+void ScanWorkers::FinishHeldJob(store::Id job_id, const std::string& worker,
+                                const std::string& error) {
+  // The database may be away for a moment (a restart, a failover): keep trying while the lease
+  // would still be ours, so a finished scan is not redone. Past that, another worker redoes it.
+  const auto give_up = std::chrono::steady_clock::now() + options_.lease;
+  for (;;) {
+    auto finished = options_.store->FinishJob(job_id, worker, error, options_.now());
+    if (finished || stopping_ || std::chrono::steady_clock::now() >= give_up) return;
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+  }
+}
+
 void ScanWorkers::Loop(int index) {
   const std::string worker =
       HostName() + ":" + std::to_string(::getpid()) + ":" + std::to_string(index);
@@ -105,7 +118,7 @@ void ScanWorkers::Loop(int index) {
         (void)options_.store->ReturnJob((*job)->id, worker);
         return;
       }
-      (void)options_.store->FinishJob((*job)->id, worker, error, options_.now());
+      FinishHeldJob((*job)->id, worker, error);
       continue;
     }
     std::unique_lock lock(mutex_);

@@ -66,6 +66,8 @@ class ScanWorkers {
 
  private:
   void Loop(int index);
+  // Ends a job this worker holds, retrying while the database is unreachable (up to the lease).
+  void FinishHeldJob(store::Id job_id, const std::string& worker, const std::string& error);
   // Runs one claimed job to its end; returns the error text ("" = done).
   std::string RunJob(const store::Job& job, const std::string& worker);
   // Runs argv as a child, renewing the job's lease while it runs; its exit status or an error.
