@@ -10,8 +10,9 @@ cluster (scripts/pg-test-cluster.sh):
     (page latency);
   - with more than one worker, one worker is killed with SIGKILL (its whole process group,
     scan child included) while it holds a job; its job comes back when the lease runs out;
-  - optionally (--restart-db) PostgreSQL itself is killed with SIGKILL and started again
-    mid-run: workers and server must reconnect by themselves;
+  - optionally (--restart-db) PostgreSQL itself is killed with SIGKILL and started again twice:
+    once with half the uploads acknowledged and the rest in flight, once while scans run;
+    server and workers must reconnect by themselves;
   - at the end every release must have exactly one job, done, with its results on disk, and
     every acknowledged upload must be there.
 Prints one row per worker count: wall time, jobs/min, queue wait p50/p95 (from the database:
@@ -173,15 +174,35 @@ def run(args, cluster, workers, image, index):
                     pass
             time.sleep(0.02)
 
+    restarts = 0
+
+    def restart_during_uploads():
+        # Once half the uploads are acknowledged, PostgreSQL dies and comes back while the rest
+        # are in flight: the acknowledged ones must all be kept.
+        nonlocal restarts
+        while not stop.is_set():
+            with lock:
+                half = len(acknowledged) >= args.uploads // 2
+            if half:
+                cluster.restart()
+                restarts += 1
+                return
+            time.sleep(0.05)
+
     started = time.monotonic()
     threads = [threading.Thread(target=upload, args=(i,)) for i in range(args.uploads)]
     reading = threading.Thread(target=reader)
+    restarter = threading.Thread(target=restart_during_uploads) if args.restart_db else None
     for t in threads:
         t.start()
     reading.start()
+    if restarter:
+        restarter.start()
     for t in threads:
         t.join()
     uploaded = time.monotonic() - started
+    if restarter:
+        restarter.join()
 
     killed = None
     restarted = False
@@ -198,8 +219,9 @@ def run(args, cluster, workers, image, index):
                 victim.wait()
                 killed = pid
         if args.restart_db and not restarted and states.get("done", 0) >= args.uploads // 3:
-            cluster.restart()
+            cluster.restart()  # again, while scans run and finish
             restarted = True
+            restarts += 1
         if states.get("done", 0) + states.get("failed", 0) >= args.uploads:
             break
         time.sleep(0.2)
@@ -238,7 +260,7 @@ def run(args, cluster, workers, image, index):
         "wait_p50": quantile(waits, 0.5), "wait_p95": quantile(waits, 0.95),
         "page_p50_ms": 1000 * quantile(latencies, 0.5),
         "page_p95_ms": 1000 * quantile(latencies, 0.95), "reads": len(latencies),
-        "done": len(done), "retried": retried, "killed": killed, "db_restarted": restarted,
+        "done": len(done), "retried": retried, "killed": killed, "db_restarts": restarts,
         "lost_uploads": len(lost_uploads), "refused": len(refused),
         "missing_results": len(results_missing), "one_job_each": one_job_each, "ok": ok,
     }
@@ -275,15 +297,16 @@ def main():
           f" lease {args.lease} s, {os.cpu_count()} cores"
           + (", PostgreSQL killed and restarted mid-run" if args.restart_db else ""))
     print("| workers | wall s | jobs/min | vs 1 worker | queue wait p50/p95 s | page p50/p95 ms |"
-          " worker killed | jobs retried | lost uploads | exactly once |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          " worker killed | db restarts | jobs retried | lost uploads | exactly once |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     base = results[0]["jobs_per_min"] if results else 0
     for r in results:
         ratio = r["jobs_per_min"] / base if base else 0
         print(f"| {r['workers']} | {r['wall_s']:.1f} | {r['jobs_per_min']:.1f} | {ratio:.2f}x |"
               f" {r['wait_p50']:.0f} / {r['wait_p95']:.0f} |"
               f" {r['page_p50_ms']:.1f} / {r['page_p95_ms']:.1f} |"
-              f" {'yes' if r['killed'] else 'no'} | {r['retried']} | {r['lost_uploads']} |"
+              f" {'yes' if r['killed'] else 'no'} | {r['db_restarts']} | {r['retried']} |"
+              f" {r['lost_uploads']} |"
               f" {'yes' if r['one_job_each'] and r['done'] == args.uploads else 'NO'} |")
     failed = [r for r in results if not r["ok"]]
     for r in failed:
