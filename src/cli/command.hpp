@@ -62,6 +62,8 @@ void RegisterWitnessCommand(CLI::App& app, std::function<int()>* run);
 void RegisterProbeCommand(CLI::App& app, std::function<int()>* run);
 // The lab portal (src/portal over src/store): `serve --data DIR`.
 void RegisterServeCommand(CLI::App& app, std::function<int()>* run);
+// Many images through a bounded pool of scanners, resumable: `batch DIR|LIST -o OUT`.
+void RegisterBatchCommand(CLI::App& app, std::function<int()>* run);
 // Scan workers of the portal on any machine: `worker --data DIR --db URL`.
 void RegisterWorkerCommand(CLI::App& app, std::function<int()>* run);
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   clearbox::cli::RegisterProbeCommand(app, &run);
   clearbox::cli::RegisterServeCommand(app, &run);
   clearbox::cli::RegisterWorkerCommand(app, &run);
+  clearbox::cli::RegisterBatchCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

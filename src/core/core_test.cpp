@@ -7,6 +7,7 @@
 
 #include "core/budget.hpp"
 #include "core/byte_reader.hpp"
+#include "core/child_process.hpp"
 #include "core/entropy.hpp"
 #include "core/hashing.hpp"
 #include "core/hex.hpp"
@@ -204,6 +205,46 @@ TEST(ThreadPool, RunsTasksThatSubmitTasks) {
   }
   pool.WaitIdle();
   EXPECT_EQ(count.load(), 20);
+}
+
+// Child processes: exit status and log, the time limit, the stop hook, death by a signal and a
+// program that does not exist; every stopped child is reaped.
+TEST(ChildProcess, StatusLogTimeLimitHookAndSignal) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("clearbox-child-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ChildOptions options;
+  options.log = dir / "log";
+  options.poll = std::chrono::milliseconds(10);
+  auto status = RunChildProcess({"/bin/sh", "-c", "echo out; echo err >&2; exit 7"}, options);
+  ASSERT_TRUE(status.has_value()) << status.error().message;
+  EXPECT_EQ(*status, 7);
+  EXPECT_EQ(LogTail(options.log), "out\nerr");
+  EXPECT_EQ(LogTail(options.log, 4), "err");
+
+  options.timeout = std::chrono::milliseconds(200);
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = RunChildProcess({"/bin/sleep", "30"}, options);
+  ASSERT_FALSE(slow.has_value());
+  EXPECT_EQ(slow.error().code, ErrorCode::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+
+  options.timeout = std::chrono::milliseconds(0);
+  int polls = 0;
+  options.keep_going = [&polls] { return ++polls >= 3 ? std::string("stopped") : std::string(); };
+  auto stopped = RunChildProcess({"/bin/sleep", "30"}, options);
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_EQ(stopped.error().message, "stopped");
+
+  options.keep_going = nullptr;
+  auto killed = RunChildProcess({"/bin/sh", "-c", "kill -SEGV $$"}, options);
+  ASSERT_FALSE(killed.has_value());
+  EXPECT_EQ(killed.error().code, ErrorCode::kInternal);
+  EXPECT_NE(killed.error().message.find("signal 11"), std::string::npos) << killed.error().message;
+
+  auto missing = RunChildProcess({"/nonexistent/program"}, options);
+  EXPECT_FALSE(missing.has_value());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

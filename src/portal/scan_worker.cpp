@@ -1,18 +1,12 @@
 #include "portal/scan_worker.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ctime>
-#include <fstream>
 #include <system_error>
 
+#include "core/child_process.hpp"
 #include "portal/triage.hpp"
-
-extern char** environ;
 
 namespace clearbox::portal {
 namespace {
@@ -31,14 +25,6 @@ std::string HostName() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
   return name;
-}
-
-std::string Tail(const fs::path& log) {
-  std::ifstream in(log);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > 400) text = text.substr(text.size() - 400);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
 }
 
 }  // namespace
@@ -128,49 +114,28 @@ void ScanWorkers::Loop(int index) {
 
 Result<int> ScanWorkers::RunChild(const std::vector<std::string>& argv, const fs::path& log,
                                   const store::Job& job, const std::string& worker) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Fail(ErrorCode::kIo, "cannot start " + argv[0]);
-  const auto started = std::chrono::steady_clock::now();
-  auto renewed = started;
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      return Fail(ErrorCode::kInternal,
-                  "the scanner died with signal " + std::to_string(WTERMSIG(status)));
-    }
+  auto renewed = std::chrono::steady_clock::now();
+  ChildOptions child;
+  child.log = log;
+  child.timeout = options_.scan_timeout;
+  child.poll = kChildPoll;
+  child.keep_going = [&]() -> std::string {
+    if (stopping_) return "stopped";
     const auto now = std::chrono::steady_clock::now();
-    const bool timed_out = now - started > options_.scan_timeout;
-    if (stopping_ || timed_out) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      if (stopping_) return Fail(ErrorCode::kTimeout, "stopped");
-      return Fail(ErrorCode::kTimeout, "the scan took longer than " +
-                                           std::to_string(options_.scan_timeout.count()) + " s");
-    }
     if (now - renewed > options_.lease / 3) {
       auto held =
           options_.store->RenewJobLease(job.id, worker, options_.now() + options_.lease.count());
-      if (held && !*held) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        return Fail(ErrorCode::kInternal, "the job's lease was lost");
-      }
-      renewed = now;
+      if (held && !*held) return "the job's lease was lost";
+      renewed = now;  // a database error: try again a third of a lease later
     }
-    std::this_thread::sleep_for(kChildPoll);
+    return {};
+  };
+  auto status = RunChildProcess(argv, child);
+  if (!status && status.error().message.starts_with("it took longer")) {
+    return Fail(ErrorCode::kTimeout, "the scan took longer than " +
+                                         std::to_string(options_.scan_timeout.count()) + " s");
   }
+  return status;
 }
 
 std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker) {
@@ -202,7 +167,7 @@ std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker
   }
   if (!ScanCompleted(*scanned) || !fs::exists(out / "report.json")) {
     const std::string why =
-        "clearbox scan exited " + std::to_string(*scanned) + ": " + Tail(work / "scan.log");
+        "clearbox scan exited " + std::to_string(*scanned) + ": " + LogTail(work / "scan.log");
     fs::remove_all(work, ec);
     return why;
   }
