@@ -25,6 +25,7 @@ Exit status: 0 when every run completed every job exactly once with no lost uplo
 import argparse
 import hashlib
 import http.client
+import json
 import os
 import random
 import secrets
@@ -135,9 +136,11 @@ def run(args, cluster, workers, image, index):
     url = cluster.url(db)
     token, project = seed(cluster, db, args.clearbox, data)
     server, port = start_server(args.clearbox, data, url)
+    worker_logs = [open(os.path.join(args.dir, f"worker-{index}-{workers}-{w}.log"), "w")
+                   for w in range(workers)]
     worker_procs = [subprocess.Popen([args.clearbox, "worker", "--data", data, "--db", url,
                                       "--lease", str(args.lease)], stdout=subprocess.DEVNULL,
-                                     start_new_session=True) for _ in range(workers)]
+                                     stderr=log, start_new_session=True) for log in worker_logs]
     acknowledged, refused = [], []
     latencies, release_ids = [], []
     stop = threading.Event()
@@ -252,8 +255,19 @@ def run(args, cluster, workers, image, index):
             os.killpg(p.pid, signal.SIGKILL)
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)
+    # The workers' structured logs: JSON lines, one job.done per job they finished.
+    logged_done, bad_lines = 0, 0
+    for log in worker_logs:
+        log.close()
+        with open(log.name) as f:
+            for line in f:
+                try:
+                    event = json.loads(line)
+                    logged_done += event.get("event") == "job.done"
+                except ValueError:
+                    bad_lines += 1
     ok = (len(done) == args.uploads and not lost_uploads and one_job_each and not refused
-          and not results_missing)
+          and not results_missing and not bad_lines and logged_done == len(done))
     return {
         "workers": workers, "uploaded_s": uploaded, "wall_s": wall,
         "jobs_per_min": 60.0 * len(done) / wall if wall else 0.0,
@@ -263,6 +277,7 @@ def run(args, cluster, workers, image, index):
         "done": len(done), "retried": retried, "killed": killed, "db_restarts": restarts,
         "lost_uploads": len(lost_uploads), "refused": len(refused),
         "missing_results": len(results_missing), "one_job_each": one_job_each, "ok": ok,
+        "logged_done": logged_done, "bad_log_lines": bad_lines,
     }
 
 

@@ -42,6 +42,7 @@ struct ServeArgs {
   bool secure_cookies = false;
   int workers = 1;
   bool check_audit = false;
+  bool access_log = false;
   std::uint64_t max_upload_mb = portal::kDefaultMaxUploadBytes >> 20;
 };
 
@@ -184,8 +185,10 @@ int RunServe(const ServeArgs& args) {
   const std::filesystem::path data(args.data);
   auto blobs = store::BlobStore::Open(data / "blobs");
   if (!blobs) return Report(blobs.error());
+  portal::EventLog events;  // JSON lines on stderr
   auto worker_options = portal::PortalScanWorkerOptions(**store, *blobs, data, args.workers);
   if (!worker_options) return Report(worker_options.error());
+  worker_options->events = &events;
   portal::ScanWorkers workers(*worker_options);
   auto verdicts = portal::VerdictLedger::Open(data);
   if (!verdicts) return Report(verdicts.error());
@@ -197,6 +200,7 @@ int RunServe(const ServeArgs& args) {
   config->results_root = worker_options->results_root;
   config->max_upload_bytes = args.max_upload_mb << 20;
   config->in_process_workers = args.workers;
+  if (args.access_log) config->access_log = &events;
   config->on_release_queued = [&workers] { workers.Wake(); };
   // SIGINT/SIGTERM are blocked before the server's threads start and taken by one waiter
   // thread, which stops the server cleanly.
@@ -240,6 +244,8 @@ int RunWorker(const WorkerArgs& args) {
   auto options = portal::PortalScanWorkerOptions(**store, *blobs, data, args.workers);
   if (!options) return Report(options.error());
   options->lease = std::chrono::seconds(args.lease_seconds);
+  portal::EventLog events;  // JSON lines on stderr
+  options->events = &events;
   const sigset_t stop_signals = BlockStopSignals();
   portal::ScanWorkers workers(*options);
   workers.Start();
@@ -309,6 +315,9 @@ void RegisterServeCommand(CLI::App& app, std::function<int()>* run) {
   serve->add_option("--max-upload-mb", args->max_upload_mb, "Largest release upload in MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
+  serve->add_flag("--access-log", args->access_log,
+                  "Log every request as a JSON line on stderr (method, path, status, ms); job "
+                  "events are always logged there");
   serve->add_flag("--check-audit", args->check_audit,
                   "Check the audit log (tiles, signed checkpoint) and replay it against the "
                   "database, then exit: 0 agrees, 1 a difference (one FAIL line each)");

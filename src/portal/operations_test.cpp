@@ -2,6 +2,7 @@
 // PostgreSQL in portal_suites_on_postgresql): no login needed, nothing private shown, queue
 // figures that follow the jobs in the store, request counters that follow the requests.
 #include "portal/operations.hpp"
+#include "portal/event_log.hpp"
 #include "portal/portal_test_fixture.hpp"
 
 namespace clearbox::portal::test {
@@ -61,6 +62,39 @@ TEST_F(PortalServer, HealthReadinessAndMetricsNeedNoLoginAndFollowTheQueue) {
   for (const char* name : {"Vendor A", "vendor-a", "admin", "Customer"}) {
     EXPECT_EQ(m.find(name), std::string::npos) << name;
   }
+}
+
+// Structured logs: one JSON object per line, never interleaved across threads, hostile bytes
+// replaced rather than thrown on.
+TEST(PortalOperations, EventLogWritesWholeJsonLinesFromManyThreads) {
+  TempDir tmp;
+  std::FILE* file = std::fopen((tmp / "events.log").c_str(), "w+");
+  ASSERT_NE(file, nullptr);
+  {
+    EventLog log(file);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&log, t] {
+        for (int i = 0; i < 200; ++i) {
+          log.Write("job.done", {{"job", t * 1000 + i}, {"error", std::string(300, 'x')}});
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    log.Write("job.failed", {{"error", "bad \xff byte"}});
+  }
+  std::fclose(file);
+  std::istringstream lines(ReadFileBytes(tmp / "events.log"));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    const auto json = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << line.substr(0, 200);
+    EXPECT_EQ(json["time"].get<std::string>().size(), 20u);
+    EXPECT_TRUE(json["event"] == "job.done" || json["event"] == "job.failed");
+    ++count;
+  }
+  EXPECT_EQ(count, 8 * 200 + 1);
 }
 
 TEST(PortalOperations, RequestHistogramBucketsAreCumulative) {

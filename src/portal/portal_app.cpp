@@ -128,7 +128,17 @@ HttpHeaderDecision PortalApp::CheckHeaders(const HttpRequest& request) {
 HttpResponse PortalApp::Handle(const HttpRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   auto response = WithSecurityHeaders(request, Route(request));
-  request_metrics_.Observe(response.status, std::chrono::steady_clock::now() - start);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  request_metrics_.Observe(response.status, elapsed);
+  if (config_.access_log != nullptr) {
+    // The path without its query (a query may carry a version or a file name, not a secret;
+    // still, the path is enough to follow the traffic).
+    config_.access_log->Write("http.request",
+                              {{"method", request.method},
+                               {"path", request.path},
+                               {"status", response.status},
+                               {"ms", std::chrono::duration<double, std::milli>(elapsed).count()}});
+  }
   return response;
 }
 

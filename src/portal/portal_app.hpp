@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "portal/authorization.hpp"
+#include "portal/event_log.hpp"
 #include "portal/form.hpp"
 #include "portal/http_server.hpp"
 #include "portal/login_limiter.hpp"
@@ -78,6 +79,8 @@ struct PortalConfig {
   AuditTrail* audit = nullptr;
   // Scan workers of this process (shown in /metrics).
   int in_process_workers = 0;
+  // Access log: one "http.request" JSON line per request (method, path, status, ms); none: off.
+  EventLog* access_log = nullptr;
 };
 
 // Reads data/portal/portal.css and openapi.json from `data_dir`; kIo if one is missing.

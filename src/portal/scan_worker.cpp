@@ -78,14 +78,19 @@ void ScanWorkers::Stop() {
   threads_.clear();
 }
 
-void ScanWorkers::FinishHeldJob(store::Id job_id, const std::string& worker,
+void ScanWorkers::Log(std::string_view event, const nlohmann::ordered_json& fields) {
+  if (options_.events != nullptr) options_.events->Write(event, fields);
+}
+
+bool ScanWorkers::FinishHeldJob(store::Id job_id, const std::string& worker,
                                 const std::string& error) {
   // The database may be away for a moment (a restart, a failover): keep trying while the lease
   // would still be ours, so a finished scan is not redone. Past that, another worker redoes it.
   const auto give_up = std::chrono::steady_clock::now() + options_.lease;
   for (;;) {
     auto finished = options_.store->FinishJob(job_id, worker, error, options_.now());
-    if (finished || stopping_ || std::chrono::steady_clock::now() >= give_up) return;
+    if (finished) return *finished;
+    if (stopping_ || std::chrono::steady_clock::now() >= give_up) return false;
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
   }
@@ -94,17 +99,36 @@ void ScanWorkers::FinishHeldJob(store::Id job_id, const std::string& worker,
 void ScanWorkers::Loop(int index) {
   const std::string worker =
       HostName() + ":" + std::to_string(::getpid()) + ":" + std::to_string(index);
+  bool database_down = false;  // logged once per outage, not once per poll
   while (!stopping_) {
     auto job = options_.store->ClaimJob(
         {worker, options_.now(), options_.lease.count(), options_.max_attempts});
+    if (!job && !database_down)
+      Log("database.unreachable", {{"worker", worker}, {"error", job.error().message}});
+    if (job && database_down) Log("database.reachable", {{"worker", worker}});
+    database_down = !job;
     if (job && *job) {
-      const std::string error = RunJob(**job, worker);
+      const store::Job& held = **job;
+      Log("job.claimed", {{"job", held.id},
+                          {"release", held.release_id},
+                          {"attempt", held.attempts},
+                          {"worker", worker}});
+      const auto started = std::chrono::steady_clock::now();
+      const std::string error = RunJob(held, worker);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (stopping_ && error == "stopped") {
         // Shutting down: the job goes back to the queue for another worker at once.
-        (void)options_.store->ReturnJob((*job)->id, worker);
+        (void)options_.store->ReturnJob(held.id, worker);
+        Log("job.returned", {{"job", held.id}, {"release", held.release_id}, {"worker", worker}});
         return;
       }
-      FinishHeldJob((*job)->id, worker, error);
+      const bool finished = FinishHeldJob(held.id, worker, error);
+      nlohmann::ordered_json fields = {
+          {"job", held.id}, {"release", held.release_id}, {"worker", worker}, {"seconds", seconds}};
+      if (!error.empty()) fields["error"] = error;
+      // Not finished by us: the lease ran out and another worker holds (or finished) the job.
+      Log(!finished ? "job.lost" : error.empty() ? "job.done" : "job.failed", fields);
       continue;
     }
     std::unique_lock lock(mutex_);

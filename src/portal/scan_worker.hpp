@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "portal/event_log.hpp"
 #include "store/blob_store.hpp"
 #include "store/portal_store.hpp"
 
@@ -35,6 +36,9 @@ struct ScanWorkerOptions {
   std::chrono::milliseconds idle_poll{1000};  // how often an idle worker looks for work
   std::int64_t max_attempts = 3;
   std::function<store::UnixSeconds()> now;
+  // Where job events go as JSON lines (claimed, done, failed, returned, database errors);
+  // none: not logged.
+  EventLog* events = nullptr;
   // Called after a successful scan, before the job is finished (e.g. triage import).
   std::function<Result<void>(store::Id release_id, const std::filesystem::path& results)>
       on_scan_finished;
@@ -66,8 +70,10 @@ class ScanWorkers {
 
  private:
   void Loop(int index);
-  // Ends a job this worker holds, retrying while the database is unreachable (up to the lease).
-  void FinishHeldJob(store::Id job_id, const std::string& worker, const std::string& error);
+  void Log(std::string_view event, const nlohmann::ordered_json& fields);
+  // Ends a job this worker holds, retrying while the database is unreachable (up to the lease);
+  // false if the job was no longer this worker's.
+  bool FinishHeldJob(store::Id job_id, const std::string& worker, const std::string& error);
   // Runs one claimed job to its end; returns the error text ("" = done).
   std::string RunJob(const store::Job& job, const std::string& worker);
   // Runs argv as a child, renewing the job's lease while it runs; its exit status or an error.
