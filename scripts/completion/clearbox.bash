@@ -3,7 +3,7 @@
 _clearbox() {
   local cur prev words cword
   _init_completion || return
-  local commands="scan diff equiv assess report unpack checksec probe serve db keygen attest log verify witness"
+  local commands="scan diff equiv assess report unpack checksec probe serve worker batch db keygen attest log verify witness"
   local limits="--max-depth --max-total-bytes --max-files --max-ratio --handler-timeout --threads -j"
 
   # The subcommand (and a second level for db, log and witness).
@@ -51,7 +51,11 @@ _clearbox() {
     unpack) options="-o --output $limits" ;;
     checksec) options="--libc --json" ;;
     probe) options="-o --output --report --timeout --concurrency --data-dir --try-anonymous-ftp --snmp --snmp-port --ssdp --ssdp-port" ;;
-    serve) options="--data --listen --init-admin --secure-cookies --workers --max-upload-mb" ;;
+    serve) options="--data --db --listen --init-admin --secure-cookies --workers --max-upload-mb
+                    --access-log --check-audit" ;;
+    worker) options="--data --db --workers --lease" ;;
+    batch) options="-o --output -j --jobs --timeout --standard --db --no-vuln --keep-unpacked
+                    --quiet" ;;
     keygen) options="-o --output --cosigner" ;;
     attest) options="--key -o --output" ;;
     verify) options="--proof --log-key --attester-key --witness-key --old-checkpoint
