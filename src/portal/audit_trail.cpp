@@ -53,14 +53,10 @@ Result<std::uint64_t> AuditTrail::Record(store::UnixSeconds at, std::string_view
   if (text.size() > ledger::kMaxEntryBytes) {
     return Fail(ErrorCode::kLimitExceeded, "an audit entry is larger than a log entry");
   }
-  std::lock_guard lock(mutex_);
-  auto log = ledger::LogStore::OpenForAppend(dir_);
-  if (!log) return Forward(log);
-  return (*log)->Append({std::move(text)});
+  return writer_->Append(std::move(text));
 }
 
 Result<std::vector<Json>> AuditTrail::CheckedEntries() {
-  std::lock_guard lock(mutex_);
   auto log = ledger::LogStore::OpenForReading(dir_);
   if (!log) return Forward(log);
   CLEARBOX_TRY((*log)->CheckAll());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "ledger/group_commit.hpp"
 #include "store/portal_store.hpp"
 
 namespace clearbox::portal {
@@ -27,7 +28,9 @@ class AuditTrail {
   [[nodiscard]] static Result<std::unique_ptr<AuditTrail>> Open(const std::filesystem::path& dir);
 
   // Appends {"at","actor","action","subject","detail"} (keys in that order; no secrets) and
-  // returns its index once durable.
+  // returns its index once durable. Safe from many threads: entries recorded together are
+  // group-committed (one fsync round for all). The first record takes the log's writer lock
+  // for the life of this object.
   [[nodiscard]] Result<std::uint64_t> Record(store::UnixSeconds at, std::string_view actor,
                                              std::string_view action, std::string_view subject,
                                              const nlohmann::ordered_json& detail);
@@ -36,9 +39,10 @@ class AuditTrail {
   [[nodiscard]] Result<std::vector<nlohmann::json>> CheckedEntries();
 
  private:
-  explicit AuditTrail(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  explicit AuditTrail(std::filesystem::path dir)
+      : dir_(std::move(dir)), writer_(ledger::GroupCommitLog::OpenLazily(dir_)) {}
   std::filesystem::path dir_;
-  std::mutex mutex_;
+  std::unique_ptr<ledger::GroupCommitLog> writer_;
 };
 
 // Replays `entries` and compares the state they describe with `store`: memberships, shares,

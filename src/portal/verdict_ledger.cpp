@@ -60,10 +60,7 @@ Result<std::pair<std::string, std::uint64_t>> VerdictLedger::Publish(
   if (text.size() > ledger::kMaxEntryBytes) {
     return Fail(ErrorCode::kLimitExceeded, "the verdict's envelope is larger than a log entry");
   }
-  std::lock_guard lock(mutex_);
-  auto log = ledger::LogStore::OpenForAppend(log_dir_);
-  if (!log) return Forward(log);
-  auto index = (*log)->Append({text});
+  auto index = writer_->Append(text);
   if (!index) return Forward(index);
   return std::pair{std::move(text), *index};
 }

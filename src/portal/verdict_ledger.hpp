@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "ledger/group_commit.hpp"
 #include "ledger/note.hpp"
 
 namespace clearbox::portal {
@@ -43,11 +44,12 @@ class VerdictLedger {
                 ledger::VerifierKey log_key)
       : log_dir_(std::move(log_dir)),
         attester_(std::move(attester)),
-        log_key_(std::move(log_key)) {}
+        log_key_(std::move(log_key)),
+        writer_(ledger::GroupCommitLog::OpenLazily(log_dir_)) {}
   std::filesystem::path log_dir_;
   ledger::SignerKey attester_;
   ledger::VerifierKey log_key_;
-  std::mutex mutex_;  // one append at a time
+  std::unique_ptr<ledger::GroupCommitLog> writer_;  // appends, group-committed
 };
 
 }  // namespace clearbox::portal
