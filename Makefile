@@ -55,9 +55,13 @@ bench-unpack: build
 bench-scan: build
 	@bash bench/scan_router.sh
 
-# The portal on PostgreSQL with 1, 2 and 4 worker processes: 50 concurrent uploads, one worker
-# killed mid-job; then again with PostgreSQL killed and restarted mid-run (~15 min).
+# Concurrent appends through the portal's audit trail (group commit); then the portal on
+# PostgreSQL with 1, 2 and 4 worker processes: 50 concurrent uploads, one worker killed
+# mid-job; then again with PostgreSQL killed and restarted mid-run (~15 min).
 bench-portal: build
+	@cmake -S . -B build/release -DCLEARBOX_BENCH=ON >/dev/null
+	@cmake --build build/release -j $(JOBS) --target audit_append_bench
+	@build/release/bench/audit_append_bench build/bench-portal/audit 3 1,8,64,256
 	@python3 bench/portal_load.py
 	@python3 bench/portal_load.py --workers 2 --restart-db --dir build/bench-portal-restart
 
