@@ -63,7 +63,7 @@ bench-portal: build
 	@cmake --build build/release -j $(JOBS) --target audit_append_bench
 	@build/release/bench/audit_append_bench build/bench-portal/audit 3 1,8,64,256
 	@python3 bench/portal_load.py
-	@python3 bench/portal_load.py --workers 2 --restart-db --dir build/bench-portal-restart
+	@python3 bench/portal_load.py --workers 2k --restart-db --dir build/bench-portal-restart
 
 # clearbox equiv against diffoscope on two builds of a generated rootfs (~30 min, diffoscope).
 bench-equiv: build

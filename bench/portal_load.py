@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
 """Load test of the lab portal on loopback, with scan workers in separate processes (issue 19).
 
-For each worker count (default 1, 2 and 4) on a fresh database of a throw-away PostgreSQL
+For each worker count (default 1, 2, 4, and 4 with one killed) on a fresh database of a throw-away PostgreSQL
 cluster (scripts/pg-test-cluster.sh):
   - `clearbox serve --db URL --workers 0` (the web server claims nothing itself) and N
     `clearbox worker --db URL --data DATA` processes sharing the data directory;
   - 50 clients upload the same small image (scripts/make-demo-image.sh) at once through the
     API, each as its own release; a reader keeps requesting /api/v1/releases/ID meanwhile
     (page latency);
-  - with more than one worker, one worker is killed with SIGKILL (its whole process group,
-    scan child included) while it holds a job; its job comes back when the lease runs out;
+  - in the runs marked "k" (default: 4 workers), one worker is killed with SIGKILL (its whole
+    process group, scan child included) while it holds a job; its job comes back when the lease
+    runs out (the other runs measure throughput without a loss);
   - optionally (--restart-db) PostgreSQL itself is killed with SIGKILL and started again twice:
     once with half the uploads acknowledged and the rest in flight, once while scans run;
     server and workers must reconnect by themselves;
   - at the end every release must have exactly one job, done, with its results on disk, and
     every acknowledged upload must be there.
-Prints one row per worker count: wall time, jobs/min, queue wait p50/p95 (from the database:
-upload to last claim), page latency p50/p95, lost jobs retried, failures.
+Prints one row per worker count: wall time, jobs/min, how busy the machine's cores were (all
+processes: scans, diffs, PostgreSQL, the server, this script; the ceiling of scaling),
+queue wait p50/p95 (from the database: upload to last claim), page latency p50/p95, lost jobs
+retried, failures.
 
-Usage: bench/portal_load.py [--clearbox PATH] [--uploads 50] [--workers 1,2,4] [--lease 10]
+Usage: bench/portal_load.py [--clearbox PATH] [--uploads 50] [--workers 1,2,4,4k] [--lease 10]
                             [--restart-db] [--dir DIR]
 Exit status: 0 when every run completed every job exactly once with no lost upload.
 """
@@ -39,6 +42,14 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLUSTER = os.path.join(ROOT, "scripts", "pg-test-cluster.sh")
+
+
+def cpu_times():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def quantile(values, q):
@@ -127,7 +138,7 @@ def job_states(cluster, db):
     return {state: int(n) for state, n in (r.split("|") for r in rows.splitlines() if r)}
 
 
-def run(args, cluster, workers, image, index):
+def run(args, cluster, workers, kill, image, index):
     db = f"bench_{index}_{workers}"
     cluster.sql("postgres", f"DROP DATABASE IF EXISTS {db}")
     cluster.sql("postgres", f"CREATE DATABASE {db}")
@@ -175,7 +186,7 @@ def run(args, cluster, workers, image, index):
                     latencies.append(time.monotonic() - start)
                 except OSError:
                     pass
-            time.sleep(0.02)
+            time.sleep(0.2)  # 5 reads/s: measuring, not loading
 
     restarts = 0
 
@@ -193,6 +204,7 @@ def run(args, cluster, workers, image, index):
             time.sleep(0.05)
 
     started = time.monotonic()
+    cpu_before = cpu_times()
     threads = [threading.Thread(target=upload, args=(i,)) for i in range(args.uploads)]
     reading = threading.Thread(target=reader)
     restarter = threading.Thread(target=restart_during_uploads) if args.restart_db else None
@@ -212,7 +224,7 @@ def run(args, cluster, workers, image, index):
     deadline = started + args.timeout
     while time.monotonic() < deadline:
         states = job_states(cluster, db) or {}
-        if killed is None and workers > 1 and states.get("running", 0) > 0:
+        if kill and killed is None and states.get("running", 0) > 0:
             holder = cluster.try_sql(db, "SELECT worker FROM jobs WHERE state = 'running' "
                                          "ORDER BY id LIMIT 1")
             pid = int(holder.split(":")[1]) if holder else None
@@ -227,8 +239,10 @@ def run(args, cluster, workers, image, index):
             restarts += 1
         if states.get("done", 0) + states.get("failed", 0) >= args.uploads:
             break
-        time.sleep(0.2)
+        time.sleep(0.5)
     wall = time.monotonic() - started
+    cpu_after = cpu_times()
+    busy = 100.0 * (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1])
     stop.set()
     reading.join()
 
@@ -269,7 +283,7 @@ def run(args, cluster, workers, image, index):
     ok = (len(done) == args.uploads and not lost_uploads and one_job_each and not refused
           and not results_missing and not bad_lines and logged_done == len(done))
     return {
-        "workers": workers, "uploaded_s": uploaded, "wall_s": wall,
+        "workers": workers, "uploaded_s": uploaded, "wall_s": wall, "cpu_busy": busy,
         "jobs_per_min": 60.0 * len(done) / wall if wall else 0.0,
         "wait_p50": quantile(waits, 0.5), "wait_p95": quantile(waits, 0.95),
         "page_p50_ms": 1000 * quantile(latencies, 0.5),
@@ -285,7 +299,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clearbox", default=os.path.join(ROOT, "build/release/src/cli/clearbox"))
     parser.add_argument("--uploads", type=int, default=50)
-    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--workers", default="1,2,4,4k",
+                        help="worker counts, one run each; a trailing k: one worker is killed "
+                             "with SIGKILL while it holds a job")
     parser.add_argument("--lease", type=int, default=10)
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--restart-db", action="store_true")
@@ -301,8 +317,9 @@ def main():
     cluster = Cluster(os.path.join(args.dir, "pg"))
     results = []
     try:
-        for index, workers in enumerate(int(w) for w in args.workers.split(",")):
-            results.append(run(args, cluster, workers, image, index))
+        for index, spec in enumerate(args.workers.split(",")):
+            workers, kill = int(spec.rstrip("k")), spec.endswith("k")
+            results.append(run(args, cluster, workers, kill, image, index))
             r = results[-1]
             print(f"workers={r['workers']}: {r['done']}/{args.uploads} done in {r['wall_s']:.1f} s"
                   f" (uploads acknowledged in {r['uploaded_s']:.1f} s)", flush=True)
@@ -311,13 +328,16 @@ def main():
     print(f"\nportal load: {args.uploads} concurrent uploads of a {len(image) / 1e6:.1f} MB image,"
           f" lease {args.lease} s, {os.cpu_count()} cores"
           + (", PostgreSQL killed and restarted mid-run" if args.restart_db else ""))
-    print("| workers | wall s | jobs/min | vs 1 worker | queue wait p50/p95 s | page p50/p95 ms |"
-          " worker killed | db restarts | jobs retried | lost uploads | exactly once |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| workers | wall s | jobs/min | vs 1 worker | CPU busy | queue wait p50/p95 s |"
+          " page p50/p95 ms | worker killed | db restarts | jobs retried | lost uploads |"
+          " exactly once |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = results[0]["jobs_per_min"] if results else 0
     for r in results:
         ratio = r["jobs_per_min"] / base if base else 0
-        print(f"| {r['workers']} | {r['wall_s']:.1f} | {r['jobs_per_min']:.1f} | {ratio:.2f}x |"
+        label = f"{r['workers']} (1 killed)" if r["killed"] else str(r["workers"])
+        print(f"| {label} | {r['wall_s']:.1f} | {r['jobs_per_min']:.1f} | {ratio:.2f}x |"
+              f" {r['cpu_busy']:.0f}% |"
               f" {r['wait_p50']:.0f} / {r['wait_p95']:.0f} |"
               f" {r['page_p50_ms']:.1f} / {r['page_p95_ms']:.1f} |"
               f" {'yes' if r['killed'] else 'no'} | {r['db_restarts']} | {r['retried']} |"

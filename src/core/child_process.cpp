@@ -1,8 +1,10 @@
 #include "core/child_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,20 @@
 extern char** environ;
 
 namespace clearbox {
+namespace {
+
+// Waits up to `wait` for the child to exit: on a pidfd (Linux 5.3+) the wait ends the moment it
+// does; without one, a plain sleep.
+void WaitForExit(int pidfd, std::chrono::milliseconds wait) {
+  if (pidfd >= 0) {
+    pollfd fd{pidfd, POLLIN, 0};
+    (void)::poll(&fd, 1, static_cast<int>(wait.count()));
+    return;
+  }
+  std::this_thread::sleep_for(wait);
+}
+
+}  // namespace
 
 Result<int> RunChildProcess(const std::vector<std::string>& argv, const ChildOptions& options) {
   if (argv.empty()) return Fail(ErrorCode::kInvalidArgument, "no program to run");
@@ -31,6 +47,17 @@ Result<int> RunChildProcess(const std::vector<std::string>& argv, const ChildOpt
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return Fail(ErrorCode::kIo, "cannot start " + argv[0]);
   const auto started = std::chrono::steady_clock::now();
+#ifdef SYS_pidfd_open
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  const int pidfd = -1;
+#endif
+  struct CloseFd {
+    int fd;
+    ~CloseFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_pidfd{pidfd};
   auto kill_and_fail = [pid](std::string reason) -> Result<int> {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -53,7 +80,7 @@ Result<int> RunChildProcess(const std::vector<std::string>& argv, const ChildOpt
       std::string reason = options.keep_going();
       if (!reason.empty()) return kill_and_fail(std::move(reason));
     }
-    std::this_thread::sleep_for(options.poll);
+    WaitForExit(pidfd, options.poll);
   }
 }
 

@@ -17,7 +17,9 @@ namespace clearbox {
 struct ChildOptions {
   std::filesystem::path log;             // stdout and stderr go here (created 0600, truncated)
   std::chrono::milliseconds timeout{0};  // 0 = none
-  std::chrono::milliseconds poll{100};   // how often the child and the hook are checked
+  // How often the hook and the time limit are checked; the child's exit itself is noticed at
+  // once (pidfd), or within this interval on kernels without pidfd_open.
+  std::chrono::milliseconds poll{100};
   // Called every poll while the child runs; a non-empty reason kills the child and fails the
   // run with kTimeout and that reason ("stopped", "the job's lease was lost").
   std::function<std::string()> keep_going;
