@@ -53,9 +53,7 @@ class PortalReleases : public PortalServer {
     options.results_root = config.results_root;
     options.clearbox_binary = ClearboxBinary();
     options.idle_poll = std::chrono::milliseconds(100);
-    options.on_scan_finished = [this](store::Id release, const fs::path& results) {
-      return ImportTriageItems(*store_, release, results);
-    };
+    options.collect_triage = TriageItemsOfResults;
     options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
     workers_ = std::make_unique<ScanWorkers>(options);
     workers_->Start();

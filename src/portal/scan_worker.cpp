@@ -45,9 +45,7 @@ Result<ScanWorkerOptions> PortalScanWorkerOptions(store::PortalStore& store,
   options.results_root = data / "results";
   options.clearbox_binary = self;
   options.workers = workers;
-  options.on_scan_finished = [db = &store](store::Id release, const fs::path& results) {
-    return ImportTriageItems(*db, release, results);
-  };
+  options.collect_triage = TriageItemsOfResults;
   options.now = [] { return static_cast<store::UnixSeconds>(std::time(nullptr)); };
   return options;
 }
@@ -83,12 +81,15 @@ void ScanWorkers::Log(std::string_view event, const nlohmann::ordered_json& fiel
 }
 
 bool ScanWorkers::FinishHeldJob(store::Id job_id, const std::string& worker,
-                                const std::string& error) {
+                                const std::string& error,
+                                const std::vector<store::TriageItem>& triage) {
   // The database may be away for a moment (a restart, a failover): keep trying while the lease
   // would still be ours, so a finished scan is not redone. Past that, another worker redoes it.
   const auto give_up = std::chrono::steady_clock::now() + options_.lease;
   for (;;) {
-    auto finished = options_.store->FinishJob(job_id, worker, error, options_.now());
+    auto finished = error.empty()
+                        ? options_.store->CompleteJob(job_id, worker, triage, options_.now())
+                        : options_.store->FinishJob(job_id, worker, error, options_.now());
     if (finished) return *finished;
     if (stopping_ || std::chrono::steady_clock::now() >= give_up) return false;
     std::unique_lock lock(mutex_);
@@ -114,7 +115,8 @@ void ScanWorkers::Loop(int index) {
                           {"attempt", held.attempts},
                           {"worker", worker}});
       const auto started = std::chrono::steady_clock::now();
-      const std::string error = RunJob(held, worker);
+      std::vector<store::TriageItem> triage;
+      const std::string error = RunJob(held, worker, triage);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (stopping_ && error == "stopped") {
@@ -123,7 +125,7 @@ void ScanWorkers::Loop(int index) {
         Log("job.returned", {{"job", held.id}, {"release", held.release_id}, {"worker", worker}});
         return;
       }
-      const bool finished = FinishHeldJob(held.id, worker, error);
+      const bool finished = FinishHeldJob(held.id, worker, error, triage);
       nlohmann::ordered_json fields = {
           {"job", held.id}, {"release", held.release_id}, {"worker", worker}, {"seconds", seconds}};
       if (!error.empty()) fields["error"] = error;
@@ -162,7 +164,8 @@ Result<int> ScanWorkers::RunChild(const std::vector<std::string>& argv, const fs
   return status;
 }
 
-std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker) {
+std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker,
+                                std::vector<store::TriageItem>& triage) {
   auto release = options_.store->FindRelease(job.release_id);
   if (!release || !*release) return "the release is gone";
   auto blob = options_.blobs->Verified((*release)->blob_sha256);
@@ -220,9 +223,10 @@ std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker
   fs::rename(out, final_dir, ec);
   fs::remove_all(work, ec);
   if (ec) return "cannot move the results into place: " + ec.message();
-  if (options_.on_scan_finished) {
-    auto hooked = options_.on_scan_finished((*release)->id, final_dir);
-    if (!hooked) return hooked.error().message;
+  if (options_.collect_triage) {
+    auto items = options_.collect_triage(final_dir);
+    if (!items) return items.error().message;
+    triage = std::move(*items);
   }
   return {};
 }

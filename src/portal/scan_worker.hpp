@@ -39,9 +39,10 @@ struct ScanWorkerOptions {
   // Where job events go as JSON lines (claimed, done, failed, returned, database errors);
   // none: not logged.
   EventLog* events = nullptr;
-  // Called after a successful scan, before the job is finished (e.g. triage import).
-  std::function<Result<void>(store::Id release_id, const std::filesystem::path& results)>
-      on_scan_finished;
+  // Reads the triage items out of a successful scan's results; they are stored in the same
+  // transaction as the job's completion (none: no items).
+  std::function<Result<std::vector<store::TriageItem>>(const std::filesystem::path& results)>
+      collect_triage;
 };
 
 // The options of the portal's own workers (`clearbox serve` and `clearbox worker`): results in
@@ -73,9 +74,12 @@ class ScanWorkers {
   void Log(std::string_view event, const nlohmann::ordered_json& fields);
   // Ends a job this worker holds, retrying while the database is unreachable (up to the lease);
   // false if the job was no longer this worker's.
-  bool FinishHeldJob(store::Id job_id, const std::string& worker, const std::string& error);
-  // Runs one claimed job to its end; returns the error text ("" = done).
-  std::string RunJob(const store::Job& job, const std::string& worker);
+  bool FinishHeldJob(store::Id job_id, const std::string& worker, const std::string& error,
+                     const std::vector<store::TriageItem>& triage);
+  // Runs one claimed job to its end; returns the error text ("" = done) and, when done, the
+  // triage items of its results.
+  std::string RunJob(const store::Job& job, const std::string& worker,
+                     std::vector<store::TriageItem>& triage);
   // Runs argv as a child, renewing the job's lease while it runs; its exit status or an error.
   Result<int> RunChild(const std::vector<std::string>& argv, const std::filesystem::path& log,
                        const store::Job& job, const std::string& worker);

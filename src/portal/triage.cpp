@@ -49,13 +49,19 @@ std::vector<store::TriageItem> TriageItemsFromReport(const Json& report) {
   return items;
 }
 
-Result<void> ImportTriageItems(store::PortalStore& store, store::Id release_id,
-                               const std::filesystem::path& results) {
+Result<std::vector<store::TriageItem>> TriageItemsOfResults(const std::filesystem::path& results) {
   auto text = ReadFileCapped(results / "report.json", kMaxReportBytes);
   if (!text) return Forward(text);
   const Json report = Json::parse(*text, nullptr, false);
   if (!report.is_object()) return Fail(ErrorCode::kMalformed, "report.json is not a JSON object");
-  auto added = store.ImportTriageItems(release_id, TriageItemsFromReport(report));
+  return TriageItemsFromReport(report);
+}
+
+Result<void> ImportTriageItems(store::PortalStore& store, store::Id release_id,
+                               const std::filesystem::path& results) {
+  auto items = TriageItemsOfResults(results);
+  if (!items) return Forward(items);
+  auto added = store.ImportTriageItems(release_id, *items);
   if (!added) return Forward(added);
   return {};
 }

@@ -36,6 +36,8 @@ bool OneOf(std::string_view text, const std::string_view (&list)[N]) {
 std::vector<store::TriageItem> TriageItemsFromReport(const nlohmann::json& report);
 
 // Reads RESULTS/report.json and adds its items to the release (the scan workers' hook).
+// The triage items of the scan results in `results` (its report.json).
+Result<std::vector<store::TriageItem>> TriageItemsOfResults(const std::filesystem::path& results);
 Result<void> ImportTriageItems(store::PortalStore& store, store::Id release_id,
                                const std::filesystem::path& results);
 

@@ -259,6 +259,12 @@ class PortalStore {
   // so every job completes exactly once.
   virtual Result<bool> FinishJob(Id job_id, std::string_view worker, std::string_view error,
                                  UnixSeconds now) = 0;
+  // Finishes a job `worker` holds as done and adds its release's triage items (kept, like
+  // ImportTriageItems, where the release has them already) in one transaction: the results and
+  // the completion are stored together or not at all. false, with nothing written, if the worker
+  // no longer held the job.
+  virtual Result<bool> CompleteJob(Id job_id, std::string_view worker,
+                                   const std::vector<TriageItem>& items, UnixSeconds now) = 0;
   // Gives a job `worker` holds back to the queue at once (a worker shutting down), without
   // counting the attempt; false if it no longer held it.
   virtual Result<bool> ReturnJob(Id job_id, std::string_view worker) = 0;

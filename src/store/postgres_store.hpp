@@ -73,6 +73,8 @@ class PostgresPortalStore final : public PortalStore {
                              UnixSeconds lease_expires_at) override;
   Result<bool> FinishJob(Id job_id, std::string_view worker, std::string_view error,
                          UnixSeconds now) override;
+  Result<bool> CompleteJob(Id job_id, std::string_view worker, const std::vector<TriageItem>& items,
+                           UnixSeconds now) override;
   Result<bool> ReturnJob(Id job_id, std::string_view worker) override;
   Result<std::optional<Job>> FindJobOfRelease(Id release_id) override;
   Result<std::vector<Job>> ListJobs() override;

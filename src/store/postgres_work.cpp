@@ -107,6 +107,28 @@ Result<bool> PostgresPortalStore::FinishJob(Id job_id, std::string_view worker,
   return finished->Affected() > 0;
 }
 
+Result<bool> PostgresPortalStore::CompleteJob(Id job_id, std::string_view worker,
+                                              const std::vector<TriageItem>& items,
+                                              UnixSeconds now) {
+  std::lock_guard lock(mutex_);
+  return InTransaction(*db_, [&]() -> Result<bool> {
+    auto finished = db_->Exec(
+        "UPDATE jobs SET state = 'done', error = '', finished_at = $1, lease_expires_at = 0 "
+        "WHERE id = $2 AND state = 'running' AND worker = $3 RETURNING release_id",
+        {now, job_id, worker});
+    if (!finished) return Forward(finished);
+    if (finished->size() == 0) return false;
+    const Id release_id = finished->Int(0, 0);
+    for (const auto& item : items) {
+      CLEARBOX_TRY(Discard(
+          db_->Exec("INSERT INTO triage_items (release_id, item_key, kind, title, severity) "
+                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    {release_id, item.item_key, item.kind, item.title, item.severity})));
+    }
+    return true;
+  });
+}
+
 Result<bool> PostgresPortalStore::ReturnJob(Id job_id, std::string_view worker) {
   std::lock_guard lock(mutex_);
   auto returned = db_->Exec(

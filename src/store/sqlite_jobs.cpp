@@ -134,6 +134,26 @@ Result<bool> SqlitePortalStore::FinishJob(Id job_id, std::string_view worker,
   return sqlite3_changes(db_) > 0;
 }
 
+Result<bool> SqlitePortalStore::CompleteJob(Id job_id, std::string_view worker,
+                                            const std::vector<TriageItem>& items, UnixSeconds now) {
+  std::lock_guard lock(mutex_);
+  return InTransaction(db_, [&]() -> Result<bool> {
+    CLEARBOX_TRY(Exec(db_,
+                      "UPDATE jobs SET state = 'done', error = '', finished_at = ?, "
+                      "lease_expires_at = 0 WHERE id = ? AND state = 'running' AND worker = ?",
+                      {now, job_id, worker}));
+    if (sqlite3_changes(db_) == 0) return false;
+    for (const auto& item : items) {
+      CLEARBOX_TRY(Exec(db_,
+                        "INSERT INTO triage_items (release_id, item_key, kind, title, severity) "
+                        "SELECT release_id, ?, ?, ?, ? FROM jobs WHERE id = ? "
+                        "ON CONFLICT DO NOTHING",
+                        {item.item_key, item.kind, item.title, item.severity, job_id}));
+    }
+    return true;
+  });
+}
+
 Result<bool> SqlitePortalStore::ReturnJob(Id job_id, std::string_view worker) {
   std::lock_guard lock(mutex_);
   CLEARBOX_TRY(Exec(db_,

@@ -31,8 +31,8 @@ Result<std::int64_t> SqlitePortalStore::ImportTriageItems(Id release_id,
     std::int64_t added = 0;
     for (const auto& item : items) {
       CLEARBOX_TRY(Exec(db_,
-                        "INSERT OR IGNORE INTO triage_items (release_id, item_key, kind, title, "
-                        "severity) VALUES (?, ?, ?, ?, ?)",
+                        "INSERT INTO triage_items (release_id, item_key, kind, title, severity) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         {release_id, item.item_key, item.kind, item.title, item.severity}));
       added += sqlite3_changes(db_);
     }

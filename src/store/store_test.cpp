@@ -339,6 +339,43 @@ TEST_P(Backend, JobsAreClaimedLeasedAndFinishedOnce) {
   EXPECT_EQ(f->attempts, 1);
 }
 
+// Completion and results in one transaction: the holder's completion stores the items; a worker
+// that lost the job stores nothing.
+TEST_P(Backend, ACompletedJobStoresItsTriageItemsInTheSameTransaction) {
+  auto store = OpenLatest();
+  ASSERT_TRUE(store);
+  const Id vendor = *store->CreateOrganisation("Acme", OrganisationKind::kVendor);
+  const Id project = *store->CreateProject(vendor, "router", "", 1);
+  const Id release = *store->CreateReleaseWithJob(
+      {0, project, "1", ReleaseKind::kImage, "fw", std::string(64, 'f'), 1, 0, 0}, 10);
+  std::vector<TriageItem> items(2);
+  items[0].item_key = "CVE-2024-2@pkg:generic/openssl@3.0.0";
+  items[0].kind = "vulnerability";
+  items[1].item_key = "weak-hash@/etc/shadow";
+  items[1].kind = "finding";
+  auto lost = *store->ClaimJob({"A", 100, 60, 3});
+  ASSERT_TRUE(lost.has_value());
+  auto taken = *store->ClaimJob({"B", 161, 60, 3});  // A's lease ran out: B holds it now
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_FALSE(*store->CompleteJob(lost->id, "A", items, 170)) << "A no longer holds it";
+  EXPECT_TRUE(store->ListTriageItems(release)->empty()) << "nothing of A's is stored";
+  EXPECT_TRUE(*store->CompleteJob(taken->id, "B", items, 171));
+  EXPECT_EQ(store->ListTriageItems(release)->size(), 2u);
+  const auto job = *store->FindJobOfRelease(release);
+  EXPECT_EQ(job->state, JobState::kDone);
+  EXPECT_EQ(job->finished_at, 171);
+  EXPECT_FALSE(*store->CompleteJob(taken->id, "B", items, 172)) << "a job completes once";
+  // A bad item (a kind the schema refuses) rolls the completion back with it.
+  const Id second = *store->CreateReleaseWithJob(
+      {0, project, "2", ReleaseKind::kImage, "fw", std::string(64, 'f'), 1, 0, 0}, 20);
+  auto next = *store->ClaimJob({"C", 200, 60, 3});
+  ASSERT_TRUE(next.has_value());
+  items[1].kind = "rumour";
+  EXPECT_FALSE(store->CompleteJob(next->id, "C", items, 201).has_value());
+  EXPECT_EQ((*store->FindJobOfRelease(second))->state, JobState::kRunning);
+  EXPECT_TRUE(store->ListTriageItems(second)->empty());
+}
+
 // Several workers, each with its own connection, claiming at once: every job is handed out
 // exactly once.
 TEST_P(Backend, ConcurrentClaimsNeverShareAJob) {
