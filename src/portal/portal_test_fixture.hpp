@@ -227,6 +227,8 @@ class PortalServer : public ::testing::Test {
     }
     sqlite3* raw = nullptr;
     const bool opened = sqlite3_open((tmp_ / "portal.db").c_str(), &raw) == SQLITE_OK;
+    // The portal's own connection may be writing (a scan worker finishing): wait for it.
+    if (opened) sqlite3_busy_timeout(raw, 10'000);
     const bool ran =
         opened && sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
     sqlite3_close(raw);

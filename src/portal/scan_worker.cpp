@@ -116,7 +116,8 @@ void ScanWorkers::Loop(int index) {
                           {"worker", worker}});
       const auto started = std::chrono::steady_clock::now();
       std::vector<store::TriageItem> triage;
-      const std::string error = RunJob(held, worker, triage);
+      bool retry = false;
+      const std::string error = RunJob(held, worker, triage, retry);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (stopping_ && error == "stopped") {
@@ -124,6 +125,16 @@ void ScanWorkers::Loop(int index) {
         (void)options_.store->ReturnJob(held.id, worker);
         Log("job.returned", {{"job", held.id}, {"release", held.release_id}, {"worker", worker}});
         return;
+      }
+      if (retry) {
+        // The database failed under the job: give it back (if the database lets us; else its
+        // lease runs out) and pause before claiming again.
+        (void)options_.store->ReturnJob(held.id, worker);
+        Log("job.returned",
+            {{"job", held.id}, {"release", held.release_id}, {"worker", worker}, {"error", error}});
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, options_.idle_poll, [this] { return stopping_.load(); });
+        continue;
       }
       const bool finished = FinishHeldJob(held.id, worker, error, triage);
       nlohmann::ordered_json fields = {
@@ -165,9 +176,13 @@ Result<int> ScanWorkers::RunChild(const std::vector<std::string>& argv, const fs
 }
 
 std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker,
-                                std::vector<store::TriageItem>& triage) {
+                                std::vector<store::TriageItem>& triage, bool& retry) {
   auto release = options_.store->FindRelease(job.release_id);
-  if (!release || !*release) return "the release is gone";
+  if (!release) {
+    retry = true;  // the database, not the job: another attempt will do
+    return release.error().message;
+  }
+  if (!*release) return "the release is gone";
   auto blob = options_.blobs->Verified((*release)->blob_sha256);
   if (!blob) return blob.error().message;
   const fs::path work = options_.results_root /
@@ -201,13 +216,16 @@ std::string ScanWorkers::RunJob(const store::Job& job, const std::string& worker
   fs::remove_all(out / "unpacked", ec);  // the blob stays; the tree can be made again
   // The diff against the project's latest earlier release that has results.
   auto releases = options_.store->ListReleasesOfProject((*release)->project_id);
+  if (!releases) {
+    fs::remove_all(work, ec);
+    retry = true;
+    return releases.error().message;
+  }
   fs::path previous;
-  if (releases) {
-    for (const auto& r : *releases) {
-      if (r.id == (*release)->id) break;
-      const fs::path candidate = ReleaseResultsDir(options_.results_root, r.id) / "report.json";
-      if (fs::exists(candidate, ec)) previous = candidate;
-    }
+  for (const auto& r : *releases) {
+    if (r.id == (*release)->id) break;
+    const fs::path candidate = ReleaseResultsDir(options_.results_root, r.id) / "report.json";
+    if (fs::exists(candidate, ec)) previous = candidate;
   }
   if (!previous.empty()) {
     auto diffed = RunChild({options_.clearbox_binary.string(), "diff", previous.string(),

@@ -77,9 +77,9 @@ class ScanWorkers {
   bool FinishHeldJob(store::Id job_id, const std::string& worker, const std::string& error,
                      const std::vector<store::TriageItem>& triage);
   // Runs one claimed job to its end; returns the error text ("" = done) and, when done, the
-  // triage items of its results.
+  // triage items of its results; `retry` is set when the database failed, not the job.
   std::string RunJob(const store::Job& job, const std::string& worker,
-                     std::vector<store::TriageItem>& triage);
+                     std::vector<store::TriageItem>& triage, bool& retry);
   // Runs argv as a child, renewing the job's lease while it runs; its exit status or an error.
   Result<int> RunChild(const std::vector<std::string>& argv, const std::filesystem::path& log,
                        const store::Job& job, const std::string& worker);
