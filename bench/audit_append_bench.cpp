@@ -62,9 +62,8 @@ int main(int argc, char** argv) {
       threads.emplace_back([&, w] {
         for (int i = 0; !stop; ++i) {
           const auto before = Clock::now();
-          auto index = (*trail)->Record(1800000000 + i, "bench-" + std::to_string(w),
-                                        "comment.add", "item " + std::to_string(i),
-                                        {{"item", i}, {"writer", w}});
+          auto index = (*trail)->Record(1800000000 + i, "bench-" + std::to_string(w), "comment.add",
+                                        "item " + std::to_string(i), {{"item", i}, {"writer", w}});
           if (!index) ++failures;
           latencies[static_cast<std::size_t>(w)].push_back(
               std::chrono::duration<double, std::milli>(Clock::now() - before).count());
@@ -78,13 +77,12 @@ int main(int argc, char** argv) {
     std::vector<double> all;
     for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
     std::printf("| %d | %zu | %.0f | %.1f | %.1f |\n", writers, all.size(),
-                static_cast<double>(all.size()) / elapsed, Quantile(all, 0.5),
-                Quantile(all, 0.95));
+                static_cast<double>(all.size()) / elapsed, Quantile(all, 0.5), Quantile(all, 0.95));
     trail->reset();  // releases the writer lock
     auto reopened = clearbox::portal::AuditTrail::Open(dir);
-    auto entries = reopened ? (*reopened)->CheckedEntries()
-                            : clearbox::Result<std::vector<nlohmann::json>>(
-                                  clearbox::Forward(reopened));
+    auto entries = reopened
+                       ? (*reopened)->CheckedEntries()
+                       : clearbox::Result<std::vector<nlohmann::json>>(clearbox::Forward(reopened));
     if (!entries || entries->size() != all.size() - failures || failures > 0) {
       std::fprintf(stderr, "FAIL writers=%d: %s (%zu entries, %zu acknowledged, %llu failed)\n",
                    writers, entries ? "count differs" : entries.error().message.c_str(),

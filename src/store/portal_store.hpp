@@ -186,6 +186,14 @@ struct Verdict {
   std::int64_t log_index = 0;
 };
 
+// The rules both backends check before a write, kInvalidArgument saying why: a member's role
+// belongs to its organisation's kind; a project belongs to a vendor; a project is shared with a
+// customer or a regulator. nullopt: there is no such organisation.
+Result<void> CheckMembershipOrganisation(const std::optional<Organisation>& organisation,
+                                         Role role);
+Result<void> CheckProjectOrganisation(const std::optional<Organisation>& organisation);
+Result<void> CheckShareOrganisation(const std::optional<Organisation>& organisation);
+
 // The portal's storage. Every method is safe to call from several threads; text arguments are
 // stored verbatim (always bound as parameters, never spliced into SQL). Errors: kInvalidArgument
 // for a reference to a missing row or a duplicate name, kIo for the database.

@@ -94,6 +94,11 @@ Result<std::vector<T>> AllRows(Result<Rows> rows, Read read) {
   return out;
 }
 
+// `a` followed by `b` (column lists and their WHERE clauses).
+inline std::string Concat(std::string_view a, std::string_view b) {
+  return std::string(a) + std::string(b);
+}
+
 // Success or the error of `rows`, for statements whose rows nobody reads.
 inline Result<void> Discard(Result<Rows> rows) {
   if (!rows) return Forward(rows);

@@ -9,6 +9,7 @@ namespace clearbox::store {
 namespace {
 
 using postgres::AllRows;
+using postgres::Concat;
 using postgres::Connection;
 using postgres::Discard;
 using postgres::FirstRow;
@@ -21,10 +22,6 @@ using rows::kSessionColumns;
 using rows::kShareColumns;
 using rows::kTokenColumns;
 using rows::kUserColumns;
-
-std::string Concat(std::string_view a, std::string_view b) {
-  return std::string(a) + std::string(b);
-}
 
 // Any constant; the lock serialises migrations of servers and workers starting together.
 constexpr std::int64_t kMigrationLock = 0x636c656172626f78;  // "clearbox"
@@ -175,14 +172,7 @@ Result<void> PostgresPortalStore::AddMembership(const Membership& membership) {
   std::lock_guard lock(mutex_);
   auto organisation = FindOrganisationLocked(membership.organisation_id);
   if (!organisation) return Forward(organisation);
-  if (!*organisation) return Fail(ErrorCode::kInvalidArgument, "no such organisation");
-  if ((*organisation)->kind != OrganisationKindOfRole(membership.role)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "role " + std::string(RoleName(membership.role)) + " belongs to a " +
-                    std::string(OrganisationKindName(OrganisationKindOfRole(membership.role))) +
-                    " organisation, not a " +
-                    std::string(OrganisationKindName((*organisation)->kind)) + " one");
-  }
+  CLEARBOX_TRY(CheckMembershipOrganisation(*organisation, membership.role));
   return Discard(
       db_->Exec("INSERT INTO memberships (user_id, organisation_id, role) VALUES ($1, $2, $3) "
                 "ON CONFLICT DO NOTHING",
@@ -216,9 +206,7 @@ Result<Id> PostgresPortalStore::CreateProject(Id vendor_organisation_id, std::st
   std::lock_guard lock(mutex_);
   auto organisation = FindOrganisationLocked(vendor_organisation_id);
   if (!organisation) return Forward(organisation);
-  if (!*organisation || (*organisation)->kind != OrganisationKind::kVendor) {
-    return Fail(ErrorCode::kInvalidArgument, "a project belongs to a vendor organisation");
-  }
+  CLEARBOX_TRY(CheckProjectOrganisation(*organisation));
   return ReturnedId(
       db_->Exec("INSERT INTO projects (vendor_organisation_id, name, description, created_at) "
                 "VALUES ($1, $2, $3, $4) RETURNING id",
@@ -241,11 +229,7 @@ Result<void> PostgresPortalStore::AddShare(const Share& share) {
   std::lock_guard lock(mutex_);
   auto organisation = FindOrganisationLocked(share.organisation_id);
   if (!organisation) return Forward(organisation);
-  if (!*organisation || ((*organisation)->kind != OrganisationKind::kCustomer &&
-                         (*organisation)->kind != OrganisationKind::kRegulator)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "a project is shared with a customer or regulator organisation");
-  }
+  CLEARBOX_TRY(CheckShareOrganisation(*organisation));
   return Discard(db_->Exec(
       "INSERT INTO shares (project_id, organisation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
       {share.project_id, share.organisation_id}));

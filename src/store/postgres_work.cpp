@@ -10,15 +10,12 @@ namespace clearbox::store {
 namespace {
 
 using postgres::AllRows;
+using postgres::Concat;
 using postgres::Discard;
 using postgres::FirstRow;
 using postgres::InTransaction;
 using postgres::ReturnedId;
 using postgres::RowView;
-
-std::string Concat(std::string_view a, std::string_view b) {
-  return std::string(a) + std::string(b);
-}
 
 }  // namespace
 

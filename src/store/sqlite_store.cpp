@@ -136,6 +136,35 @@ OrganisationKind OrganisationKindOfRole(Role role) {
   return OrganisationKind::kCustomer;
 }
 
+Result<void> CheckMembershipOrganisation(const std::optional<Organisation>& organisation,
+                                         Role role) {
+  if (!organisation) return Fail(ErrorCode::kInvalidArgument, "no such organisation");
+  if (organisation->kind != OrganisationKindOfRole(role)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "role " + std::string(RoleName(role)) + " belongs to a " +
+                    std::string(OrganisationKindName(OrganisationKindOfRole(role))) +
+                    " organisation, not a " +
+                    std::string(OrganisationKindName(organisation->kind)) + " one");
+  }
+  return {};
+}
+
+Result<void> CheckProjectOrganisation(const std::optional<Organisation>& organisation) {
+  if (!organisation || organisation->kind != OrganisationKind::kVendor) {
+    return Fail(ErrorCode::kInvalidArgument, "a project belongs to a vendor organisation");
+  }
+  return {};
+}
+
+Result<void> CheckShareOrganisation(const std::optional<Organisation>& organisation) {
+  if (!organisation || (organisation->kind != OrganisationKind::kCustomer &&
+                        organisation->kind != OrganisationKind::kRegulator)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a project is shared with a customer or regulator organisation");
+  }
+  return {};
+}
+
 SqlitePortalStore::SqlitePortalStore(sqlite3* db) : db_(db) {}
 
 SqlitePortalStore::~SqlitePortalStore() {
@@ -233,14 +262,7 @@ Result<void> SqlitePortalStore::AddMembership(const Membership& membership) {
   std::lock_guard lock(mutex_);
   auto organisation = FindOrganisationLocked(membership.organisation_id);
   if (!organisation) return Forward(organisation);
-  if (!*organisation) return Fail(ErrorCode::kInvalidArgument, "no such organisation");
-  if ((*organisation)->kind != OrganisationKindOfRole(membership.role)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "role " + std::string(RoleName(membership.role)) + " belongs to a " +
-                    std::string(OrganisationKindName(OrganisationKindOfRole(membership.role))) +
-                    " organisation, not a " +
-                    std::string(OrganisationKindName((*organisation)->kind)) + " one");
-  }
+  CLEARBOX_TRY(CheckMembershipOrganisation(*organisation, membership.role));
   return Exec(db_,
               "INSERT OR IGNORE INTO memberships (user_id, organisation_id, role) VALUES (?, ?, ?)",
               {membership.user_id, membership.organisation_id, RoleName(membership.role)});
@@ -272,9 +294,7 @@ Result<Id> SqlitePortalStore::CreateProject(Id vendor_organisation_id, std::stri
   std::lock_guard lock(mutex_);
   auto organisation = FindOrganisationLocked(vendor_organisation_id);
   if (!organisation) return Forward(organisation);
-  if (!*organisation || (*organisation)->kind != OrganisationKind::kVendor) {
-    return Fail(ErrorCode::kInvalidArgument, "a project belongs to a vendor organisation");
-  }
+  CLEARBOX_TRY(CheckProjectOrganisation(*organisation));
   CLEARBOX_TRY(Exec(db_,
                     "INSERT INTO projects (vendor_organisation_id, name, description, created_at) "
                     "VALUES (?, ?, ?, ?)",
@@ -298,11 +318,7 @@ Result<void> SqlitePortalStore::AddShare(const Share& share) {
   std::lock_guard lock(mutex_);
   auto organisation = FindOrganisationLocked(share.organisation_id);
   if (!organisation) return Forward(organisation);
-  if (!*organisation || ((*organisation)->kind != OrganisationKind::kCustomer &&
-                         (*organisation)->kind != OrganisationKind::kRegulator)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "a project is shared with a customer or regulator organisation");
-  }
+  CLEARBOX_TRY(CheckShareOrganisation(*organisation));
   return Exec(db_, "INSERT OR IGNORE INTO shares (project_id, organisation_id) VALUES (?, ?)",
               {share.project_id, share.organisation_id});
 }
