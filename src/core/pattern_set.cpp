@@ -2,6 +2,10 @@
 
 #include <hs.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <vector>
@@ -14,17 +18,30 @@ namespace clearbox {
 // Owns the compiled database.
 struct PatternSet::Database {
   hs_database_t* handle = nullptr;
+  // Unique for the process's life (unlike the handle's address, which a later database may
+  // reuse): how a thread's scratch remembers which databases it already fits.
+  std::uint64_t serial = NextSerial();
   Database() = default;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   ~Database() {
     if (handle) hs_free_database(handle);
   }
+
+ private:
+  static std::uint64_t NextSerial() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 namespace {
 
 // Owns one vectorscan scratch space, grown (hs_alloc_scratch) for each database it serves.
+// A space only ever grows, so once it fits a database it fits it for good: the last few
+// databases fitted are remembered, because hs_alloc_scratch costs time that grows with the
+// database (about 40 us per call for the unpacker's ~150 signatures, more than scanning a
+// small file takes).
 class Scratch {
  public:
   Scratch() = default;
@@ -34,9 +51,13 @@ class Scratch {
     if (space_) hs_free_scratch(space_);
   }
 
-  // Makes the space big enough for `database`; false if vectorscan cannot allocate it.
-  bool FitTo(const hs_database_t* database) {
-    return hs_alloc_scratch(database, &space_) == HS_SUCCESS;
+  // Makes the space big enough for `database` (known by its unique `serial`); false if
+  // vectorscan cannot allocate it.
+  bool FitTo(const hs_database_t* database, std::uint64_t serial) {
+    if (space_ && std::find(fitted_.begin(), fitted_.end(), serial) != fitted_.end()) return true;
+    if (hs_alloc_scratch(database, &space_) != HS_SUCCESS) return false;
+    fitted_[next_fitted_++ % fitted_.size()] = serial;
+    return true;
   }
   hs_scratch_t* get() const { return space_; }
 
@@ -44,6 +65,8 @@ class Scratch {
 
  private:
   hs_scratch_t* space_ = nullptr;
+  std::array<std::uint64_t, 8> fitted_{};  // serials of databases the space fits (0: none)
+  std::size_t next_fitted_ = 0;
 };
 
 // Marks the thread's scratch busy for one scan.
@@ -245,7 +268,7 @@ Result<ScanOutcome> PatternSet::Scan(ByteView data, MatchCallback on_match) cons
   thread_local Scratch thread_scratch;
   Scratch call_scratch;
   Scratch& scratch = thread_scratch.in_use ? call_scratch : thread_scratch;
-  if (!scratch.FitTo(database_->handle)) {
+  if (!scratch.FitTo(database_->handle, database_->serial)) {
     return Fail(ErrorCode::kInternal, "vectorscan scratch allocation failed");
   }
   ScratchLease lease(scratch);

@@ -51,6 +51,34 @@ TEST(PatternSet, LiteralsReportIdsAndOffsets) {
   EXPECT_TRUE(AllMatches(*set, "nothing here").empty());
 }
 
+TEST(PatternSet, OneThreadScansWithManyDatabasesMadeAndFreedInTurn) {
+  // The thread's scratch remembers which databases it fits; a new database (which may get a
+  // freed one's address) that needs more scratch must still get it.
+  const LiteralPattern small[] = {{.bytes = "needle", .id = 1}};
+  auto kept = PatternSet::CompileLiterals(small);
+  ASSERT_TRUE(kept) << kept.error().message;
+  for (int round = 1; round <= 12; ++round) {
+    std::vector<std::string> expressions;
+    std::vector<RegexPattern> patterns;
+    for (int k = 0; k < round * 4; ++k) {
+      expressions.push_back("x" + std::to_string(k) + "[a-z]{" + std::to_string(round) + "," +
+                            std::to_string(round * 8) + "}y");
+    }
+    for (std::size_t k = 0; k < expressions.size(); ++k) {
+      patterns.push_back({.expression = expressions[k],
+                          .id = static_cast<std::uint32_t>(k),
+                          .leftmost_start = true});
+    }
+    auto grown = PatternSet::CompileRegexes(patterns);
+    ASSERT_TRUE(grown) << grown.error().message;
+    const std::string text = "..x0" + std::string(static_cast<std::size_t>(round), 'q') + "y..";
+    EXPECT_EQ(AllMatches(*grown, text),
+              (std::vector<Match>{{0, 2, 5 + static_cast<std::uint64_t>(round)}}))
+        << "round " << round;
+    EXPECT_EQ(AllMatches(*kept, "a needle"), (std::vector<Match>{{1, 0, 8}})) << "round " << round;
+  }
+}
+
 TEST(PatternSet, RegexesReportIdsStartsAndEnds) {
   const RegexPattern regexes[] = {
       {.expression = "ver(sion)? [0-9]+", .id = 1, .leftmost_start = true},
