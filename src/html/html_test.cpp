@@ -109,7 +109,10 @@ Json HandBuiltReport() {
                 "findings_by_severity": {"critical": 1, "high": 0, "medium": 0, "low": 1, "info": 0},
                 "vulnerabilities": 2, "known_exploited": 1, "problems": 1, "analysis_problems": 0},
     "unpack": {"chunks": [{"container": "", "offset": 0, "format": "squashfs",
-                           "extracted_to": "0x0.squashfs", "complete": true}],
+                           "extracted_to": "0x0.squashfs", "complete": true},
+                          {"container": "", "offset": 4096, "length": 512, "format": "luks",
+                           "extracted_to": "", "complete": true,
+                           "metadata": {"cipher": "aes-xts-plain64", "label": "<i>vault</i>"}}],
                "problems": [{"kind": "truncated", "path": "0x0.squashfs/x", "handler": "gzip",
                              "message": "cut"}]},
     "files": [{"path": "0x0.squashfs/<script>alert(1)</script>", "type": "text", "mode": "0644",
@@ -200,6 +203,9 @@ TEST(ReportPage, HostileStringsAreEscaped) {
     ++scripts;
   EXPECT_EQ(scripts, 1u);
   EXPECT_EQ(SectionTag(*page, "compliance"), "");
+  // A recognised-only chunk shows what its header says, as text.
+  EXPECT_NE(page->find("cipher=aes-xts-plain64; label=&lt;i&gt;vault&lt;/i&gt;"),
+            std::string::npos);
 }
 
 TEST(ReportPage, DeterministicAndCapped) {

@@ -456,9 +456,21 @@ Section FindingsSection(const Context& context) {
   return {"findings", "Findings", std::move(body), findings.size()};
 }
 
+// A chunk's header metadata as "key=value; ..." (keys in the report's order), "" if none.
+std::string MetadataText(const Json& metadata) {
+  std::string text;
+  if (!metadata.is_object()) return text;
+  for (const auto& [key, value] : metadata.items()) {
+    if (!value.is_string()) continue;
+    if (!text.empty()) text += "; ";
+    text += key + "=" + value.get<std::string>();
+  }
+  return text;
+}
+
 std::string ChunksTable(const Json& chunks, std::size_t max_rows) {
   Table table{"chunk-table",
-              {"container", "offset", "length", "format", "extracted to", "complete"},
+              {"container", "offset", "length", "format", "extracted to", "complete", "header"},
               {},
               false};
   for (const Json& c : chunks) {
@@ -467,7 +479,8 @@ std::string ChunksTable(const Json& chunks, std::size_t max_rows) {
     table.rows.push_back({Cell::Markup(Code(container.empty() ? "(the image)" : container)),
                           Cell::Number(static_cast<std::int64_t>(Count(c, "offset"))),
                           Cell::Text(Str(c, "length"), "num"), Cell::Text(Str(c, "format")),
-                          Cell::Markup(Code(Str(c, "extracted_to"))), YesNo(Flag(c, "complete"))});
+                          Cell::Markup(Code(Str(c, "extracted_to"))), YesNo(Flag(c, "complete")),
+                          Cell::Text(MetadataText(Get(c, "metadata")))});
   }
   return "<h3>Chunks</h3>\n" + RenderTable(table) +
          Capped(chunks.size(), table.rows.size(), "chunks");

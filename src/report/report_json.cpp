@@ -149,6 +149,9 @@ std::string RenderReportJson(const Evidence& evidence) {
            {"extracted_to", c.extracted_to},
            {"complete", c.complete}};
     if (c.length) j["length"] = *c.length;
+    // What the handler read from the header: all a recognised-only chunk (encrypted
+    // container, RTOS image) has to say.
+    if (!c.metadata.empty()) j["metadata"] = c.metadata;
     chunks.push_back(std::move(j));
   }
   Json problems = Json::array();

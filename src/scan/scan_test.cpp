@@ -363,6 +363,33 @@ TEST(ScanCli, AnalysisProblemsNameTheFilesThatCouldNotBeAnalysed) {
   EXPECT_TRUE(busybox) << report.at("components");
 }
 
+TEST(ScanCli, RecognisedOnlyChunksCarryTheirHeaderMetadataIntoTheReport) {
+  TempDir tmp;
+  // A VxWorks image (scripts/fixtures/make-vxworks.py): recognised, not extractable as a tree;
+  // what its banner says must reach report.json.
+  ASSERT_EQ(
+      RunShell("python3 '" + SourceDir() + "/scripts/fixtures/make-vxworks.py' --release 6.9" +
+               " --wind 2.13 --symbols 30 -o '" + (tmp / "vx.bin").string() + "'"),
+      0);
+  const int code = RunScan(tmp / "vx.bin", tmp / "out", "--no-vuln");
+  ASSERT_TRUE(code == 0 || code == 3) << code;
+  const Json report = ReadJson(tmp / "out/report.json");
+  const Json* vxworks = nullptr;
+  for (const auto& c : report.at("unpack").at("chunks")) {
+    if (c.value("format", "") == "vxworks") vxworks = &c;
+  }
+  ASSERT_NE(vxworks, nullptr) << report.at("unpack");
+  EXPECT_EQ(vxworks->at("metadata").at("os"), "VxWorks");
+  EXPECT_EQ(vxworks->at("metadata").at("wind_version"), "2.13");
+  EXPECT_EQ(vxworks->at("metadata").at("symbols"), "30");
+  // Chunks without metadata carry no empty object.
+  for (const auto& c : report.at("unpack").at("chunks")) {
+    if (c.contains("metadata")) {
+      EXPECT_FALSE(c.at("metadata").empty()) << c;
+    }
+  }
+}
+
 TEST(ScanCli, UnusableInputGetsItsExitCode) {
   TempDir tmp;
   EXPECT_EQ(RunScan(tmp / "missing.bin", tmp / "out"), 4);
