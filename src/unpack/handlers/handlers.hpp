@@ -63,6 +63,8 @@ const Handler& GetUefiVolumeHandler();
 const Handler& GetUefiCapsuleHandler();
 const Handler& GetIntelFlashHandler();
 const Handler& GetLuksHandler();
+const Handler& GetOpensslEncHandler();
+const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
 
 // disk images, super images and OS recognition (fmt-c)

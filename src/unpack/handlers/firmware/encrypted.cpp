@@ -1,0 +1,267 @@
+// Encrypted firmware: OpenSSL `enc` data ("Salted__", recognised by its header and the
+// entropy of what follows) and D-Link's MH01 images (the ciphertext is OpenSSL enc data,
+// AES-128-CBC with a key derived from one of the public per-model passphrases, SHA-256, and
+// the IV written in the header; decrypted when one of the known passphrases fits).
+// Layouts: binwalk v3 src/structures/mh01.rs and src/signatures/openssl.rs; the passphrases
+// and key derivation: devttys0/delink src/mh01.rs and src/openssl.rs.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/entropy.hpp"
+#include "core/hex.hpp"
+#include "unpack/handlers/handlers.hpp"
+
+namespace clearbox::unpack {
+namespace {
+
+constexpr std::string_view kSaltedMagic = "Salted__";
+constexpr std::size_t kSaltedHeader = 16;  // magic + 8-byte salt
+constexpr std::size_t kAesBlock = 16;
+
+// Whether `salt` looks like a real one: binwalk v3 rejects salts whose every byte is NUL or
+// printable ASCII (text that happens to say "Salted__", such as libcrypto's own strings).
+bool PlausibleSalt(ByteView salt) {
+  return std::any_of(salt.begin(), salt.end(),
+                     [](std::uint8_t b) { return b != 0 && (b < 0x20 || b > 0x7e); });
+}
+
+// Whether the bytes after an OpenSSL header look like ciphertext: at least 256 bytes whose
+// entropy (over the first 4 KiB) is near that of random data.
+bool LooksEncrypted(ByteView ciphertext) {
+  if (ciphertext.size() < 256) return false;
+  const ByteView sample = ciphertext.subspan(0, std::min<std::size_t>(ciphertext.size(), 4096));
+  return ShannonEntropy(sample) >= (sample.size() >= 1024 ? 7.5 : 6.9);
+}
+
+class OpensslEncHandler final : public Handler {
+ public:
+  std::string_view Name() const override { return "openssl-enc"; }
+  std::string_view Description() const override {
+    return "OpenSSL enc encrypted data (Salted__ header, ciphertext by entropy): recognised, "
+           "salt recorded, not decrypted";
+  }
+  std::string_view Family() const override { return "firmware"; }
+  std::span<const Signature> Signatures() const override {
+    static constexpr Signature kSignatures[] = {{kSaltedMagic, 0}};
+    return kSignatures;
+  }
+
+  Result<std::uint64_t> Probe(ByteView data) const override {
+    if (data.size() < kSaltedHeader || !HasBytesAt(data, 0, kSaltedMagic) ||
+        !PlausibleSalt(data.subspan(8, 8)) || !LooksEncrypted(data.subspan(kSaltedHeader))) {
+      return Fail(ErrorCode::kNotThisFormat, "no OpenSSL encrypted data");
+    }
+    return data.size();  // the ciphertext's end is not recorded: it runs to the container's end
+  }
+
+  Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
+    CLEARBOX_TRY(Probe(data));
+    ctx.SetMetadata("format", "OpenSSL enc");
+    ctx.SetMetadata("salt", HexEncode(data.subspan(8, 8)));
+    ctx.SetMetadata("ciphertext_bytes", std::to_string(data.size() - kSaltedHeader));
+    return data.size();
+  }
+};
+
+// D-Link MH01 header: eight little-endian u32 fields, then the IV as ASCII hex.
+struct Mh01Layout {
+  std::uint64_t iv_offset = 32;
+  std::uint64_t iv_size = 0;
+  std::uint64_t encrypted_offset = 0;
+  std::uint64_t encrypted_size = 0;
+  std::uint64_t signature_offset = 0;
+  std::uint64_t signature_size = 0;
+  std::uint64_t total = 0;
+  std::array<std::uint8_t, kAesBlock> iv{};
+};
+
+Result<Mh01Layout> ParseMh01(ByteView data) {
+  constexpr std::size_t kFixed = 32;
+  if (data.size() < kFixed || !HasBytesAt(data, 0, "MH01") || !HasBytesAt(data, 16, "MH01")) {
+    return Fail(ErrorCode::kNotThisFormat, "no MH01 header");
+  }
+  Mh01Layout l;
+  l.signature_offset = 16 + std::uint64_t{LoadU32(data.data() + 4, Endian::kLittle)};
+  l.signature_size = LoadU32(data.data() + 8, Endian::kLittle);
+  l.iv_size = LoadU32(data.data() + 20, Endian::kLittle);
+  l.encrypted_size = LoadU32(data.data() + 24, Endian::kLittle);
+  // The IV: 32 hex digits (AES's 16 bytes), perhaps followed by a line end.
+  if (l.iv_size < 2 * kAesBlock || l.iv_size > 64) {
+    return Fail(ErrorCode::kNotThisFormat, "MH01 IV size");
+  }
+  if (data.size() < kFixed + 2 * kAesBlock) return Fail(ErrorCode::kTruncated, "MH01 header cut");
+  const std::string_view iv_text(reinterpret_cast<const char*>(data.data() + kFixed),
+                                 2 * kAesBlock);
+  auto iv = HexDecode(iv_text);
+  if (!iv || iv->size() != kAesBlock) return Fail(ErrorCode::kNotThisFormat, "MH01 IV not hex");
+  std::copy(iv->begin(), iv->end(), l.iv.begin());
+  l.encrypted_offset = kFixed + l.iv_size;
+  l.total = std::max(l.signature_offset + l.signature_size, l.encrypted_offset + l.encrypted_size);
+  if (l.encrypted_size < kSaltedHeader + kAesBlock || l.encrypted_size % kAesBlock != 0) {
+    return Fail(ErrorCode::kMalformed, "MH01 encrypted data size " +
+                                           std::to_string(l.encrypted_size) +
+                                           " is not OpenSSL enc data");
+  }
+  if (l.total > data.size()) {
+    return Fail(ErrorCode::kTruncated, "MH01 image of " + std::to_string(l.total) +
+                                           " bytes, only " + std::to_string(data.size()) +
+                                           " present");
+  }
+  if (!HasBytesAt(data, l.encrypted_offset, kSaltedMagic)) {
+    return Fail(ErrorCode::kNotThisFormat, "MH01 data is not OpenSSL enc data");
+  }
+  return l;
+}
+
+// D-Link's published MH01 passphrases by model (delink src/mh01.rs).
+struct KnownPassphrase {
+  std::string_view passphrase;
+  std::string_view models;
+};
+constexpr KnownPassphrase kMh01Passphrases[] = {
+    {"044b4e59846ecee953662ff2238fcc23", "E15 v1.00 - v1.20"},
+    {"927fc5786df1a9557524a0289e1e3f3b", "E15 > v1.20"},
+    {"4d5ee2c8b5d0fdd9a9a2d351ba897752", "E30 v1.00 - v1.10"},
+    {"238a29b9432f688e30b701548c753146", "E30 > v1.10"},
+    {"a4f7c17c3e0aa4532c2024ce6ac5f17c", "R12 v1.00 - v1.10"},
+    {"6b5a65dbc1ebc492ac6d8efbbb59ae09", "R12 > v1.10"},
+    {"70070e579f97548a96a7794d4d779376", "R15 v1.00 - v1.20"},
+    {"7b4df82f7f042b9d0b40971be0ff53c4", "R15 > v1.20"},
+    {"6276ccf4c1d8d6f54b481095e78ff97f", "R18"},
+    {"1ae6c79be7d069ca74df7670bdfc4952", "M18"},
+    {"b4517d9b98e04d9f075f5e78c743e097", "M30 v1.02 - v1.10"},
+    {"05c79b73cf88619d7b9725505cfd718f", "M30 > v1.10"},
+    {"6b29f1d663a21b35fb45b69a42649f5e", "M32 v1.00 - 1.10"},
+    {"1bfb1004e29f9eb76dbe26eb0dd87cd1", "M32 > v1.10"},
+    {"c5f8a1e22f808abc84f2e4a6fa5f10bb", "M60 v1.10"},
+    {"6420da70a975455e4ddd6b8fa5b652e7", "M60 > v1.10"},
+};
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+
+// The AES-128 key OpenSSL enc derives from `passphrase` and `salt` (EVP_BytesToKey, SHA-256,
+// one round), as delink does.
+std::optional<std::array<std::uint8_t, kAesBlock>> DeriveKey(std::string_view passphrase,
+                                                             ByteView salt) {
+  std::array<std::uint8_t, 32> key{};
+  std::array<std::uint8_t, 16> iv{};
+  const int n = EVP_BytesToKey(EVP_aes_128_cbc(), EVP_sha256(), salt.data(),
+                               reinterpret_cast<const unsigned char*>(passphrase.data()),
+                               static_cast<int>(passphrase.size()), 1, key.data(), iv.data());
+  if (n != static_cast<int>(kAesBlock)) return std::nullopt;
+  std::array<std::uint8_t, kAesBlock> out{};
+  std::copy_n(key.begin(), kAesBlock, out.begin());
+  return out;
+}
+
+// AES-128-CBC decryption of `ciphertext` (a multiple of 16 bytes); `padded` strips and checks
+// PKCS#7 padding. nullopt when OpenSSL refuses (bad padding).
+std::optional<std::vector<std::uint8_t>> DecryptAes128Cbc(
+    ByteView ciphertext, const std::array<std::uint8_t, kAesBlock>& key,
+    const std::array<std::uint8_t, kAesBlock>& iv, bool padded) {
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> c(EVP_CIPHER_CTX_new());
+  if (!c || EVP_DecryptInit_ex(c.get(), EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) != 1) {
+    return std::nullopt;
+  }
+  EVP_CIPHER_CTX_set_padding(c.get(), padded ? 1 : 0);
+  std::vector<std::uint8_t> out(ciphertext.size() + kAesBlock);
+  std::size_t done = 0;
+  constexpr std::size_t kStep = 1 << 20;  // EVP takes int lengths
+  for (std::size_t at = 0; at < ciphertext.size(); at += kStep) {
+    const std::size_t n = std::min(kStep, ciphertext.size() - at);
+    int written = 0;
+    if (EVP_DecryptUpdate(c.get(), out.data() + done, &written, ciphertext.data() + at,
+                          static_cast<int>(n)) != 1) {
+      return std::nullopt;
+    }
+    done += static_cast<std::size_t>(written);
+  }
+  int last = 0;
+  if (EVP_DecryptFinal_ex(c.get(), out.data() + done, &last) != 1) return std::nullopt;
+  out.resize(done + static_cast<std::size_t>(last));
+  return out;
+}
+
+class Mh01Handler final : public Handler {
+ public:
+  std::string_view Name() const override { return "mh01"; }
+  std::string_view Description() const override {
+    return "D-Link MH01 encrypted firmware: decrypted with the public per-model passphrases "
+           "(AES-128-CBC), else signature and ciphertext carved; IV and model recorded";
+  }
+  std::string_view Family() const override { return "firmware"; }
+  std::span<const Signature> Signatures() const override {
+    static constexpr Signature kSignatures[] = {{"MH01", 0}};
+    return kSignatures;
+  }
+
+  Result<std::uint64_t> Probe(ByteView data) const override {
+    auto layout = ParseMh01(data);
+    if (!layout) return Forward(layout);
+    return layout->total;
+  }
+
+  Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
+    auto parsed = ParseMh01(data);
+    if (!parsed) return Forward(parsed);
+    const Mh01Layout& l = *parsed;
+    const ByteView encrypted = data.subspan(l.encrypted_offset, l.encrypted_size);
+    const ByteView salt = encrypted.subspan(8, 8);
+    const ByteView ciphertext = encrypted.subspan(kSaltedHeader);
+    ctx.SetMetadata("iv", HexEncode(ByteView(l.iv.data(), l.iv.size())));
+    ctx.SetMetadata("encrypted_bytes", std::to_string(l.encrypted_size));
+    ctx.SetMetadata("signature_bytes", std::to_string(l.signature_size));
+    CLEARBOX_TRY(ctx.out().WriteFile("signature.bin",
+                                     data.subspan(l.signature_offset, l.signature_size), 0644));
+    // Each passphrase is tried on the first block alone (the plaintext starts with "MH01");
+    // only the one that fits decrypts the whole image.
+    for (const KnownPassphrase& known : kMh01Passphrases) {
+      CLEARBOX_TRY(ctx.budget().CheckDeadline());
+      auto key = DeriveKey(known.passphrase, salt);
+      if (!key) continue;
+      auto head = DecryptAes128Cbc(ciphertext.subspan(0, kAesBlock), *key, l.iv, false);
+      if (!head || !HasBytesAt(*head, 0, "MH01")) continue;
+      // The plaintext is held in memory before it is written (and charged): check first.
+      if (ciphertext.size() > ctx.budget().RemainingOutput()) {
+        return Fail(ErrorCode::kLimitExceeded, "MH01 plaintext of " +
+                                                   std::to_string(ciphertext.size()) +
+                                                   " bytes is over the output limit");
+      }
+      auto plain = DecryptAes128Cbc(ciphertext, *key, l.iv, true);
+      if (!plain) {
+        ctx.ReportProblem(
+            ErrorCode::kMalformed, "",
+            "MH01 ciphertext of model " + std::string(known.models) + " decrypts to bad padding");
+        break;
+      }
+      ctx.SetMetadata("model", known.models);
+      ctx.SetMetadata("decrypted", "yes");
+      CLEARBOX_TRY(ctx.out().WriteFile("decrypted.bin", *plain, 0644));
+      return l.total;
+    }
+    ctx.SetMetadata("decrypted", "no: no known passphrase fits");
+    CLEARBOX_TRY(ctx.out().WriteFile("encrypted.bin", encrypted, 0644));
+    return l.total;
+  }
+};
+
+}  // namespace
+
+const Handler& GetOpensslEncHandler() {
+  static const OpensslEncHandler kHandler;
+  return kHandler;
+}
+
+const Handler& GetMh01Handler() {
+  static const Mh01Handler kHandler;
+  return kHandler;
+}
+
+}  // namespace clearbox::unpack

@@ -1,0 +1,157 @@
+// Encrypted firmware: D-Link MH01 images made by scripts/fixtures/make-mh01.py around a
+// payload made by real tools (tar | gzip), encrypted by the real `openssl enc`; OpenSSL enc
+// data made by `openssl enc` directly.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/hex.hpp"
+#include "support/test_support.hpp"
+
+namespace clearbox::unpack {
+namespace {
+
+using namespace clearbox::testing;
+
+std::string MakeMh01() {
+  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
+  const fs::path base =
+      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
+  return "python3 " + (base / "scripts/fixtures/make-mh01.py").string();
+}
+
+const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
+  for (const auto& c : m.chunks) {
+    if (c.format == format) return &c;
+  }
+  return nullptr;
+}
+
+void MakePayload(const TempDir& tmp) {
+  MakeSampleTree(tmp / "tree");
+  ASSERT_EQ(
+      RunShell("cd " + tmp.path().string() + "/tree && tar -cf - . | gzip -n > ../payload.tgz"), 0);
+}
+
+TEST(Mh01, DecryptedWithThePublicPassphraseAndUnpacked) {
+  if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
+  TempDir tmp;
+  MakePayload(tmp);
+  ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && " + MakeMh01() + " payload.tgz fw.bin"), 0);
+  const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "mh01");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->offset, 0u);
+  EXPECT_EQ(chunk->length, fs::file_size(tmp / "fw.bin"));
+  EXPECT_EQ(chunk->metadata.at("model"), "R15 > v1.20");
+  EXPECT_EQ(chunk->metadata.at("decrypted"), "yes");
+  EXPECT_EQ(chunk->metadata.at("iv"), "00112233445566778899aabbccddeeff");
+  const auto files = ManifestFilesUnder(m, chunk->extracted_to);
+  const std::string plain = ReadFileBytes(tmp / "out" / chunk->extracted_to / "decrypted.bin");
+  EXPECT_EQ(plain, "MH01" + std::string(28, '\0') + ReadFileBytes(tmp / "payload.tgz"));
+  EXPECT_EQ(files.at("signature.bin").size, 256u);
+  EXPECT_EQ(files.count("encrypted.bin"), 0u);
+  // The payload inside the plaintext is unpacked in turn: the sample tree comes back.
+  EXPECT_NE(FindChunk(m, "gzip"), nullptr);
+  EXPECT_NE(FindChunk(m, "tar"), nullptr);
+  EXPECT_TRUE(m.problems.empty());
+}
+
+TEST(Mh01, UnknownPassphraseCarvesTheCiphertextWhichIsRecognised) {
+  if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
+  TempDir tmp;
+  MakePayload(tmp);
+  ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && " + MakeMh01() +
+                     " payload.tgz fw.bin --passphrase 00000000000000000000000000000000"),
+            0);
+  const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "mh01");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->metadata.at("decrypted"), "no: no known passphrase fits");
+  EXPECT_EQ(chunk->metadata.count("model"), 0u);
+  const auto files = ManifestFilesUnder(m, chunk->extracted_to);
+  ASSERT_EQ(files.count("encrypted.bin"), 1u);
+  EXPECT_EQ(files.count("decrypted.bin"), 0u);
+  // The carved ciphertext is OpenSSL enc data: recognised with its salt.
+  const ChunkRecord* enc = FindChunk(m, "openssl-enc");
+  ASSERT_NE(enc, nullptr);
+  EXPECT_EQ(enc->metadata.at("salt"), "a1b2c3d4e5f60718");
+  EXPECT_EQ(enc->extracted_to, "");
+  EXPECT_EQ(FindChunk(m, "gzip"), nullptr);
+}
+
+TEST(Mh01, HostileHeadersAreReportedOrRejected) {
+  if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
+  TempDir tmp;
+  MakePayload(tmp);
+  ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && " + MakeMh01() + " payload.tgz fw.bin"), 0);
+  const std::string image = ReadFileBytes(tmp / "fw.bin");
+  // Cut inside the ciphertext: recognised and reported truncated.
+  WriteFileBytes(tmp / "cut.bin", image.substr(0, image.size() / 2));
+  const auto cut = UnpackForTest(tmp / "cut.bin", tmp / "out-cut");
+  EXPECT_TRUE(HasProblem(cut, "truncated"));
+  EXPECT_EQ(FindChunk(cut, "gzip"), nullptr);
+  // IV that is not hex, and encrypted size that is not whole AES blocks: not decrypted.
+  std::string bad_iv = image;
+  bad_iv[40] = 'z';
+  WriteFileBytes(tmp / "bad-iv.bin", bad_iv);
+  EXPECT_EQ(FindChunk(UnpackForTest(tmp / "bad-iv.bin", tmp / "out-iv"), "mh01"), nullptr);
+  std::string bad_size = image;
+  bad_size[24] = static_cast<char>(bad_size[24] + 1);
+  WriteFileBytes(tmp / "bad-size.bin", bad_size);
+  const auto odd = UnpackForTest(tmp / "bad-size.bin", tmp / "out-size");
+  EXPECT_TRUE(HasProblem(odd, "malformed"));
+  // Huge sizes: truncated, no allocation of the declared size.
+  std::string huge = image;
+  huge.replace(24, 4, std::string("\xf0\xff\xff\xff", 4));
+  WriteFileBytes(tmp / "huge.bin", huge);
+  EXPECT_TRUE(HasProblem(UnpackForTest(tmp / "huge.bin", tmp / "out-huge"), "truncated"));
+  // A right passphrase whose ciphertext was altered at the end: bad padding is a problem. (The
+  // last byte of the next-to-last block flips the padding length byte by 0x80: never valid.)
+  std::string tail = image;
+  const std::size_t at = image.size() - 256 - 17;
+  tail[at] = static_cast<char>(tail[at] ^ 0x80);
+  WriteFileBytes(tmp / "tail.bin", tail);
+  const auto padded = UnpackForTest(tmp / "tail.bin", tmp / "out-tail");
+  ASSERT_NE(FindChunk(padded, "mh01"), nullptr);
+  EXPECT_TRUE(HasProblem(padded, "malformed"));
+}
+
+TEST(OpensslEnc, RecognisedByHeaderAndEntropyNotByTheWordAlone) {
+  if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
+  TempDir tmp;
+  WriteFileBytes(tmp / "plain.txt", std::string(20000, 'a'));
+  ASSERT_EQ(
+      RunShell("openssl enc -aes-256-cbc -pbkdf2 -pass pass:secret -in '" +
+               (tmp / "plain.txt").string() + "' -out '" + (tmp / "enc.bin").string() +
+               "' 2>/dev/null"),
+      0);
+  const std::string enc = ReadFileBytes(tmp / "enc.bin");
+  ASSERT_EQ(enc.substr(0, 8), "Salted__");
+  WriteFileBytes(tmp / "blob.bin", PseudoRandomBytes(3, 1000) + enc);
+  const auto m = UnpackForTest(tmp / "blob.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "openssl-enc");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->offset, 1000u);
+  EXPECT_EQ(chunk->length, enc.size());
+  EXPECT_EQ(chunk->metadata.at("salt"), HexEncode(enc.substr(8, 8)));
+  EXPECT_EQ(chunk->metadata.at("ciphertext_bytes"), std::to_string(enc.size() - 16));
+
+  // libcrypto's own "Salted__" string (text after it), a salt followed by zeros, and a
+  // header with too little after it are not encrypted data.
+  const std::string decoys[] = {
+      "xx Salted__%s bad magic number" + std::string(600, ' '),
+      "Salted__" + std::string("\x01\x82\x03\x84\x05\x86\x07\x88", 8) + std::string(4096, '\0'),
+      "Salted__" + std::string("\x01\x82\x03\x84\x05\x86\x07\x88", 8) + PseudoRandomBytes(4, 100),
+  };
+  int n = 0;
+  for (const std::string& decoy : decoys) {
+    const std::string name = "decoy" + std::to_string(n++);
+    WriteFileBytes(tmp / name, PseudoRandomBytes(5, 64) + decoy);
+    EXPECT_EQ(FindChunk(UnpackForTest(tmp / name, tmp / (name + "-out")), "openssl-enc"), nullptr)
+        << name;
+  }
+}
+
+}  // namespace
+}  // namespace clearbox::unpack
