@@ -11,7 +11,6 @@ namespace {
 constexpr int kBitBufBits = 32;
 constexpr int kMaxMatch = 256;
 constexpr int kThreshold = 3;
-constexpr int kCharBits = 8;
 constexpr int kNc = 0xFF + kMaxMatch + 2 - kThreshold;  // 510 literal/length symbols
 constexpr int kCBit = 9;
 constexpr int kMaxNp = 31;   // position-set symbols (2^5 - 1)
@@ -21,8 +20,6 @@ constexpr int kNpt = std::max(kNt, kMaxNp);
 constexpr int kCTableBits = 12;
 constexpr int kPtTableBits = 8;
 constexpr int kTreeNodes = 2 * kNc - 1;
-
-struct BadTable {};
 
 class Decoder {
  public:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include "support/test_support.hpp"
 
@@ -117,6 +118,26 @@ TEST(UefiVolume, DamagedEfiSectionIsReported) {
     if (f.path.ends_with("3F1E4B0A-5C2D-4E6F-8A9B-0C1D2E3F4A5B/0.tiano")) saw_tiano = true;
   }
   EXPECT_TRUE(saw_tiano);
+}
+
+// Section and stream sizes that disagree, or a declared size past the volume's decode
+// limit: reported without decoding (no 2 GiB allocation or run), the raw stream kept.
+TEST(UefiVolume, EfiSectionSizesAreCheckedBeforeDecoding) {
+  for (const bool both : {false, true}) {
+    TempDir tmp;
+    MakeInputs(tmp, "--efi-compress");
+    std::string img = ReadFileBytes(tmp / "fw.bin");
+    const std::string guid("\x0a\x4b\x1e\x3f\x2d\x5c\x6f\x4e\x8a\x9b\x0c\x1d\x2e\x3f\x4a\x5b", 16);
+    const auto at = img.find(guid);
+    ASSERT_NE(at, std::string::npos);
+    const char huge[4] = {'\x00', '\x00', '\x00', '\x7f'};
+    std::memcpy(img.data() + at + 24 + 4 + 5 + 4, huge, 4);    // the stream's original size
+    if (both) std::memcpy(img.data() + at + 24 + 4, huge, 4);  // the section's too
+    WriteFileBytes(tmp / "bad.bin", img);
+    const auto m = UnpackForTest(tmp / "bad.bin", tmp / "out");
+    ASSERT_NE(FindChunk(m, "uefi-fv"), nullptr);
+    EXPECT_TRUE(HasProblem(m, both ? "limit-exceeded" : "malformed")) << both;
+  }
 }
 
 TEST(UefiVolume, CapsuleInFlashDescriptorImage) {

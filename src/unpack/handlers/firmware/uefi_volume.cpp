@@ -230,34 +230,37 @@ class SectionWalker {
     return {};
   }
 
-  // Decodes EFI/Tiano data with `first`, else `second`, and walks the sections inside; a
-  // result must have `length` bytes when the section says. What decodes neither way is
-  // written as N.tiano and reported.
+  // Decodes EFI/Tiano data with `first`, else `second`, and walks the sections inside; the
+  // stream must declare `length` bytes when the section says. Every attempt is charged its
+  // declared size against the volume's decode limit, so failing attempts cannot repeat
+  // without bound. What decodes neither way is written as N.tiano and reported.
   Result<void> DecodeEfi(ByteView payload, EfiCompression first, EfiCompression second,
                          std::optional<std::uint32_t> length, int depth) {
-    if (decoded_bytes_ >= kMaxDecodedBytes) {
-      ctx_.ReportProblem(ErrorCode::kLimitExceeded, where_,
+    const std::uint32_t declared =
+        payload.size() >= 8 ? LoadU32(payload.data() + 4, Endian::kLittle) : 0;
+    Result<std::vector<std::uint8_t>> decoded = Fail(ErrorCode::kInternal, "not decoded");
+    if (length && declared != *length) {
+      decoded = Fail(ErrorCode::kMalformed, "compression section says " + std::to_string(*length) +
+                                                " bytes, its stream " + std::to_string(declared));
+    } else {
+      for (const EfiCompression variant : {first, second}) {
+        if (declared > kMaxDecodedBytes - decoded_bytes_) {
+          decoded = Fail(ErrorCode::kLimitExceeded,
                          "compressed sections of this volume decode to more than " +
                              std::to_string(kMaxDecodedBytes >> 20) + " MiB");
-      return {};
-    }
-    Result<std::vector<std::uint8_t>> decoded = Fail(ErrorCode::kInternal, "not decoded");
-    for (const EfiCompression variant : {first, second}) {
-      decoded = EfiDecompress(payload, variant, kMaxDecodedBytes - decoded_bytes_, &ctx_.budget());
-      if (!decoded && decoded.error().code == ErrorCode::kTimeout) return Forward(decoded);
-      if (decoded && length && decoded->size() != *length) {
-        decoded = Fail(ErrorCode::kMalformed, "EFI-compressed section decodes to " +
-                                                  std::to_string(decoded->size()) + " bytes, not " +
-                                                  std::to_string(*length));
+          break;
+        }
+        decoded_bytes_ += declared;
+        decoded = EfiDecompress(payload, variant, declared, &ctx_.budget());
+        if (!decoded && decoded.error().code == ErrorCode::kTimeout) return Forward(decoded);
+        if (decoded || decoded.error().code == ErrorCode::kTruncated) break;
       }
-      if (decoded) break;
     }
     if (!decoded) {
       ctx_.ReportProblem(decoded.error(), where_);
       Emit("tiano", payload);
       return {};
     }
-    decoded_bytes_ += decoded->size();
     decoded_.push_back(std::move(*decoded));
     return Walk(ByteView(decoded_.back()), depth + 1);
   }
