@@ -176,6 +176,24 @@ TEST(Ubifs, JournalReplayUncompressed) {
   JournalRoundTrip("none");
 }
 
+// The same journal inside a UBI image (ubinize): the UBI handler's volume file is replayed.
+TEST(Ubifs, JournalReplayInsideUbi) {
+  JournalFixture f;
+  WriteFileBytes(f.tmp / "ubinize.cfg",
+                 "[rootfs]\nmode=ubi\nimage=" + (f.tmp / "j.ubifs").string() +
+                     "\nvol_id=0\nvol_type=dynamic\nvol_name=rootfs\nvol_flags=autoresize\n");
+  ASSERT_EQ(RunShell(MkfsUbifs(f.tmp, "zlib", "img.ubifs") + " && " +
+                     AddJournal(f.tmp, "img.ubifs", "j.ubifs", f.ops) + " && ubinize -o " +
+                     (f.tmp / "ubi.img").string() + " -m 2048 -p 128KiB -s 512 " +
+                     (f.tmp / "ubinize.cfg").string()),
+            0);
+  const auto m = UnpackForTest(f.tmp / "ubi.img", f.tmp / "out");
+  const std::string dir = FindChunkDir(m, "ubifs");
+  ASSERT_FALSE(dir.empty());
+  EXPECT_EQ(ManifestFilesUnder(m, dir), f.want);
+  for (const auto& p : m.problems) ADD_FAILURE() << p.kind << ": " << p.message;
+}
+
 // Without the log's reference nodes the same buds are ignored: the committed tree comes out.
 TEST(Ubifs, BudsWithoutLogReferencesAreIgnored) {
   JournalFixture f;
