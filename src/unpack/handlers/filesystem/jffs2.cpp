@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "unpack/handlers/filesystem/jffs2_rubin.hpp"
 #include "unpack/handlers/handlers.hpp"
 
 namespace clearbox::unpack {
@@ -32,8 +33,9 @@ constexpr std::uint32_t kMaxNodeData = 1u << 20;
 constexpr std::uint32_t kRootIno = 1;
 constexpr int kMaxDepth = 256;
 
-constexpr std::uint8_t kComprNone = 0, kComprZero = 1, kComprRtime = 2, kComprCopy = 4,
-                       kComprZlib = 6, kComprLzo = 7, kComprLzma = 8;
+constexpr std::uint8_t kComprNone = 0, kComprZero = 1, kComprRtime = 2, kComprRubinMips = 3,
+                       kComprCopy = 4, kComprDynRubin = 5, kComprZlib = 6, kComprLzo = 7,
+                       kComprLzma = 8;
 
 // JFFS2's CRC: the Linux crc32 with seed 0 and no final inversion.
 std::uint32_t Jffs2Crc(ByteView bytes) {
@@ -242,6 +244,8 @@ Result<void> DecodeNode(const DataNode& node, std::vector<std::uint8_t>& out) {
       std::copy_n(node.payload.begin(), node.dsize, out.begin());
       return {};
     case kComprRtime: return RtimeDecompress(node.payload, out);
+    case kComprRubinMips: return jffs2::Type3Decompress(node.payload, out);
+    case kComprDynRubin: return jffs2::DynRubinDecompress(node.payload, out);
     case kComprZlib: return ZlibDecompress(node.payload, out);
     case kComprLzo: return LzoDecompress(node.payload, out);
     case kComprLzma: return LzmaDecompress(node.payload, out);
@@ -545,7 +549,7 @@ class Jffs2Handler final : public Handler {
  public:
   std::string_view Name() const override { return "jffs2"; }
   std::string_view Description() const override {
-    return "JFFS2 flash filesystem (both byte orders; zlib, lzo, lzma, rtime nodes)";
+    return "JFFS2 flash filesystem (both byte orders; zlib, lzo, lzma, rtime, rubin nodes)";
   }
   std::string_view Family() const override { return "filesystem"; }
   std::span<const Signature> Signatures() const override {

@@ -128,6 +128,49 @@ TEST(Jffs2, EmbeddedInLargerImageHasExactExtent) {
   }
 }
 
+fs::path SourceRoot() {
+  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
+  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
+}
+
+// Debian's mkfs.jffs2 has no rubin compressors: rewrite an uncompressed image's data nodes
+// with scripts/fixtures/jffs2-rubin.py (`mode`: dynrubin, dynrubin-linux or rubinmips, with
+// its options) and
+// check the tree comes back exactly.
+void RubinRoundTrip(const std::string& mode, bool big) {
+  TempDir tmp;
+  const TreeFacts src = MakeSampleTree(tmp / "src");
+  std::string count;
+  ASSERT_EQ(
+      RunShell(std::string("mkfs.jffs2 -m none ") + (big ? "-b" : "-l") + " -r " +
+                   (tmp / "src").string() + " -o " + (tmp / "none.jffs2").string() +
+                   " && python3 " + (SourceRoot() / "scripts/fixtures/jffs2-rubin.py").string() +
+                   " image " + mode + (big ? " -b " : " ") + (tmp / "none.jffs2").string() + " " +
+                   (tmp / "img.jffs2").string(),
+               &count),
+      0);
+  const auto last = count.find_last_of('\n', count.size() >= 2 ? count.size() - 2 : 0);
+  EXPECT_GE(std::atoi(count.c_str() + (last == std::string::npos ? 0 : last + 1)), 5);
+  const auto m = UnpackForTest(tmp / "img.jffs2", tmp / "out");
+  const std::string dir = FindChunkDir(m, "jffs2");
+  ASSERT_FALSE(dir.empty());
+  EXPECT_EQ(ManifestFilesUnder(m, dir), src);
+  for (const auto& p : m.problems) ADD_FAILURE() << p.kind << ": " << p.message;
+}
+
+TEST(Jffs2, DynRubinNodesLittleEndian) {
+  RubinRoundTrip("dynrubin", false);
+}
+TEST(Jffs2, DynRubinNodesBigEndian) {
+  RubinRoundTrip("dynrubin", true);
+}
+TEST(Jffs2, LinuxType3DynRubinNodes) {
+  RubinRoundTrip("dynrubin-linux", false);
+}
+TEST(Jffs2, RubinMipsNodes) {
+  RubinRoundTrip("rubinmips --force", true);
+}
+
 // Mutates node fields of a real image and re-seals every CRC so that the parser, not the
 // CRC check, meets the damage; nothing may crash, hang or leak (ASan/UBSan builds).
 TEST(Jffs2, ResealedMutationsNeverCrash) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include "support/test_support.hpp"
 
@@ -70,6 +71,72 @@ TEST(UefiVolume, FilesListedSectionsCarvedLzmaDecoded) {
     EXPECT_EQ(fv->metadata.at("files"), "3");
     EXPECT_EQ(ManifestFilesUnder(m, fv->extracted_to), ExpectedVolume(tmp, in)) << flags;
     EXPECT_TRUE(m.problems.empty());
+  }
+}
+
+// EFI 1.1 compression section and Tiano GUID-defined section (make-uefi.py --efi-compress,
+// encoder scripts/fixtures/efi_compress.py): decoded and their sections carved.
+TEST(UefiVolume, EfiAndTianoSectionsDecoded) {
+  for (const std::string flags : {"--efi-compress", "--efi-compress --ffs3"}) {
+    TempDir tmp;
+    const Inputs in = MakeInputs(tmp, flags);
+    const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+    const ChunkRecord* fv = FindChunk(m, "uefi-fv");
+    ASSERT_NE(fv, nullptr);
+    EXPECT_EQ(fv->metadata.at("files"), "5");
+    ExpectedVolume(tmp, in);
+    std::string reversed = in.raw;
+    std::reverse(reversed.begin(), reversed.end());
+    WriteFileBytes(tmp / "want" / "3F1E4B0A-5C2D-4E6F-8A9B-0C1D2E3F4A5B" / "0.efi", in.pe32);
+    WriteFileBytes(tmp / "want" / "3F1E4B0A-5C2D-4E6F-8A9B-0C1D2E3F4A5B" / "1.raw", in.raw);
+    WriteFileBytes(tmp / "want" / "6A7B8C9D-0E1F-4A2B-9C3D-4E5F6A7B8C9D" / "0.raw", reversed);
+    WriteFileBytes(tmp / "want" / "6A7B8C9D-0E1F-4A2B-9C3D-4E5F6A7B8C9D" / "1.raw",
+                   in.raw + in.raw);
+    EXPECT_EQ(ManifestFilesUnder(m, fv->extracted_to), HashTree(tmp / "want")) << flags;
+    for (const auto& p : m.problems) ADD_FAILURE() << p.kind << ": " << p.message;
+  }
+}
+
+// A compressed section whose stream is damaged: reported, written as it is, no crash.
+TEST(UefiVolume, DamagedEfiSectionIsReported) {
+  TempDir tmp;
+  MakeInputs(tmp, "--efi-compress");
+  std::string img = ReadFileBytes(tmp / "fw.bin");
+  // The EFI file's compressed stream starts after its file header (24), the section
+  // header (9) and the stream header (8): scramble bits there.
+  const std::string guid("\x0a\x4b\x1e\x3f\x2d\x5c\x6f\x4e\x8a\x9b\x0c\x1d\x2e\x3f\x4a\x5b", 16);
+  const auto at = img.find(guid);
+  ASSERT_NE(at, std::string::npos);
+  for (std::size_t i = at + 24 + 9 + 8; i < at + 24 + 9 + 8 + 40; ++i) img[i] = '\xA5';
+  WriteFileBytes(tmp / "bad.bin", img);
+  const auto m = UnpackForTest(tmp / "bad.bin", tmp / "out");
+  const ChunkRecord* fv = FindChunk(m, "uefi-fv");
+  ASSERT_NE(fv, nullptr);
+  EXPECT_TRUE(HasProblem(m, "malformed"));
+  bool saw_tiano = false;
+  for (const auto& f : m.files) {
+    if (f.path.ends_with("3F1E4B0A-5C2D-4E6F-8A9B-0C1D2E3F4A5B/0.tiano")) saw_tiano = true;
+  }
+  EXPECT_TRUE(saw_tiano);
+}
+
+// Section and stream sizes that disagree, or a declared size past the volume's decode
+// limit: reported without decoding (no 2 GiB allocation or run), the raw stream kept.
+TEST(UefiVolume, EfiSectionSizesAreCheckedBeforeDecoding) {
+  for (const bool both : {false, true}) {
+    TempDir tmp;
+    MakeInputs(tmp, "--efi-compress");
+    std::string img = ReadFileBytes(tmp / "fw.bin");
+    const std::string guid("\x0a\x4b\x1e\x3f\x2d\x5c\x6f\x4e\x8a\x9b\x0c\x1d\x2e\x3f\x4a\x5b", 16);
+    const auto at = img.find(guid);
+    ASSERT_NE(at, std::string::npos);
+    const char huge[4] = {'\x00', '\x00', '\x00', '\x7f'};
+    std::memcpy(img.data() + at + 24 + 4 + 5 + 4, huge, 4);    // the stream's original size
+    if (both) std::memcpy(img.data() + at + 24 + 4, huge, 4);  // the section's too
+    WriteFileBytes(tmp / "bad.bin", img);
+    const auto m = UnpackForTest(tmp / "bad.bin", tmp / "out");
+    ASSERT_NE(FindChunk(m, "uefi-fv"), nullptr);
+    EXPECT_TRUE(HasProblem(m, both ? "limit-exceeded" : "malformed")) << both;
   }
 }
 

@@ -15,15 +15,20 @@
 //   user interface -> names the file's directory, version and dependency sections skipped,
 //   compression type 0 (none) -> its sections, GUID-defined with the LZMA GUID
 //   EE4E5898-3914-4259-9D6E-DC7BD79403CF -> decoded (LZMA_Alone) and its sections, other
-//   GUID-defined sections -> their sections when no processing is required, else N.guided.
-//   EFI/Tiano-compressed sections are written as N.tiano and reported as unsupported.
+//   GUID-defined with the Tiano GUID A31280AD-481E-41B6-95E8-127F4C984779 -> decoded
+//   (Tiano, else EFI 1.1) and its sections, other GUID-defined sections -> their sections
+//   when no processing is required, else N.guided. Compression type 1 (standard) -> decoded
+//   (EFI 1.1, else Tiano: firmware uses both under this type) and its sections; what does
+//   not decode is written as N.tiano and reported.
 // Each file goes to a directory named by its GUID (and its user-interface name). Volumes of
 // other file systems (NVRAM stores, ...) are recognised and reported in the metadata only.
 #include <deque>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "unpack/handlers/compression/lzma_alone.hpp"
+#include "unpack/handlers/firmware/efi_decompress.hpp"
 #include "unpack/handlers/firmware/firmware_util.hpp"
 #include "unpack/handlers/firmware/vendor_header.hpp"
 #include "unpack/handlers/handlers.hpp"
@@ -39,7 +44,7 @@ constexpr std::size_t kLargeFileHeaderBytes = 32;
 constexpr std::size_t kMaxFilesPerVolume = 4096;
 constexpr std::size_t kMaxSectionsPerFile = 256;
 constexpr int kMaxSectionDepth = 4;
-constexpr std::size_t kMaxDecodedBytes = 64u << 20;  // per volume, all LZMA sections together
+constexpr std::size_t kMaxDecodedBytes = 64u << 20;  // per volume, all decoded sections together
 constexpr std::uint8_t kPadFile = 0xF0;
 constexpr std::uint8_t kRawFile = 0x01;
 constexpr std::uint8_t kLargeFileAttribute = 0x01;
@@ -51,6 +56,8 @@ constexpr std::string_view kFfs3Guid(
     "\x7a\xc0\x73\x54\xcb\x3d\xca\x4d\xbd\x6f\x1e\x96\x89\xe7\x34\x9a", 16);
 constexpr std::string_view kLzmaGuid(
     "\x98\x58\x4e\xee\x14\x39\x59\x42\x9d\x6e\xdc\x7b\xd7\x94\x03\xcf", 16);
+constexpr std::string_view kTianoGuid(
+    "\xad\x80\x12\xa3\x1e\x48\xb6\x41\x95\xe8\x12\x7f\x4c\x98\x47\x79", 16);
 
 struct VolumeHeader {
   std::uint64_t length = 0;
@@ -156,9 +163,14 @@ class SectionWalker {
         if (body.size() < 5) break;
         const std::uint8_t method = body[4];
         if (method == 0) return Walk(body.subspan(5), depth + 1);
+        if (method == 1) {
+          const std::uint32_t length = LoadU32(body.data(), Endian::kLittle);
+          return DecodeEfi(body.subspan(5), EfiCompression::kEfi11, EfiCompression::kTiano, length,
+                           depth);
+        }
         Emit("tiano", body.subspan(5));
         ctx_.ReportProblem(ErrorCode::kUnsupported, where_,
-                           "EFI/Tiano-compressed section not decoded; written as it is");
+                           "compression type " + std::to_string(method) + " not known");
         break;
       }
       case 0x02: {  // GUID-defined
@@ -188,6 +200,10 @@ class SectionWalker {
           decoded_.push_back(std::move(*decoded));
           return Walk(ByteView(decoded_.back()), depth + 1);
         }
+        if (AsText(body.subspan(0, 16)) == kTianoGuid) {
+          return DecodeEfi(payload, EfiCompression::kTiano, EfiCompression::kEfi11, std::nullopt,
+                           depth);
+        }
         if ((attributes & kProcessingRequired) == 0) return Walk(payload, depth + 1);
         Emit("guided", payload);
         break;
@@ -212,6 +228,41 @@ class SectionWalker {
       default: break;  // version, dependency expressions
     }
     return {};
+  }
+
+  // Decodes EFI/Tiano data with `first`, else `second`, and walks the sections inside; the
+  // stream must declare `length` bytes when the section says. Every attempt is charged its
+  // declared size against the volume's decode limit, so failing attempts cannot repeat
+  // without bound. What decodes neither way is written as N.tiano and reported.
+  Result<void> DecodeEfi(ByteView payload, EfiCompression first, EfiCompression second,
+                         std::optional<std::uint32_t> length, int depth) {
+    const std::uint32_t declared =
+        payload.size() >= 8 ? LoadU32(payload.data() + 4, Endian::kLittle) : 0;
+    Result<std::vector<std::uint8_t>> decoded = Fail(ErrorCode::kInternal, "not decoded");
+    if (length && declared != *length) {
+      decoded = Fail(ErrorCode::kMalformed, "compression section says " + std::to_string(*length) +
+                                                " bytes, its stream " + std::to_string(declared));
+    } else {
+      for (const EfiCompression variant : {first, second}) {
+        if (declared > kMaxDecodedBytes - decoded_bytes_) {
+          decoded = Fail(ErrorCode::kLimitExceeded,
+                         "compressed sections of this volume decode to more than " +
+                             std::to_string(kMaxDecodedBytes >> 20) + " MiB");
+          break;
+        }
+        decoded_bytes_ += declared;
+        decoded = EfiDecompress(payload, variant, declared, &ctx_.budget());
+        if (!decoded && decoded.error().code == ErrorCode::kTimeout) return Forward(decoded);
+        if (decoded || decoded.error().code == ErrorCode::kTruncated) break;
+      }
+    }
+    if (!decoded) {
+      ctx_.ReportProblem(decoded.error(), where_);
+      Emit("tiano", payload);
+      return {};
+    }
+    decoded_.push_back(std::move(*decoded));
+    return Walk(ByteView(decoded_.back()), depth + 1);
   }
 
   ExtractContext& ctx_;
@@ -243,7 +294,7 @@ class UefiVolumeHandler final : public Handler {
   std::string_view Name() const override { return "uefi-fv"; }
   std::string_view Description() const override {
     return "UEFI firmware volume (FFS2/FFS3): header checksum checked, files listed by GUID, "
-           "PE32/TE/raw/FV sections carved, LZMA GUID-defined sections decoded";
+           "PE32/TE/raw/FV sections carved, LZMA, EFI and Tiano compressed sections decoded";
   }
   std::string_view Family() const override { return "firmware"; }
   std::span<const Signature> Signatures() const override {
