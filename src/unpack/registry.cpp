@@ -24,6 +24,7 @@ std::vector<const Handler*> BuildList() {
       &GetCramfsHandler(),
       &GetDlobHandler(),
       &GetDtbHandler(),
+      &GetEncrptedImgHandler(),
       &GetExfatHandler(),
       &GetExtfsHandler(),
       &GetFatHandler(),

@@ -64,6 +64,7 @@ const Handler& GetUefiCapsuleHandler();
 const Handler& GetIntelFlashHandler();
 const Handler& GetLuksHandler();
 const Handler& GetOpensslEncHandler();
+const Handler& GetEncrptedImgHandler();
 const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
 

@@ -2,8 +2,11 @@
 // entropy of what follows) and D-Link's MH01 images (the ciphertext is OpenSSL enc data,
 // AES-128-CBC with a key derived from one of the public per-model passphrases, SHA-256, and
 // the IV written in the header; decrypted when one of the known passphrases fits).
-// Layouts: binwalk v3 src/structures/mh01.rs and src/signatures/openssl.rs; the passphrases
-// and key derivation: devttys0/delink src/mh01.rs and src/openssl.rs.
+// D-Link's "encrpted_img" images (DIR-X series) are AES-256-CBC with one published key and IV,
+// each 128 KiB block encrypted on its own, and decrypt to a UBI image.
+// Layouts: binwalk v3 src/structures/mh01.rs and src/signatures/openssl.rs; the passphrases,
+// key derivation and the encrpted_img key: devttys0/delink src/mh01.rs, src/openssl.rs and
+// src/encrpted.rs.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -161,15 +164,14 @@ std::optional<std::array<std::uint8_t, kAesBlock>> DeriveKey(std::string_view pa
   return out;
 }
 
-// AES-128-CBC decryption of `ciphertext` (a multiple of 16 bytes); `padded` strips and checks
-// PKCS#7 padding. nullopt when OpenSSL refuses (bad padding).
-std::optional<std::vector<std::uint8_t>> DecryptAes128Cbc(
-    ByteView ciphertext, const std::array<std::uint8_t, kAesBlock>& key,
-    const std::array<std::uint8_t, kAesBlock>& iv, bool padded) {
+// AES-CBC decryption (`cipher`: EVP_aes_128_cbc or EVP_aes_256_cbc, `key` of its size) of
+// `ciphertext` (a multiple of 16 bytes); `padded` strips and checks PKCS#7 padding. nullopt
+// when OpenSSL refuses (bad padding).
+std::optional<std::vector<std::uint8_t>> DecryptAesCbc(const EVP_CIPHER* cipher,
+                                                       ByteView ciphertext, const std::uint8_t* key,
+                                                       const std::uint8_t* iv, bool padded) {
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> c(EVP_CIPHER_CTX_new());
-  if (!c || EVP_DecryptInit_ex(c.get(), EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) != 1) {
-    return std::nullopt;
-  }
+  if (!c || EVP_DecryptInit_ex(c.get(), cipher, nullptr, key, iv) != 1) return std::nullopt;
   EVP_CIPHER_CTX_set_padding(c.get(), padded ? 1 : 0);
   std::vector<std::uint8_t> out(ciphertext.size() + kAesBlock);
   std::size_t done = 0;
@@ -226,7 +228,8 @@ class Mh01Handler final : public Handler {
       CLEARBOX_TRY(ctx.budget().CheckDeadline());
       auto key = DeriveKey(known.passphrase, salt);
       if (!key) continue;
-      auto head = DecryptAes128Cbc(ciphertext.subspan(0, kAesBlock), *key, l.iv, false);
+      auto head = DecryptAesCbc(EVP_aes_128_cbc(), ciphertext.subspan(0, kAesBlock), key->data(),
+                                l.iv.data(), false);
       if (!head || !HasBytesAt(*head, 0, "MH01")) continue;
       // The plaintext is held in memory before it is written (and charged): check first.
       if (ciphertext.size() > ctx.budget().RemainingOutput()) {
@@ -234,7 +237,7 @@ class Mh01Handler final : public Handler {
                                                    std::to_string(ciphertext.size()) +
                                                    " bytes is over the output limit");
       }
-      auto plain = DecryptAes128Cbc(ciphertext, *key, l.iv, true);
+      auto plain = DecryptAesCbc(EVP_aes_128_cbc(), ciphertext, key->data(), l.iv.data(), true);
       if (!plain) {
         ctx.ReportProblem(
             ErrorCode::kMalformed, "",
@@ -252,7 +255,77 @@ class Mh01Handler final : public Handler {
   }
 };
 
+// D-Link encrpted_img: "encrpted_img" and 4 more header bytes, then the ciphertext to the end.
+constexpr std::string_view kEncrptedMagic = "encrpted_img";
+constexpr std::size_t kEncrptedHeader = 16;
+constexpr std::size_t kEncrptedBlock = 128 * 1024;  // each block is CBC on its own, same IV
+constexpr std::uint8_t kEncrptedKey[32] = {
+    0x68, 0x65, 0x39, 0x2d, 0x34, 0x2b, 0x4d, 0x21, 0x29, 0x64, 0x36, 0x3d, 0x6d, 0x7e, 0x77, 0x65,
+    0x31, 0x2c, 0x71, 0x32, 0x61, 0x33, 0x64, 0x31, 0x6e, 0x26, 0x32, 0x2a, 0x5a, 0x5e, 0x25, 0x38};
+constexpr std::uint8_t kEncrptedIv[16] = {0x4a, 0x25, 0x31, 0x69, 0x51, 0x6c, 0x38, 0x24,
+                                          0x3d, 0x6c, 0x6d, 0x2d, 0x3b, 0x38, 0x41, 0x45};
+
+class EncrptedImgHandler final : public Handler {
+ public:
+  std::string_view Name() const override { return "encrpted-img"; }
+  std::string_view Description() const override {
+    return "D-Link encrpted_img firmware (DIR-X series): decrypted with the published "
+           "AES-256-CBC key to its UBI image";
+  }
+  std::string_view Family() const override { return "firmware"; }
+  std::span<const Signature> Signatures() const override {
+    static constexpr Signature kSignatures[] = {{kEncrptedMagic, 0}};
+    return kSignatures;
+  }
+
+  Result<std::uint64_t> Probe(ByteView data) const override {
+    if (!HasBytesAt(data, 0, kEncrptedMagic)) {
+      return Fail(ErrorCode::kNotThisFormat, "no encrpted_img header");
+    }
+    if (data.size() < kEncrptedHeader + kAesBlock) {
+      return Fail(ErrorCode::kTruncated, "encrpted_img without ciphertext");
+    }
+    return data.size();  // the ciphertext runs to the container's end
+  }
+
+  Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
+    CLEARBOX_TRY(Probe(data));
+    ByteView ciphertext = data.subspan(kEncrptedHeader);
+    if (ciphertext.size() % kAesBlock != 0) {
+      ctx.ReportProblem(ErrorCode::kTruncated, "",
+                        "encrpted_img ciphertext of " + std::to_string(ciphertext.size()) +
+                            " bytes is not whole AES blocks; the last " +
+                            std::to_string(ciphertext.size() % kAesBlock) + " are left out");
+      ciphertext = ciphertext.subspan(0, ciphertext.size() - ciphertext.size() % kAesBlock);
+    }
+    auto head = DecryptAesCbc(EVP_aes_256_cbc(), ciphertext.subspan(0, kAesBlock), kEncrptedKey,
+                              kEncrptedIv, false);
+    if (!head || !HasBytesAt(*head, 0, "UBI")) {
+      ctx.SetMetadata("decrypted", "no: the published key does not give a UBI image");
+      return data.size();
+    }
+    ctx.SetMetadata("decrypted", "yes");
+    auto file = ctx.out().CreateFile("decrypted.ubi", 0644);
+    if (!file) return Forward(file);
+    for (std::size_t at = 0; at < ciphertext.size(); at += kEncrptedBlock) {
+      CLEARBOX_TRY(ctx.budget().CheckDeadline());
+      const ByteView block =
+          ciphertext.subspan(at, std::min(kEncrptedBlock, ciphertext.size() - at));
+      auto plain = DecryptAesCbc(EVP_aes_256_cbc(), block, kEncrptedKey, kEncrptedIv, false);
+      if (!plain) return Fail(ErrorCode::kInternal, "AES-256-CBC decryption failed");
+      CLEARBOX_TRY(file->Write(*plain));
+    }
+    CLEARBOX_TRY(file->Close());
+    return data.size();
+  }
+};
+
 }  // namespace
+
+const Handler& GetEncrptedImgHandler() {
+  static const EncrptedImgHandler kHandler;
+  return kHandler;
+}
 
 const Handler& GetOpensslEncHandler() {
   static const OpensslEncHandler kHandler;

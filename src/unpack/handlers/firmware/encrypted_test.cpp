@@ -13,11 +13,15 @@ namespace {
 
 using namespace clearbox::testing;
 
-std::string MakeMh01() {
+std::string Fixture(const std::string& script) {
   const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
   const fs::path base =
       root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-mh01.py").string();
+  return "python3 " + (base / "scripts/fixtures" / script).string();
+}
+
+std::string MakeMh01() {
+  return Fixture("make-mh01.py");
 }
 
 const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
@@ -117,15 +121,61 @@ TEST(Mh01, HostileHeadersAreReportedOrRejected) {
   EXPECT_TRUE(HasProblem(padded, "malformed"));
 }
 
+TEST(EncrptedImg, DecryptedToTheUbiImageWhoseTreeComesBack) {
+  if (!HaveTool("openssl") || !HaveTool("ubinize") || !HaveTool("mkfs.ubifs")) {
+    GTEST_SKIP() << "openssl or mtd-utils not installed";
+  }
+  TempDir tmp;
+  const TreeFacts src = MakeSampleTree(tmp / "src");
+  WriteFileBytes(tmp / "ubinize.cfg",
+                 "[rootfs]\nmode=ubi\nimage=" + (tmp / "img.ubifs").string() +
+                     "\nvol_id=0\nvol_type=dynamic\nvol_name=rootfs\nvol_flags=autoresize\n");
+  ASSERT_EQ(RunShell("mkfs.ubifs -r " + (tmp / "src").string() + " -m 2048 -e 129024 -c 200 -o " +
+                     (tmp / "img.ubifs").string() + " && ubinize -o " + (tmp / "ubi.img").string() +
+                     " -m 2048 -p 128KiB -s 512 -Q 7 " + (tmp / "ubinize.cfg").string()),
+            0);
+  ASSERT_EQ(RunShell("cd " + tmp.path().string() + " && " + Fixture("make-encrpted-img.py") +
+                     " ubi.img fw.bin"),
+            0);
+  const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "encrpted-img");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->metadata.at("decrypted"), "yes");
+  const std::string ubi = ReadFileBytes(tmp / "ubi.img");
+  const std::string plain = ReadFileBytes(tmp / "out" / chunk->extracted_to / "decrypted.ubi");
+  ASSERT_GE(plain.size(), ubi.size());
+  EXPECT_TRUE(plain.compare(0, ubi.size(), ubi) == 0);
+  // UBI -> UBIFS -> the sample tree.
+  const std::string ubifs_dir = FindChunkDir(m, "ubifs");
+  ASSERT_FALSE(ubifs_dir.empty());
+  const TreeFacts got = ManifestFilesUnder(m, ubifs_dir);
+  EXPECT_EQ(got, src);
+
+  // Another key's image (the first block does not decrypt to UBI): recognised, not written.
+  std::string other = ReadFileBytes(tmp / "fw.bin");
+  other[20] = static_cast<char>(other[20] ^ 0x01);
+  WriteFileBytes(tmp / "other.bin", other);
+  const auto o = UnpackForTest(tmp / "other.bin", tmp / "out-other");
+  const ChunkRecord* recognised = FindChunk(o, "encrpted-img");
+  ASSERT_NE(recognised, nullptr);
+  EXPECT_EQ(recognised->metadata.at("decrypted"),
+            "no: the published key does not give a UBI image");
+  EXPECT_EQ(FindChunk(o, "ubi"), nullptr);
+  // Cut in the middle of an AES block: the whole blocks are decrypted, the rest reported.
+  WriteFileBytes(tmp / "cut.bin", ReadFileBytes(tmp / "fw.bin").substr(0, 16 + 70000 * 16 + 5));
+  const auto cut = UnpackForTest(tmp / "cut.bin", tmp / "out-cut");
+  EXPECT_NE(FindChunk(cut, "encrpted-img"), nullptr);
+  EXPECT_TRUE(HasProblem(cut, "truncated"));
+}
+
 TEST(OpensslEnc, RecognisedByHeaderAndEntropyNotByTheWordAlone) {
   if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
   TempDir tmp;
   WriteFileBytes(tmp / "plain.txt", std::string(20000, 'a'));
-  ASSERT_EQ(
-      RunShell("openssl enc -aes-256-cbc -pbkdf2 -pass pass:secret -in '" +
-               (tmp / "plain.txt").string() + "' -out '" + (tmp / "enc.bin").string() +
-               "' 2>/dev/null"),
-      0);
+  ASSERT_EQ(RunShell("openssl enc -aes-256-cbc -pbkdf2 -pass pass:secret -in '" +
+                     (tmp / "plain.txt").string() + "' -out '" + (tmp / "enc.bin").string() +
+                     "' 2>/dev/null"),
+            0);
   const std::string enc = ReadFileBytes(tmp / "enc.bin");
   ASSERT_EQ(enc.substr(0, 8), "Salted__");
   WriteFileBytes(tmp / "blob.bin", PseudoRandomBytes(3, 1000) + enc);
