@@ -24,6 +24,7 @@ std::vector<const Handler*> BuildList() {
       &GetCramfsHandler(),
       &GetDlobHandler(),
       &GetDtbHandler(),
+      &GetEcosHandler(),
       &GetEncrptedImgHandler(),
       &GetExfatHandler(),
       &GetExtfsHandler(),

@@ -65,6 +65,7 @@ const Handler& GetIntelFlashHandler();
 const Handler& GetLuksHandler();
 const Handler& GetOpensslEncHandler();
 const Handler& GetEncrptedImgHandler();
+const Handler& GetEcosHandler();
 const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
 

@@ -1,6 +1,7 @@
 // QNX IFS and Windows CE B000FF images: Debian has no writer for either, so they are made by
 // scripts/fixtures/make-rtos-images.py from the public layouts; each is recognised as a chunk
-// of the right extent with what its header says, and no files.
+// of the right extent with what its header says, and no files. eCos: its MIPS exception
+// handler assembled by the real binutils (mips-linux-gnu-as) into a blob.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -116,6 +117,49 @@ TEST(WinCe, RecordsAreWalkedAndCheckedInsideABlob) {
   junk.replace(100, 7, "B000FF\n");
   WriteFileBytes(tmp / "junk.bin", junk);
   EXPECT_EQ(FindChunk(UnpackForTest(tmp / "junk.bin", tmp / "out-junk"), "wince"), nullptr);
+}
+
+// Assembles the eCos MIPS exception handler (as binwalk v3 quotes it) with GNU as for the
+// byte order `endian_flag` (-EB/-EL), with or without the nop; returns the raw code.
+std::string AssembleEcosHandler(const TempDir& tmp, const std::string& endian_flag, bool nop) {
+  WriteFileBytes(tmp / "vsr.s", std::string(".set noreorder\n.set noat\n.text\n") +
+                                    "mfc0 $k0, $13\n" + (nop ? "nop\n" : "") +
+                                    "andi $k0, $k0, 0x7f\nli $k1, 0x80000400\n"
+                                    "add $k1, $k1, $k0\nlw $k1, 0($k1)\njr $k1\nnop\n");
+  const std::string dir = tmp.path().string();
+  if (RunShell("cd " + dir + " && mips-linux-gnu-as -mips32 " + endian_flag +
+               " -o vsr.o vsr.s && mips-linux-gnu-objcopy -O binary -j .text vsr.o vsr.bin") != 0) {
+    return "";
+  }
+  return ReadFileBytes(tmp / "vsr.bin");
+}
+
+TEST(Ecos, ExceptionHandlerRecognisedInBothByteOrders) {
+  if (!HaveTool("mips-linux-gnu-as")) GTEST_SKIP() << "binutils-mips-linux-gnu not installed";
+  for (const bool nop : {true, false}) {
+    for (const std::string endian : {"-EB", "-EL"}) {
+      TempDir tmp;
+      const std::string code = AssembleEcosHandler(tmp, endian, nop);
+      ASSERT_GE(code.size(), 28u) << endian;
+      WriteFileBytes(tmp / "fw.bin", PseudoRandomBytes(7, 4096) + code + PseudoRandomBytes(8, 500));
+      const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+      const ChunkRecord* chunk = FindChunk(m, "ecos");
+      ASSERT_NE(chunk, nullptr) << endian << " nop " << nop;
+      EXPECT_EQ(chunk->offset, 4096u);
+      EXPECT_EQ(chunk->length, nop ? 20u : 16u);  // mfc0 [nop] andi lui ori
+      EXPECT_EQ(chunk->extracted_to, "");
+      EXPECT_EQ(chunk->metadata.at("os"), "eCos");
+      EXPECT_EQ(chunk->metadata.at("byte_order"), endian == "-EB" ? "big" : "little");
+      EXPECT_EQ(chunk->metadata.at("vsr_table"), "0x80000400");
+    }
+  }
+  // The first three instructions without the lui of the table: not eCos.
+  TempDir tmp;
+  const std::string code = AssembleEcosHandler(tmp, "-EB", true);
+  ASSERT_GE(code.size(), 28u);
+  WriteFileBytes(tmp / "decoy.bin",
+                 PseudoRandomBytes(9, 100) + code.substr(0, 12) + std::string(16, '\xee'));
+  EXPECT_EQ(FindChunk(UnpackForTest(tmp / "decoy.bin", tmp / "out"), "ecos"), nullptr);
 }
 
 }  // namespace
