@@ -66,6 +66,7 @@ const Handler& GetLuksHandler();
 const Handler& GetOpensslEncHandler();
 const Handler& GetEncrptedImgHandler();
 const Handler& GetEcosHandler();
+const Handler& GetDlinkTlvHandler();
 const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
 

@@ -4,10 +4,13 @@
 // the IV written in the header; decrypted when one of the known passphrases fits).
 // D-Link's "encrpted_img" images (DIR-X series) are AES-256-CBC with one published key and IV,
 // each 128 KiB block encrypted on its own, and decrypt to a UBI image.
-// Layouts: binwalk v3 src/structures/mh01.rs and src/signatures/openssl.rs; the passphrases,
-// key derivation and the encrpted_img key: devttys0/delink src/mh01.rs, src/openssl.rs and
-// src/encrpted.rs.
+// D-Link TLV images: a 0x74-byte header (model, board id, MD5 of the data TLV) and OpenSSL
+// enc data, AES-256-CBC, MD5 key derivation, passphrase = hex(HMAC-SHA1(board id, model)).
+// Layouts: binwalk v3 src/structures/mh01.rs, dlink_tlv.rs and src/signatures/openssl.rs;
+// the passphrases, key derivation and the encrpted_img key: devttys0/delink src/mh01.rs,
+// src/tlv.rs, src/openssl.rs and src/encrpted.rs.
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -161,6 +164,22 @@ std::optional<std::array<std::uint8_t, kAesBlock>> DeriveKey(std::string_view pa
   if (n != static_cast<int>(kAesBlock)) return std::nullopt;
   std::array<std::uint8_t, kAesBlock> out{};
   std::copy_n(key.begin(), kAesBlock, out.begin());
+  return out;
+}
+
+// Key and IV OpenSSL enc (AES-256-CBC, MD5, one round: its pre-1.1 default) derives from
+// `passphrase` and `salt`.
+struct Aes256KeyIv {
+  std::array<std::uint8_t, 32> key{};
+  std::array<std::uint8_t, 16> iv{};
+};
+std::optional<Aes256KeyIv> DeriveAes256Md5(std::string_view passphrase, ByteView salt) {
+  Aes256KeyIv out;
+  const int n =
+      EVP_BytesToKey(EVP_aes_256_cbc(), EVP_md5(), salt.data(),
+                     reinterpret_cast<const unsigned char*>(passphrase.data()),
+                     static_cast<int>(passphrase.size()), 1, out.key.data(), out.iv.data());
+  if (n != 32) return std::nullopt;
   return out;
 }
 
@@ -320,7 +339,120 @@ class EncrptedImgHandler final : public Handler {
   }
 };
 
+// D-Link TLV header: magic, model name and board id (C strings of at most 32 bytes), the MD5
+// (32 hex digits) of the data TLV, then the data TLV {type 1, length} at 0x6C (LE).
+constexpr std::size_t kTlvHeader = 0x74;
+struct TlvLayout {
+  std::string model;
+  std::string board;
+  std::string md5;
+  std::uint64_t data_size = 0;
+};
+
+std::string CString(ByteView field) {
+  const auto end = std::find(field.begin(), field.end(), std::uint8_t{0});
+  return std::string(field.begin(), end);
+}
+
+bool Printable(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+Result<TlvLayout> ParseTlv(ByteView data) {
+  if (data.size() < kTlvHeader || !HasBytesAt(data, 0, "\x64\x80\x19\x40")) {
+    return Fail(ErrorCode::kNotThisFormat, "no D-Link TLV header");
+  }
+  TlvLayout l;
+  l.model = CString(data.subspan(4, 32));
+  l.board = CString(data.subspan(0x24, 32));
+  l.md5 = CString(data.subspan(0x4C, 32));
+  if (l.model.empty() || l.board.empty() || !Printable(l.model) || !Printable(l.board) ||
+      LoadU32(data.data() + 0x6C, Endian::kLittle) != 1) {
+    return Fail(ErrorCode::kNotThisFormat, "no D-Link TLV header");
+  }
+  l.data_size = LoadU32(data.data() + 0x70, Endian::kLittle);
+  if (kTlvHeader + l.data_size > data.size()) {
+    return Fail(ErrorCode::kTruncated,
+                "D-Link TLV data of " + std::to_string(l.data_size) + " bytes runs past the end");
+  }
+  return l;
+}
+
+class DlinkTlvHandler final : public Handler {
+ public:
+  std::string_view Name() const override { return "dlink-tlv"; }
+  std::string_view Description() const override {
+    return "D-Link TLV firmware: MD5 checked, decrypted (AES-256-CBC, key from the model and "
+           "board id as delink derives it); model and board id recorded";
+  }
+  std::string_view Family() const override { return "firmware"; }
+  std::span<const Signature> Signatures() const override {
+    static constexpr Signature kSignatures[] = {{"\x64\x80\x19\x40", 0}};
+    return kSignatures;
+  }
+
+  Result<std::uint64_t> Probe(ByteView data) const override {
+    auto layout = ParseTlv(data);
+    if (!layout) return Forward(layout);
+    return kTlvHeader + layout->data_size;
+  }
+
+  Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
+    auto parsed = ParseTlv(data);
+    if (!parsed) return Forward(parsed);
+    const TlvLayout& l = *parsed;
+    const std::uint64_t total = kTlvHeader + l.data_size;
+    ctx.SetMetadata("model", l.model);
+    ctx.SetMetadata("board_id", l.board);
+    // The MD5 covers the data TLV: its 8-byte type/length and the data.
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int md_size = 0;
+    const ByteView tlv = data.subspan(0x6C, 8 + l.data_size);
+    if (EVP_Digest(tlv.data(), tlv.size(), md.data(), &md_size, EVP_md5(), nullptr) != 1) {
+      return Fail(ErrorCode::kInternal, "MD5 failed");
+    }
+    const std::string md5 = HexEncode(ByteView(md.data(), md_size));
+    if (!l.md5.empty() && l.md5 != md5) {
+      ctx.ReportProblem(ErrorCode::kMalformed, "",
+                        "D-Link TLV data MD5 is " + md5 + ", the header says " + l.md5);
+    }
+    const ByteView payload = data.subspan(kTlvHeader, l.data_size);
+    if (payload.size() < kSaltedHeader + kAesBlock || !HasBytesAt(payload, 0, kSaltedMagic) ||
+        (payload.size() - kSaltedHeader) % kAesBlock != 0) {
+      ctx.SetMetadata("decrypted", "no: the data is not OpenSSL enc data");
+      CLEARBOX_TRY(ctx.out().WriteFile("data.bin", payload, 0644));
+      return total;
+    }
+    // Passphrase: hex(HMAC-SHA1(key = board id, message = model)).
+    unsigned int mac_size = 0;
+    if (HMAC(EVP_sha1(), l.board.data(), static_cast<int>(l.board.size()),
+             reinterpret_cast<const unsigned char*>(l.model.data()), l.model.size(), md.data(),
+             &mac_size) == nullptr) {
+      return Fail(ErrorCode::kInternal, "HMAC-SHA1 failed");
+    }
+    const std::string passphrase = HexEncode(ByteView(md.data(), mac_size));
+    auto key = DeriveAes256Md5(passphrase, payload.subspan(8, 8));
+    if (!key) return Fail(ErrorCode::kInternal, "key derivation failed");
+    const ByteView ciphertext = payload.subspan(kSaltedHeader);
+    auto plain =
+        DecryptAesCbc(EVP_aes_256_cbc(), ciphertext, key->key.data(), key->iv.data(), true);
+    if (!plain) {
+      ctx.SetMetadata("decrypted", "no: the derived key gives bad padding");
+      CLEARBOX_TRY(ctx.out().WriteFile("encrypted.bin", payload, 0644));
+      return total;
+    }
+    ctx.SetMetadata("decrypted", "yes");
+    CLEARBOX_TRY(ctx.out().WriteFile("decrypted.bin", *plain, 0644));
+    return total;
+  }
+};
+
 }  // namespace
+
+const Handler& GetDlinkTlvHandler() {
+  static const DlinkTlvHandler kHandler;
+  return kHandler;
+}
 
 const Handler& GetEncrptedImgHandler() {
   static const EncrptedImgHandler kHandler;

@@ -168,6 +168,44 @@ TEST(EncrptedImg, DecryptedToTheUbiImageWhoseTreeComesBack) {
   EXPECT_TRUE(HasProblem(cut, "truncated"));
 }
 
+TEST(DlinkTlv, DecryptedWithTheKeyFromModelAndBoardId) {
+  if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
+  TempDir tmp;
+  MakePayload(tmp);
+  const std::string dir = tmp.path().string();
+  ASSERT_EQ(RunShell("cd " + dir + " && " + Fixture("make-dlink-tlv.py") + " payload.tgz fw.bin"),
+            0);
+  const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "dlink-tlv");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->length, fs::file_size(tmp / "fw.bin"));
+  EXPECT_EQ(chunk->metadata.at("model"), "DIR-2150");
+  EXPECT_EQ(chunk->metadata.at("board_id"), "DIR2150A1");
+  EXPECT_EQ(chunk->metadata.at("decrypted"), "yes");
+  EXPECT_EQ(ReadFileBytes(tmp / "out" / chunk->extracted_to / "decrypted.bin"),
+            ReadFileBytes(tmp / "payload.tgz"));
+  EXPECT_NE(FindChunk(m, "tar"), nullptr);
+  EXPECT_TRUE(m.problems.empty());
+
+  // A wrong MD5 is reported; the image is still decrypted.
+  ASSERT_EQ(RunShell("cd " + dir + " && " + Fixture("make-dlink-tlv.py") +
+                     " payload.tgz bad.bin --bad-md5"),
+            0);
+  const auto bad = UnpackForTest(tmp / "bad.bin", tmp / "out-bad");
+  ASSERT_NE(FindChunk(bad, "dlink-tlv"), nullptr);
+  EXPECT_TRUE(HasProblem(bad, "malformed"));
+  EXPECT_NE(FindChunk(bad, "tar"), nullptr);
+  // Cut: truncated. No model name: not this format.
+  const std::string image = ReadFileBytes(tmp / "fw.bin");
+  WriteFileBytes(tmp / "cut.bin", image.substr(0, image.size() - 100));
+  EXPECT_TRUE(HasProblem(UnpackForTest(tmp / "cut.bin", tmp / "out-cut"), "truncated"));
+  std::string nameless = image;
+  nameless[4] = '\0';
+  WriteFileBytes(tmp / "nameless.bin", nameless);
+  EXPECT_EQ(FindChunk(UnpackForTest(tmp / "nameless.bin", tmp / "out-nameless"), "dlink-tlv"),
+            nullptr);
+}
+
 TEST(OpensslEnc, RecognisedByHeaderAndEntropyNotByTheWordAlone) {
   if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
   TempDir tmp;
