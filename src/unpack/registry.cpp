@@ -59,6 +59,7 @@ std::vector<const Handler*> BuildList() {
       &GetSrecHandler(),
       &GetTarHandler(),
       &GetTplinkHandler(),
+      &GetTplinkRtosHandler(),
       &GetTrxHandler(),
       &GetUImageHandler(),
       &GetUbiHandler(),

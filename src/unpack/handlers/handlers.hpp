@@ -67,6 +67,7 @@ const Handler& GetOpensslEncHandler();
 const Handler& GetEncrptedImgHandler();
 const Handler& GetEcosHandler();
 const Handler& GetDlinkTlvHandler();
+const Handler& GetTplinkRtosHandler();
 const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
 
