@@ -53,6 +53,7 @@ std::vector<const Handler*> BuildList() {
       &GetRomfsHandler(),
       &GetRtkHandler(),
       &GetSeamaHandler(),
+      &GetShrsHandler(),
       &GetSevenZipHandler(),
       &GetSquashfsHandler(),
       &GetSquashfsLegacyHandler(),

@@ -68,6 +68,7 @@ const Handler& GetEncrptedImgHandler();
 const Handler& GetEcosHandler();
 const Handler& GetDlinkTlvHandler();
 const Handler& GetTplinkRtosHandler();
+const Handler& GetShrsHandler();
 const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
 

@@ -6,9 +6,11 @@
 // each 128 KiB block encrypted on its own, and decrypt to a UBI image.
 // D-Link TLV images: a 0x74-byte header (model, board id, MD5 of the data TLV) and OpenSSL
 // enc data, AES-256-CBC, MD5 key derivation, passphrase = hex(HMAC-SHA1(board id, model)).
-// Layouts: binwalk v3 src/structures/mh01.rs, dlink_tlv.rs and src/signatures/openssl.rs;
-// the passphrases, key derivation and the encrpted_img key: devttys0/delink src/mh01.rs,
-// src/tlv.rs, src/openssl.rs and src/encrpted.rs.
+// D-Link SHRS images: a 0x6DC-byte header (size, IV) and AES-128-CBC data under a published
+// key, decrypting to a uImage.
+// Layouts: binwalk v3 src/structures/mh01.rs, dlink_tlv.rs, shrs.rs and src/signatures/openssl.rs;
+// the passphrases, key derivation and the encrpted_img and SHRS keys: devttys0/delink
+// src/mh01.rs, src/tlv.rs, src/openssl.rs, src/encrpted.rs and src/shrs.rs.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -447,7 +449,79 @@ class DlinkTlvHandler final : public Handler {
   }
 };
 
+// D-Link SHRS: "SHRS", unknown, encrypted size (BE), the IV at 12, the data at 0x6DC.
+constexpr std::uint64_t kShrsHeader = 0x6DC;
+constexpr std::uint8_t kShrsKey[16] = {0xC0, 0x5F, 0xBF, 0x19, 0x36, 0xC9, 0x94, 0x29,
+                                       0xCE, 0x2A, 0x07, 0x81, 0xF0, 0x8D, 0x6A, 0xD8};
+
+Result<std::uint64_t> ShrsDataSize(ByteView data) {
+  if (data.size() < 28 || !HasBytesAt(data, 0, "SHRS")) {
+    return Fail(ErrorCode::kNotThisFormat, "no SHRS header");
+  }
+  const std::uint64_t size = LoadU32(data.data() + 8, Endian::kBig);
+  if (size == 0 || size % kAesBlock != 0) {
+    return Fail(ErrorCode::kNotThisFormat, "SHRS encrypted size is not whole AES blocks");
+  }
+  if (kShrsHeader + size > data.size()) {
+    return Fail(ErrorCode::kTruncated, "SHRS image of " + std::to_string(kShrsHeader + size) +
+                                           " bytes, only " + std::to_string(data.size()) +
+                                           " present");
+  }
+  return size;
+}
+
+class ShrsHandler final : public Handler {
+ public:
+  std::string_view Name() const override { return "shrs"; }
+  std::string_view Description() const override {
+    return "D-Link SHRS encrypted firmware: decrypted with the published AES-128-CBC key to "
+           "its uImage";
+  }
+  std::string_view Family() const override { return "firmware"; }
+  std::span<const Signature> Signatures() const override {
+    static constexpr Signature kSignatures[] = {{"SHRS", 0}};
+    return kSignatures;
+  }
+
+  Result<std::uint64_t> Probe(ByteView data) const override {
+    auto size = ShrsDataSize(data);
+    if (!size) return Forward(size);
+    return kShrsHeader + *size;
+  }
+
+  Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
+    auto size = ShrsDataSize(data);
+    if (!size) return Forward(size);
+    const std::uint64_t total = kShrsHeader + *size;
+    const std::uint8_t* iv = data.data() + 12;
+    ctx.SetMetadata("iv", HexEncode(data.subspan(12, kAesBlock)));
+    const ByteView ciphertext = data.subspan(kShrsHeader, *size);
+    auto head =
+        DecryptAesCbc(EVP_aes_128_cbc(), ciphertext.subspan(0, kAesBlock), kShrsKey, iv, false);
+    if (!head || !HasBytesAt(*head, 0, "\x27\x05\x19\x56")) {
+      ctx.SetMetadata("decrypted", "no: the published key does not give a uImage");
+      CLEARBOX_TRY(ctx.out().WriteFile("encrypted.bin", ciphertext, 0644));
+      return total;
+    }
+    if (ciphertext.size() > ctx.budget().RemainingOutput()) {
+      return Fail(ErrorCode::kLimitExceeded, "SHRS plaintext of " +
+                                                 std::to_string(ciphertext.size()) +
+                                                 " bytes is over the output limit");
+    }
+    auto plain = DecryptAesCbc(EVP_aes_128_cbc(), ciphertext, kShrsKey, iv, false);
+    if (!plain) return Fail(ErrorCode::kInternal, "AES-128-CBC decryption failed");
+    ctx.SetMetadata("decrypted", "yes");
+    CLEARBOX_TRY(ctx.out().WriteFile("decrypted.bin", *plain, 0644));
+    return total;
+  }
+};
+
 }  // namespace
+
+const Handler& GetShrsHandler() {
+  static const ShrsHandler kHandler;
+  return kHandler;
+}
 
 const Handler& GetDlinkTlvHandler() {
   static const DlinkTlvHandler kHandler;

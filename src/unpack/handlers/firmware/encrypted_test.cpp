@@ -206,6 +206,47 @@ TEST(DlinkTlv, DecryptedWithTheKeyFromModelAndBoardId) {
             nullptr);
 }
 
+TEST(Shrs, DecryptedToTheUImageWhichIsUnpacked) {
+  if (!HaveTool("openssl") || !HaveTool("mkimage")) GTEST_SKIP() << "openssl or mkimage missing";
+  TempDir tmp;
+  MakePayload(tmp);
+  const std::string dir = tmp.path().string();
+  ASSERT_EQ(RunShell("cd " + dir +
+                     " && mkimage -A mips -O linux -T firmware -C none -n 'DIR-1960' -d "
+                     "payload.tgz fw.uimage >/dev/null && " +
+                     Fixture("make-shrs.py") + " fw.uimage fw.bin"),
+            0);
+  const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "shrs");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->length, fs::file_size(tmp / "fw.bin"));
+  EXPECT_EQ(chunk->metadata.at("decrypted"), "yes");
+  EXPECT_EQ(chunk->metadata.at("iv"), "0f0e0d0c0b0a09080706050403020100");
+  const std::string uimage = ReadFileBytes(tmp / "fw.uimage");
+  const std::string plain = ReadFileBytes(tmp / "out" / chunk->extracted_to / "decrypted.bin");
+  ASSERT_GE(plain.size(), uimage.size());
+  EXPECT_EQ(plain.substr(0, uimage.size()), uimage);
+  EXPECT_NE(FindChunk(m, "uimage"), nullptr);
+  EXPECT_NE(FindChunk(m, "tar"), nullptr);
+
+  // Another key (the IV changed: the first block is no uImage): ciphertext carved.
+  std::string other = ReadFileBytes(tmp / "fw.bin");
+  other[12] = static_cast<char>(other[12] ^ 0x01);
+  WriteFileBytes(tmp / "other.bin", other);
+  const auto o = UnpackForTest(tmp / "other.bin", tmp / "out-other");
+  const ChunkRecord* recognised = FindChunk(o, "shrs");
+  ASSERT_NE(recognised, nullptr);
+  EXPECT_EQ(recognised->metadata.at("decrypted"), "no: the published key does not give a uImage");
+  EXPECT_EQ(FindChunk(o, "uimage"), nullptr);
+  // Cut: truncated; a size that is not whole blocks: not SHRS.
+  WriteFileBytes(tmp / "cut.bin", other.substr(0, other.size() - 16));
+  EXPECT_TRUE(HasProblem(UnpackForTest(tmp / "cut.bin", tmp / "out-cut"), "truncated"));
+  std::string odd = ReadFileBytes(tmp / "fw.bin");
+  odd[11] = static_cast<char>(odd[11] + 1);
+  WriteFileBytes(tmp / "odd.bin", odd);
+  EXPECT_EQ(FindChunk(UnpackForTest(tmp / "odd.bin", tmp / "out-odd"), "shrs"), nullptr);
+}
+
 TEST(OpensslEnc, RecognisedByHeaderAndEntropyNotByTheWordAlone) {
   if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
   TempDir tmp;
