@@ -22,6 +22,7 @@ std::vector<const Handler*> BuildList() {
       &GetCabHandler(),
       &GetCpioHandler(),
       &GetCramfsHandler(),
+      &GetDahuaHandler(),
       &GetDlinkTlvHandler(),
       &GetDlobHandler(),
       &GetDtbHandler(),

@@ -41,6 +41,7 @@ const Handler& GetUbifsHandler();
 const Handler& GetYaffsHandler();
 
 // firmware
+const Handler& GetDahuaHandler();
 const Handler& GetAndroidSparseHandler();
 const Handler& GetArcadyanHandler();
 const Handler& GetFitHandler();

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "unpack/handlers/archive/libarchive_extract.hpp"
+#include "unpack/handlers/archive/zip_layout.hpp"
 #include "unpack/handlers/handlers.hpp"
 
 namespace clearbox::unpack {
@@ -15,10 +16,11 @@ constexpr std::size_t kZip64LocatorSize = 20;
 constexpr std::size_t kZip64EocdSize = 56;
 constexpr std::uint16_t kFlagDataDescriptor = 0x0008;
 
-// Checks that a local file header looks like a real one (cheap false-candidate rejection).
-Result<void> CheckLocalHeader(ByteView data, std::uint64_t pos) {
-  if (pos > data.size() || data.size() - pos < kLocalHeader ||
-      !HasBytesAt(data, pos, "PK\x03\x04")) {
+// Checks that a local file header looks like a real one (cheap false-candidate rejection);
+// `magic` is the header's expected first four bytes.
+Result<void> CheckLocalHeader(ByteView data, std::uint64_t pos,
+                              std::string_view magic = "PK\x03\x04") {
+  if (pos > data.size() || data.size() - pos < kLocalHeader || !HasBytesAt(data, pos, magic)) {
     return Fail(ErrorCode::kNotThisFormat, "no zip local header");
   }
   const std::uint8_t* h = data.data() + pos;
@@ -80,16 +82,12 @@ std::optional<std::uint64_t> LengthIfConsistent(ByteView data, std::uint64_t eoc
   return end;
 }
 
-// Where a zip chunk ends.
-struct ZipExtent {
-  std::uint64_t length = 0;
-  bool has_directory = false;  // false: no end record, read local headers only
-};
+}  // namespace
 
 // Finds the first consistent end record after the start; without one, a run of complete
 // local members that is cut off by the end of the data is a truncated zip.
-Result<ZipExtent> ZipLength(ByteView data) {
-  CLEARBOX_TRY(CheckLocalHeader(data, 0));
+Result<ZipExtent> ZipLength(ByteView data, std::string_view first_magic) {
+  CLEARBOX_TRY(CheckLocalHeader(data, 0, first_magic));
   const std::uint8_t* base = data.data();
   std::uint64_t from = kLocalHeader;
   while (from < data.size()) {
@@ -103,8 +101,9 @@ Result<ZipExtent> ZipLength(ByteView data) {
   std::uint64_t pos = 0;
   std::uint64_t members = 0;
   while (true) {
-    if (!HasBytesAt(data, pos, "PK\x03\x04")) break;
-    auto ok = CheckLocalHeader(data, pos);
+    const std::string_view magic = pos == 0 ? first_magic : std::string_view("PK\x03\x04");
+    if (!HasBytesAt(data, pos, magic)) break;
+    auto ok = CheckLocalHeader(data, pos, magic);
     if (!ok) {
       if (ok.error().code == ErrorCode::kTruncated && members > 0)
         return ZipExtent{data.size(), false};
@@ -128,6 +127,8 @@ Result<ZipExtent> ZipLength(ByteView data) {
   if (members > 0 && HasBytesAt(data, pos, "PK\x01\x02")) return ZipExtent{data.size(), false};
   return Fail(ErrorCode::kNotThisFormat, "no consistent zip end of central directory");
 }
+
+namespace {
 
 class ZipHandler final : public Handler {
  public:

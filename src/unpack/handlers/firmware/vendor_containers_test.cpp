@@ -1,0 +1,69 @@
+// Vendor firmware containers of issue 17 item 3 (dahua, packimg, jboot, shrs, cfe). Fixtures
+// are made at test time: by the real tool when Debian has one (zip, openssl enc), otherwise
+// by scripts/fixtures/make-vendor-containers.py (layouts as binwalk v3 describes them).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "support/test_support.hpp"
+#include "unpack/handlers/handlers.hpp"
+
+namespace clearbox::unpack {
+namespace {
+
+using namespace clearbox::testing;
+
+const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
+  for (const auto& c : m.chunks) {
+    if (c.format == format) return &c;
+  }
+  return nullptr;
+}
+
+ByteView View(const std::string& s) {
+  return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+// --- dahua ---------------------------------------------------------------------------------
+
+TEST(Dahua, ZipWithDhMagicIsExtracted) {
+  if (!HaveTool("zip")) GTEST_SKIP() << "zip not installed";
+  TempDir tmp;
+  const TreeFacts facts = MakeSampleTree(tmp / "tree");
+  ASSERT_EQ(RunShell("cd " + (tmp / "tree").string() + " && zip -qrX ../plain.zip ."), 0);
+  std::string bytes = ReadFileBytes(tmp / "plain.zip");
+  ASSERT_EQ(bytes.substr(0, 4), std::string("PK\x03\x04", 4));
+  bytes[0] = 'D';
+  bytes[1] = 'H';
+  WriteFileBytes(tmp / "fw.bin", std::string(100, '\xff') + bytes + std::string(50, '\0'));
+  const auto m = UnpackForTest(tmp / "fw.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "dahua");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->offset, 100u);
+  EXPECT_EQ(chunk->length, bytes.size());
+  EXPECT_EQ(ManifestFilesUnder(m, chunk->extracted_to), facts);
+  EXPECT_EQ(FindChunk(m, "zip"), nullptr);
+  EXPECT_TRUE(m.problems.empty());
+
+  // Cut before the central directory: the members that are whole still come out, reported.
+  WriteFileBytes(tmp / "cut.bin", bytes.substr(0, bytes.size() * 2 / 3));
+  const auto cut = UnpackForTest(tmp / "cut.bin", tmp / "out-cut");
+  EXPECT_FALSE(cut.problems.empty() && FindChunk(cut, "dahua") != nullptr &&
+               ManifestFilesUnder(cut, FindChunk(cut, "dahua")->extracted_to) == facts);
+}
+
+TEST(Dahua, ChanceMatchesAreRejected) {
+  const Handler& h = GetDahuaHandler();
+  std::string junk = PseudoRandomBytes(3, 5000);
+  junk.replace(0, 4, std::string("DH\x03\x04", 4));
+  EXPECT_FALSE(h.Probe(View(junk)));
+  EXPECT_FALSE(h.Probe(View(std::string("DH\x03\x04", 4))));
+  TempDir tmp;
+  std::string file = PseudoRandomBytes(4, 20000);
+  file.replace(700, 4, std::string("DH\x03\x04", 4));
+  WriteFileBytes(tmp / "junk.bin", file);
+  EXPECT_EQ(FindChunk(UnpackForTest(tmp / "junk.bin", tmp / "out"), "dahua"), nullptr);
+}
+
+}  // namespace
+}  // namespace clearbox::unpack
