@@ -135,6 +135,22 @@ std::string FindChunkDir(const unpack::Manifest& manifest, const std::string& fo
   return "";
 }
 
+const unpack::ChunkRecord* FindChunk(const unpack::Manifest& manifest, const std::string& format) {
+  for (const auto& c : manifest.chunks) {
+    if (c.format == format) return &c;
+  }
+  return nullptr;
+}
+
+fs::path SourceRoot() {
+  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
+  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../..";
+}
+
+std::string FixtureScript(const std::string& script) {
+  return "python3 " + (SourceRoot() / "scripts/fixtures" / script).string();
+}
+
 bool HasProblem(const unpack::Manifest& manifest, const std::string& kind) {
   for (const auto& p : manifest.problems) {
     if (p.kind == kind) return true;

@@ -70,6 +70,15 @@ unpack::Manifest UnpackForTest(const fs::path& image, const fs::path& out,
 // extracted_to of the first chunk with `format`, or "" if none.
 std::string FindChunkDir(const unpack::Manifest& manifest, const std::string& format);
 
+// The first chunk with `format`, or nullptr if none.
+const unpack::ChunkRecord* FindChunk(const unpack::Manifest& manifest, const std::string& format);
+
+// The source tree: $CLEARBOX_SOURCE_DIR (set by CTest), else the checkout this file is in.
+fs::path SourceRoot();
+
+// A shell command that runs the fixture generator scripts/fixtures/`script` with python3.
+std::string FixtureScript(const std::string& script);
+
 // True if any problem has the kind.
 bool HasProblem(const unpack::Manifest& manifest, const std::string& kind);
 

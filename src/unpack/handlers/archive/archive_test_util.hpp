@@ -20,14 +20,6 @@ inline void Shell(const fs::path& dir, const std::string& command) {
   ASSERT_EQ(rc, 0) << command << "\n" << output;
 }
 
-// The chunk record of the first chunk with `format`, or nullptr.
-inline const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
-}
-
 // The manifest entry at `path`, or nullptr.
 inline const ExtractedEntry* FindEntry(const Manifest& m, const std::string& path) {
   for (const auto& f : m.files) {

@@ -13,11 +13,6 @@ namespace {
 
 using namespace clearbox::testing;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-}
-
 // Encodes `plain` with the fixture encoder (scripts/fixtures/jffs2-rubin.py, an independent
 // Python coder) in `mode`: "dynrubin" or "rubinmips".
 std::string Encode(const std::string& mode, const std::string& plain) {

@@ -128,11 +128,6 @@ TEST(Jffs2, EmbeddedInLargerImageHasExactExtent) {
   }
 }
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-}
-
 // Debian's mkfs.jffs2 has no rubin compressors: rewrite an uncompressed image's data nodes
 // with scripts/fixtures/jffs2-rubin.py (`mode`: dynrubin, dynrubin-linux or rubinmips, with
 // its options) and

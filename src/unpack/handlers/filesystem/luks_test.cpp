@@ -9,13 +9,6 @@ namespace {
 
 using namespace clearbox::testing;
 
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
-}
-
 // Formats `name` (a 4 MiB file) as LUKS of `type`; returns the UUID cryptsetup reports.
 std::string LuksFormat(const TempDir& tmp, const std::string& name, const std::string& type,
                        const std::string& extra) {

@@ -10,11 +10,6 @@ namespace {
 
 using namespace clearbox::testing;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-}
-
 // No Debian 12 tool writes SquashFS 1.x-3.x: the fixture maker from the source tree does, and
 // Debian's unsquashfs 4.5 (which still reads those versions) checks its zlib images.
 std::string MakeImage(const fs::path& src, const fs::path& out, const std::string& options) {

@@ -110,11 +110,6 @@ TEST(Ubifs, UbiImageUnpacksToTheSourceTree) {
   for (const auto& p : m.problems) ADD_FAILURE() << p.kind << ": " << p.message;
 }
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-}
-
 // Runs scripts/fixtures/ubifs-add-journal.py on tmp/in (a mkfs.ubifs image) -> tmp/out.
 std::string AddJournal(const TempDir& tmp, const std::string& in, const std::string& out,
                        const std::string& ops) {

@@ -10,11 +10,6 @@ namespace {
 
 using namespace clearbox::testing;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-}
-
 // The YAFFS image maker (Debian has no YAFFS writer), from the source tree.
 std::string MkYaffs() {
   return "python3 " + (SourceRoot() / "scripts/fixtures/mkyaffs2.py").string();

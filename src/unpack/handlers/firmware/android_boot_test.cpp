@@ -102,10 +102,7 @@ TEST(AndroidBoot, VendorBootV3RoundTripsWithMkbootimg) {
 }
 
 std::string MakeV4() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-android-boot-v4.py").string();
+  return FixtureScript("make-android-boot-v4.py");
 }
 
 TEST(AndroidBoot, BootV4WithSignatureRoundTrips) {

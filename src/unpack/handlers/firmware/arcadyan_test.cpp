@@ -14,10 +14,7 @@ namespace {
 using namespace clearbox::testing;
 
 std::string MakeArcadyan() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-arcadyan.py").string();
+  return FixtureScript("make-arcadyan.py");
 }
 
 TEST(Arcadyan, ScrambledLzmaIsDecodedAndRecursed) {

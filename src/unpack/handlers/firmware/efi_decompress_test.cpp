@@ -14,11 +14,6 @@ namespace {
 
 using namespace clearbox::testing;
 
-fs::path SourceRoot() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  return root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-}
-
 // Compresses `plain` with scripts/fixtures/efi_compress.py (`mode` efi or tiano, symbols
 // per block `block`).
 std::string Compress(const std::string& mode, const std::string& plain, int block = 0xFFFF) {

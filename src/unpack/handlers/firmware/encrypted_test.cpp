@@ -14,21 +14,11 @@ namespace {
 using namespace clearbox::testing;
 
 std::string Fixture(const std::string& script) {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures" / script).string();
+  return FixtureScript(script);
 }
 
 std::string MakeMh01() {
   return Fixture("make-mh01.py");
-}
-
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
 }
 
 void MakePayload(const TempDir& tmp) {

@@ -13,10 +13,7 @@ namespace {
 using namespace clearbox::testing;
 
 std::string MakeOta() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-matter-ota.py").string();
+  return FixtureScript("make-matter-ota.py");
 }
 
 // A SquashFS of the sample tree as the payload, so recursion is checked too.

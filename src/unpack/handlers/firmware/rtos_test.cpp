@@ -14,17 +14,7 @@ namespace {
 using namespace clearbox::testing;
 
 std::string MakeRtos() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-rtos-images.py").string();
-}
-
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
+  return FixtureScript("make-rtos-images.py");
 }
 
 TEST(QnxIfs, StartupHeaderBothByteOrdersInsideABlob) {

@@ -13,17 +13,7 @@ namespace {
 using namespace clearbox::testing;
 
 std::string MakeRtosHeader() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-tplink-rtos.py").string();
-}
-
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
+  return FixtureScript("make-tplink-rtos.py");
 }
 
 TEST(TplinkRtos, ImageIsCarvedAndModelRecorded) {

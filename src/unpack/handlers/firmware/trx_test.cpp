@@ -12,10 +12,7 @@ using namespace clearbox::testing;
 
 // The TRX fixture maker (no Debian tool writes TRX), from the source tree.
 std::string MakeTrx() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-trx.py").string();
+  return FixtureScript("make-trx.py");
 }
 
 // Pads a file with zeros to a multiple of 4 bytes, as TRX partitions are laid out.

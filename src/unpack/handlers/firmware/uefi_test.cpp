@@ -19,10 +19,7 @@ constexpr char kRawDir[] = "1BA0062E-C779-4582-8566-336AE8F78F09";
 constexpr char kFreeformDir[] = "D0A2B2C6-4A2F-4D0B-9D9B-5F1C1F0E6A11";
 
 std::string MakeUefi() {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures/make-uefi.py").string();
+  return FixtureScript("make-uefi.py");
 }
 
 struct Inputs {
@@ -38,13 +35,6 @@ Inputs MakeInputs(const TempDir& tmp, const std::string& flags) {
                      " -o fw.bin pe.bin raw.bin"),
             0);
   return in;
-}
-
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
 }
 
 // The volume's expected files, relative to its directory.

@@ -13,13 +13,6 @@ namespace {
 
 using namespace clearbox::testing;
 
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
-}
-
 ByteView View(const std::string& s) {
   return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }

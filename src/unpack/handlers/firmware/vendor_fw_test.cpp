@@ -13,10 +13,7 @@ namespace {
 using namespace clearbox::testing;
 
 std::string Fixture(const std::string& script) {
-  const char* root = std::getenv("CLEARBOX_SOURCE_DIR");
-  const fs::path base =
-      root && *root ? fs::path(root) : fs::path(__FILE__).parent_path() / "../../../..";
-  return "python3 " + (base / "scripts/fixtures" / script).string();
+  return FixtureScript(script);
 }
 
 // src/kernel (gzip'd busybox of the sample tree) and src/rootfs (SquashFS of the tree).
@@ -26,13 +23,6 @@ void MakeParts(const TempDir& tmp) {
                      " && mkdir -p src && gzip -n -c tree/bin/busybox > src/kernel && "
                      "mksquashfs tree src/rootfs -noappend -all-root -quiet -no-progress"),
             0);
-}
-
-const ChunkRecord* FindChunk(const Manifest& m, const std::string& format) {
-  for (const auto& c : m.chunks) {
-    if (c.format == format) return &c;
-  }
-  return nullptr;
 }
 
 std::string MetadataOf(const ChunkRecord* chunk, const std::string& key) {
