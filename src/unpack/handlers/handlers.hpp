@@ -72,6 +72,9 @@ const Handler& GetTplinkRtosHandler();
 const Handler& GetShrsHandler();
 const Handler& GetMh01Handler();
 const Handler& GetVxWorksHandler();
+const Handler& GetJbootHandler();
+const Handler& GetPackImgHandler();
+const Handler& GetCfeHandler();
 
 // disk images, super images and OS recognition (fmt-c)
 const Handler& GetAndroidSuperHandler();
