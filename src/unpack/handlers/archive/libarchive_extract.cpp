@@ -134,6 +134,10 @@ Result<DataOutcome> WriteRegularFile(struct archive* a, struct archive_entry* en
     if (r == ARCHIVE_EOF) break;
     if (r == ARCHIVE_FATAL) {
       fatal_message = ErrorText(a);
+      // The member written so far is kept, and named as incomplete.
+      ctx.ReportProblem(
+          ClassifyFailure(fatal_message), name,
+          "member cut short after " + std::to_string(pos) + " bytes: " + fatal_message);
       outcome = DataOutcome::kArchiveFatal;
       break;
     }

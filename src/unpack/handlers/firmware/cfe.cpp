@@ -1,7 +1,8 @@
 // Broadcom CFE (Common Firmware Environment) bootloader: recognised by its entry-point seal,
 // the word 0x43464531 ("CFE1") stored twice at offset 28 of the image (binwalk v3
 // src/signatures/cfe.rs; CFE's MIPS vector table). Stored big-endian it reads "CFE1CFE1",
-// little-endian "1EFC1EFC", which gives the byte order. A bootloader has no header that
+// little-endian "1EFC1EFC", which gives the byte order; the first word, the reset vector,
+// must be a MIPS jump or branch in that order. A bootloader has no header that
 // gives its length, so the chunk covers the vector table up to the seal (36 bytes) and the
 // engine goes on scanning what follows (the compressed main CFE of "cfez" builds, NVRAM).
 // CFE prints its version at run time from numbers, so no version text is looked for.
@@ -17,10 +18,26 @@ constexpr std::string_view kSealLittle = "1EFC1EFC";
 constexpr std::size_t kSealOffset = 28;
 constexpr std::uint64_t kChunkSize = kSealOffset + 8;
 
+// True when `word` is a MIPS jump or branch (bal, j, jal, b/beq), as CFE's reset vector is.
+bool IsMipsBranch(std::uint32_t word) {
+  const std::uint32_t opcode = word >> 26;
+  return opcode >= 1 && opcode <= 4;
+}
+
 Result<Endian> ParseSeal(ByteView data) {
-  if (HasBytesAt(data, kSealOffset, kSealBig)) return Endian::kBig;
-  if (HasBytesAt(data, kSealOffset, kSealLittle)) return Endian::kLittle;
-  return Fail(ErrorCode::kNotThisFormat, "no CFE seal at offset 28");
+  Endian endian;
+  if (HasBytesAt(data, kSealOffset, kSealBig)) {
+    endian = Endian::kBig;
+  } else if (HasBytesAt(data, kSealOffset, kSealLittle)) {
+    endian = Endian::kLittle;
+  } else {
+    return Fail(ErrorCode::kNotThisFormat, "no CFE seal at offset 28");
+  }
+  // The seal alone also turns up in text (sources, documentation, strings tables).
+  if (!IsMipsBranch(LoadU32(data.data(), endian))) {
+    return Fail(ErrorCode::kNotThisFormat, "CFE seal without a MIPS reset vector before it");
+  }
+  return endian;
 }
 
 class CfeHandler final : public Handler {

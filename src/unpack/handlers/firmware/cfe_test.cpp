@@ -59,6 +59,11 @@ TEST(Cfe, SealRecognisedInBothByteOrders) {
   TempDir tmp;
   WriteFileBytes(tmp / "early.bin", "0123456789CFE1CFE1" + PseudoRandomBytes(2, 500));
   EXPECT_EQ(FindChunk(UnpackForTest(tmp / "early.bin", tmp / "out-early"), "cfe"), nullptr);
+  // The seal in text, 28 bytes or more in, has no reset vector before it.
+  WriteFileBytes(tmp / "text.bin",
+                 "// the seal the CFE handler looks for is \"CFE1CFE1\" or 1EFC1EFC\n" +
+                     std::string(300, ' '));
+  EXPECT_EQ(FindChunk(UnpackForTest(tmp / "text.bin", tmp / "out-text"), "cfe"), nullptr);
 }
 
 }  // namespace

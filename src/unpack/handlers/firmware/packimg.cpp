@@ -2,8 +2,8 @@
 // src/structures/packimg.rs): 32 bytes, "--PaCkImGs--" (12 bytes), 4 padding bytes, a
 // little-endian u32 data size at offset 16, padding to 32; the data follows and is written
 // as `payload.bin` for the engine to unpack. A bundle of several sections is found section
-// by section by the engine's scan. binwalk only accepts a section whose data is all present;
-// here a short one is carved as far as it goes and reported (kTruncated).
+// by section by the engine's scan. As in binwalk, the padding must be zero and the section's
+// data must all be present: the magic alone turns up in text, with a size made of letters.
 #include <string>
 
 #include "unpack/handlers/handlers.hpp"
@@ -15,18 +15,22 @@ constexpr std::string_view kMagic = "--PaCkImGs--";
 constexpr std::uint64_t kHeaderSize = 32;
 
 struct PackImgHeader {
-  std::uint64_t data_size = 0;  // declared
-  std::uint64_t present = 0;    // bytes of it in the image
+  std::uint64_t data_size = 0;
 };
 
 Result<PackImgHeader> ParsePackImg(ByteView data) {
   if (data.size() < kHeaderSize || !HasBytesAt(data, 0, kMagic)) {
     return Fail(ErrorCode::kNotThisFormat, "no PackImg header");
   }
+  if (LoadU32(data.data() + 12, Endian::kLittle) != 0) {
+    return Fail(ErrorCode::kNotThisFormat, "PackImg padding is not zero");
+  }
   PackImgHeader h;
   h.data_size = LoadU32(data.data() + 16, Endian::kLittle);
   if (h.data_size == 0) return Fail(ErrorCode::kNotThisFormat, "PackImg section without data");
-  h.present = std::min<std::uint64_t>(h.data_size, data.size() - kHeaderSize);
+  if (h.data_size > data.size() - kHeaderSize) {
+    return Fail(ErrorCode::kNotThisFormat, "PackImg section larger than the rest of the image");
+  }
   return h;
 }
 
@@ -45,22 +49,17 @@ class PackImgHandler final : public Handler {
   Result<std::uint64_t> Probe(ByteView data) const override {
     auto header = ParsePackImg(data);
     if (!header) return Forward(header);
-    return kHeaderSize + header->present;
+    return kHeaderSize + header->data_size;
   }
 
   Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
     auto header = ParsePackImg(data);
     if (!header) return Forward(header);
     ctx.SetMetadata("data_size", std::to_string(header->data_size));
-    if (header->present < header->data_size) {
-      ctx.ReportProblem(ErrorCode::kTruncated, "payload.bin",
-                        "PackImg section of " + std::to_string(header->data_size) +
-                            " bytes, only " + std::to_string(header->present) + " present");
-    }
     auto written =
-        ctx.out().WriteFile("payload.bin", data.subspan(kHeaderSize, header->present), 0644);
+        ctx.out().WriteFile("payload.bin", data.subspan(kHeaderSize, header->data_size), 0644);
     if (!ctx.ContinueAfter(written, "payload.bin")) return Forward(written);
-    return kHeaderSize + header->present;
+    return kHeaderSize + header->data_size;
   }
 };
 
