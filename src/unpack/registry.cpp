@@ -25,6 +25,7 @@ std::vector<const Handler*> BuildList() {
       &GetCramfsHandler(),
       &GetDahuaHandler(),
       &GetDlinkTlvHandler(),
+      &GetDlkHandler(),
       &GetDlobHandler(),
       &GetDtbHandler(),
       &GetEcosHandler(),

@@ -75,6 +75,7 @@ const Handler& GetVxWorksHandler();
 const Handler& GetJbootHandler();
 const Handler& GetPackImgHandler();
 const Handler& GetCfeHandler();
+const Handler& GetDlkHandler();
 
 // disk images, super images and OS recognition (fmt-c)
 const Handler& GetAndroidSuperHandler();

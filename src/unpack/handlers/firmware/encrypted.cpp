@@ -6,11 +6,13 @@
 // each 128 KiB block encrypted on its own, and decrypt to a UBI image.
 // D-Link TLV images: a 0x74-byte header (model, board id, MD5 of the data TLV) and OpenSSL
 // enc data, AES-256-CBC, MD5 key derivation, passphrase = hex(HMAC-SHA1(board id, model)).
+// D-Link DLK images: two JBOOT AUH headers (signature, then ciphertext), AES-256-CBC per
+// block with an MH01 passphrase as the key.
 // D-Link SHRS images: a 0x6DC-byte header (size, IV) and AES-128-CBC data under a published
 // key, decrypting to a uImage.
 // Layouts: binwalk v3 src/structures/mh01.rs, dlink_tlv.rs, shrs.rs and src/signatures/openssl.rs;
 // the passphrases, key derivation and the encrpted_img and SHRS keys: devttys0/delink
-// src/mh01.rs, src/tlv.rs, src/openssl.rs, src/encrpted.rs and src/shrs.rs.
+// src/mh01.rs, src/dlk.rs, src/tlv.rs, src/openssl.rs, src/encrpted.rs and src/shrs.rs.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -22,6 +24,7 @@
 
 #include "core/entropy.hpp"
 #include "core/hex.hpp"
+#include "unpack/handlers/firmware/vendor_header.hpp"
 #include "unpack/handlers/handlers.hpp"
 
 namespace clearbox::unpack {
@@ -276,6 +279,129 @@ class Mh01Handler final : public Handler {
   }
 };
 
+// D-Link DLK images (delink src/dlk.rs): two 80-byte JBOOT AUH headers whose ROM id starts
+// with "DLK" ("BH" at 64 in both). The first one's data (size at 44) is the signature; the
+// second gives the block size (at 16) and the ciphertext size (at 44). The ciphertext is a
+// run of blocks of block size + 32 bytes: a 16-byte IV, then AES-256-CBC (PKCS#7 padded)
+// under one of the MH01 passphrases taken as the 32-byte key.
+constexpr std::size_t kDlkHeader = 80;
+constexpr std::size_t kDlkBlockOverhead = 32;
+constexpr std::uint32_t kDlkMaxBlock = 64u << 20;
+
+struct DlkLayout {
+  std::uint64_t signature_size = 0;
+  std::uint64_t cipher_offset = 0;
+  std::uint64_t cipher_size = 0;
+  std::uint64_t block = 0;  // bytes per encrypted block, IV included
+  std::uint64_t total = 0;
+};
+
+bool IsDlkHeader(ByteView data, std::uint64_t at) {
+  return data.size() >= kDlkHeader && at <= data.size() - kDlkHeader &&
+         HasBytesAt(data, at, "DLK") && HasBytesAt(data, at + 64, "BH");
+}
+
+Result<DlkLayout> ParseDlk(ByteView data) {
+  if (!IsDlkHeader(data, 0)) return Fail(ErrorCode::kNotThisFormat, "no DLK header");
+  DlkLayout l;
+  l.signature_size = LoadU32(data.data() + 44, Endian::kLittle);
+  const std::uint64_t second = kDlkHeader + l.signature_size;
+  if (!IsDlkHeader(data, second)) {
+    return Fail(ErrorCode::kNotThisFormat, "no second DLK header after the signature");
+  }
+  const std::uint32_t block = LoadU32(data.data() + second + 16, Endian::kLittle);
+  l.cipher_size = LoadU32(data.data() + second + 44, Endian::kLittle);
+  l.cipher_offset = second + kDlkHeader;
+  l.block = std::uint64_t{block} + kDlkBlockOverhead;
+  if (block == 0 || block > kDlkMaxBlock || block % kAesBlock != 0 || l.cipher_size == 0) {
+    return Fail(ErrorCode::kNotThisFormat, "DLK block or data size out of range");
+  }
+  if (l.cipher_size > data.size() - l.cipher_offset) {
+    return Fail(ErrorCode::kTruncated, "DLK ciphertext of " + std::to_string(l.cipher_size) +
+                                           " bytes runs past the end of the image");
+  }
+  l.total = l.cipher_offset + l.cipher_size;
+  return l;
+}
+
+// Decrypts every block of `cipher` with `key`; nullopt when a block is malformed or its
+// padding is wrong (the key does not fit). The caller has checked the output budget.
+std::optional<std::vector<std::uint8_t>> DecryptDlkBlocks(ByteView cipher, std::uint64_t block,
+                                                          const std::uint8_t* key) {
+  std::vector<std::uint8_t> plain;
+  for (std::uint64_t at = 0; at < cipher.size(); at += block) {
+    const ByteView piece = cipher.subspan(at, std::min<std::uint64_t>(block, cipher.size() - at));
+    if (piece.size() <= kAesBlock || (piece.size() - kAesBlock) % kAesBlock != 0) {
+      return std::nullopt;
+    }
+    auto out = DecryptAesCbc(EVP_aes_256_cbc(), piece.subspan(kAesBlock), key, piece.data(), true);
+    if (!out) return std::nullopt;
+    plain.insert(plain.end(), out->begin(), out->end());
+  }
+  return plain;
+}
+
+class DlkHandler final : public Handler {
+ public:
+  std::string_view Name() const override { return "dlk"; }
+  std::string_view Description() const override {
+    return "D-Link DLK encrypted firmware (JBOOT headers): decrypted with the public MH01 "
+           "passphrases (AES-256-CBC per block), else signature and ciphertext carved";
+  }
+  std::string_view Family() const override { return "firmware"; }
+  std::span<const Signature> Signatures() const override {
+    // The AUH header id "BH", header version 0-4 and a zero word (as the jboot handler).
+    using namespace std::string_view_literals;
+    static constexpr Signature kSignatures[] = {{"BH\x00\x00\x00\x00"sv, 64},
+                                                {"BH\x01\x00\x00\x00"sv, 64},
+                                                {"BH\x02\x00\x00\x00"sv, 64},
+                                                {"BH\x03\x00\x00\x00"sv, 64},
+                                                {"BH\x04\x00\x00\x00"sv, 64}};
+    return kSignatures;
+  }
+
+  Result<std::uint64_t> Probe(ByteView data) const override {
+    auto layout = ParseDlk(data);
+    if (!layout) return Forward(layout);
+    return layout->total;
+  }
+
+  Result<std::uint64_t> Extract(ByteView data, ExtractContext& ctx) const override {
+    auto parsed = ParseDlk(data);
+    if (!parsed) return Forward(parsed);
+    const DlkLayout& l = *parsed;
+    const ByteView cipher = data.subspan(l.cipher_offset, l.cipher_size);
+    ctx.SetMetadata("rom_id", HeaderText(data.subspan(0, 12)));
+    ctx.SetMetadata("block_size", std::to_string(l.block - kDlkBlockOverhead));
+    ctx.SetMetadata("encrypted_bytes", std::to_string(l.cipher_size));
+    ctx.SetMetadata("signature_bytes", std::to_string(l.signature_size));
+    CLEARBOX_TRY(
+        ctx.out().WriteFile("signature.bin", data.subspan(kDlkHeader, l.signature_size), 0644));
+    // Each passphrase is tried on the first block alone; the one whose padding fits there
+    // must then decrypt every block.
+    const ByteView first = cipher.subspan(0, std::min<std::uint64_t>(l.block, cipher.size()));
+    for (const KnownPassphrase& known : kMh01Passphrases) {
+      CLEARBOX_TRY(ctx.budget().CheckDeadline());
+      const auto* key = reinterpret_cast<const std::uint8_t*>(known.passphrase.data());
+      if (!DecryptDlkBlocks(first, l.block, key)) continue;
+      if (cipher.size() > ctx.budget().RemainingOutput()) {
+        return Fail(ErrorCode::kLimitExceeded, "DLK plaintext of up to " +
+                                                   std::to_string(cipher.size()) +
+                                                   " bytes is over the output limit");
+      }
+      auto plain = DecryptDlkBlocks(cipher, l.block, key);
+      if (!plain) continue;
+      ctx.SetMetadata("model", known.models);
+      ctx.SetMetadata("decrypted", "yes");
+      CLEARBOX_TRY(ctx.out().WriteFile("decrypted.bin", *plain, 0644));
+      return l.total;
+    }
+    ctx.SetMetadata("decrypted", "no: no known passphrase fits");
+    CLEARBOX_TRY(ctx.out().WriteFile("encrypted.bin", cipher, 0644));
+    return l.total;
+  }
+};
+
 // D-Link encrpted_img: "encrpted_img" and 4 more header bytes, then the ciphertext to the end.
 constexpr std::string_view kEncrptedMagic = "encrpted_img";
 constexpr std::size_t kEncrptedHeader = 16;
@@ -517,6 +643,11 @@ class ShrsHandler final : public Handler {
 };
 
 }  // namespace
+
+const Handler& GetDlkHandler() {
+  static const DlkHandler kHandler;
+  return kHandler;
+}
 
 const Handler& GetShrsHandler() {
   static const ShrsHandler kHandler;

@@ -111,6 +111,50 @@ TEST(Mh01, HostileHeadersAreReportedOrRejected) {
   EXPECT_TRUE(HasProblem(padded, "malformed"));
 }
 
+// DLK: scripts/fixtures/make-dlk.py encrypts with the real openssl enc, 4 KiB blocks.
+TEST(Dlk, DecryptedBlockByBlockAndUnpacked) {
+  if (!HaveTool("openssl")) GTEST_SKIP() << "openssl not installed";
+  TempDir tmp;
+  MakePayload(tmp);
+  const std::string dir = tmp.path().string();
+  ASSERT_EQ(RunShell("cd " + dir + " && " + Fixture("make-dlk.py") + " payload.tgz fw.bin"), 0);
+  WriteFileBytes(tmp / "flash.bin", PseudoRandomBytes(8, 1000) + ReadFileBytes(tmp / "fw.bin"));
+  const auto m = UnpackForTest(tmp / "flash.bin", tmp / "out");
+  const ChunkRecord* chunk = FindChunk(m, "dlk");
+  ASSERT_NE(chunk, nullptr);
+  EXPECT_EQ(chunk->offset, 1000u);
+  EXPECT_EQ(chunk->length, fs::file_size(tmp / "fw.bin"));
+  EXPECT_EQ(chunk->metadata.at("rom_id"), "DLK6E8202001");
+  EXPECT_EQ(chunk->metadata.at("model"), "R18");
+  EXPECT_EQ(chunk->metadata.at("decrypted"), "yes");
+  EXPECT_EQ(chunk->metadata.at("block_size"), "4096");
+  const auto files = ManifestFilesUnder(m, chunk->extracted_to);
+  EXPECT_EQ(files.at("decrypted.bin").sha256, FileSha256(tmp / "payload.tgz"));
+  EXPECT_EQ(files.at("signature.bin").size, 256u);
+  EXPECT_NE(FindChunk(m, "tar"), nullptr);
+  EXPECT_EQ(FindChunk(m, "jboot"), nullptr);  // the DLK chunk holds both headers
+  EXPECT_TRUE(m.problems.empty());
+
+  // An unknown passphrase: the ciphertext is carved, nothing decrypted.
+  ASSERT_EQ(RunShell("cd " + dir + " && " + Fixture("make-dlk.py") +
+                     " payload.tgz other.bin --passphrase 0123456789abcdef0123456789abcdef"),
+            0);
+  const auto other = UnpackForTest(tmp / "other.bin", tmp / "out-other");
+  const ChunkRecord* enc = FindChunk(other, "dlk");
+  ASSERT_NE(enc, nullptr);
+  EXPECT_EQ(enc->metadata.at("decrypted"), "no: no known passphrase fits");
+  EXPECT_EQ(ManifestFilesUnder(other, enc->extracted_to).count("encrypted.bin"), 1u);
+  EXPECT_EQ(FindChunk(other, "tar"), nullptr);
+
+  // Cut inside the ciphertext: not claimed as DLK; the first AUH header is still recognised
+  // by the jboot handler, which carves the signature.
+  const std::string image = ReadFileBytes(tmp / "fw.bin");
+  WriteFileBytes(tmp / "cut.bin", image.substr(0, image.size() - 500));
+  const auto cut = UnpackForTest(tmp / "cut.bin", tmp / "out-cut");
+  EXPECT_EQ(FindChunk(cut, "dlk"), nullptr);
+  EXPECT_NE(FindChunk(cut, "jboot"), nullptr);
+}
+
 TEST(EncrptedImg, DecryptedToTheUbiImageWhoseTreeComesBack) {
   if (!HaveTool("openssl") || !HaveTool("ubinize") || !HaveTool("mkfs.ubifs")) {
     GTEST_SKIP() << "openssl or mtd-utils not installed";
