@@ -7,8 +7,10 @@ namespace clearbox::unpack {
 
 // compression
 const Handler& GetBzip2Handler();
+const Handler& GetCompressHandler();
 const Handler& GetGzipHandler();
 const Handler& GetLz4Handler();
+const Handler& GetLzipHandler();
 const Handler& GetLzmaHandler();
 const Handler& GetLzopHandler();
 const Handler& GetXzHandler();

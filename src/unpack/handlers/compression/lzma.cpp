@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "unpack/handlers/compression/lzma_alone.hpp"
+#include "unpack/handlers/compression/lzma_decode.hpp"
 #include "unpack/handlers/compression/stream_output.hpp"
 #include "unpack/handlers/handlers.hpp"
 
@@ -21,7 +22,6 @@ constexpr std::uint64_t kMaxDeclaredSize = 4ULL << 30;  // router payloads are f
 constexpr std::uint32_t kMinDict = 4096;
 constexpr std::uint32_t kMaxDict = 1U << 30;
 constexpr std::uint64_t kMemoryLimit = 1200ULL << 20;
-constexpr std::size_t kInputStep = 1 << 20;
 // The trial decode in Probe: this much input at most, this much output at most.
 constexpr std::size_t kTrialInput = 16 * 1024;
 constexpr std::size_t kTrialOutput = 256 * 1024;
@@ -138,45 +138,12 @@ Result<std::uint64_t> ExtractLzmaAlone(ByteView data, ExtractContext& ctx,
   }
   LazyOutput out(ctx, name);
   std::vector<std::uint8_t> buffer(kStreamBufferBytes);
-  const ByteView body = data.subspan(kHeaderBytes);
-  std::uint64_t fed = 0;
-  lzma_ret rc = LZMA_OK;
-  Result<void> status;
-  while (true) {
-    if (zs.avail_in == 0 && fed < body.size()) {
-      const std::uint64_t step = std::min<std::uint64_t>(body.size() - fed, kInputStep);
-      zs.next_in = body.data() + fed;
-      zs.avail_in = static_cast<std::size_t>(step);
-      fed += step;
-      status = ctx.budget().CheckDeadline();
-      if (!status) break;
-    }
-    zs.next_out = buffer.data();
-    zs.avail_out = buffer.size();
-    rc = lzma_code(&zs, fed == body.size() ? LZMA_FINISH : LZMA_RUN);
-    const std::size_t produced = buffer.size() - zs.avail_out;
-    if (produced) {
-      status = out.Write(ByteView(buffer.data(), produced));
-      if (!status) break;
-    }
-    if (rc != LZMA_OK) break;
-  }
-  const std::uint64_t used = zs.total_in;  // the header was fed through `zs` too
-  lzma_end(&zs);
-  if (!status) {
-    (void)out.Close();
-    return Forward(status);
-  }
-  const std::string after = " after " + std::to_string(out.written()) + " output bytes";
-  CLEARBOX_TRY(out.Close());
-  switch (rc) {
-    case LZMA_STREAM_END: return used;
-    case LZMA_BUF_ERROR: return Fail(ErrorCode::kTruncated, "lzma stream ends early" + after);
-    case LZMA_MEMLIMIT_ERROR:
-    case LZMA_MEM_ERROR:
-      return Fail(ErrorCode::kUnsupported, "lzma stream needs more memory than allowed");
-    default: return Fail(ErrorCode::kMalformed, "lzma data corrupt" + after);
-  }
+  // The header was fed through `zs` too, so the bytes used count from the chunk's start.
+  auto used = RunLzmaDecoder(zs, data.subspan(kHeaderBytes), out, buffer, ctx, "lzma stream");
+  auto closed = out.Close();
+  if (!used) return Forward(used);
+  CLEARBOX_TRY(closed);
+  return *used;
 }
 
 Result<std::vector<std::uint8_t>> DecodeLzmaAlone(ByteView data, std::size_t max_output,

@@ -4,9 +4,9 @@
 #include <lzma.h>
 #include <zlib.h>
 
-#include <algorithm>
 #include <vector>
 
+#include "unpack/handlers/compression/lzma_decode.hpp"
 #include "unpack/handlers/compression/stream_output.hpp"
 #include "unpack/handlers/handlers.hpp"
 
@@ -20,7 +20,6 @@ constexpr std::string_view kXzMagic(
 constexpr std::size_t kStreamHeaderBytes = 12;
 // Dictionaries of real files are at most 64 MiB (xz -9e); this leaves room for custom ones.
 constexpr std::uint64_t kMemoryLimit = 512ULL << 20;
-constexpr std::size_t kInputStep = 1 << 20;
 
 // True when `data` starts with a valid xz stream header (magic, flags, CRC32 of flags).
 bool IsStreamHeader(ByteView data) {
@@ -87,42 +86,7 @@ class XzHandler final : public Handler {
     if (lzma_stream_decoder(&zs, kMemoryLimit, 0) != LZMA_OK) {
       return Fail(ErrorCode::kInternal, "lzma_stream_decoder failed");
     }
-    std::uint64_t fed = 0;
-    lzma_ret rc = LZMA_OK;
-    Result<void> status;
-    while (true) {
-      if (zs.avail_in == 0 && fed < stream.size()) {
-        const std::uint64_t step = std::min<std::uint64_t>(stream.size() - fed, kInputStep);
-        zs.next_in = stream.data() + fed;
-        zs.avail_in = static_cast<std::size_t>(step);
-        fed += step;
-        status = ctx.budget().CheckDeadline();
-        if (!status) break;
-      }
-      zs.next_out = buffer.data();
-      zs.avail_out = buffer.size();
-      rc = lzma_code(&zs, fed == stream.size() ? LZMA_FINISH : LZMA_RUN);
-      const std::size_t produced = buffer.size() - zs.avail_out;
-      if (produced) {
-        status = out.Write(ByteView(buffer.data(), produced));
-        if (!status) break;
-      }
-      if (rc != LZMA_OK) break;
-    }
-    const std::uint64_t used = zs.total_in;
-    lzma_end(&zs);
-    if (!status) return Forward(status);
-    const std::string after = " after " + std::to_string(out.written()) + " output bytes";
-    switch (rc) {
-      case LZMA_STREAM_END: return used;
-      case LZMA_BUF_ERROR: return Fail(ErrorCode::kTruncated, "xz stream ends early" + after);
-      case LZMA_MEMLIMIT_ERROR:
-      case LZMA_MEM_ERROR:
-        return Fail(ErrorCode::kUnsupported, "xz stream needs more memory than allowed" + after);
-      case LZMA_OPTIONS_ERROR:
-        return Fail(ErrorCode::kUnsupported, "xz stream uses unsupported options" + after);
-      default: return Fail(ErrorCode::kMalformed, "xz data corrupt" + after);
-    }
+    return RunLzmaDecoder(zs, stream, out, buffer, ctx, "xz stream");
   }
 };
 
