@@ -18,6 +18,7 @@ std::vector<const Handler*> BuildList() {
       &GetArHandler(),
       &GetArcadyanHandler(),
       &GetArjHandler(),
+      &GetAutelHandler(),
       &GetBzip2Handler(),
       &GetCabHandler(),
       &GetCfeHandler(),

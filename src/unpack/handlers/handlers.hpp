@@ -46,6 +46,7 @@ const Handler& GetYaffsHandler();
 const Handler& GetDahuaHandler();
 const Handler& GetAndroidSparseHandler();
 const Handler& GetArcadyanHandler();
+const Handler& GetAutelHandler();
 const Handler& GetFitHandler();
 const Handler& GetGptHandler();
 const Handler& GetMatterOtaHandler();

@@ -148,10 +148,11 @@ class LzwDecoder {
   std::uint8_t first_byte_ = 0;
   std::uint64_t bit_pos_ = 0;
   std::uint64_t section_start_ = 0;
-  std::array<std::uint16_t, 1u << kMaxWidth> prefix_{};
-  std::array<std::uint8_t, 1u << kMaxWidth> suffix_{};
+  // Not zeroed: an entry is read only after it was written (codes below next_entry_).
+  std::array<std::uint16_t, 1u << kMaxWidth> prefix_;
+  std::array<std::uint8_t, 1u << kMaxWidth> suffix_;
   // A string is at most one byte longer than the number of table entries.
-  std::array<std::uint8_t, (1u << kMaxWidth) + 1> stack_{};
+  std::array<std::uint8_t, (1u << kMaxWidth) + 1> stack_;
 };
 
 class CompressHandler final : public Handler {
