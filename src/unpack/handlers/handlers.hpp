@@ -87,6 +87,7 @@ const Handler& GetVhdHandler();
 const Handler& GetVmdkHandler();
 const Handler& GetQnxIfsHandler();
 const Handler& GetWinCeHandler();
+const Handler& GetDkbsHandler();
 const Handler& GetDlobHandler();
 const Handler& GetRtkHandler();
 
