@@ -81,6 +81,7 @@ std::vector<const Handler*> BuildList() {
       &GetVmdkHandler(),
       &GetVxWorksHandler(),
       &GetWinCeHandler(),
+      &GetXiaomiHdrHandler(),
       &GetXzHandler(),
       &GetYaffsHandler(),
       &GetZipHandler(),

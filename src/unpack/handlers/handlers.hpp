@@ -54,6 +54,7 @@ const Handler& GetMbrHandler();
 const Handler& GetQcow2Handler();
 const Handler& GetTrxHandler();
 const Handler& GetUImageHandler();
+const Handler& GetXiaomiHdrHandler();
 const Handler& GetAndroidBootHandler();
 const Handler& GetDtbHandler();
 const Handler& GetIntelHexHandler();
