@@ -26,6 +26,7 @@ std::vector<const Handler*> BuildList() {
       &GetCpioHandler(),
       &GetCramfsHandler(),
       &GetDahuaHandler(),
+      &GetDeafbeadHandler(),
       &GetDkbsHandler(),
       &GetDlinkTlvHandler(),
       &GetDlkHandler(),

@@ -22,6 +22,7 @@ const Handler& GetArHandler();
 const Handler& GetArjHandler();
 const Handler& GetCabHandler();
 const Handler& GetCpioHandler();
+const Handler& GetDeafbeadHandler();
 const Handler& GetIso9660Handler();
 const Handler& GetLhaHandler();
 const Handler& GetRarHandler();

@@ -1,0 +1,3 @@
+#include "fuzz/handler_fuzz.hpp"
+
+CLEARBOX_HANDLER_FUZZER("deafbead")
