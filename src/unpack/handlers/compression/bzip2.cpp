@@ -52,20 +52,9 @@ class Bzip2Handler final : public Handler {
         ctx, DecompressedName(ctx.container_name(),
                               {{".bz2", ""}, {".bzip2", ""}, {".tbz2", ".tar"}, {".tbz", ".tar"}}));
     std::vector<std::uint8_t> buffer(kStreamBufferBytes);
-    std::uint64_t consumed = 0;
-    while (consumed < data.size()) {
-      const ByteView stream = data.subspan(consumed);
-      if (consumed > 0 && !IsStreamStart(stream)) break;
-      auto used = DecodeStream(stream, out, buffer, ctx);
-      if (!used) {
-        (void)out.Close();
-        return Forward(used);
-      }
-      consumed += *used;
-      ctx.NoteConsumed(consumed);
-    }
-    CLEARBOX_TRY(out.Close());
-    return consumed;
+    return DecodeConcatenatedStreams(data, out, ctx, IsStreamStart, [&](ByteView stream) {
+      return DecodeStream(stream, out, buffer, ctx);
+    });
   }
 
  private:

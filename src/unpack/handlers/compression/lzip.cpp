@@ -52,20 +52,9 @@ class LzipHandler final : public Handler {
     if (!IsMemberHeader(data)) return Fail(ErrorCode::kNotThisFormat, "no lzip member header");
     LazyOutput out(ctx, DecompressedName(ctx.container_name(), {{".lz", ""}, {".tlz", ".tar"}}));
     std::vector<std::uint8_t> buffer(kStreamBufferBytes);
-    std::uint64_t consumed = 0;
-    while (consumed < data.size()) {
-      const ByteView member = data.subspan(consumed);
-      if (consumed > 0 && !IsMemberHeader(member)) break;
-      auto used = DecodeMember(member, out, buffer, ctx);
-      if (!used) {
-        (void)out.Close();
-        return Forward(used);
-      }
-      consumed += *used;
-      ctx.NoteConsumed(consumed);
-    }
-    CLEARBOX_TRY(out.Close());
-    return consumed;
+    return DecodeConcatenatedStreams(data, out, ctx, IsMemberHeader, [&](ByteView member) {
+      return DecodeMember(member, out, buffer, ctx);
+    });
   }
 
  private:

@@ -43,4 +43,27 @@ class LazyOutput {
   std::optional<FileWriter> writer_;
 };
 
+// Decodes back-to-back streams of one format (concatenated .bz2 or .lz files) into `out`:
+// `decode_one(rest)` decodes the stream at the start of `rest` and returns the bytes it
+// occupies; after the first, a stream is decoded only where `starts(rest)` says one begins.
+// Closes `out`; returns the bytes of `data` consumed.
+template <typename StartsFn, typename DecodeFn>
+Result<std::uint64_t> DecodeConcatenatedStreams(ByteView data, LazyOutput& out, ExtractContext& ctx,
+                                                StartsFn&& starts, DecodeFn&& decode_one) {
+  std::uint64_t consumed = 0;
+  while (consumed < data.size()) {
+    const ByteView rest = data.subspan(consumed);
+    if (consumed > 0 && !starts(rest)) break;
+    Result<std::uint64_t> used = decode_one(rest);
+    if (!used) {
+      (void)out.Close();
+      return Forward(used);
+    }
+    consumed += *used;
+    ctx.NoteConsumed(consumed);
+  }
+  CLEARBOX_TRY(out.Close());
+  return consumed;
+}
+
 }  // namespace clearbox::unpack
