@@ -158,6 +158,16 @@ bool HasProblem(const unpack::Manifest& manifest, const std::string& kind) {
   return false;
 }
 
+void ExpectCutChunkTruncated(const std::string& image, const std::string& format) {
+  TempDir tmp;
+  WriteFileBytes(tmp / "cut.bin", image);
+  const auto m = UnpackForTest(tmp / "cut.bin", tmp / "out");
+  const unpack::ChunkRecord* chunk = FindChunk(m, format);
+  ASSERT_NE(chunk, nullptr) << "no " << format << " chunk";
+  EXPECT_FALSE(chunk->complete);
+  EXPECT_TRUE(HasProblem(m, "truncated"));
+}
+
 std::string ClearboxBinary() {
   const char* bin = std::getenv("CLEARBOX_BIN");
   return bin ? bin : "clearbox";

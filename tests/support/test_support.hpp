@@ -82,6 +82,10 @@ std::string FixtureScript(const std::string& script);
 // True if any problem has the kind.
 bool HasProblem(const unpack::Manifest& manifest, const std::string& kind);
 
+// Unpacks `image`, which holds a `format` chunk cut short, and expects that chunk, marked
+// incomplete, and a truncation problem (gtest failures otherwise).
+void ExpectCutChunkTruncated(const std::string& image, const std::string& format);
+
 // Path of the clearbox binary under test (CLEARBOX_BIN, set by CTest).
 std::string ClearboxBinary();
 

@@ -92,15 +92,20 @@ inline void ExpectCarved(const std::string& format, const std::string& compresse
 // stream that gives no output at all is taken for a false candidate by the engine.
 inline void ExpectTruncationReported(const std::string& format, const std::string& compressed,
                                      std::size_t keep = 0) {
-  TempDir tmp;
-  WriteFileBytes(tmp / "cut.bin", compressed.substr(0, keep ? keep : compressed.size() / 2));
-  const auto m = UnpackForTest(tmp / "cut.bin", tmp / "unpacked");
-  EXPECT_TRUE(HasProblem(m, "truncated"));
-  const auto* chunk = ImageChunk(m, format);
-  ASSERT_NE(chunk, nullptr);
-  EXPECT_FALSE(chunk->complete);
+  ExpectCutChunkTruncated(compressed.substr(0, keep ? keep : compressed.size() / 2), format);
 }
 
+// Inverts 64 bytes in the middle of `compressed`: the decoder must report corrupt data.
+inline void ExpectCorruptMiddleIsMalformed(const std::string& compressed) {
+  TempDir tmp;
+  std::string bad = compressed;
+  for (std::size_t i = bad.size() / 2; i < bad.size() / 2 + 64 && i < bad.size(); ++i) {
+    bad[i] = static_cast<char>(~bad[i]);
+  }
+  WriteFileBytes(tmp / "bad.bin", bad);
+  const auto m = UnpackForTest(tmp / "bad.bin", tmp / "unpacked");
+  EXPECT_TRUE(HasProblem(m, "malformed"));
+}
 // A valid-looking start followed by garbage: nothing of `format` is written.
 inline void ExpectGarbageLeavesNothing(const std::string& format, const std::string& start) {
   TempDir tmp;

@@ -65,14 +65,8 @@ TEST(Autel, PayloadIsDecodedAndUnpacked) {
 }
 
 TEST(Autel, CutDataIsTruncated) {
-  TempDir tmp;
   const std::string image = AutelImage(PseudoRandomBytes(3, 5000));
-  WriteFileBytes(tmp / "cut.bin", image.substr(0, image.size() - 700));
-  const auto m = UnpackForTest(tmp / "cut.bin", tmp / "out");
-  const ChunkRecord* chunk = FindChunk(m, "autel");
-  ASSERT_NE(chunk, nullptr);
-  EXPECT_FALSE(chunk->complete);
-  EXPECT_TRUE(HasProblem(m, "truncated"));
+  ExpectCutChunkTruncated(image.substr(0, image.size() - 700), "autel");
 }
 
 TEST(Autel, MagicWithoutTheRestOfTheHeaderIsNoChunk) {

@@ -50,12 +50,7 @@ TEST(Dkbs, CutPayloadIsTruncated) {
   ASSERT_EQ(RunShell("cd " + dir + " && " + FixtureScript("make-dkbs.py") + " payload.bin fw.bin"),
             0);
   const std::string image = ReadFileBytes(tmp / "fw.bin");
-  WriteFileBytes(tmp / "cut.bin", image.substr(0, image.size() - 1000));
-  const auto m = UnpackForTest(tmp / "cut.bin", tmp / "out");
-  const ChunkRecord* chunk = FindChunk(m, "dkbs");
-  ASSERT_NE(chunk, nullptr);
-  EXPECT_FALSE(chunk->complete);
-  EXPECT_TRUE(HasProblem(m, "truncated"));
+  ExpectCutChunkTruncated(image.substr(0, image.size() - 1000), "dkbs");
 }
 
 // The board id string appears in the firmware's own scripts and config: text is no header.

@@ -77,12 +77,7 @@ TEST(XiaomiHdr, WrongCrcIsReportedAndBlobsStillCarved) {
 TEST(XiaomiHdr, CutImageIsTruncated) {
   Fixture f;
   Build(f, "");
-  WriteFileBytes(f.tmp / "cut.bin", f.image.substr(0, f.image.size() - 600));
-  const auto m = UnpackForTest(f.tmp / "cut.bin", f.tmp / "out");
-  const ChunkRecord* chunk = FindChunk(m, "xiaomi-hdr");
-  ASSERT_NE(chunk, nullptr);
-  EXPECT_FALSE(chunk->complete);
-  EXPECT_TRUE(HasProblem(m, "truncated"));
+  ExpectCutChunkTruncated(f.image.substr(0, f.image.size() - 600), "xiaomi-hdr");
 }
 
 TEST(XiaomiHdr, MagicWithoutBlobHeadersIsNoChunk) {
